@@ -1,0 +1,687 @@
+"""The agents of the market: customers, firms and their partners.
+
+Each agent is a Mesa ``Agent``. Agents hold state and decide; *how* a
+relationship parameter moves is never written here but in
+:mod:`relsim.rules`, which agents call. Read a customer's week top to
+bottom: :meth:`Customer.shop`, then the operations' answers
+(:meth:`Customer.on_delivery`, :meth:`Customer.on_answer`), then
+:meth:`Customer.talk` and :meth:`Customer.consider_leaving`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from relsim import rules
+from relsim.dyad import CustomerDyad, PartnerDyad
+from relsim.operations import SupportDesk
+
+if TYPE_CHECKING:
+    from relsim.model import MarketModel
+    from relsim.scenario import (AllianceSpec, DistributorSpec, FirmSpec, SegmentSpec,
+                                 SupplierSpec)
+    from relsim.strategies import Strategy
+
+#: How a customer first learned of a firm; also the acquisition source.
+SOURCES = ("paid", "wom", "organic", "partner", "initial")
+
+
+# ==========================================================================
+# Customer
+# ==========================================================================
+class Customer(mesa.Agent):
+    """A buyer in the market, with a relationship (dyad) per firm it knows.
+
+    Parameters
+    ----------
+    model : MarketModel
+    index : int
+        Position in the population (and in the social network).
+    segment : SegmentSpec
+        Static traits of the customer's segment.
+    need_rate : float
+        Purchase occasions per week (Poisson rate).
+    direct : bool
+        Prefers the firms' own channel (False: reached through distributors).
+    """
+
+    def __init__(self, model: MarketModel, index: int, segment: SegmentSpec,
+                 need_rate: float, direct: bool) -> None:
+        super().__init__(model)
+        self.index = index
+        self.segment = segment
+        self.need_rate = need_rate
+        self.direct = direct
+        self.basket_mean = segment.basket_mean
+        self.dyads: dict[int, CustomerDyad] = {}
+        self.current = -1                 # firm the customer buys from now (-1: none)
+        self.programmes: set[str] = set()  # loyalty programmes enrolled in
+
+    # -- awareness --------------------------------------------------------
+    def learn_of(self, firm: int, source: str) -> CustomerDyad:
+        """Become aware of ``firm`` (no effect if already aware)."""
+        dyad = self.dyads.get(firm)
+        if dyad is None:
+            params = self.model.behaviour
+            dyad = CustomerDyad(firm, source, self.model.week, params.initial_trust,
+                                params.initial_responsiveness)
+            self.dyads[firm] = dyad
+            self.model.aware[self.index, firm] = True
+        return dyad
+
+    def touch(self, dyad: CustomerDyad) -> None:
+        params = self.model.behaviour
+        dyad.catch_up(self.model.week, params.commitment_decay, params.reciprocity_decay,
+                      self.model.spec.word_of_mouth.decay)
+
+    # -- 3. needs and choice -----------------------------------------------
+    def shop(self, occasions: int) -> None:
+        """Buy once per purchase occasion from a firm chosen by multinomial logit."""
+        if not self.dyads:
+            return
+        for _ in range(occasions):
+            firm = self.choose()
+            self.buy(firm)
+
+    def utility(self, dyad: CustomerDyad) -> float:
+        """Utility of buying from the firm of ``dyad`` now (see rules.choice_utility)."""
+        firm = self.model.firms[dyad.firm]
+        params = self.model.behaviour
+        price = firm.price_now() * (1.0 - dyad.retention_discount)
+        return rules.choice_utility(
+            firm.quality, price, self.segment.price_sensitivity, dyad.trust, dyad.commitment,
+            dyad.reciprocity, dyad.responsiveness * self.segment.service_sensitivity,
+            firm.reward_value(self), dyad.wom, dyad.offer, float(dyad.firm == self.current),
+            w_trust=params.w_trust, w_commitment=params.w_commitment,
+            w_reciprocity=params.w_reciprocity, w_responsiveness=params.w_responsiveness,
+            w_reward=params.w_reward, w_wom=params.w_wom, inertia=params.inertia,
+            inertia_commitment=params.inertia_commitment)
+
+    def choose(self) -> int:
+        """Pick a known firm by multinomial logit; remember the best alternative."""
+        dyads = list(self.dyads.values())
+        for dyad in dyads:
+            self.touch(dyad)
+        if len(dyads) == 1:
+            dyads[0].competitor_advantage = 0.0
+            return dyads[0].firm
+        utilities = [self.utility(d) for d in dyads]
+        probabilities = rules.logit_probabilities(utilities)
+        draw = self.model.rng_events.random()
+        pick = len(dyads) - 1
+        for position, probability in enumerate(probabilities):
+            draw -= probability
+            if draw < 0.0:
+                pick = position
+                break
+        best_other = max(u for position, u in enumerate(utilities) if position != pick)
+        dyads[pick].competitor_advantage = best_other - utilities[pick]
+        return dyads[pick].firm
+
+    def buy(self, firm_index: int) -> None:
+        """Place one order with ``firm_index``: books, CRM record, commitment, fulfilment."""
+        model = self.model
+        week = model.week
+        firm = model.firms[firm_index]
+        dyad = self.dyads[firm_index]
+        if self.current != firm_index:
+            if self.current >= 0:
+                self.leave("switched")
+            self.join(firm_index)
+        basket = model.draw_basket(self)
+        margin = firm.sell(self, dyad, basket)
+        # CRM record (RFM) and realised lifetime value
+        dyad.purchases += 1
+        dyad.last_purchase = week
+        dyad.spend += basket
+        dyad.margin += margin
+        dyad.recent_margins.append((week, margin))
+        if dyad.first_week < 0:
+            dyad.first_week = week
+        if week == dyad.first_week:
+            dyad.acquisition_margin += margin
+        else:
+            dyad.ltv += margin * rules.discount_factor(week - dyad.first_week,
+                                                       model.spec.market.discount_rate)
+        dyad.offer = 0.0
+        dyad.retention_discount = 0.0
+        self.contact(dyad, model.behaviour.purchase_intensity)
+        model.operations.place_order(
+            delay=model.rng_ops.random() * model.step_weeks,
+            lead_time=firm.supplier.lead_time(firm, model.rng_ops),
+            defect_rate=firm.supplier.spec.defect_rate,
+            on_delivery=partial(self.on_delivery, dyad))
+        if model.rng_ops.random() < model.spec.operations.question_rate:
+            firm.open_ticket(self, dyad, complaint=False)
+
+    def join(self, firm_index: int) -> None:
+        """Start a customer spell with ``firm_index``."""
+        dyad = self.dyads[firm_index]
+        source = dyad.source if dyad.spells == 0 else "returning"
+        dyad.spells += 1
+        dyad.active = True
+        dyad.spell_start = self.model.week
+        self.current = firm_index
+        self.model.firms[firm_index].welcome(self, source)
+
+    def leave(self, reason: str) -> None:
+        """End the current spell (``reason``: lapsed, switched, failure, pruned)."""
+        firm = self.model.firms[self.current]
+        dyad = self.dyads[self.current]
+        dyad.active = False
+        dyad.key_account = False
+        firm.farewell(self, reason)
+        self.model.spell_ended(self, dyad, reason)
+        self.current = -1
+        if reason != "switched":
+            churn = self.model.spec.churn
+            self.model.dormant_until[self.index] = (self.model.week + churn.dormancy_weeks
+                                                    if churn.lapsed_return else math.inf)
+
+    def contact(self, dyad: CustomerDyad, intensity: float, knowledge: bool = True) -> None:
+        """A contact with the firm: commitment grows toward its target."""
+        params = self.model.behaviour
+        self.touch(dyad)
+        target = rules.commitment_target(
+            dyad.trust, dyad.reciprocity, dyad.tenure(self.model.week),
+            params.commitment_trust_weight, params.commitment_reciprocity_weight,
+            params.commitment_tenure_weight, params.tenure_scale_weeks)
+        dyad.commitment = rules.update_commitment(dyad.commitment, target, intensity,
+                                                  params.commitment_rate)
+        if knowledge:
+            dyad.knowledge = rules.update_knowledge(dyad.knowledge, 1, params.knowledge_rate)
+
+    # -- 4./5. operations' answers -----------------------------------------
+    def on_delivery(self, dyad: CustomerDyad, late: bool, defective: bool) -> None:
+        """An order arrived: experience, satisfaction, trust; after a failure voice or exit."""
+        model = self.model
+        params = model.behaviour
+        firm = model.firms[dyad.firm]
+        self.touch(dyad)
+        failure = late or defective
+        firm.deliveries += 1
+        firm.failures += failure
+        if failure:
+            experience = params.defect_experience if defective else params.late_experience
+        else:
+            experience = min(1.0, firm.quality)
+        expectation = self.segment.expectation + params.expectation_price_weight * (
+            firm.strategy.price - 1.0)
+        dyad.satisfaction = rules.update_satisfaction(dyad.satisfaction, experience, expectation,
+                                                      params.satisfaction_rate)
+        severity = self.segment.service_sensitivity * rules.failure_severity(
+            dyad.commitment, float(late and not defective), params.forgiveness)
+        dyad.trust = rules.clip(rules.update_trust(dyad.trust, float(not failure), params.trust_gain,
+                                                   params.trust_loss, severity), 0.0, 1.0)
+        follow_up = firm.strategy.level >= 3
+        if follow_up:
+            # The accountable firm calls after the sale and asks for feedback.
+            firm.books["relationship"] += model.spec.costs.follow_up
+            self.contact(dyad, params.follow_up_intensity)
+            dyad.responsiveness = rules.update_responsiveness(
+                dyad.responsiveness, 1.0, params.responsiveness_rate * params.follow_up_intensity)
+        if not failure or not dyad.active:
+            return
+        voice = model.rng_events.random() < rules.complaint_probability(
+            dyad.commitment, params.voice_base, params.voice_commitment)
+        if voice or follow_up:
+            firm.open_ticket(self, dyad, complaint=True)
+        elif model.rng_events.random() < rules.failure_exit_probability(
+                dyad.commitment, params.exit_after_failure, params.forgiveness):
+            self.leave("failure")
+
+    def on_answer(self, dyad: CustomerDyad, complaint: bool, response_time: float,
+                  resolved: bool) -> None:
+        """A ticket was answered (or abandoned): responsiveness, recovery, reciprocity."""
+        model = self.model
+        params = model.behaviour
+        self.touch(dyad)
+        observed = rules.response_quality(response_time, model.spec.operations.response_target_weeks)
+        dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, observed,
+                                                          params.responsiveness_rate)
+        if not complaint:
+            return
+        dyad.satisfaction = rules.service_recovery(dyad.satisfaction, observed, float(resolved),
+                                                   params.recovery_bonus)
+        if resolved:
+            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
+                                                        params.recovery_goodwill * observed)
+            dyad.trust = rules.update_trust(dyad.trust, 1.0, params.trust_gain * observed,
+                                            params.trust_loss)
+        elif dyad.active and model.rng_events.random() < rules.failure_exit_probability(
+                dyad.commitment, params.exit_after_failure, params.forgiveness):
+            self.leave("failure")
+
+    # -- 7. word of mouth --------------------------------------------------
+    def talk(self, firm_index: int, draw: float) -> None:
+        """Maybe tell a network contact about ``firm_index`` (``draw`` ~ U(0,1))."""
+        model = self.model
+        dyad = self.dyads[firm_index]
+        wom = model.spec.word_of_mouth
+        positive, negative = rules.talk_probability(
+            dyad.satisfaction, dyad.commitment, base=wom.talk_base,
+            w_satisfaction=wom.talk_satisfaction, w_commitment=wom.talk_commitment,
+            promoter_threshold=wom.promoter_threshold,
+            detractor_threshold=wom.detractor_threshold, w_negative=wom.talk_negative)
+        if draw >= positive + negative:
+            return
+        listener = model.network.pick_listener(self.index, model.rng_events)
+        if listener < 0:
+            return
+        is_positive = draw < positive
+        model.firms[firm_index].wom_spoken[is_positive] += 1
+        model.customers[listener].hear(firm_index, is_positive)
+
+    def hear(self, firm_index: int, positive: bool) -> None:
+        """Word of mouth about ``firm_index`` reaches this customer."""
+        model = self.model
+        wom = model.spec.word_of_mouth
+        dyad = self.learn_of(firm_index, "wom")
+        self.touch(dyad)
+        dyad.wom = rules.update_wom_influence(dyad.wom, float(positive), wom.strength,
+                                              wom.negativity_weight)
+        if positive and not dyad.active:
+            dyad.referred = True
+            if model.rng_events.random() < wom.referral_trial:
+                model.trials.append(self.index)  # an extra purchase occasion next week
+
+    # -- 8. churn ----------------------------------------------------------
+    def consider_leaving(self, draw: float) -> None:
+        """Lapse with the weekly churn hazard (``draw`` ~ U(0,1))."""
+        model = self.model
+        churn = model.spec.churn
+        if churn.model == "off":
+            return
+        if churn.model == "constant":
+            hazard = 1.0 - churn.constant_retention
+        else:
+            dyad = self.dyads[self.current]
+            self.touch(dyad)
+            recency = (model.week - dyad.last_purchase) * self.need_rate
+            hazard = rules.churn_hazard(
+                dyad.satisfaction, dyad.commitment, recency, dyad.competitor_advantage,
+                base=churn.base_hazard, w_satisfaction=churn.w_satisfaction,
+                w_commitment=churn.w_commitment, w_recency=churn.w_recency,
+                w_competitor=churn.w_competitor)
+        if draw < rules.per_step(hazard, model.step_weeks):
+            self.leave("lapsed")
+
+
+# ==========================================================================
+# Firm
+# ==========================================================================
+BOOK_LINES = ("revenue", "cogs", "acquisition", "relationship", "service_desk",
+              "partner_fees", "rewards")
+
+
+class Firm(mesa.Agent):
+    """A firm: the focal one or a competitor. Same class, different strategy.
+
+    Parameters
+    ----------
+    model : MarketModel
+    index : int
+        Position in ``model.firms`` (0 is the focal firm).
+    spec : FirmSpec
+    strategy : Strategy
+    supplier : Supplier
+    """
+
+    def __init__(self, model: MarketModel, index: int, spec: FirmSpec, strategy: Strategy,
+                 supplier: Supplier) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = spec.name
+        self.spec = spec
+        self.strategy = strategy
+        self.quality = spec.quality
+        self.supplier = supplier
+        self.customers: dict[int, Customer] = {}   # insertion-ordered: deterministic
+        self.alliances: list[AllianceSpec] = []
+        self.programme = spec.name if strategy.reward_rate > 0 else ""
+        self.partner_dyads: dict[str, PartnerDyad] = {}
+        desk_agents = 0
+        if strategy.level >= 2 and strategy.service_capacity > 0:
+            desk_agents = max(1, round(strategy.service_capacity
+                                       * model.spec.market.reference_desk_agents))
+        self.desk: SupportDesk = model.operations.add_desk(index, desk_agents)
+        self.key_accounts = 0
+        self.promotion = False
+        self.reset_week()
+
+    # -- bookkeeping -------------------------------------------------------
+    def reset_week(self) -> None:
+        """Clear the week's counters; called at the start of every step."""
+        self.books = dict.fromkeys(BOOK_LINES, 0.0)
+        self.customers_at_start = len(self.customers)
+        self.new_by_source = dict.fromkeys((*SOURCES, "returning"), 0)
+        self.churned_by_reason = dict.fromkeys(("lapsed", "switched", "failure", "pruned"), 0)
+        self.orders = 0
+        self.referral_orders = 0
+        self.complaints = 0
+        self.deliveries = 0
+        self.failures = 0
+        self.wom_spoken = [0, 0]   # [negative, positive]
+        self.desk.reset_week()
+
+    def welcome(self, customer: Customer, source: str) -> None:
+        """A customer spell starts."""
+        self.customers[customer.index] = customer
+        self.new_by_source[source] += 1
+
+    def farewell(self, customer: Customer, reason: str) -> None:
+        """A customer spell ends."""
+        del self.customers[customer.index]
+        self.churned_by_reason[reason] += 1
+
+    # -- prices, programmes ------------------------------------------------
+    def price_now(self) -> float:
+        """Price index paid this week, promotion included."""
+        if self.promotion:
+            return self.strategy.price * (1.0 - self.strategy.promotion_discount)
+        return self.strategy.price
+
+    def reward_value(self, customer: Customer) -> float:
+        """Value of the loyalty programme to ``customer``: the reward rate, halved
+        for a customer not (yet) enrolled in the firm's programme or alliance."""
+        rate = self.strategy.reward_rate
+        if rate == 0.0:
+            return 0.0
+        return rate if self.programme in customer.programmes else 0.5 * rate
+
+    def sell(self, customer: Customer, dyad: CustomerDyad, basket: float) -> float:
+        """Book one order; return its margin (revenue − COGS − fees − rewards)."""
+        price = self.price_now() * (1.0 - dyad.retention_discount)
+        revenue = basket * price * self.model.spec.market.reference_price
+        cogs = basket * self.supplier.unit_cost(self) * self.model.spec.market.reference_price
+        fee = revenue * self.model.distributor_fee(self) if dyad.via_distributor else 0.0
+        reward = 0.0
+        if self.strategy.reward_rate > 0.0:
+            reward = revenue * self.strategy.reward_rate * self.model.spec.costs.reward_redemption
+            customer.programmes.add(self.programme)
+        self.books["revenue"] += revenue
+        self.books["cogs"] += cogs
+        self.books["partner_fees"] += fee
+        self.books["rewards"] += reward
+        self.orders += 1
+        if dyad.source == "wom":
+            self.referral_orders += 1
+        return revenue - cogs - fee - reward
+
+    def open_ticket(self, customer: Customer, dyad: CustomerDyad, complaint: bool) -> None:
+        """Send a question or complaint to the desk (key accounts first)."""
+        self.complaints += complaint
+        self.model.operations.open_ticket(
+            self.index, 0 if dyad.key_account else 1,
+            partial(customer.on_answer, dyad, complaint))
+
+    # -- 2. the firm acts ----------------------------------------------------
+    def act(self) -> None:
+        """The firm's weekly moves: promotion, campaign, relationship activities."""
+        model = self.model
+        strategy = self.strategy
+        week_number = model.steps - 1
+        self.promotion = (strategy.promotion_every_weeks > 0
+                          and week_number % strategy.promotion_every_weeks == 0)
+        self._campaign()
+        self.books["service_desk"] += (self.desk.agents * model.spec.costs.desk_agent_per_week
+                                       * model.step_weeks)
+        if strategy.level >= 3:
+            self.books["relationship"] += (len(self.customers) * model.step_weeks
+                                           * model.spec.costs.programme_per_customer_week)
+        if strategy.level >= 4:
+            self._personalised_offers()
+        if strategy.level >= 5:
+            self._key_accounts(week_number)
+        if strategy.pruning and week_number % 13 == 12:
+            self._prune()
+
+    def _campaign(self) -> None:
+        """Paid acquisition: each unaware direct-channel customer is reached with the
+        campaign's reach probability (rules.paid_reach)."""
+        model = self.model
+        market = model.spec.market
+        budget = self.strategy.acquisition_budget * market.reference_budget * model.step_weeks
+        if budget <= 0:
+            return
+        self.books["acquisition"] += budget
+        reach = rules.per_step(rules.paid_reach(budget / model.step_weeks,
+                                                market.max_reach_share,
+                                                market.half_saturation), model.step_weeks)
+        candidates = np.flatnonzero(~model.aware[:, self.index] & model.direct)
+        for index in model.sample(candidates, reach):
+            model.customers[index].learn_of(self.index, "paid")
+
+    def _personalised_offers(self) -> None:
+        """Proactive level: offers built on CRM knowledge, and win-back offers."""
+        model = self.model
+        params = model.behaviour
+        costs = model.spec.costs
+        strategy = self.strategy
+        members = list(self.customers.values())
+        if not members:
+            return
+        chosen = model.sample(np.arange(len(members)), strategy.personalisation)
+        for position in chosen:
+            customer = members[position]
+            dyad = customer.dyads[self.index]
+            dyad.offer = params.offer_value * dyad.knowledge
+            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, params.offer_goodwill)
+            customer.contact(dyad, params.offer_intensity, knowledge=False)
+            self.books["relationship"] += costs.offer
+        if strategy.retention_offer:
+            week = model.week
+            for customer in members:
+                dyad = customer.dyads[self.index]
+                overdue = (week - dyad.last_purchase) * customer.need_rate
+                if overdue > 2.0 and dyad.retention_discount == 0.0:
+                    dyad.retention_discount = costs.retention_offer_discount
+                    self.books["relationship"] += costs.offer
+
+    def _key_accounts(self, week_number: int) -> None:
+        """Partnership level: managers for the top customers by trailing margin."""
+        model = self.model
+        params = model.behaviour
+        share = self.strategy.key_account_share
+        if share <= 0 or not self.customers:
+            return
+        if week_number % 13 == 0:
+            ranked = sorted(self.customers.values(),
+                            key=lambda c: (-c.dyads[self.index].trailing_margin(model.week), c.index))
+            count = int(round(share * len(ranked)))
+            for position, customer in enumerate(ranked):
+                customer.dyads[self.index].key_account = position < count
+            self.key_accounts = count
+        managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
+        self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
+        for customer in self.customers.values():
+            dyad = customer.dyads[self.index]
+            if dyad.key_account:
+                dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
+                                                            params.key_account_goodwill)
+                customer.contact(dyad, params.key_account_intensity)
+
+    def _prune(self) -> None:
+        """End relationships that earn less than the pruning threshold."""
+        model = self.model
+        threshold = self.strategy.pruning_min_margin
+        for customer in list(self.customers.values()):
+            dyad = customer.dyads[self.index]
+            if dyad.tenure(model.week) >= 52 and dyad.trailing_margin(model.week) < threshold:
+                customer.leave("pruned")
+
+    def co_create(self, partners: int) -> None:
+        """Partnership level: feedback from partner-rung customers improves quality."""
+        if self.strategy.level >= 5 and partners:
+            params = self.model.behaviour
+            self.quality = min(params.max_quality,
+                               self.quality + params.co_creation_quality * partners
+                               * self.model.step_weeks)
+
+
+# ==========================================================================
+# Partners
+# ==========================================================================
+class Supplier(mesa.Agent):
+    """A supplier: cost of goods, lead times, defects, shortages.
+
+    Firms on a long contract pay a stable price and, once committed, get
+    priority in shortages; spot buyers pay a varying, on average lower, price
+    and wait longer when supply is short.
+    """
+
+    def __init__(self, model: MarketModel, spec: SupplierSpec) -> None:
+        super().__init__(model)
+        self.spec = spec
+        self.name = spec.name
+        self.spot_log_deviation = 0.0
+        self.shortage_until = -1.0
+        self.dyads: dict[int, PartnerDyad] = {}
+        self.on_time: dict[int, list[int]] = {}
+
+    def step(self) -> None:
+        """1. Partners deliver: shortages start and end, the spot price moves."""
+        model = self.model
+        spec = self.spec
+        rng = model.rng_partners
+        if model.week >= self.shortage_until and rng.random() < rules.per_step(
+                spec.shortage_probability, model.step_weeks):
+            self.shortage_until = model.week + spec.shortage_weeks
+        # mean-reverting log spot price (AR(1), half of the deviation survives a week)
+        self.spot_log_deviation = (0.5 * self.spot_log_deviation
+                                   + spec.spot_volatility * rng.standard_normal())
+
+    @property
+    def in_shortage(self) -> bool:
+        """True while a shortage lasts."""
+        return self.model.week < self.shortage_until
+
+    def has_priority(self, firm: Firm) -> bool:
+        """Committed contract partners are served first in a shortage."""
+        dyad = self.dyads[firm.index]
+        return firm.strategy.supplier_contract == "long" and dyad.commitment >= 0.5
+
+    def unit_cost(self, firm: Firm) -> float:
+        """Cost of goods per unit of basket value for ``firm`` this week."""
+        spec = self.spec
+        if firm.strategy.supplier_contract == "long":
+            return spec.unit_cost
+        scarcity = 1.3 if self.in_shortage else 1.0
+        spread = spec.spot_volatility**2 / (2 * (1 - 0.25))  # keep the spot mean at its target
+        return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
+                * math.exp(self.spot_log_deviation - spread))
+
+    def lead_time(self, firm: Firm, rng: np.random.Generator) -> float:
+        """Draw one lead time (weeks), lognormal with the contract's variability."""
+        spec = self.spec
+        cv = spec.lead_time_cv if firm.strategy.supplier_contract == "long" else spec.spot_lead_time_cv
+        sigma2 = math.log1p(cv * cv)
+        lead = spec.lead_time_weeks * math.exp(math.sqrt(sigma2) * rng.standard_normal() - sigma2 / 2)
+        if self.in_shortage and not self.has_priority(firm):
+            lead += spec.shortage_delay_weeks
+        return lead
+
+    def review(self, firm: Firm) -> None:
+        """Update the firm–supplier dyad from this week's deliveries."""
+        params = self.model.behaviour
+        dyad = self.dyads[firm.index]
+        if firm.deliveries:
+            reliability = 1.0 - firm.failures / firm.deliveries
+            dyad.trust = rules.clip(rules.update_trust(dyad.trust, reliability, params.trust_gain,
+                                                       params.trust_loss), 0.0, 1.0)
+        long_contract = firm.strategy.supplier_contract == "long"
+        target = rules.commitment_target(dyad.trust, dyad.reciprocity, self.model.week,
+                                         params.commitment_trust_weight,
+                                         params.commitment_reciprocity_weight,
+                                         params.commitment_tenure_weight, params.tenure_scale_weeks)
+        dyad.commitment = rules.update_commitment(
+            rules.decay(dyad.commitment, params.commitment_decay, self.model.step_weeks),
+            target if long_contract else 0.0, 1.0, params.commitment_rate)
+        if self.in_shortage:
+            served = self.has_priority(firm)
+            dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, float(served),
+                                                              params.responsiveness_rate)
+            if served:
+                dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
+                                                            params.recovery_goodwill)
+        dyad.reciprocity = rules.decay(dyad.reciprocity, params.reciprocity_decay,
+                                       self.model.step_weeks)
+
+
+class Distributor(mesa.Agent):
+    """A channel partner: reaches customers who prefer not to buy direct, for a fee."""
+
+    def __init__(self, model: MarketModel, spec: DistributorSpec, firms: list[Firm]) -> None:
+        super().__init__(model)
+        self.spec = spec
+        self.name = spec.name
+        self.firms = firms
+
+    def step(self) -> None:
+        """Make indirect-channel customers aware of one of the distributor's firms."""
+        model = self.model
+        if not self.firms:
+            return
+        indirect = np.flatnonzero(~model.direct)
+        if indirect.size == 0:
+            return
+        reached = model.rng_partners.poisson(self.spec.reach * model.step_weeks)
+        expected = self.spec.reach * model.step_weeks
+        for index in model.rng_partners.choice(indirect, size=min(reached, indirect.size),
+                                               replace=False):
+            firm = self.firms[int(model.rng_partners.integers(len(self.firms)))]
+            customer = model.customers[int(index)]
+            if firm.index not in customer.dyads:
+                customer.learn_of(firm.index, "partner").via_distributor = True
+        for firm in self.firms:
+            _review_partner(model, firm.partner_dyads[self.name],
+                            min(1.0, reached / expected) if expected > 0 else 1.0)
+
+
+class AlliancePartner(mesa.Agent):
+    """A non-competing alliance partner (e.g. an airline) that refers its customers."""
+
+    def __init__(self, model: MarketModel, name: str, alliance: AllianceSpec,
+                 members: list[Firm]) -> None:
+        super().__init__(model)
+        self.name = name
+        self.alliance = alliance
+        self.members = members
+
+    def step(self) -> None:
+        """Refer prospects to the alliance's member firms."""
+        model = self.model
+        members = [f for f in self.members if f.strategy.join_alliances and f.strategy.level >= 5]
+        if not members:
+            return
+        expected = self.alliance.referrals_per_week * model.step_weeks
+        referred = model.rng_partners.poisson(expected)
+        for index in model.rng_partners.integers(len(model.customers), size=referred):
+            firm = members[int(model.rng_partners.integers(len(members)))]
+            customer = model.customers[int(index)]
+            dyad = customer.learn_of(firm.index, "partner")
+            customer.touch(dyad)
+            dyad.wom = rules.update_wom_influence(dyad.wom, 1.0,
+                                                  model.spec.word_of_mouth.strength, 0.0)
+        for firm in members:
+            _review_partner(model, firm.partner_dyads[self.name],
+                            min(1.0, referred / expected) if expected > 0 else 1.0)
+
+
+def _review_partner(model: MarketModel, dyad: PartnerDyad, performance: float) -> None:
+    """Weekly update of a firm–partner dyad from the partner's delivered performance."""
+    params = model.behaviour
+    dyad.trust = rules.clip(rules.update_trust(dyad.trust, performance, params.trust_gain,
+                                               params.trust_loss), 0.0, 1.0)
+    target = rules.commitment_target(dyad.trust, dyad.reciprocity, model.week,
+                                     params.commitment_trust_weight,
+                                     params.commitment_reciprocity_weight,
+                                     params.commitment_tenure_weight, params.tenure_scale_weeks)
+    dyad.commitment = rules.update_commitment(dyad.commitment, target, 0.5, params.commitment_rate)
+    dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, performance,
+                                                      params.responsiveness_rate)

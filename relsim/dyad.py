@@ -1,0 +1,87 @@
+"""The relationship between two parties: a customer and a firm, or a firm and
+a partner. Both carry the four parameters of relationship marketing.
+
+A dyad decays lazily: commitment, reciprocity and heard word of mouth decay
+geometrically every week without contact, and :meth:`CustomerDyad.catch_up`
+applies all the weeks since the dyad was last touched in one call (exact,
+because ``decay(x, δ, a + b) = decay(decay(x, δ, a), δ, b)``).
+"""
+
+from __future__ import annotations
+
+from relsim import rules
+
+
+class PartnerDyad:
+    """Firm–partner relationship (supplier, distributor, alliance partner)."""
+
+    __slots__ = ("partner", "trust", "commitment", "reciprocity", "responsiveness")
+
+    def __init__(self, partner: str, trust: float = 0.5, responsiveness: float = 0.5) -> None:
+        self.partner = partner
+        self.trust = trust
+        self.commitment = 0.0
+        self.reciprocity = 0.0
+        self.responsiveness = responsiveness
+
+
+class CustomerDyad:
+    """What one customer holds about one firm it knows (and the firm's CRM record)."""
+
+    __slots__ = (
+        "firm", "trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
+        "wom", "knowledge", "as_of", "source", "referred", "active", "first_week",
+        "spell_start", "last_purchase", "purchases", "spend", "margin", "ltv",
+        "acquisition_margin", "offer", "retention_discount", "competitor_advantage",
+        "key_account", "via_distributor", "recent_margins", "spells",
+    )
+
+    def __init__(self, firm: int, source: str, week: float, trust: float,
+                 responsiveness: float) -> None:
+        self.firm = firm
+        self.trust = trust
+        self.commitment = 0.0
+        self.satisfaction = 0.0
+        self.reciprocity = 0.0
+        self.responsiveness = responsiveness
+        self.wom = 0.0
+        self.knowledge = 0.0
+        self.as_of = week
+        self.source = source          # how the customer learned of the firm
+        self.referred = False         # heard a recommendation before buying
+        self.active = False           # currently a customer of this firm
+        self.first_week = -1.0        # week of the first purchase (-1: never bought)
+        self.spell_start = -1.0       # start of the current customer spell
+        self.last_purchase = -1.0
+        self.purchases = 0
+        self.spend = 0.0
+        self.margin = 0.0
+        self.ltv = 0.0                # discounted margin after the acquisition week
+        self.acquisition_margin = 0.0  # margin earned in the acquisition week
+        self.offer = 0.0              # utility of a pending personalised offer
+        self.retention_discount = 0.0  # pending win-back discount on the next order
+        self.competitor_advantage = 0.0
+        self.key_account = False
+        self.via_distributor = False
+        self.recent_margins: list[tuple[float, float]] = []
+        self.spells = 0
+
+    def catch_up(self, week: float, commitment_decay: float, reciprocity_decay: float,
+                 wom_decay: float) -> None:
+        """Apply the decay of the weeks since the dyad was last touched."""
+        elapsed = week - self.as_of
+        if elapsed > 0.0:
+            self.commitment = rules.decay(self.commitment, commitment_decay, elapsed)
+            self.reciprocity = rules.decay(self.reciprocity, reciprocity_decay, elapsed)
+            self.wom = rules.decay(self.wom, wom_decay, elapsed)
+            self.as_of = week
+
+    def tenure(self, week: float) -> float:
+        """Weeks in the current spell (0 if not a customer)."""
+        return week - self.spell_start if self.active else 0.0
+
+    def trailing_margin(self, week: float, window: float = 52.0) -> float:
+        """Margin earned in the last ``window`` weeks (for pruning and key accounts)."""
+        horizon = week - window
+        self.recent_margins = [(w, m) for w, m in self.recent_margins if w > horizon]
+        return sum(m for _, m in self.recent_margins)

@@ -1,0 +1,244 @@
+"""What a run reports (MODEL.md "Outputs").
+
+* ``steps``: one row per week and firm — customers, new customers by source,
+  churn by reason, retention, revenue and every cost line, profit and
+  cumulative discounted profit, mean trust/commitment/satisfaction/
+  reciprocity/responsiveness of the firm's customers, loyalty-ladder shares,
+  NPS, share of orders from referrals, complaints, desk response time, market
+  share.
+* ``customers``: one row per customer and firm it ever bought from —
+  realised lifetime value, tenure, source, rung.
+* ``cohorts``: retention curve per acquisition cohort (13-week cohorts).
+
+Aggregates are computed per step; nothing grows with customers × steps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from relsim import rules
+from relsim.agents import BOOK_LINES, SOURCES
+
+if TYPE_CHECKING:
+    from relsim.agents import Customer
+    from relsim.dyad import CustomerDyad
+    from relsim.model import MarketModel
+
+COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
+CHURN_REASONS = ("lapsed", "switched", "failure", "pruned")
+COHORT_WEEKS = 13
+
+
+RELATIONSHIP = ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness")
+
+
+def _dyad_arrays(dyads: list, week: float, model: MarketModel) -> dict[str, np.ndarray]:
+    """Current relationship state of ``dyads`` as arrays, decay to ``week`` applied
+    (with the same rule the agents use, without touching the agents)."""
+    params = model.behaviour
+    elapsed = week - np.array([d.as_of for d in dyads], dtype=float)
+    return {
+        "trust": np.array([d.trust for d in dyads], dtype=float),
+        "commitment": rules.decay(np.array([d.commitment for d in dyads], dtype=float),
+                                  params.commitment_decay, elapsed),
+        "satisfaction": np.array([d.satisfaction for d in dyads], dtype=float),
+        "reciprocity": rules.decay(np.array([d.reciprocity for d in dyads], dtype=float),
+                                   params.reciprocity_decay, elapsed),
+        "responsiveness": np.array([d.responsiveness for d in dyads], dtype=float),
+        "purchases": np.array([d.purchases for d in dyads], dtype=float),
+    }
+
+
+class Recorder:
+    """Collects the weekly per-firm table and customer spells of one run."""
+
+    def __init__(self, model: MarketModel) -> None:
+        self.model = model
+        self.rows: list[dict] = []
+        self.spells: list[tuple] = []
+        self.cumulative = [0.0] * len(model.firms)
+
+    def spell(self, customer: Customer, dyad: CustomerDyad, week: float, reason: str) -> None:
+        """A customer spell ended at ``week``."""
+        self.spells.append((customer.index, dyad.firm, dyad.spell_start, week, reason,
+                            dyad.source if dyad.spells == 1 else "returning"))
+
+    def record_week(self) -> None:
+        """Append this week's row for every firm; let co-creating firms learn."""
+        model = self.model
+        wom = model.spec.word_of_mouth
+        params = model.behaviour
+        market_revenue = sum(f.books["revenue"] for f in model.firms) or 1.0
+        week = model.week
+        discount = rules.discount_factor(week, model.spec.market.discount_rate)
+        population = len(model.customers)
+        for firm in model.firms:
+            dyads = [customer.dyads[firm.index] for customer in firm.customers.values()]
+            state = _dyad_arrays(dyads, week, model)
+            co_creating = float(firm.strategy.level >= 5)
+            rung = rules.loyalty_rung(
+                np.ones(len(dyads)), state["purchases"], state["trust"], state["commitment"],
+                state["satisfaction"], supporter_commitment=params.supporter_commitment,
+                advocate_commitment=params.advocate_commitment,
+                partner_commitment=params.partner_commitment,
+                promoter_threshold=wom.promoter_threshold, co_creation=co_creating)
+            rungs = np.bincount(rung.astype(int), minlength=len(rules.RUNGS))
+            promoters = int((state["satisfaction"] >= wom.promoter_threshold).sum())
+            detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
+            active = len(dyads)
+            rungs[rules.PROSPECT] = population - active
+            means = {name: float(values.mean()) if active else np.nan
+                     for name, values in state.items()}
+            firm.co_create(rungs[rules.PARTNER])
+            books = firm.books
+            costs = sum(books[line] for line in COST_LINES)
+            profit = books["revenue"] - costs
+            self.cumulative[firm.index] += profit * discount
+            churned = sum(firm.churned_by_reason.values())
+            start = firm.customers_at_start
+            desk = firm.desk
+            row = {
+                "week": week, "firm": firm.name, "strategy": firm.spec.strategy, "customers": active,
+                "new_customers": sum(firm.new_by_source.values()),
+                **{f"new_{source}": count for source, count in firm.new_by_source.items()},
+                "churned": churned,
+                **{f"churned_{reason}": firm.churned_by_reason[reason] for reason in CHURN_REASONS},
+                "retention_rate": 1.0 - churned / start if start else np.nan,
+                **books, "profit": profit, "discounted_profit": profit * discount,
+                "cumulative_discounted_profit": self.cumulative[firm.index],
+                **{f"mean_{name}": means[name] for name in RELATIONSHIP},
+                **{f"rung_{name}": count / population for name, count in zip(
+                    rules.RUNGS, rungs, strict=True)},
+                "nps": (promoters - detractors) / active if active else np.nan,
+                "orders": firm.orders, "referral_orders": firm.referral_orders,
+                "referral_share": firm.referral_orders / firm.orders if firm.orders else np.nan,
+                "wom_positive": firm.wom_spoken[1], "wom_negative": firm.wom_spoken[0],
+                "deliveries": firm.deliveries, "failures": firm.failures,
+                "complaints": firm.complaints, "tickets": desk.opened,
+                "tickets_abandoned": desk.abandoned,
+                "mean_response_time": float(np.mean(desk.response_times))
+                if desk.response_times else np.nan,
+                "desk_queue": desk.queue_length, "desk_agents": desk.agents,
+                "key_accounts": firm.key_accounts, "quality": firm.quality,
+                "market_share": books["revenue"] / market_revenue,
+                "aware": int(model.aware[:, firm.index].sum()),
+            }
+            self.rows.append(row)
+
+    # ------------------------------------------------------------------
+    def steps_table(self) -> pd.DataFrame:
+        """The per-step, per-firm table."""
+        return pd.DataFrame(self.rows)
+
+    def customers_table(self) -> pd.DataFrame:
+        """One row per (customer, firm) with at least one purchase."""
+        model = self.model
+        week_end = model.week + model.step_weeks
+        records = []
+        wom = model.spec.word_of_mouth
+        params = model.behaviour
+        for customer in model.customers:
+            for firm_index, dyad in customer.dyads.items():
+                if dyad.purchases == 0:
+                    continue
+                customer.touch(dyad)
+                co_creating = float(model.firms[firm_index].strategy.level >= 5)
+                rung = int(rules.loyalty_rung(
+                    float(dyad.active), dyad.purchases, dyad.trust, dyad.commitment,
+                    dyad.satisfaction, supporter_commitment=params.supporter_commitment,
+                    advocate_commitment=params.advocate_commitment,
+                    partner_commitment=params.partner_commitment,
+                    promoter_threshold=wom.promoter_threshold, co_creation=co_creating))
+                records.append({
+                    "customer": customer.index, "segment": customer.segment.name,
+                    "firm": model.firms[firm_index].name, "source": dyad.source,
+                    "referred": dyad.referred, "active": dyad.active,
+                    "first_week": dyad.first_week,
+                    "tenure_weeks": week_end - dyad.spell_start if dyad.active else 0.0,
+                    "spells": dyad.spells, "purchases": dyad.purchases,
+                    "spend": dyad.spend, "margin": dyad.margin,
+                    "acquisition_margin": dyad.acquisition_margin, "ltv": dyad.ltv,
+                    "trust": dyad.trust, "commitment": dyad.commitment,
+                    "satisfaction": dyad.satisfaction, "reciprocity": dyad.reciprocity,
+                    "responsiveness": dyad.responsiveness, "rung": rules.RUNGS[rung],
+                    "need_rate": customer.need_rate,
+                })
+        return pd.DataFrame.from_records(records)
+
+    def cohorts_table(self) -> pd.DataFrame:
+        """Share of each 13-week acquisition cohort still a customer, by age.
+
+        Spells started before week 0 (the initial customer base) are left out.
+        """
+        model = self.model
+        end = model.week + model.step_weeks
+        spells = list(self.spells)
+        for firm in model.firms:
+            for customer in firm.customers.values():
+                dyad = customer.dyads[firm.index]
+                spells.append((customer.index, firm.index, dyad.spell_start, np.inf, "active",
+                               dyad.source if dyad.spells == 1 else "returning"))
+        if not spells:
+            return pd.DataFrame(columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
+        frame = pd.DataFrame(spells, columns=["customer", "firm", "start", "end", "reason",
+                                              "source"])
+        frame = frame[frame["start"] >= 0]
+        frame["cohort_week"] = (frame["start"] // COHORT_WEEKS) * COHORT_WEEKS
+        names = {firm.index: firm.name for firm in model.firms}
+        rows = []
+        for (firm_index, cohort), group in frame.groupby(["firm", "cohort_week"]):
+            size = len(group)
+            durations = (group["end"] - group["start"]).to_numpy()
+            for age in range(0, int(end - cohort - COHORT_WEEKS) + 1, COHORT_WEEKS):
+                rows.append({"firm": names[firm_index], "cohort_week": cohort,
+                             "age_weeks": age, "size": size,
+                             "retained": float(np.mean(durations > age))})
+        return pd.DataFrame(rows)
+
+
+def summarize(steps: pd.DataFrame, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """End-of-run summary per firm: the headline numbers a comparison uses.
+
+    Returns
+    -------
+    DataFrame
+        One row per firm with annual retention, customers at the end,
+        cumulative discounted profit, revenue and each cost line (totals),
+        word-of-mouth share of new customers, referral share of orders, NPS,
+        mean trust and commitment over the last year, market share.
+    """
+    rows = []
+    for firm, frame in steps.groupby("firm", sort=False):
+        last_year = frame[frame["week"] >= frame["week"].max() - 51]
+        weekly_retention = 1.0 - last_year["churned"].sum() / max(
+            last_year["customers"].add(last_year["churned"]).sub(last_year["new_customers"]).sum(), 1)
+        new = frame["new_customers"].sum()
+        row = {
+            "firm": firm, "strategy": frame["strategy"].iloc[0],
+            "customers_end": int(frame["customers"].iloc[-1]),
+            "annual_retention": weekly_retention ** 52,
+            "weekly_retention": weekly_retention,
+            "cumulative_discounted_profit": frame["cumulative_discounted_profit"].iloc[-1],
+            "profit": frame["profit"].sum(),
+            **{line: frame[line].sum() for line in BOOK_LINES},
+            "new_customers": int(new),
+            "wom_share_of_new": frame["new_wom"].sum() / new if new else np.nan,
+            "referral_share_of_orders": frame["referral_orders"].sum() / max(frame["orders"].sum(), 1),
+            "nps": last_year["nps"].mean(),
+            "mean_trust": last_year["mean_trust"].mean(),
+            "mean_commitment": last_year["mean_commitment"].mean(),
+            "market_share": last_year["revenue"].sum() / max(
+                steps.loc[steps["week"] >= frame["week"].max() - 51, "revenue"].sum(), 1e-12),
+            "mean_response_time": last_year["mean_response_time"].mean(),
+            "failures": int(frame["failures"].sum()),
+            "complaints": int(frame["complaints"].sum()),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Recorder", "summarize", "SOURCES", "COST_LINES", "CHURN_REASONS"]

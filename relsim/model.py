@@ -1,0 +1,249 @@
+"""The market model: one Mesa ``Model`` whose weekly step follows MODEL.md.
+
+A step is one week (``market.step_weeks``):
+
+1. partners deliver (shortages, spot prices);
+2. firms act (promotions, campaigns, relationship activities, pruning);
+   distributors and alliance partners bring prospects; some customers learn
+   of firms by themselves;
+3. needs arrive and customers choose and buy;
+4.–5. the SimPy environment runs to the end of the week: deliveries,
+   questions, complaints and their answers update the dyads (6.);
+7. word of mouth;
+8. churn;
+9. books and the week's record.
+
+Random numbers come from one ``numpy.random.SeedSequence`` per run, spawned
+into one stream per purpose, so that two strategies run on the same seed share
+the population, the network and the weekly needs (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from relsim import rules
+from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
+from relsim.dyad import PartnerDyad
+from relsim.metrics import Recorder
+from relsim.network import build_network
+from relsim.operations import Operations
+from relsim.scenario import Scenario
+
+#: Named random streams, spawned in this order from the run's SeedSequence.
+STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners")
+
+
+class MarketModel(mesa.Model):
+    """A market of customers, firms, suppliers, distributors and alliance partners.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    seed : int
+        Root seed of the run.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)),
+                           strict=True))
+        super().__init__(rng=np.random.default_rng(streams["events"].spawn(1)[0]))
+        self.seed = seed
+        self.spec = scenario
+        self.behaviour = scenario.behaviour
+        self.step_weeks = scenario.market.step_weeks
+        self.week = 0.0
+        rng_population = np.random.default_rng(streams["population"])
+        self.rng_needs = np.random.default_rng(streams["needs"])
+        self.rng_churn = np.random.default_rng(streams["churn"])
+        self.rng_talk = np.random.default_rng(streams["talk"])
+        self.rng_events = np.random.default_rng(streams["events"])
+        self.rng_ops = np.random.default_rng(streams["operations"])
+        self.rng_partners = np.random.default_rng(streams["partners"])
+
+        size = scenario.market.customers
+        self.network = build_network(scenario.market.network, size,
+                                     np.random.default_rng(streams["network"]))
+        self.operations = Operations(scenario.operations, self.rng_ops)
+
+        suppliers = {spec.name: Supplier(self, spec) for spec in scenario.suppliers}
+        self.firms: list[Firm] = [
+            Firm(self, index, spec, spec.build_strategy(), suppliers[spec.supplier])
+            for index, spec in enumerate(scenario.firms)]
+        for firm in self.firms:
+            firm.supplier.dyads[firm.index] = PartnerDyad(firm.supplier.name)
+            firm.partner_dyads[firm.supplier.name] = firm.supplier.dyads[firm.index]
+        by_name = {firm.name: firm for firm in self.firms}
+        self.distributors = [Distributor(self, spec, [by_name[n] for n in spec.firms])
+                             for spec in scenario.distributors]
+        self._fees: dict[int, float] = {}
+        for distributor in self.distributors:
+            for firm in distributor.firms:
+                firm.partner_dyads[distributor.name] = PartnerDyad(distributor.name)
+                self._fees.setdefault(firm.index, distributor.spec.fee)
+        self.alliance_partners: list[AlliancePartner] = []
+        for alliance in scenario.alliances:
+            members = [by_name[n] for n in alliance.members]
+            for firm in members:
+                if firm.strategy.join_alliances and firm.strategy.level >= 5:
+                    firm.alliances.append(alliance)
+                    if firm.strategy.reward_rate > 0:
+                        firm.programme = alliance.name
+            for partner in alliance.partners:
+                self.alliance_partners.append(AlliancePartner(self, partner, alliance, members))
+                for firm in members:
+                    firm.partner_dyads[partner] = PartnerDyad(partner)
+
+        self._draw_population(size, rng_population)
+        self.dormant_until = np.full(size, -np.inf)
+        self.trials: list[int] = []
+        self.recent_leavers: list[tuple[Customer, int, float]] = []
+        self.recorder = Recorder(self)
+        self._seed_initial_state(rng_population)
+        self.running = True
+
+    # ------------------------------------------------------------------
+    def _draw_population(self, size: int, rng: np.random.Generator) -> None:
+        """Customers with segment, need rate (gamma heterogeneity) and channel."""
+        segments = self.spec.segments
+        shares = np.array([s.share for s in segments])
+        which = rng.choice(len(segments), size=size, p=shares / shares.sum())
+        self.need_rate = np.empty(size)
+        self.direct = np.empty(size, dtype=bool)
+        for number, segment in enumerate(segments):
+            members = which == number
+            count = int(members.sum())
+            self.need_rate[members] = rng.gamma(segment.need_shape,
+                                                segment.need_rate / segment.need_shape, count)
+            self.direct[members] = rng.random(count) < segment.direct_channel
+        self.aware = np.zeros((size, len(self.firms)), dtype=bool)
+        self.customers = [Customer(self, index, segments[which[index]],
+                                   float(self.need_rate[index]), bool(self.direct[index]))
+                          for index in range(size)]
+
+    def _seed_initial_state(self, rng: np.random.Generator) -> None:
+        """Initial awareness and each firm's initial customer base."""
+        size = len(self.customers)
+        params = self.behaviour
+        for firm in self.firms:
+            for index in np.flatnonzero(rng.random(size) < firm.spec.initial_awareness):
+                self.customers[index].learn_of(firm.index, "organic")
+        order = rng.permutation(size)
+        start = 0
+        for firm in self.firms:
+            count = int(round(firm.spec.initial_share * size))
+            for index in order[start:start + count]:
+                customer = self.customers[index]
+                dyad = customer.learn_of(firm.index, "initial")
+                dyad.source = "initial"
+                customer.join(firm.index)
+                tenure = float(rng.uniform(0, 104))
+                dyad.spell_start = dyad.first_week = -tenure
+                dyad.last_purchase = -float(rng.exponential(1.0 / customer.need_rate))
+                dyad.purchases = 1 + int(rng.poisson(customer.need_rate * tenure))
+                dyad.trust = min(1.0, params.initial_trust + 0.2)
+                dyad.commitment = float(rng.uniform(0.0, 0.4))
+                dyad.knowledge = rules.update_knowledge(0.0, dyad.purchases, params.knowledge_rate)
+            start += count
+
+    # ------------------------------------------------------------------
+    def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
+        """Each candidate independently with ``probability`` (binomial count, then a draw)."""
+        if candidates.size == 0 or probability <= 0:
+            return candidates[:0]
+        count = int(self.rng_events.binomial(candidates.size, min(1.0, probability)))
+        return self.rng_events.choice(candidates, size=count, replace=False)
+
+    def draw_basket(self, customer: Customer) -> float:
+        """Order value at reference price: lognormal with the segment's mean and CV."""
+        cv = customer.segment.basket_cv
+        if cv == 0:
+            return customer.basket_mean
+        sigma2 = math.log1p(cv * cv)
+        return customer.basket_mean * math.exp(
+            math.sqrt(sigma2) * self.rng_events.standard_normal() - sigma2 / 2)
+
+    def distributor_fee(self, firm: Firm) -> float:
+        """Fee share the firm pays its distributor on channel sales."""
+        return self._fees.get(firm.index, 0.0)
+
+    def spell_ended(self, customer: Customer, dyad, reason: str) -> None:
+        """Record a finished customer spell (for cohorts); leavers may talk."""
+        self.recorder.spell(customer, dyad, self.week, reason)
+        if reason in ("failure", "pruned"):
+            self.recent_leavers.append((customer, dyad.firm, self.week + 8))
+
+    # ------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance the market by one step (one week by default)."""
+        self.week = (self.steps - 1) * self.step_weeks
+        for firm in self.firms:
+            firm.reset_week()
+        # 1. partners deliver
+        self.agents_by_type[Supplier].do("step")
+        # 2. firms act; partners and chance bring prospects
+        for firm in self.firms:
+            firm.act()
+            for alliance in firm.alliances:
+                firm.books["partner_fees"] += alliance.fee_per_week * self.step_weeks
+        for distributor in self.distributors:
+            distributor.step()
+        for partner in self.alliance_partners:
+            partner.step()
+        self._organic_awareness()
+        # 3. needs arrive; customers choose and buy
+        self._needs()
+        # 4.-6. fulfilment and support run in continuous time to the end of the week
+        self.operations.advance_to(self.week + self.step_weeks)
+        for firm in self.firms:
+            firm.supplier.review(firm)
+        # 7. word of mouth
+        if self.spec.word_of_mouth.enabled:
+            self._word_of_mouth()
+        # 8. churn
+        draws = self.rng_churn.random(len(self.customers)).tolist()
+        for firm in self.firms:
+            for customer in list(firm.customers.values()):
+                customer.consider_leaving(draws[customer.index])
+        # 9. books
+        self.recorder.record_week()
+        if self.steps * self.step_weeks >= self.spec.market.weeks:
+            self.running = False
+
+    def _organic_awareness(self) -> None:
+        rate = rules.per_step(self.spec.market.organic_awareness, self.step_weeks)
+        for firm in self.firms:
+            for index in self.sample(np.flatnonzero(~self.aware[:, firm.index]), rate):
+                self.customers[index].learn_of(firm.index, "organic")
+
+    def _needs(self) -> None:
+        available = self.dormant_until <= self.week
+        occasions = self.rng_needs.poisson(self.need_rate * self.step_weeks) * available
+        for index in self.trials:
+            occasions[index] += available[index]
+        self.trials = []
+        for index in np.flatnonzero(occasions):
+            self.customers[index].shop(int(occasions[index]))
+
+    def _word_of_mouth(self) -> None:
+        draws = self.rng_talk.random(len(self.customers)).tolist()
+        for firm in self.firms:
+            for customer in list(firm.customers.values()):
+                customer.talk(firm.index, draws[customer.index])
+        still = []
+        for customer, firm_index, until in self.recent_leavers:
+            if self.week < until and customer.current < 0:
+                customer.talk(firm_index, draws[customer.index])
+                still.append((customer, firm_index, until))
+        self.recent_leavers = still
+
+    def run(self, progress=None) -> None:
+        """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress()

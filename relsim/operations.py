@@ -1,0 +1,150 @@
+"""Operations in continuous time, on a SimPy environment.
+
+Two kinds of process run inside each week:
+
+* **fulfilment** — an order waits for the supplier's lead time, then is
+  delivered late, defective, or as promised;
+* **support tickets** — questions and complaints queue at the firm's support
+  desk, a ``simpy.PriorityResource`` with as many servers as the desk agents
+  the firm pays for (key accounts jump the queue). A ticket not taken up
+  within the customer's patience is abandoned. The response time is
+  *measured* as the time from opening the ticket to its answer.
+
+The Mesa model is the master clock: each weekly step calls
+:meth:`Operations.advance_to` which runs the environment to the end of the
+week; outcomes are handed back to the agents through callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+if TYPE_CHECKING:
+    from relsim.scenario import OperationsSpec
+
+#: Callback ``(late, defective)`` for a delivery.
+DeliveryCallback = Callable[[bool, bool], None]
+#: Callback ``(response_time_weeks, resolved)`` for an answered or abandoned ticket.
+TicketCallback = Callable[[float, bool], None]
+
+
+class SupportDesk:
+    """A firm's support desk: ``agents`` servers and a priority queue.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    agents : int
+        Desk agents (servers). 0 means the firm has no desk: tickets go
+        unanswered (their response time is infinite).
+    """
+
+    def __init__(self, env: simpy.Environment, agents: int) -> None:
+        self.env = env
+        self.agents = agents
+        self.resource = simpy.PriorityResource(env, capacity=agents) if agents > 0 else None
+        self.opened = 0
+        self.answered = 0
+        self.abandoned = 0
+        self.response_times: list[float] = []
+
+    def reset_week(self) -> None:
+        """Start the week's statistics afresh (the queue itself carries over)."""
+        self.opened = 0
+        self.answered = 0
+        self.abandoned = 0
+        self.response_times = []
+
+    @property
+    def queue_length(self) -> int:
+        """Tickets waiting for an agent now."""
+        return len(self.resource.queue) if self.resource is not None else 0
+
+
+class Operations:
+    """The SimPy side of the model: one environment, one desk per firm.
+
+    Parameters
+    ----------
+    spec : OperationsSpec
+        Promise, desk handling time, patience.
+    rng : numpy.random.Generator
+        The run's operations stream (lead times, defects, handling times).
+    """
+
+    def __init__(self, spec: OperationsSpec, rng: np.random.Generator) -> None:
+        self.spec = spec
+        self.rng = rng
+        self.env = simpy.Environment()
+        self.desks: dict[int, SupportDesk] = {}
+
+    def add_desk(self, firm: int, agents: int) -> SupportDesk:
+        """Create (or replace) the desk of ``firm`` with ``agents`` servers."""
+        desk = SupportDesk(self.env, agents)
+        self.desks[firm] = desk
+        return desk
+
+    def advance_to(self, week: float) -> None:
+        """Run every process up to the end of ``week`` (the master clock's step)."""
+        self.env.run(until=week)
+
+    # ------------------------------------------------------------------
+    def place_order(self, delay: float, lead_time: float, defect_rate: float,
+                    on_delivery: DeliveryCallback) -> None:
+        """Start the fulfilment of one order.
+
+        Parameters
+        ----------
+        delay : float
+            When in the week the order is placed (weeks from now).
+        lead_time : float
+            Supplier lead time drawn for this order (weeks).
+        defect_rate : float
+            Probability the delivered product is defective.
+        on_delivery : callable
+            Called with ``(late, defective)`` at delivery.
+        """
+        late = lead_time > self.spec.promise_weeks
+        defective = bool(self.rng.random() < defect_rate)
+        self.env.process(self._fulfil(delay + lead_time, late, defective, on_delivery))
+
+    def _fulfil(self, duration: float, late: bool, defective: bool,
+                on_delivery: DeliveryCallback):
+        yield self.env.timeout(duration)
+        on_delivery(late, defective)
+
+    def open_ticket(self, firm: int, priority: int, on_answer: TicketCallback) -> None:
+        """Queue a ticket at ``firm``'s desk; ``on_answer(response_time, resolved)`` follows.
+
+        ``priority`` 0 is served first (key accounts), 1 otherwise.
+        """
+        desk = self.desks[firm]
+        desk.opened += 1
+        if desk.resource is None:
+            desk.abandoned += 1
+            on_answer(math.inf, False)
+            return
+        handling = float(self.rng.exponential(self.spec.service_time_weeks))
+        resolved = bool(self.rng.random() < self.spec.resolution_probability)
+        self.env.process(self._ticket(desk, priority, handling, resolved, on_answer))
+
+    def _ticket(self, desk: SupportDesk, priority: int, handling: float, resolved: bool,
+                on_answer: TicketCallback):
+        env = self.env
+        opened = env.now
+        with desk.resource.request(priority=priority) as request:
+            outcome = yield request | env.timeout(self.spec.patience_weeks)
+            if request not in outcome:
+                desk.abandoned += 1
+                on_answer(math.inf, False)
+                return
+            yield env.timeout(handling)
+        response_time = env.now - opened
+        desk.answered += 1
+        desk.response_times.append(response_time)
+        on_answer(response_time, resolved)

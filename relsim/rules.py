@@ -1,0 +1,384 @@
+"""Behaviour rules: how trust, commitment, satisfaction, reciprocity and
+responsiveness move, how customers choose, talk and leave.
+
+Every rule is a small pure function that works on a Python ``float`` **and**
+on a ``numpy`` array alike, so the agent engine (one Mesa agent per customer)
+and any vectorised engine call the *same* code. Nothing here draws random
+numbers or touches agent state: rules map numbers to numbers, and the equation
+each one implements is stated in its docstring (and in ``docs/model.md``).
+
+Booleans enter equations as 0/1 (``success * gain``) rather than through
+``if`` so that the same line serves a scalar and an array.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import numpy as np
+
+Number = TypeVar("Number", float, np.ndarray)
+
+#: Loyalty-ladder rungs, lowest first. ``rung`` integers index this tuple.
+RUNGS: tuple[str, ...] = ("prospect", "customer", "client", "supporter", "advocate", "partner")
+PROSPECT, CUSTOMER, CLIENT, SUPPORTER, ADVOCATE, PARTNER = range(6)
+
+
+# --------------------------------------------------------------------------
+# Numeric helpers that keep scalar calls fast (numpy ufuncs on a Python float
+# cost ~1 µs each; the agent engine makes millions of such calls).
+# --------------------------------------------------------------------------
+def clip(value: Number, low: float, high: float) -> Number:
+    """Clamp ``value`` to ``[low, high]`` for a scalar or an array."""
+    if isinstance(value, np.ndarray):
+        return np.clip(value, low, high)
+    return low if value < low else high if value > high else value
+
+
+def exp(value: Number) -> Number:
+    """``e**value`` for a scalar or an array."""
+    if isinstance(value, np.ndarray):
+        return np.exp(value)
+    return math.exp(value)
+
+
+def sigmoid(value: Number) -> Number:
+    """Logistic function ``1 / (1 + e^-value)``."""
+    if isinstance(value, np.ndarray):
+        return 1.0 / (1.0 + np.exp(-value))
+    if value < -700.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-value))
+
+
+def logit(probability: float) -> float:
+    """Inverse of :func:`sigmoid` for a probability in (0, 1)."""
+    probability = min(max(probability, 1e-12), 1.0 - 1e-12)
+    return math.log(probability / (1.0 - probability))
+
+
+# --------------------------------------------------------------------------
+# Relationship parameters of a dyad
+# --------------------------------------------------------------------------
+def decay(value: Number, rate: float, weeks: Number = 1.0) -> Number:
+    """Geometric decay without contact.
+
+    ``x_{t+w} = x_t · (1 − rate)^w``
+
+    Applying it once for ``w`` weeks equals applying it ``w`` times for one
+    week, which lets the agent engine decay a dyad lazily when it is next
+    touched.
+    """
+    return value * (1.0 - rate) ** weeks
+
+
+def update_trust(trust: Number, success: Number, gain: float, loss: float,
+                 severity: Number = 1.0) -> Number:
+    """Trust moves toward observed reliability, faster down than up.
+
+    ``T' = T + s·gain·(1 − T) − (1 − s)·loss·severity·T``
+
+    with ``s = 1`` for a kept promise (on-time, intact delivery) and ``s = 0``
+    for a failure. ``loss > gain`` is the negativity bias: one failure undoes
+    more trust than one success builds. ``severity`` in ``[0, 1]`` scales a
+    failure (a loyal customer forgives a minor one, see
+    :func:`failure_severity`). ``T`` stays in ``[0, 1]``.
+    """
+    return trust + success * gain * (1.0 - trust) - (1.0 - success) * loss * severity * trust
+
+
+def failure_severity(commitment: Number, minor: Number, forgiveness: float) -> Number:
+    """How hard a failure hits, after forgiveness.
+
+    ``severity = 1 − forgiveness · C · minor``
+
+    Committed customers forgive *minor* failures (a late delivery,
+    ``minor = 1``) but not major ones (a defective product, ``minor = 0``).
+    """
+    return 1.0 - forgiveness * commitment * minor
+
+
+def update_satisfaction(satisfaction: Number, experience: Number, expectation: Number,
+                        rate: float) -> Number:
+    """Satisfaction is the running average of experience minus expectation.
+
+    ``S' = S + rate · ((x − E) − S)``
+
+    ``x`` is the experience of one delivery in ``[0, 1]``; ``E`` the
+    expectation. ``S`` therefore lives in ``[−1, 1]``.
+    """
+    return satisfaction + rate * ((experience - expectation) - satisfaction)
+
+
+def commitment_target(trust: Number, reciprocity: Number, tenure_weeks: Number,
+                      trust_weight: float, reciprocity_weight: float,
+                      tenure_weight: float, tenure_scale: float) -> Number:
+    """The level commitment grows toward on contact.
+
+    ``C* = clip(w_T·T + w_R·R + w_τ·(1 − e^{−tenure/τ}), 0, 1)``
+
+    Commitment grows with trust, with goodwill received (reciprocity) and
+    with tenure (long relationships bind).
+    """
+    tenure_bond = 1.0 - exp(-tenure_weeks / tenure_scale)
+    return clip(trust_weight * trust + reciprocity_weight * reciprocity + tenure_weight * tenure_bond,
+                0.0, 1.0)
+
+
+def update_commitment(commitment: Number, target: Number, intensity: Number,
+                      rate: float) -> Number:
+    """Commitment moves toward its target with every contact.
+
+    ``C' = C + rate · intensity · (C* − C)``
+
+    ``intensity`` measures the contact: a purchase counts 1, a follow-up call
+    or personalised offer less, a key-account visit more (scenario values).
+    Without contact commitment decays (:func:`decay`).
+    """
+    return commitment + rate * intensity * (target - commitment)
+
+
+def update_reciprocity(reciprocity: Number, goodwill: Number) -> Number:
+    """Goodwill received beyond the contract accumulates, saturating at 1.
+
+    ``R' = R + g · (1 − R)``
+
+    ``g`` in ``[0, 1]`` is the size of the gesture (reward, recovery,
+    priority in a shortage). ``R`` decays without goodwill (:func:`decay`).
+    """
+    return reciprocity + goodwill * (1.0 - reciprocity)
+
+
+def response_quality(response_time: Number, target: float) -> Number:
+    """How a response time is perceived, in ``[0, 1]``.
+
+    ``ρ = e^{−t / t*}``
+
+    ``t`` is the measured time from ticket to answer in weeks, ``t*`` the
+    time a customer finds reasonable. An unanswered ticket (``t = ∞``) gives 0.
+    """
+    return exp(-response_time / target)
+
+
+def update_responsiveness(responsiveness: Number, observed: Number, rate: float) -> Number:
+    """Perceived responsiveness follows support experience.
+
+    ``Q' = Q + rate · (ρ − Q)``  with ``ρ`` from :func:`response_quality`.
+    """
+    return responsiveness + rate * (observed - responsiveness)
+
+
+def service_recovery(satisfaction: Number, observed: Number, resolved: Number,
+                     bonus: float) -> Number:
+    """A good recovery restores, and can raise, satisfaction.
+
+    ``S' = min(1, S + bonus · ρ · resolved)``
+
+    Fast, resolved complaints (``ρ`` near 1) can leave a customer more
+    satisfied than before the failure (the service-recovery paradox).
+    """
+    return clip(satisfaction + bonus * observed * resolved, -1.0, 1.0)
+
+
+def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Number:
+    """The firm's CRM knowledge of a customer grows with every interaction.
+
+    ``K' = 1 − (1 − K)(1 − rate)^n``  after ``n`` interactions.
+
+    ``K`` is the accuracy of personalisation in ``[0, 1]``.
+    """
+    return 1.0 - (1.0 - knowledge) * (1.0 - rate) ** interactions
+
+
+# --------------------------------------------------------------------------
+# Choice
+# --------------------------------------------------------------------------
+def choice_utility(quality: Number, price: Number, price_sensitivity: Number,
+                   trust: Number, commitment: Number, reciprocity: Number,
+                   responsiveness: Number, reward_value: Number, wom: Number,
+                   offer: Number, is_current: Number, *, w_trust: float,
+                   w_commitment: float, w_reciprocity: float,
+                   w_responsiveness: float, w_reward: float, w_wom: float,
+                   inertia: float, inertia_commitment: float) -> Number:
+    """Utility of buying from one firm.
+
+    ``U = q − β·p + w_T·T + w_C·C + w_R·R + w_Q·Q + w_rw·reward + w_W·W
+          + offer + current·(ι + ι_C·C)``
+
+    ``p`` is the price paid (list price index after any promotion), ``β`` the
+    customer's price sensitivity, ``W`` the word-of-mouth influence heard,
+    ``offer`` the value of a personalised offer and the last term the inertia
+    for the current firm, which commitment raises (a committed customer needs a
+    larger advantage to switch).
+    """
+    return (quality - price_sensitivity * price + w_trust * trust + w_commitment * commitment
+            + w_reciprocity * reciprocity + w_responsiveness * responsiveness
+            + w_reward * reward_value + w_wom * wom + offer
+            + is_current * (inertia + inertia_commitment * commitment))
+
+
+def logit_probabilities(utilities):
+    """Multinomial-logit choice probabilities along the last axis.
+
+    ``P_j = e^{U_j} / Σ_k e^{U_k}``  (shifted by the maximum for stability).
+
+    A list of utilities (one customer's options) gives a list, computed in
+    plain Python because that is much faster for a handful of options; an
+    array gives an array.
+    """
+    if isinstance(utilities, list):
+        top = max(utilities)
+        weights = [math.exp(u - top) for u in utilities]
+        total = sum(weights)
+        return [w / total for w in weights]
+    utilities = np.asarray(utilities, dtype=float)
+    shifted = np.exp(utilities - utilities.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Number:
+    """Prospects reached by an acquisition campaign, with diminishing returns.
+
+    ``reach = max_reach · (1 − 2^{−budget / half_saturation})``
+
+    Spending ``half_saturation`` reaches half of ``max_reach``; doubling the
+    budget never doubles the reach.
+    """
+    return max_reach * (1.0 - 2.0 ** (-budget / half_saturation))
+
+
+# --------------------------------------------------------------------------
+# Voice and exit
+# --------------------------------------------------------------------------
+def complaint_probability(commitment: Number, voice_base: float,
+                          voice_commitment: float) -> Number:
+    """Probability of complaining after a failure (voice instead of exit).
+
+    ``P(complain) = clip(v_0 + v_C · C, 0, 1)``
+    """
+    return clip(voice_base + voice_commitment * commitment, 0.0, 1.0)
+
+
+def failure_exit_probability(commitment: Number, exit_after_failure: float,
+                             forgiveness: float) -> Number:
+    """Probability that a silent customer leaves right after a failure.
+
+    ``P(exit | failure, no complaint) = e_f · (1 − forgiveness · C)``
+
+    ``e_f`` defaults to 1/3: one negative experience drives about one
+    uncommitted customer in three away.
+    """
+    return exit_after_failure * (1.0 - forgiveness * commitment)
+
+
+def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number,
+                 competitor_advantage: Number, *, base: float, w_satisfaction: float,
+                 w_commitment: float, w_recency: float, w_competitor: float) -> Number:
+    """Weekly probability that a customer lapses.
+
+    ``h = σ(logit(h_0) − w_S·S − w_C·C + w_r·(r − 1) + w_A·A)``
+
+    ``r`` is recency over the customer's usual inter-purchase time (RFM: a
+    customer overdue for a purchase is at risk), ``A`` the best competitor's
+    utility advantage. At ``S = C = A = 0`` and ``r = 1`` the hazard is
+    ``h_0``.
+    """
+    return sigmoid(logit(base) - w_satisfaction * satisfaction - w_commitment * commitment
+                   + w_recency * (recency_ratio - 1.0) + w_competitor * competitor_advantage)
+
+
+def per_step(probability_per_week: Number, step_weeks: float) -> Number:
+    """Convert a weekly probability to a step of ``step_weeks`` weeks.
+
+    ``p_step = 1 − (1 − p_week)^{Δ}``
+    """
+    return 1.0 - (1.0 - probability_per_week) ** step_weeks
+
+
+# --------------------------------------------------------------------------
+# Word of mouth and the ladder
+# --------------------------------------------------------------------------
+def talk_probability(satisfaction: Number, commitment: Number, *, base: float,
+                     w_satisfaction: float, w_commitment: float,
+                     promoter_threshold: float, detractor_threshold: float,
+                     w_negative: float) -> tuple[Number, Number]:
+    """Weekly probabilities of positive and of negative word of mouth.
+
+    ``p⁺ = [S ≥ s⁺] · clip(b + w_S·S + w_C·C, 0, 1)``
+    ``p⁻ = [S ≤ s⁻] · clip(b + w_N·|S|, 0, 1)``
+
+    Promoters (satisfied, often committed: advocates) recommend; detractors
+    warn others, and they talk more readily (``w_N`` is usually large).
+    """
+    promoter = satisfaction >= promoter_threshold
+    detractor = satisfaction <= detractor_threshold
+    positive = promoter * clip(base + w_satisfaction * satisfaction + w_commitment * commitment,
+                               0.0, 1.0)
+    negative = detractor * clip(base + w_negative * abs(satisfaction), 0.0, 1.0)
+    return positive, negative
+
+
+def update_wom_influence(influence: Number, positive: Number, strength: float,
+                         negativity_weight: float) -> Number:
+    """Word-of-mouth influence a listener attaches to a firm.
+
+    ``W' = W + strength · (positive − (1 − positive) · λ_neg)``
+
+    ``λ_neg > 1``: negative word of mouth weighs more than positive. ``W``
+    decays between conversations (:func:`decay`).
+    """
+    return influence + strength * (positive - (1.0 - positive) * negativity_weight)
+
+
+def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
+                 satisfaction: Number, *, supporter_commitment: float,
+                 advocate_commitment: float, partner_commitment: float,
+                 promoter_threshold: float, co_creation: Number) -> Number:
+    """Rung on the loyalty ladder (0 prospect … 5 partner).
+
+    - prospect: not (or no longer) a customer of the firm;
+    - customer: one purchase;  client: repeat purchases;
+    - supporter: ``C ≥ c_s`` and ``T ≥ 0.5``;
+    - advocate: supporter with ``C ≥ c_a`` and ``S ≥ s⁺`` (recommends);
+    - partner: advocate with ``C ≥ c_p`` whose firm co-creates with customers
+      (``co_creation = 1``: their feedback improves the product).
+    """
+    rung = is_customer * (1 + (purchases >= 2))
+    supporter = is_customer * (commitment >= supporter_commitment) * (trust >= 0.5)
+    advocate = supporter * (commitment >= advocate_commitment) * (satisfaction >= promoter_threshold)
+    partner = advocate * (commitment >= partner_commitment) * co_creation
+    return rung + supporter * (3 - rung) + advocate + partner
+
+
+# --------------------------------------------------------------------------
+# Books
+# --------------------------------------------------------------------------
+def weekly_rate(annual_rate: float) -> float:
+    """Weekly discount rate equivalent to an annual one: ``(1+i)^{1/52} − 1``."""
+    return (1.0 + annual_rate) ** (1.0 / 52.0) - 1.0
+
+
+def discount_factor(week: Number, annual_rate: float) -> Number:
+    """Present value of one unit received in ``week``: ``(1+i)^{−week/52}``."""
+    return (1.0 + annual_rate) ** (-week / 52.0)
+
+
+def lifetime_value_closed_form(margin: float, retention: float, discount: float) -> float:
+    """Mean discounted lifetime value under constant retention.
+
+    ``CLV = m · r / (1 + i − r)``
+
+    margin ``m`` per period counted from the first retained period, retention
+    ``r`` and discount rate ``i`` per period (Gupta & Lehmann 2003).
+    """
+    return margin * retention / (1.0 + discount - retention)
+
+
+def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
+    """Cumulative adoption share of the Bass (1969) diffusion model.
+
+    ``F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})``
+    """
+    growth = np.exp(-(p + q) * np.asarray(weeks, dtype=float))
+    return (1.0 - growth) / (1.0 + (q / p) * growth)

@@ -1,0 +1,427 @@
+"""Scenario files: the schema, loading from TOML and validation.
+
+A scenario is everything a run needs except the seed: the market, the
+customer segments, the behaviour parameters of the rules, the firms with their
+strategies, and their partners. Every mechanism of the model is switchable
+here. Files are TOML, read with :mod:`tomllib` (no code is ever evaluated);
+the schema rejects unknown keys, so a typo is an error, not a silent default.
+
+Errors name the file, the field, the bad value and what is allowed::
+
+    scenarios/bad.toml: firms[0].strategy = 'relation': unknown strategy;
+    allowed: basic, reactive, accountable, proactive, partnership, ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from relsim.strategies import PRESETS, Strategy
+
+
+class ScenarioError(ValueError):
+    """A scenario (file or dict) is invalid. The message is meant for users."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NetworkSpec(_Section):
+    """The social network word of mouth travels on."""
+
+    kind: Literal["small_world", "scale_free", "fully_mixed"] = Field(
+        "small_world", description="Watts-Strogatz small world, Barabasi-Albert scale free, "
+        "or fully mixed (anyone can talk to anyone).")
+    mean_degree: int = Field(10, ge=2, le=200, description="Average number of contacts.")
+    rewiring: float = Field(0.1, ge=0, le=1, description="Small-world rewiring probability.")
+
+
+class MarketSpec(_Section):
+    """Size, time and money scale of the market."""
+
+    customers: int = Field(5000, ge=1, le=10_000_000, description="Population, prospects included.")
+    weeks: int = Field(260, ge=1, le=5200, description="Simulated weeks.")
+    step_weeks: float = Field(1.0, gt=0, le=4, description="Length of one step in weeks.")
+    discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
+    engine: Literal["agents"] = Field("agents", description="Simulation engine.")
+    network: NetworkSpec = NetworkSpec()
+    reference_price: float = Field(1.0, gt=0, description="Price index 1.0 (baskets are at this price).")
+    reference_budget: float = Field(1000.0, ge=0, description=(
+        "Weekly acquisition spend that strategies' acquisition_budget = 1 means."))
+    reference_desk_agents: float = Field(2.0, ge=0, description=(
+        "Desk agents that strategies' service_capacity = 1 means."))
+    max_reach_share: float = Field(0.05, ge=0, le=1, description=(
+        "Share of unaware customers a saturated campaign reaches per week."))
+    half_saturation: float = Field(1000.0, gt=0, description=(
+        "Weekly spend that reaches half of the saturated reach."))
+    organic_awareness: float = Field(0.002, ge=0, le=1, description=(
+        "Weekly chance an unaware customer learns of a firm by itself."))
+
+
+class SegmentSpec(_Section):
+    """A customer segment: static traits drawn at start."""
+
+    name: str
+    share: float = Field(gt=0, le=1, description="Share of the population.")
+    need_rate: float = Field(0.15, gt=0, le=50, description="Mean purchase occasions per week.")
+    need_shape: float = Field(1.0, gt=0, description=(
+        "Gamma shape of need-rate heterogeneity across customers (large = homogeneous)."))
+    basket_mean: float = Field(50.0, gt=0, description="Mean order value at reference price.")
+    basket_cv: float = Field(0.5, ge=0, le=5, description="Coefficient of variation of order value.")
+    price_sensitivity: float = Field(3.0, ge=0, description="Weight of price in utility.")
+    service_sensitivity: float = Field(1.0, ge=0, le=3, description=(
+        "Multiplies the trust lost on a failure and the weight of responsiveness."))
+    expectation: float = Field(0.6, ge=0, le=1, description="Experience a customer expects.")
+    direct_channel: float = Field(1.0, ge=0, le=1, description=(
+        "Share preferring the firm's own channel; the rest are reached through distributors."))
+
+
+class BehaviourSpec(_Section):
+    """Parameters of the relationship rules (see relsim.rules)."""
+
+    initial_trust: float = Field(0.5, ge=0, le=1)
+    initial_responsiveness: float = Field(0.5, ge=0, le=1)
+    trust_gain: float = Field(0.05, ge=0, le=1, description="Trust gained per kept promise.")
+    trust_loss: float = Field(0.25, ge=0, le=1, description="Trust lost per failure (negativity bias).")
+    forgiveness: float = Field(0.7, ge=0, le=1, description="How much commitment softens minor failures.")
+    satisfaction_rate: float = Field(0.3, gt=0, le=1)
+    commitment_rate: float = Field(0.15, ge=0, le=1)
+    commitment_decay: float = Field(0.01, ge=0, le=1, description="Weekly decay without contact.")
+    commitment_trust_weight: float = Field(0.7, ge=0, le=2)
+    commitment_reciprocity_weight: float = Field(0.3, ge=0, le=2)
+    commitment_tenure_weight: float = Field(0.2, ge=0, le=2)
+    tenure_scale_weeks: float = Field(52.0, gt=0)
+    reciprocity_decay: float = Field(0.03, ge=0, le=1)
+    responsiveness_rate: float = Field(0.3, ge=0, le=1)
+    knowledge_rate: float = Field(0.1, ge=0, le=1, description="CRM knowledge gained per interaction.")
+    # choice
+    w_trust: float = 1.0
+    w_commitment: float = 1.0
+    w_reciprocity: float = 0.5
+    w_responsiveness: float = 0.5
+    w_reward: float = 10.0
+    w_wom: float = 1.0
+    inertia: float = 2.0
+    inertia_commitment: float = 3.0
+    offer_value: float = Field(0.5, ge=0, description="Utility of a personalised offer at full accuracy.")
+    # contact intensities for commitment growth
+    purchase_intensity: float = Field(1.0, ge=0)
+    follow_up_intensity: float = Field(0.5, ge=0)
+    offer_intensity: float = Field(0.3, ge=0)
+    key_account_intensity: float = Field(1.0, ge=0)
+    # goodwill sizes for reciprocity
+    reward_goodwill: float = Field(0.05, ge=0, le=1)
+    recovery_goodwill: float = Field(0.2, ge=0, le=1)
+    offer_goodwill: float = Field(0.05, ge=0, le=1)
+    key_account_goodwill: float = Field(0.05, ge=0, le=1)
+    # voice and exit
+    voice_base: float = Field(0.2, ge=0, le=1)
+    voice_commitment: float = Field(0.6, ge=0, le=1)
+    exit_after_failure: float = Field(1 / 3, ge=0, le=1)
+    recovery_bonus: float = Field(0.5, ge=0, le=2)
+    # experience
+    expectation_price_weight: float = Field(0.5, ge=0, le=5, description=(
+        "A price above the reference raises what customers expect."))
+    late_experience: float = Field(0.3, ge=0, le=1, description="Experience of a late delivery.")
+    defect_experience: float = Field(0.0, ge=0, le=1, description="Experience of a defective product.")
+    # ladder thresholds
+    supporter_commitment: float = Field(0.4, ge=0, le=1)
+    advocate_commitment: float = Field(0.6, ge=0, le=1)
+    partner_commitment: float = Field(0.8, ge=0, le=1)
+    co_creation_quality: float = Field(0.0005, ge=0, le=0.1, description=(
+        "Quality gained per partner-rung customer per week at a co-creating firm."))
+    max_quality: float = Field(1.5, gt=0)
+
+
+class WordOfMouthSpec(_Section):
+    """Word of mouth on the social network."""
+
+    enabled: bool = True
+    talk_base: float = Field(0.02, ge=0, le=1)
+    talk_satisfaction: float = Field(0.2, ge=0, le=5)
+    talk_commitment: float = Field(0.1, ge=0, le=5)
+    talk_negative: float = Field(0.5, ge=0, le=5)
+    promoter_threshold: float = Field(0.15, ge=-1, le=1, description="Satisfaction of a promoter.")
+    detractor_threshold: float = Field(-0.15, ge=-1, le=1, description="Satisfaction of a detractor.")
+    strength: float = Field(0.5, ge=0, le=5, description="Utility a recommendation adds.")
+    negativity_weight: float = Field(2.0, ge=0, le=10, description="Negative WOM weighs this many times more.")
+    decay: float = Field(0.05, ge=0, le=1, description="Weekly decay of heard influence.")
+    referral_trial: float = Field(0.3, ge=0, le=1, description=(
+        "Chance a recommended prospect has an extra purchase occasion right away "
+        "(referred buyers convert faster)."))
+    talk_requires_customer: bool = Field(True, description="Only current or lapsed customers talk.")
+
+
+class ChurnSpec(_Section):
+    """How customers lapse."""
+
+    model: Literal["behavioural", "constant", "off"] = "behavioural"
+    base_hazard: float = Field(0.01, gt=0, lt=1, description="Weekly hazard at S=C=0, on time.")
+    w_satisfaction: float = 2.0
+    w_commitment: float = 3.0
+    w_recency: float = 0.3
+    w_competitor: float = 0.5
+    constant_retention: float = Field(0.98, ge=0, le=1, description=(
+        "Weekly retention when model = 'constant'."))
+    lapsed_return: bool = Field(True, description=(
+        "Lapsed customers come back to the market after dormancy_weeks; false: they leave for good."))
+    dormancy_weeks: int = Field(26, ge=0, description="Weeks a lapsed customer has no needs.")
+
+
+class OperationsSpec(_Section):
+    """SimPy operations: fulfilment and the support desk."""
+
+    enabled: bool = True
+    promise_weeks: float = Field(0.5, gt=0, description="Promised delivery time.")
+    service_time_weeks: float = Field(0.02, gt=0, description="Mean desk handling time of a ticket.")
+    question_rate: float = Field(0.05, ge=0, le=1, description="Chance an order raises a question ticket.")
+    resolution_probability: float = Field(0.8, ge=0, le=1)
+    response_target_weeks: float = Field(0.1, gt=0, description="Response time customers find reasonable.")
+    patience_weeks: float = Field(1.0, gt=0, description="A ticket not answered in this time is abandoned.")
+
+
+class CostSpec(_Section):
+    """Unit costs of relationship activities."""
+
+    desk_agent_per_week: float = Field(800.0, ge=0)
+    follow_up: float = Field(0.5, ge=0, description="Cost of one follow-up contact.")
+    offer: float = Field(0.5, ge=0, description="Cost of one personalised offer.")
+    programme_per_customer_week: float = Field(0.05, ge=0, description=(
+        "CRM and programme overhead per active customer and week, at level >= 3."))
+    manager_per_week: float = Field(1500.0, ge=0, description="A key-account manager's weekly cost.")
+    accounts_per_manager: int = Field(25, ge=1)
+    reward_redemption: float = Field(0.7, ge=0, le=1, description="Share of reward points redeemed.")
+    retention_offer_discount: float = Field(0.1, ge=0, le=1, description=(
+        "Discount a retention offer gives on the next order."))
+
+
+class SupplierSpec(_Section):
+    """A supplier: cost, quality and reliability of supply."""
+
+    name: str
+    unit_cost: float = Field(0.7, gt=0, description="Cost of goods per unit of basket value (contract).")
+    spot_discount: float = Field(0.05, ge=0, lt=1, description="Spot price is this much cheaper on average.")
+    spot_volatility: float = Field(0.1, ge=0, le=2, description="Week-to-week log sd of the spot price.")
+    defect_rate: float = Field(0.02, ge=0, le=1)
+    lead_time_weeks: float = Field(0.3, gt=0)
+    lead_time_cv: float = Field(0.5, ge=0, le=5)
+    spot_lead_time_cv: float = Field(0.9, ge=0, le=5, description="Spot deliveries are less predictable.")
+    shortage_probability: float = Field(0.01, ge=0, le=1, description="Weekly chance a shortage starts.")
+    shortage_weeks: int = Field(3, ge=1)
+    shortage_delay_weeks: float = Field(0.5, ge=0, description="Extra lead time in a shortage (spot buyers).")
+
+
+class DistributorSpec(_Section):
+    """A distributor or channel partner."""
+
+    name: str
+    firms: list[str]
+    reach: float = Field(50.0, ge=0, description="Prospects (indirect channel) made aware per week.")
+    fee: float = Field(0.1, ge=0, le=1, description="Share of revenue on sales through the channel.")
+
+
+class AllianceSpec(_Section):
+    """A coalition loyalty programme (it may include competitors)."""
+
+    name: str
+    members: list[str] = Field(description="Firm names in the programme.")
+    partners: list[str] = Field(default_factory=list, description=(
+        "Non-competing partners (e.g. an airline) that refer their customers."))
+    referrals_per_week: float = Field(20.0, ge=0, description="Prospects each partner refers per week.")
+    fee_per_week: float = Field(200.0, ge=0, description="Membership fee per member firm per week.")
+
+
+class FirmSpec(_Section):
+    """A firm: the focal one (first listed) or a competitor."""
+
+    name: str
+    strategy: str = "reactive"
+    levers: dict[str, Any] = Field(default_factory=dict, description="Overrides of the preset's levers.")
+    quality: float = Field(0.8, ge=0, le=2, description="Product quality in utility and experience.")
+    supplier: str
+    initial_share: float = Field(0.0, ge=0, le=1, description="Share of the population that starts as customers.")
+    initial_awareness: float = Field(0.3, ge=0, le=1, description="Share of the population aware at start.")
+
+    @model_validator(mode="after")
+    def _known_strategy(self) -> FirmSpec:
+        if self.strategy not in PRESETS:
+            raise ValueError(f"unknown strategy {self.strategy!r}; allowed: {', '.join(PRESETS)}")
+        try:
+            Strategy(**{**PRESETS[self.strategy], **self.levers})
+        except ValidationError as error:
+            details = "; ".join(_describe(e, prefix="levers") for e in error.errors())
+            raise ValueError(details) from None
+        return self
+
+    def build_strategy(self) -> Strategy:
+        """The firm's strategy: its preset with its lever overrides."""
+        return Strategy(**{**PRESETS[self.strategy], **self.levers})
+
+
+class Scenario(_Section):
+    """A whole scenario (see ``scenarios/*.toml`` for examples)."""
+
+    name: str = "scenario"
+    description: str = ""
+    market: MarketSpec = MarketSpec()
+    segments: list[SegmentSpec] = Field(min_length=1)
+    behaviour: BehaviourSpec = BehaviourSpec()
+    word_of_mouth: WordOfMouthSpec = WordOfMouthSpec()
+    churn: ChurnSpec = ChurnSpec()
+    operations: OperationsSpec = OperationsSpec()
+    costs: CostSpec = CostSpec()
+    suppliers: list[SupplierSpec] = Field(min_length=1)
+    distributors: list[DistributorSpec] = Field(default_factory=list)
+    alliances: list[AllianceSpec] = Field(default_factory=list)
+    firms: list[FirmSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        shares = sum(s.share for s in self.segments)
+        if abs(shares - 1.0) > 1e-6:
+            raise ValueError(f"segment shares must sum to 1, they sum to {shares:g}")
+        firm_names = [f.name for f in self.firms]
+        _unique(firm_names, "firms")
+        _unique([s.name for s in self.segments], "segments")
+        supplier_names = [s.name for s in self.suppliers]
+        _unique(supplier_names, "suppliers")
+        for i, firm in enumerate(self.firms):
+            if firm.supplier not in supplier_names:
+                raise ValueError(f"firms[{i}].supplier = {firm.supplier!r} is not a listed "
+                                 f"supplier; allowed: {', '.join(supplier_names)}")
+        for kind, items, key in (("distributors", self.distributors, "firms"),
+                                 ("alliances", self.alliances, "members")):
+            for i, item in enumerate(items):
+                for name in getattr(item, key):
+                    if name not in firm_names:
+                        raise ValueError(f"{kind}[{i}].{key} names {name!r}, which is not a "
+                                         f"firm; firms: {', '.join(firm_names)}")
+        total_initial = sum(f.initial_share for f in self.firms)
+        if total_initial > 1.0 + 1e-9:
+            raise ValueError(f"firms' initial_share values sum to {total_initial:g}, more than 1")
+        if self.word_of_mouth.detractor_threshold >= self.word_of_mouth.promoter_threshold:
+            raise ValueError("word_of_mouth.detractor_threshold must be below promoter_threshold")
+        return self
+
+    # ------------------------------------------------------------------
+    def with_focal_strategy(self, strategy: str) -> Scenario:
+        """A copy whose focal (first) firm runs preset ``strategy``.
+
+        ``"current"`` returns the scenario unchanged.
+        """
+        if strategy == "current":
+            return self
+        if strategy not in PRESETS:
+            raise ScenarioError(f"unknown strategy {strategy!r}; allowed: current, "
+                                f"{', '.join(PRESETS)}")
+        firms = list(self.firms)
+        firms[0] = firms[0].model_copy(update={"strategy": strategy, "levers": {}})
+        return self.model_copy(update={"firms": firms})
+
+    def digest(self) -> str:
+        """A short hash of the scenario's content (for manifests and reports)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def _unique(names: list[str], kind: str) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{kind}: name {name!r} appears twice")
+        seen.add(name)
+
+
+def _describe(error: dict, prefix: str = "") -> str:
+    location = prefix
+    for part in error["loc"]:
+        location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{location}: unknown field (check the spelling)"
+    if error["type"] == "missing":
+        return f"{location}: required field is missing"
+    value = error.get("input")
+    if isinstance(value, (dict, list)) or location == "":
+        return f"{location or 'scenario'}: {message}"
+    return f"{location} = {value!r}: {message}"
+
+
+def from_dict(data: dict, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a dict.
+
+    Raises
+    ------
+    ScenarioError
+        With one line per problem, each naming the field and the bad value.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        lines = [_describe(e) for e in error.errors()]
+        raise ScenarioError(f"{source}: invalid scenario\n  " + "\n  ".join(lines)) from None
+
+
+def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
+    """Read and validate a TOML scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. A bare name such as ``"ecommerce"`` is looked up among the
+        scenarios shipped with relsim.
+    **overrides
+        Dotted-path overrides, e.g. ``{"market.customers": 500}``.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, is not TOML, or does not fit the schema.
+    """
+    path = resolve_scenario_path(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read scenario ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    for dotted, value in overrides.items():
+        set_dotted(data, dotted, value)
+    return from_dict(data, source=str(path))
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """Return ``path`` or, for a bare shipped name, the packaged scenario file."""
+    candidate = Path(path)
+    if candidate.exists() or candidate.suffix:
+        return candidate
+    shipped = Path(__file__).resolve().parent.parent / "scenarios" / f"{candidate.name}.toml"
+    return shipped if shipped.exists() else candidate
+
+
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set ``data["a"]["b"]`` for ``dotted = "a.b"``; list items as ``firms.0.quality``."""
+    parts = dotted.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
