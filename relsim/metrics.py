@@ -93,7 +93,7 @@ class Recorder:
             rungs[rules.PROSPECT] = population - active
             means = {name: float(values.mean()) if active else np.nan
                      for name, values in state.items()}
-            firm.co_create(rungs[rules.PARTNER])
+            firm.co_create(int(rungs[rules.PARTNER]))
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)
             profit = books["revenue"] - costs

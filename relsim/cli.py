@@ -1,0 +1,205 @@
+"""The ``relsim`` command line.
+
+::
+
+    relsim run SCENARIO [--seed N] [--out DIR]
+    relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
+    relsim scenarios        # shipped scenarios
+    relsim strategies       # strategy presets and their levers
+
+A user mistake (bad scenario, bad flag) prints one clear message and exits
+with status 2, without a traceback and without writing anything: outputs are
+staged in a temporary folder and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from relsim import __version__
+from relsim.scenario import ScenarioError, load_scenario
+from relsim.strategies import PRESETS, Strategy
+
+USAGE_ERROR = 2
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _strategies(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    allowed = ["current", *PRESETS]
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown strategy {unknown[0]!r}; allowed: {', '.join(allowed)}")
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one strategy")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a strategy is listed twice in {text!r}")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="relsim", description="Agent-based simulation of transactional and relationship marketing.")
+    parser.add_argument("--version", action="version", version=f"relsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run one scenario and write its tables and figures")
+    run.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
+    run.add_argument("--seed", type=_seed, default=0, help="root random seed (default 0)")
+    run.add_argument("--out", type=Path, default=None, help="output folder (default out/<scenario>-seed<N>)")
+    run.add_argument("--weeks", type=_positive_int, help="override market.weeks")
+    run.add_argument("--customers", type=_positive_int, help="override market.customers")
+
+    compare = commands.add_parser("compare", help="compare strategies of the focal firm, write a report")
+    compare.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
+    compare.add_argument("--strategies", type=_strategies, default=["transactional", "relationship"],
+                         help="comma-separated presets, or 'current' (default transactional,relationship)")
+    compare.add_argument("--seeds", type=_positive_int, default=20, help="seeds per strategy (default 20)")
+    compare.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
+    compare.add_argument("--out", type=Path, default=None, help="report folder (default reports/<scenario>)")
+    compare.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    compare.add_argument("--weeks", type=_positive_int, help="override market.weeks")
+    compare.add_argument("--customers", type=_positive_int, help="override market.customers")
+
+    commands.add_parser("scenarios", help="list the shipped scenarios")
+    commands.add_parser("strategies", help="list the strategy presets and their levers")
+    return parser
+
+
+@contextlib.contextmanager
+def staged_output(target: Path) -> Iterator[Path]:
+    """A temporary folder whose files move into ``target`` only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        yield staging
+        target.mkdir(parents=True, exist_ok=True)
+        for item in staging.iterdir():
+            destination = target / item.name
+            if destination.is_dir():
+                shutil.rmtree(destination)
+            item.replace(destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    overrides = {}
+    if getattr(args, "weeks", None):
+        overrides["market.weeks"] = args.weeks
+    if getattr(args, "customers", None):
+        overrides["market.customers"] = args.customers
+    return overrides
+
+
+def _steps(scenario) -> int:
+    return int(-(-scenario.market.weeks // scenario.market.step_weeks))
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """``relsim run``: one run, tables (Parquet + CSV) and figures."""
+    from relsim.report import run_figures
+    from relsim.runner import simulate
+
+    scenario = load_scenario(args.scenario, **_overrides(args))
+    out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    with Progress(TextColumn(f"{scenario.name} seed {args.seed}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("steps"), TimeRemainingColumn()) as progress:
+        task = progress.add_task("run", total=_steps(scenario))
+        result = simulate(scenario, seed=args.seed, progress=lambda: progress.advance(task))
+    with staged_output(out) as staging:
+        result.save(staging)
+        run_figures(result.steps, staging)
+        result.summary().to_csv(staging / "summary.csv", index=False)
+    print(result.summary().set_index("firm")[["strategy", "customers_end", "annual_retention",
+                                              "cumulative_discounted_profit"]].to_string())
+    print(f"\nwrote tables and figures to {out}/")
+    return 0
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """``relsim compare``: strategies over common seeds, then a report."""
+    from relsim.compare import compare
+    from relsim.report import write_report
+
+    scenario = load_scenario(args.scenario, **_overrides(args))
+    out = args.out or Path("reports") / scenario.name
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
+    with staged_output(out) as staging:
+        write_report(comparison, staging)
+        comparison.steps.to_parquet(staging / "steps.parquet", index=False)
+        comparison.cohorts.to_parquet(staging / "cohorts.parquet", index=False)
+    from relsim.report import narrative
+    print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
+    print(f"\nreport: {out / 'report.html'} (and report.md)")
+    return 0
+
+
+def command_scenarios(_: argparse.Namespace) -> int:
+    """List shipped scenarios with their descriptions."""
+    for path in sorted(SHIPPED.glob("*.toml")):
+        try:
+            scenario = load_scenario(path)
+            print(f"{path.stem:<12} {scenario.description}")
+        except ScenarioError as error:
+            print(f"{path.stem:<12} (invalid: {error})")
+    return 0
+
+
+def command_strategies(_: argparse.Namespace) -> int:
+    """List presets and the levers they set."""
+    for name, levers in PRESETS.items():
+        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in levers.items()))
+    print("\nLevers (any can be overridden per firm with [firms.levers]):")
+    for lever, info in Strategy.model_fields.items():
+        print(f"  {lever:<22} default {info.default!r:<8} {info.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``relsim`` command."""
+    args = build_parser().parse_args(argv)
+    handlers = {"run": command_run, "compare": command_compare,
+                "scenarios": command_scenarios, "strategies": command_strategies}
+    try:
+        return handlers[args.command](args)
+    except ScenarioError as error:
+        print(f"relsim: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("relsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

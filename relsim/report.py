@@ -1,0 +1,377 @@
+"""Figures and reports: what a comparison found, in pictures and plain words.
+
+``write_report(comparison, directory)`` writes ``report.md`` (with PNG
+figures beside it) and ``report.html`` (the same, figures embedded, opens with
+no network). Figures use the Okabe–Ito colour-blind-safe palette and label
+their axes with units.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from relsim import rules  # noqa: E402
+from relsim.compare import HEADLINES, Comparison, mean_interval  # noqa: E402
+from relsim.metrics import COST_LINES  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+RUNG_COLOURS = ("#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
+LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
+               "relationship": "Relationship programme", "service_desk": "Service desk",
+               "partner_fees": "Partner fees", "rewards": "Loyalty rewards", "profit": "Profit"}
+
+
+def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str) -> None:
+    """Mean over seeds with a 95 % t-band."""
+    rows = []
+    for value, group in frame.groupby(x):
+        mean, low, high = mean_interval(group[y].to_numpy(dtype=float))
+        rows.append((value, mean, low, high))
+    if not rows:
+        return
+    values = np.array(rows, dtype=float)
+    ax.plot(values[:, 0], values[:, 1], color=colour, label=label, linewidth=2)
+    ax.fill_between(values[:, 0], values[:, 2], values[:, 3], color=colour, alpha=0.2, linewidth=0)
+
+
+def _finish(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def figure_retention(comparison: Comparison, path: Path) -> Path:
+    """Cohort retention curves of the focal firm, one line per strategy."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    cohorts = comparison.cohorts[comparison.cohorts["firm"] == comparison.focal]
+    for colour, strategy in zip(PALETTE, comparison.strategies, strict=False):
+        runs = cohorts[cohorts["run_strategy"] == strategy]
+        # size-weighted mean over cohorts within a run, then mean/band over runs
+        per_run = (runs.assign(kept=runs["retained"] * runs["size"])
+                   .groupby(["seed", "age_weeks"], as_index=False)[["kept", "size"]].sum())
+        per_run["retained"] = per_run["kept"] / per_run["size"]
+        _band(ax, per_run, "age_weeks", "retained", strategy, colour)
+    ax.set_xlabel("Weeks since acquisition")
+    ax.set_ylabel("Share of cohort still a customer")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Retention by cohort age — {comparison.focal}")
+    ax.legend(title="Strategy")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def figure_profit(comparison: Comparison, path: Path) -> Path:
+    """Cumulative discounted profit of the focal firm with 95 % bands."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = comparison.steps[comparison.steps["firm"] == comparison.focal]
+    for colour, strategy in zip(PALETTE, comparison.strategies, strict=False):
+        _band(ax, steps[steps["run_strategy"] == strategy], "week",
+              "cumulative_discounted_profit", strategy, colour)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("Week")
+    ax.set_ylabel("Cumulative discounted profit (currency)")
+    ax.set_title(f"Cumulative discounted profit — {comparison.focal} (95 % band over seeds)")
+    ax.legend(title="Strategy")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def figure_wom(comparison: Comparison, path: Path) -> Path:
+    """Share of the focal firm's new customers won by word of mouth (13-week window)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = comparison.steps[comparison.steps["firm"] == comparison.focal].copy()
+    steps = steps.sort_values(["run_strategy", "seed", "week"])
+    grouped = steps.groupby(["run_strategy", "seed"])
+    wom = grouped["new_wom"].transform(lambda s: s.rolling(13, min_periods=1).sum())
+    new = grouped["new_customers"].transform(lambda s: s.rolling(13, min_periods=1).sum())
+    steps["wom_share"] = (wom / new.replace(0, np.nan)) * 100
+    for colour, strategy in zip(PALETTE, comparison.strategies, strict=False):
+        _band(ax, steps[steps["run_strategy"] == strategy], "week", "wom_share", strategy, colour)
+    ax.set_xlabel("Week")
+    ax.set_ylabel("New customers from word of mouth (%)")
+    ax.set_title(f"Word-of-mouth share of new customers — {comparison.focal}")
+    ax.legend(title="Strategy")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def figure_ladder(comparison: Comparison, path: Path) -> Path:
+    """Loyalty ladder of the focal firm over time, one panel per strategy."""
+    rungs = rules.RUNGS[1:]
+    strategies = comparison.strategies
+    fig, axes = plt.subplots(1, len(strategies), figsize=(5 * len(strategies), 4), sharey=True,
+                             squeeze=False)
+    steps = comparison.steps[comparison.steps["firm"] == comparison.focal]
+    top = 0.0
+    for ax, strategy in zip(axes[0], strategies, strict=True):
+        means = (steps[steps["run_strategy"] == strategy]
+                 .groupby("week")[[f"rung_{r}" for r in rungs]].mean() * 100)
+        ax.stackplot(means.index, means.T.to_numpy(), labels=rungs, colors=RUNG_COLOURS)
+        top = max(top, float(means.sum(axis=1).max()))
+        ax.set_title(strategy)
+        ax.set_xlabel("Week")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Share of the population (%)")
+    axes[0][0].set_ylim(0, top * 1.1 if top else 1)
+    axes[0][-1].legend(loc="upper left", title="Rung", fontsize=8)
+    fig.suptitle(f"Loyalty ladder — customers of {comparison.focal} by rung (mean over seeds)")
+    return _finish(fig, path)
+
+
+def figure_bridge(comparison: Comparison, path: Path) -> Path:
+    """Profit bridge: mean paired change of each line, strategy vs baseline."""
+    bridge = comparison.profit_bridge()
+    strategies = [s for s in comparison.strategies[1:]]
+    fig, axes = plt.subplots(1, max(1, len(strategies)), figsize=(7 * max(1, len(strategies)), 4),
+                             squeeze=False)
+    for ax, strategy in zip(axes[0], strategies, strict=False):
+        part = bridge[bridge["strategy"] == strategy].set_index("metric")
+        order = ["revenue", *COST_LINES, "profit"]
+        # effect on profit: revenue counts +, every cost line counts −
+        sign = np.array([1.0] + [-1.0] * len(COST_LINES) + [1.0])
+        effect = part.loc[order, "difference"].to_numpy() * sign
+        low = part.loc[order, "ci_low"].to_numpy() * sign
+        high = part.loc[order, "ci_high"].to_numpy() * sign
+        errors = np.abs(np.vstack([effect - np.minimum(low, high), np.maximum(low, high) - effect]))
+        colours = [PALETTE[2] if e >= 0 else PALETTE[5] for e in effect]
+        positions = np.arange(len(order))[::-1]
+        ax.barh(positions, effect, xerr=errors, color=colours, capsize=3)
+        ax.set_yticks(positions, [LINE_LABELS[o] for o in order])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("Effect on profit vs baseline (currency, undiscounted total)")
+        ax.set_title(f"Profit bridge: {strategy} − {comparison.strategies[0]}")
+        ax.grid(alpha=0.3, axis="x")
+    return _finish(fig, path)
+
+
+FIGURES = {
+    "retention.png": ("Retention curves by cohort", figure_retention),
+    "profit.png": ("Cumulative discounted profit", figure_profit),
+    "wom.png": ("Word-of-mouth share", figure_wom),
+    "ladder.png": ("Loyalty ladder over time", figure_ladder),
+    "bridge.png": ("Profit bridge", figure_bridge),
+}
+
+
+# --------------------------------------------------------------------------
+def _fmt(value: float, metric: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    if metric in ("annual_retention", "wom_share_of_new", "referral_share_of_orders",
+                  "market_share"):
+        return f"{100 * value:.1f} %"
+    if metric in ("nps",):
+        return f"{100 * value:+.0f}"
+    if metric in ("mean_trust", "mean_commitment"):
+        return f"{value:.3f}"
+    return f"{value:,.0f}"
+
+
+def _fmt_diff(value: float, metric: str) -> str:
+    if metric in ("annual_retention", "wom_share_of_new", "referral_share_of_orders",
+                  "market_share"):
+        return f"{100 * value:+.1f} pts"
+    if metric == "nps":
+        return f"{100 * value:+.1f}"
+    if metric in ("mean_trust", "mean_commitment"):
+        return f"{value:+.3f}"
+    return f"{value:+,.0f}"
+
+
+def narrative(comparison: Comparison) -> list[str]:
+    """Plain-language findings: who wins on retention and on profit, and why."""
+    lines = []
+    baseline = comparison.strategies[0]
+    differences = comparison.differences()
+    table = comparison.table().set_index(["strategy", "metric"])
+    bridge = comparison.profit_bridge()
+    n = len(comparison.seeds)
+    for strategy in comparison.strategies[1:]:
+        part = differences[differences["strategy"] == strategy].set_index("metric")
+        ret = part.loc["annual_retention"]
+        a = table.loc[(strategy, "annual_retention"), "mean"]
+        b = table.loc[(baseline, "annual_retention"), "mean"]
+        verdict = ("ahead of" if ret["ci_low"] > 0 else "behind" if ret["ci_high"] < 0
+                   else "not distinguishable from")
+        lines.append(
+            f"**Retention.** Under *{strategy}* the focal firm keeps {100 * a:.1f} % of its "
+            f"customers a year, against {100 * b:.1f} % under *{baseline}*: {verdict} it by "
+            f"{100 * ret['difference']:+.1f} points (95 % interval {100 * ret['ci_low']:+.1f} to "
+            f"{100 * ret['ci_high']:+.1f}, paired over {n} seeds).")
+        profit = part.loc["cumulative_discounted_profit"]
+        direction = ("higher" if profit["ci_low"] > 0 else "lower" if profit["ci_high"] < 0
+                     else "not distinguishably different")
+        lines.append(
+            f"**Profit.** Cumulative discounted profit is {direction} under *{strategy}*: "
+            f"{_fmt_diff(profit['difference'], 'x')} (95 % interval "
+            f"{_fmt_diff(profit['ci_low'], 'x')} to {_fmt_diff(profit['ci_high'], 'x')}).")
+        lines_bridge = bridge[bridge["strategy"] == strategy].set_index("metric")
+        effects = {"revenue": lines_bridge.loc["revenue", "difference"]}
+        for line in COST_LINES:
+            effects[line] = -lines_bridge.loc[line, "difference"]
+        ranked = sorted(effects.items(), key=lambda item: -abs(item[1]))
+        gains = [f"{LINE_LABELS[k].lower()} ({_fmt_diff(v, 'x')})" for k, v in ranked if v > 0][:3]
+        losses = [f"{LINE_LABELS[k].lower()} ({_fmt_diff(v, 'x')})" for k, v in ranked if v < 0][:3]
+        why = "Why, read from the undiscounted cost lines (effect on profit): "
+        why += ("it gains on " + ", ".join(gains)) if gains else "it gains on no line"
+        why += ("; it loses on " + ", ".join(losses) + ".") if losses else "."
+        lines.append(why)
+        wom = part.loc["wom_share_of_new"]
+        lines.append(
+            f"**Word of mouth.** The share of new customers won by word of mouth changes by "
+            f"{100 * wom['difference']:+.1f} points (95 % interval {100 * wom['ci_low']:+.1f} to "
+            f"{100 * wom['ci_high']:+.1f}).")
+    return lines
+
+
+def _table_markdown(comparison: Comparison) -> str:
+    table = comparison.table()
+    header = "| Metric | " + " | ".join(comparison.strategies) + " |"
+    rule = "|---|" + "---|" * len(comparison.strategies)
+    rows = [header, rule]
+    for metric, label in HEADLINES.items():
+        cells = []
+        for strategy in comparison.strategies:
+            row = table[(table["strategy"] == strategy) & (table["metric"] == metric)].iloc[0]
+            cells.append(f"{_fmt(row['mean'], metric)} [{_fmt(row['ci_low'], metric)}, "
+                         f"{_fmt(row['ci_high'], metric)}]")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _assumptions(comparison: Comparison) -> list[str]:
+    scenario = comparison.scenario
+    market = scenario.market
+    firms = ", ".join(f"{f.name} ({f.strategy})" for f in scenario.firms[1:]) or "none"
+    return [
+        f"Scenario **{scenario.name}** ({scenario.description}), content hash `{scenario.digest()}`.",
+        f"{market.customers:,} customers, {market.weeks} weeks, one step = {market.step_weeks:g} week(s), "
+        f"annual discount rate {100 * market.discount_rate:.0f} %, {market.network.kind.replace('_', ' ')} network.",
+        f"Focal firm **{comparison.focal}**; competitors keep their strategies: {firms}.",
+        f"Strategies compared: {', '.join(comparison.strategies)}; seeds {comparison.seeds[0]}–"
+        f"{comparison.seeds[-1]} ({len(comparison.seeds)} runs each, common random numbers).",
+        "Intervals are 95 % Student-t intervals over seeds; differences are paired by seed.",
+        "Annual retention = (1 − churned ÷ customers at the start of the week)^52 over the last 52 weeks.",
+    ]
+
+
+def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html``, the figures and the tables to ``directory``.
+
+    Returns
+    -------
+    dict
+        Paths of what was written, by name.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, (_, draw) in FIGURES.items():
+        if name == "bridge.png" and len(comparison.strategies) < 2:
+            continue
+        written[name] = draw(comparison, directory / name)
+    comparison.table().to_csv(directory / "summary_table.csv", index=False)
+    comparison.differences().to_csv(directory / "differences.csv", index=False)
+    comparison.summaries.to_csv(directory / "runs.csv", index=False)
+    title = f"relsim comparison — {comparison.scenario.name}: {' vs '.join(comparison.strategies)}"
+    findings = narrative(comparison)
+    sections = [
+        ("What was compared", "\n".join(f"- {line}" for line in _assumptions(comparison))),
+        ("Findings", "\n\n".join(findings)),
+        ("Headline numbers (focal firm, mean [95 % interval])", _table_markdown(comparison)),
+    ]
+    markdown = [f"# {title}", f"_Generated {dt.date.today().isoformat()} by relsim._", ""]
+    for heading, body in sections:
+        markdown += [f"## {heading}", "", body, ""]
+    markdown += ["## Figures", ""]
+    for name, (caption, _) in FIGURES.items():
+        if name in written:
+            markdown += [f"### {caption}", "", f"![{caption}]({name})", ""]
+    (directory / "report.md").write_text("\n".join(markdown), encoding="utf-8")
+    written["report.md"] = directory / "report.md"
+    written["report.html"] = _write_html(title, sections, written, directory / "report.html")
+    return written
+
+
+def _md_inline(text: str) -> str:
+    """The little Markdown the narrative uses (**bold**, *italic*, `code`) as HTML."""
+    import re
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"\*(.+?)\*", r"<em>\1</em>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def _write_html(title: str, sections: list[tuple[str, str]], figures: dict[str, Path],
+                path: Path) -> Path:
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for heading, body in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if body.startswith("| "):
+            rows = [r for r in body.splitlines() if not r.startswith("|---")]
+            cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in cells[0])
+            body_rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                                for row in cells[1:])
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>")
+        elif body.startswith("- "):
+            items = "".join(f"<li>{_md_inline(line[2:])}</li>" for line in body.splitlines())
+            parts.append(f"<ul>{items}</ul>")
+        else:
+            parts += [f"<p>{_md_inline(p)}</p>" for p in body.split("\n\n")]
+    parts.append("<h2>Figures</h2>")
+    for name, (caption, _) in FIGURES.items():
+        if name in figures:
+            data = base64.b64encode(figures[name].read_bytes()).decode()
+            parts.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    style = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;"
+             "line-height:1.5;color:#222}table{border-collapse:collapse;margin:1em 0}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}img{max-width:100%}"
+             "figcaption{color:#555;font-size:90%}")
+    document = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{html.escape(title)}</title><style>{style}</style></head>"
+                f"<body>{''.join(parts)}</body></html>")
+    path.write_text(document, encoding="utf-8")
+    return path
+
+
+def run_figures(steps: pd.DataFrame, directory: str | Path) -> list[Path]:
+    """Figures of a single run: customers, cumulative profit and the ladder per firm."""
+    directory = Path(directory)
+    paths = []
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for colour, (firm, frame) in zip(PALETTE, steps.groupby("firm", sort=False), strict=False):
+        axes[0].plot(frame["week"], frame["customers"], color=colour, label=firm)
+        axes[1].plot(frame["week"], frame["cumulative_discounted_profit"], color=colour, label=firm)
+    axes[0].set(xlabel="Week", ylabel="Customers", title="Customers by firm")
+    axes[1].set(xlabel="Week", ylabel="Cumulative discounted profit (currency)",
+                title="Cumulative discounted profit")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    paths.append(_finish(fig, directory / "firms.png"))
+    focal = steps[steps["firm"] == steps["firm"].iloc[0]]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    rungs = rules.RUNGS[1:]
+    ax.stackplot(focal["week"], (focal[[f"rung_{r}" for r in rungs]] * 100).T.to_numpy(),
+                 labels=rungs, colors=RUNG_COLOURS)
+    ax.set(xlabel="Week", ylabel="Share of the population (%)",
+           title=f"Loyalty ladder — customers of {steps['firm'].iloc[0]}")
+    ax.legend(loc="upper left", fontsize=8, title="Rung")
+    ax.grid(alpha=0.3)
+    paths.append(_finish(fig, directory / "ladder.png"))
+    return paths
