@@ -151,6 +151,9 @@ class Customer(mesa.Agent):
         dyad.offer = 0.0
         dyad.retention_discount = 0.0
         self.contact(dyad, model.behaviour.purchase_intensity)
+        if not model.spec.operations.enabled:
+            self.on_delivery(dyad, late=False, defective=False)
+            return
         model.operations.place_order(
             delay=model.rng_ops.random() * model.step_weeks,
             lead_time=firm.supplier.lead_time(firm, model.rng_ops),
@@ -227,11 +230,13 @@ class Customer(mesa.Agent):
                 dyad.responsiveness, 1.0, params.responsiveness_rate * params.follow_up_intensity)
         if not failure or not dyad.active:
             return
+        # Silent customers weigh exit; that is part of the behavioural churn model.
+        may_exit = model.spec.churn.model == "behavioural"
         voice = model.rng_events.random() < rules.complaint_probability(
             dyad.commitment, params.voice_base, params.voice_commitment)
         if voice or follow_up:
             firm.open_ticket(self, dyad, complaint=True)
-        elif model.rng_events.random() < rules.failure_exit_probability(
+        elif may_exit and model.rng_events.random() < rules.failure_exit_probability(
                 dyad.commitment, params.exit_after_failure, params.forgiveness):
             self.leave("failure")
 
@@ -253,8 +258,9 @@ class Customer(mesa.Agent):
                                                         params.recovery_goodwill * observed)
             dyad.trust = rules.update_trust(dyad.trust, 1.0, params.trust_gain * observed,
                                             params.trust_loss)
-        elif dyad.active and model.rng_events.random() < rules.failure_exit_probability(
-                dyad.commitment, params.exit_after_failure, params.forgiveness):
+        elif (dyad.active and model.spec.churn.model == "behavioural"
+              and model.rng_events.random() < rules.failure_exit_probability(
+                dyad.commitment, params.exit_after_failure, params.forgiveness)):
             self.leave("failure")
 
     # -- 7. word of mouth --------------------------------------------------

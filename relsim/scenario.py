@@ -156,7 +156,6 @@ class WordOfMouthSpec(_Section):
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
         "Chance a recommended prospect has an extra purchase occasion right away "
         "(referred buyers convert faster)."))
-    talk_requires_customer: bool = Field(True, description="Only current or lapsed customers talk.")
 
 
 class ChurnSpec(_Section):
@@ -178,7 +177,8 @@ class ChurnSpec(_Section):
 class OperationsSpec(_Section):
     """SimPy operations: fulfilment and the support desk."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description=(
+        "false: every order arrives on time and intact and no tickets are raised."))
     promise_weeks: float = Field(0.5, gt=0, description="Promised delivery time.")
     service_time_weeks: float = Field(0.02, gt=0, description="Mean desk handling time of a ticket.")
     question_rate: float = Field(0.05, ge=0, le=1, description="Chance an order raises a question ticket.")
