@@ -222,7 +222,8 @@ def test_resolution_probability_extremes():
 @pytest.mark.parametrize("start", [0.0, 3.25])
 def test_late_delivery_arrives_after_delay_plus_lead_time(start):
     ops = make_ops(promise_weeks=0.5)
-    ops.advance_to(start) if start else None
+    if start:
+        ops.advance_to(start)
     delay, lead = 0.2, 0.9
     seen = []
     ops.place_order(delay, lead, 0.0, lambda late, defective: seen.append((ops.env.now, late, defective)))
