@@ -205,15 +205,15 @@ def test_patient_tickets_are_not_abandoned():
     assert (desk.answered, desk.abandoned) == (6, 0)
 
 
-def test_resolution_probability_extremes():
-    for probability, expected in ((1.0, True), (0.0, False)):
-        ops = make_ops(resolution_probability=probability, patience_weeks=1e6)
-        ops.add_desk(0, 2)
-        calls = []
-        for _ in range(20):
-            ops.open_ticket(0, 1, lambda t, r: calls.append(r))
-        ops.advance_to(100.0)
-        assert calls == [expected] * 20
+@pytest.mark.parametrize("probability,expected", [(1.0, True), (0.0, False)])
+def test_resolution_probability_extremes(probability, expected):
+    ops = make_ops(resolution_probability=probability, patience_weeks=1e6)
+    ops.add_desk(0, 2)
+    calls = []
+    for _ in range(20):
+        ops.open_ticket(0, 1, lambda t, r: calls.append(r))
+    ops.advance_to(100.0)
+    assert calls == [expected] * 20
 
 
 # --------------------------------------------------------------------------
@@ -246,14 +246,14 @@ def test_late_flag_against_promise(lead, late):
     assert seen == [(pytest.approx(lead), late)]
 
 
-def test_defect_rate_extremes():
-    for rate, expected in ((1.0, True), (0.0, False)):
-        ops = make_ops(promise_weeks=0.5)
-        seen = []
-        for k in range(50):
-            ops.place_order(0.01 * k, 0.3, rate, lambda late, defective: seen.append((late, defective)))
-        ops.advance_to(5.0)
-        assert seen == [(False, expected)] * 50
+@pytest.mark.parametrize("rate,expected", [(1.0, True), (0.0, False)])
+def test_defect_rate_extremes(rate, expected):
+    ops = make_ops(promise_weeks=0.5)
+    seen = []
+    for k in range(50):
+        ops.place_order(0.01 * k, 0.3, rate, lambda late, defective: seen.append((late, defective)))
+    ops.advance_to(5.0)
+    assert seen == [(False, expected)] * 50
 
 
 def test_defect_rate_frequency():
