@@ -193,7 +193,7 @@ class Recorder:
         for (firm_index, cohort), group in frame.groupby(["firm", "cohort_week"]):
             size = len(group)
             durations = (group["end"] - group["start"]).to_numpy()
-            for age in range(0, int(end - cohort - COHORT_WEEKS) + 1, COHORT_WEEKS):
+            for age in range(0, max(0, int(end - cohort - COHORT_WEEKS)) + 1, COHORT_WEEKS):
                 rows.append({"firm": names[firm_index], "cohort_week": cohort,
                              "age_weeks": age, "size": size,
                              "retained": float(np.mean(durations > age))})

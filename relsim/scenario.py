@@ -20,7 +20,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from relsim.strategies import PRESETS, Strategy
 
@@ -249,16 +250,22 @@ class FirmSpec(_Section):
     initial_share: float = Field(0.0, ge=0, le=1, description="Share of the population that starts as customers.")
     initial_awareness: float = Field(0.3, ge=0, le=1, description="Share of the population aware at start.")
 
-    @model_validator(mode="after")
-    def _known_strategy(self) -> FirmSpec:
-        if self.strategy not in PRESETS:
-            raise ValueError(f"unknown strategy {self.strategy!r}; allowed: {', '.join(PRESETS)}")
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, strategy: str) -> str:
+        if strategy not in PRESETS:
+            raise ValueError(f"unknown strategy; allowed: {', '.join(PRESETS)}")
+        return strategy
+
+    @field_validator("levers")
+    @classmethod
+    def _valid_levers(cls, levers: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        preset = PRESETS.get(info.data.get("strategy", ""), {})
         try:
-            Strategy(**{**PRESETS[self.strategy], **self.levers})
+            Strategy(**{**preset, **levers})
         except ValidationError as error:
-            details = "; ".join(_describe(e, prefix="levers") for e in error.errors())
-            raise ValueError(details) from None
-        return self
+            raise ValueError("; ".join(_describe(e) for e in error.errors())) from None
+        return levers
 
     def build_strategy(self) -> Strategy:
         """The firm's strategy: its preset with its lever overrides."""
