@@ -264,7 +264,7 @@ class FirmSpec(_Section):
         try:
             Strategy(**{**preset, **levers})
         except ValidationError as error:
-            raise ValueError("; ".join(_describe(e) for e in error.errors())) from None
+            raise ValueError("; ".join(_describe(e, prefix="levers") for e in error.errors())) from None
         return levers
 
     def build_strategy(self) -> Strategy:
@@ -419,16 +419,25 @@ def resolve_scenario_path(path: str | Path) -> Path:
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
-    """Set ``data["a"]["b"]`` for ``dotted = "a.b"``; list items as ``firms.0.quality``."""
+    """Set ``data["a"]["b"]`` for ``dotted = "a.b"``; list items as ``firms.0.quality``.
+
+    Raises
+    ------
+    ScenarioError
+        If the path does not lead to a field (a list index out of range, a
+        name where a number is needed, a key below a plain value).
+    """
     parts = dotted.split(".")
     node: Any = data
-    for part in parts[:-1]:
+    try:
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
         if isinstance(node, list):
-            node = node[int(part)]
+            node[int(parts[-1])] = value
+        elif isinstance(node, dict):
+            node[parts[-1]] = value
         else:
-            node = node.setdefault(part, {})
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+            raise TypeError
+    except (IndexError, ValueError, TypeError, AttributeError):
+        raise ScenarioError(f"cannot set {dotted!r}: the path does not lead to a scenario field "
+                            "(use names for tables and 0-based numbers for lists, e.g. firms.0.quality)") from None
