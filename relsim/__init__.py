@@ -6,5 +6,13 @@ from relsim.strategies import PRESETS, Strategy
 
 __version__ = "0.1.0"
 
-__all__ = ["PRESETS", "RunResult", "Scenario", "ScenarioError", "Strategy", "load_scenario",
-           "simulate", "__version__"]
+__all__ = [
+           "PRESETS",
+           "RunResult",
+           "Scenario",
+           "ScenarioError",
+           "Strategy",
+           "__version__",
+           "load_scenario",
+           "simulate",
+]

@@ -23,8 +23,7 @@ from relsim.operations import SupportDesk
 
 if TYPE_CHECKING:
     from relsim.model import MarketModel
-    from relsim.scenario import (AllianceSpec, DistributorSpec, FirmSpec, SegmentSpec,
-                                 SupplierSpec)
+    from relsim.scenario import AllianceSpec, DistributorSpec, FirmSpec, SegmentSpec, SupplierSpec
     from relsim.strategies import Strategy
 
 #: How a customer first learned of a firm; also the acquisition source.
@@ -75,9 +74,8 @@ class Customer(mesa.Agent):
         return dyad
 
     def touch(self, dyad: CustomerDyad) -> None:
-        params = self.model.behaviour
-        dyad.catch_up(self.model.week, params.commitment_decay, params.reciprocity_decay,
-                      self.model.spec.word_of_mouth.decay)
+        """Bring ``dyad`` up to this week (lazy decay)."""
+        dyad.catch_up(self.model.week, *self.model.decay_rates)
 
     # -- 3. needs and choice -----------------------------------------------
     def shop(self, occasions: int) -> None:
@@ -91,16 +89,12 @@ class Customer(mesa.Agent):
     def utility(self, dyad: CustomerDyad) -> float:
         """Utility of buying from the firm of ``dyad`` now (see rules.choice_utility)."""
         firm = self.model.firms[dyad.firm]
-        params = self.model.behaviour
-        price = firm.price_now() * (1.0 - dyad.retention_discount)
+        segment = self.segment
         return rules.choice_utility(
-            firm.quality, price, self.segment.price_sensitivity, dyad.trust, dyad.commitment,
-            dyad.reciprocity, dyad.responsiveness * self.segment.service_sensitivity,
-            firm.reward_value(self), dyad.wom, dyad.offer, float(dyad.firm == self.current),
-            w_trust=params.w_trust, w_commitment=params.w_commitment,
-            w_reciprocity=params.w_reciprocity, w_responsiveness=params.w_responsiveness,
-            w_reward=params.w_reward, w_wom=params.w_wom, inertia=params.inertia,
-            inertia_commitment=params.inertia_commitment)
+            firm.quality, firm.price * (1.0 - dyad.retention_discount), segment.price_sensitivity,
+            dyad.trust, dyad.commitment, dyad.reciprocity,
+            dyad.responsiveness * segment.service_sensitivity, firm.reward_value(self), dyad.wom,
+            dyad.offer, float(dyad.firm == self.current), *self.model.choice_weights)
 
     def choose(self) -> int:
         """Pick a known firm by multinomial logit; remember the best alternative."""
@@ -112,15 +106,16 @@ class Customer(mesa.Agent):
             return dyads[0].firm
         utilities = [self.utility(d) for d in dyads]
         probabilities = rules.logit_probabilities(utilities)
-        draw = self.model.rng_events.random()
+        draw = self.model.draws.uniform()
         pick = len(dyads) - 1
         for position, probability in enumerate(probabilities):
             draw -= probability
             if draw < 0.0:
                 pick = position
                 break
-        best_other = max(u for position, u in enumerate(utilities) if position != pick)
-        dyads[pick].competitor_advantage = best_other - utilities[pick]
+        chosen = utilities[pick]
+        utilities[pick] = -math.inf
+        dyads[pick].competitor_advantage = max(utilities) - chosen
         return dyads[pick].firm
 
     def buy(self, firm_index: int) -> None:
@@ -136,13 +131,13 @@ class Customer(mesa.Agent):
         basket = model.draw_basket(self)
         margin = firm.sell(self, dyad, basket)
         # CRM record (RFM) and realised lifetime value
+        if dyad.purchases == 0:
+            dyad.first_week = week
         dyad.purchases += 1
         dyad.last_purchase = week
         dyad.spend += basket
         dyad.margin += margin
         dyad.recent_margins.append((week, margin))
-        if dyad.first_week < 0:
-            dyad.first_week = week
         if week == dyad.first_week:
             dyad.acquisition_margin += margin
         else:
@@ -151,16 +146,17 @@ class Customer(mesa.Agent):
         dyad.offer = 0.0
         dyad.retention_discount = 0.0
         self.contact(dyad, model.behaviour.purchase_intensity)
+        if firm.strategy.reward_rate > 0.0:
+            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
+                                                        model.behaviour.reward_goodwill)
         if not model.spec.operations.enabled:
             self.on_delivery(dyad, late=False, defective=False)
             return
         model.operations.place_order(
-            delay=model.rng_ops.random() * model.step_weeks,
-            lead_time=firm.supplier.lead_time(firm, model.rng_ops),
+            delay=model.operations.draws.uniform() * model.step_weeks,
+            lead_time=firm.supplier.lead_time(firm, model.operations.draws.normal()),
             defect_rate=firm.supplier.spec.defect_rate,
             on_delivery=partial(self.on_delivery, dyad))
-        if model.rng_ops.random() < model.spec.operations.question_rate:
-            firm.open_ticket(self, dyad, complaint=False)
 
     def join(self, firm_index: int) -> None:
         """Start a customer spell with ``firm_index``."""
@@ -207,6 +203,8 @@ class Customer(mesa.Agent):
         firm = model.firms[dyad.firm]
         self.touch(dyad)
         failure = late or defective
+        if model.spec.operations.enabled and model.operations.draws.uniform() < model.spec.operations.question_rate:
+            firm.open_ticket(self, dyad, complaint=False)   # a question about the order
         firm.deliveries += 1
         firm.failures += failure
         if failure:
@@ -232,11 +230,11 @@ class Customer(mesa.Agent):
             return
         # Silent customers weigh exit; that is part of the behavioural churn model.
         may_exit = model.spec.churn.model == "behavioural"
-        voice = model.rng_events.random() < rules.complaint_probability(
+        voice = model.draws.uniform() < rules.complaint_probability(
             dyad.commitment, params.voice_base, params.voice_commitment)
         if voice or follow_up:
             firm.open_ticket(self, dyad, complaint=True)
-        elif may_exit and model.rng_events.random() < rules.failure_exit_probability(
+        elif may_exit and model.draws.uniform() < rules.failure_exit_probability(
                 dyad.commitment, params.exit_after_failure, params.forgiveness):
             self.leave("failure")
 
@@ -259,7 +257,7 @@ class Customer(mesa.Agent):
             dyad.trust = rules.update_trust(dyad.trust, 1.0, params.trust_gain * observed,
                                             params.trust_loss)
         elif (dyad.active and model.spec.churn.model == "behavioural"
-              and model.rng_events.random() < rules.failure_exit_probability(
+              and model.draws.uniform() < rules.failure_exit_probability(
                 dyad.commitment, params.exit_after_failure, params.forgiveness)):
             self.leave("failure")
 
@@ -268,15 +266,12 @@ class Customer(mesa.Agent):
         """Maybe tell a network contact about ``firm_index`` (``draw`` ~ U(0,1))."""
         model = self.model
         dyad = self.dyads[firm_index]
-        wom = model.spec.word_of_mouth
-        positive, negative = rules.talk_probability(
-            dyad.satisfaction, dyad.commitment, base=wom.talk_base,
-            w_satisfaction=wom.talk_satisfaction, w_commitment=wom.talk_commitment,
-            promoter_threshold=wom.promoter_threshold,
-            detractor_threshold=wom.detractor_threshold, w_negative=wom.talk_negative)
+        self.touch(dyad)
+        positive, negative = rules.talk_probability(dyad.satisfaction, dyad.commitment,
+                                                    *model.talk_weights)
         if draw >= positive + negative:
             return
-        listener = model.network.pick_listener(self.index, model.rng_events)
+        listener = model.network.pick_listener(self.index, model.draws)
         if listener < 0:
             return
         is_positive = draw < positive
@@ -293,7 +288,7 @@ class Customer(mesa.Agent):
                                               wom.negativity_weight)
         if positive and not dyad.active:
             dyad.referred = True
-            if model.rng_events.random() < wom.referral_trial:
+            if model.draws.uniform() < wom.referral_trial:
                 model.trials.append(self.index)  # an extra purchase occasion next week
 
     # -- 8. churn ----------------------------------------------------------
@@ -309,11 +304,8 @@ class Customer(mesa.Agent):
             dyad = self.dyads[self.current]
             self.touch(dyad)
             recency = (model.week - dyad.last_purchase) * self.need_rate
-            hazard = rules.churn_hazard(
-                dyad.satisfaction, dyad.commitment, recency, dyad.competitor_advantage,
-                base=churn.base_hazard, w_satisfaction=churn.w_satisfaction,
-                w_commitment=churn.w_commitment, w_recency=churn.w_recency,
-                w_competitor=churn.w_competitor)
+            hazard = rules.churn_hazard(dyad.satisfaction, dyad.commitment, recency,
+                                        dyad.competitor_advantage, *model.hazard_weights)
         if draw < rules.per_step(hazard, model.step_weeks):
             self.leave("lapsed")
 
@@ -358,6 +350,7 @@ class Firm(mesa.Agent):
         self.desk: SupportDesk = model.operations.add_desk(index, desk_agents)
         self.key_accounts = 0
         self.promotion = False
+        self.price = strategy.price
         self.reset_week()
 
     # -- bookkeeping -------------------------------------------------------
@@ -387,7 +380,7 @@ class Firm(mesa.Agent):
 
     # -- prices, programmes ------------------------------------------------
     def price_now(self) -> float:
-        """Price index paid this week, promotion included."""
+        """Price index paid this week, promotion included (also kept in ``self.price``)."""
         if self.promotion:
             return self.strategy.price * (1.0 - self.strategy.promotion_discount)
         return self.strategy.price
@@ -402,10 +395,10 @@ class Firm(mesa.Agent):
 
     def sell(self, customer: Customer, dyad: CustomerDyad, basket: float) -> float:
         """Book one order; return its margin (revenue − COGS − fees − rewards)."""
-        price = self.price_now() * (1.0 - dyad.retention_discount)
-        revenue = basket * price * self.model.spec.market.reference_price
-        cogs = basket * self.supplier.unit_cost(self) * self.model.spec.market.reference_price
-        fee = revenue * self.model.distributor_fee(self) if dyad.via_distributor else 0.0
+        price = self.price * (1.0 - dyad.retention_discount)
+        revenue = basket * price
+        cogs = basket * self.supplier.unit_cost(self)
+        fee = revenue * dyad.channel_fee
         reward = 0.0
         if self.strategy.reward_rate > 0.0:
             reward = revenue * self.strategy.reward_rate * self.model.spec.costs.reward_redemption
@@ -434,6 +427,7 @@ class Firm(mesa.Agent):
         week_number = model.steps - 1
         self.promotion = (strategy.promotion_every_weeks > 0
                           and week_number % strategy.promotion_every_weeks == 0)
+        self.price = self.price_now()
         self._campaign()
         self.books["service_desk"] += (self.desk.agents * model.spec.costs.desk_agent_per_week
                                        * model.step_weeks)
@@ -476,6 +470,7 @@ class Firm(mesa.Agent):
         for position in chosen:
             customer = members[position]
             dyad = customer.dyads[self.index]
+            customer.touch(dyad)
             dyad.offer = params.offer_value * dyad.knowledge
             dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, params.offer_goodwill)
             customer.contact(dyad, params.offer_intensity, knowledge=False)
@@ -499,18 +494,21 @@ class Firm(mesa.Agent):
         if week_number % 13 == 0:
             ranked = sorted(self.customers.values(),
                             key=lambda c: (-c.dyads[self.index].trailing_margin(model.week), c.index))
-            count = int(round(share * len(ranked)))
+            count = round(share * len(ranked))
             for position, customer in enumerate(ranked):
                 customer.dyads[self.index].key_account = position < count
             self.key_accounts = count
-        managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
-        self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
+        self.key_accounts = 0
         for customer in self.customers.values():
             dyad = customer.dyads[self.index]
             if dyad.key_account:
+                self.key_accounts += 1
+                customer.touch(dyad)
                 dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
                                                             params.key_account_goodwill)
                 customer.contact(dyad, params.key_account_intensity)
+        managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
+        self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
 
     def _prune(self) -> None:
         """End relationships that earn less than the pruning threshold."""
@@ -541,20 +539,20 @@ class Supplier(mesa.Agent):
     and wait longer when supply is short.
     """
 
-    def __init__(self, model: MarketModel, spec: SupplierSpec) -> None:
+    def __init__(self, model: MarketModel, spec: SupplierSpec, rng: np.random.Generator) -> None:
         super().__init__(model)
+        self.generator = rng   # this partner's own random stream
         self.spec = spec
         self.name = spec.name
         self.spot_log_deviation = 0.0
         self.shortage_until = -1.0
         self.dyads: dict[int, PartnerDyad] = {}
-        self.on_time: dict[int, list[int]] = {}
 
     def step(self) -> None:
         """1. Partners deliver: shortages start and end, the spot price moves."""
         model = self.model
         spec = self.spec
-        rng = model.rng_partners
+        rng = self.generator
         if model.week >= self.shortage_until and rng.random() < rules.per_step(
                 spec.shortage_probability, model.step_weeks):
             self.shortage_until = model.week + spec.shortage_weeks
@@ -582,12 +580,14 @@ class Supplier(mesa.Agent):
         return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
                 * math.exp(self.spot_log_deviation - spread))
 
-    def lead_time(self, firm: Firm, rng: np.random.Generator) -> float:
-        """Draw one lead time (weeks), lognormal with the contract's variability."""
+    def lead_time(self, firm: Firm, normal: float) -> float:
+        """One lead time (weeks): lognormal with the contract's variability, from a
+        standard normal draw ``normal``; spot buyers without priority wait longer
+        in a shortage."""
         spec = self.spec
         cv = spec.lead_time_cv if firm.strategy.supplier_contract == "long" else spec.spot_lead_time_cv
         sigma2 = math.log1p(cv * cv)
-        lead = spec.lead_time_weeks * math.exp(math.sqrt(sigma2) * rng.standard_normal() - sigma2 / 2)
+        lead = spec.lead_time_weeks * math.exp(math.sqrt(sigma2) * normal - sigma2 / 2)
         if self.in_shortage and not self.has_priority(firm):
             lead += spec.shortage_delay_weeks
         return lead
@@ -622,8 +622,10 @@ class Supplier(mesa.Agent):
 class Distributor(mesa.Agent):
     """A channel partner: reaches customers who prefer not to buy direct, for a fee."""
 
-    def __init__(self, model: MarketModel, spec: DistributorSpec, firms: list[Firm]) -> None:
+    def __init__(self, model: MarketModel, spec: DistributorSpec, firms: list[Firm],
+                 rng: np.random.Generator) -> None:
         super().__init__(model)
+        self.generator = rng   # this partner's own random stream
         self.spec = spec
         self.name = spec.name
         self.firms = firms
@@ -636,14 +638,14 @@ class Distributor(mesa.Agent):
         indirect = np.flatnonzero(~model.direct)
         if indirect.size == 0:
             return
-        reached = model.rng_partners.poisson(self.spec.reach * model.step_weeks)
+        reached = self.generator.poisson(self.spec.reach * model.step_weeks)
         expected = self.spec.reach * model.step_weeks
-        for index in model.rng_partners.choice(indirect, size=min(reached, indirect.size),
+        for index in self.generator.choice(indirect, size=min(reached, indirect.size),
                                                replace=False):
-            firm = self.firms[int(model.rng_partners.integers(len(self.firms)))]
+            firm = self.firms[int(self.generator.integers(len(self.firms)))]
             customer = model.customers[int(index)]
             if firm.index not in customer.dyads:
-                customer.learn_of(firm.index, "partner").via_distributor = True
+                customer.learn_of(firm.index, "partner").channel_fee = self.spec.fee
         for firm in self.firms:
             _review_partner(model, firm.partner_dyads[self.name],
                             min(1.0, reached / expected) if expected > 0 else 1.0)
@@ -653,8 +655,9 @@ class AlliancePartner(mesa.Agent):
     """A non-competing alliance partner (e.g. an airline) that refers its customers."""
 
     def __init__(self, model: MarketModel, name: str, alliance: AllianceSpec,
-                 members: list[Firm]) -> None:
+                 members: list[Firm], rng: np.random.Generator) -> None:
         super().__init__(model)
+        self.generator = rng   # this partner's own random stream
         self.name = name
         self.alliance = alliance
         self.members = members
@@ -666,9 +669,9 @@ class AlliancePartner(mesa.Agent):
         if not members:
             return
         expected = self.alliance.referrals_per_week * model.step_weeks
-        referred = model.rng_partners.poisson(expected)
-        for index in model.rng_partners.integers(len(model.customers), size=referred):
-            firm = members[int(model.rng_partners.integers(len(members)))]
+        referred = self.generator.poisson(expected)
+        for index in self.generator.integers(len(model.customers), size=referred):
+            firm = members[int(self.generator.integers(len(members)))]
             customer = model.customers[int(index)]
             dyad = customer.learn_of(firm.index, "partner")
             customer.touch(dyad)

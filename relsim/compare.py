@@ -34,7 +34,7 @@ HEADLINES: dict[str, str] = {
     "customers_end": "Customers at the end",
     "new_customers": "New customers (total)",
     "wom_share_of_new": "Share of new customers from word of mouth",
-    "referral_share_of_orders": "Share of orders from referred customers",
+    "referral_share_of_orders": "Share of orders from customers won by word of mouth",
     "nps": "NPS (last year)",
     "mean_trust": "Mean trust (last year)",
     "mean_commitment": "Mean commitment (last year)",
@@ -167,7 +167,7 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     workers = max(1, min(workers, len(tasks)))
     payload = scenario.model_dump(mode="json")
     outputs: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
-    with _progress(progress, len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds") as advance:
+    with _Progress(progress, len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds") as advance:
         if workers == 1:
             for strategy, seed in tasks:
                 outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
@@ -186,7 +186,7 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
                       tables["summary"], tables["ltv"])
 
 
-class _progress:
+class _Progress:
     """A rich progress bar (or nothing) as a context manager yielding ``advance()``."""
 
     def __init__(self, enabled: bool, total: int, label: str) -> None:
@@ -195,8 +195,14 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("runs"), TimeElapsedColumn(), TextColumn("left"),
                             TimeRemainingColumn())

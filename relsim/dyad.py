@@ -15,7 +15,7 @@ from relsim import rules
 class PartnerDyad:
     """Firm–partner relationship (supplier, distributor, alliance partner)."""
 
-    __slots__ = ("partner", "trust", "commitment", "reciprocity", "responsiveness")
+    __slots__ = ("commitment", "partner", "reciprocity", "responsiveness", "trust")
 
     def __init__(self, partner: str, trust: float = 0.5, responsiveness: float = 0.5) -> None:
         self.partner = partner
@@ -29,11 +29,33 @@ class CustomerDyad:
     """What one customer holds about one firm it knows (and the firm's CRM record)."""
 
     __slots__ = (
-        "firm", "trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
-        "wom", "knowledge", "as_of", "source", "referred", "active", "first_week",
-        "spell_start", "last_purchase", "purchases", "spend", "margin", "ltv",
-        "acquisition_margin", "offer", "retention_discount", "competitor_advantage",
-        "key_account", "via_distributor", "recent_margins", "spells",
+        "acquisition_margin",
+        "active",
+        "as_of",
+        "channel_fee",
+        "commitment",
+        "competitor_advantage",
+        "firm",
+        "first_week",
+        "key_account",
+        "knowledge",
+        "last_purchase",
+        "ltv",
+        "margin",
+        "offer",
+        "purchases",
+        "recent_margins",
+        "reciprocity",
+        "referred",
+        "responsiveness",
+        "retention_discount",
+        "satisfaction",
+        "source",
+        "spell_start",
+        "spells",
+        "spend",
+        "trust",
+        "wom",
     )
 
     def __init__(self, firm: int, source: str, week: float, trust: float,
@@ -62,7 +84,7 @@ class CustomerDyad:
         self.retention_discount = 0.0  # pending win-back discount on the next order
         self.competitor_advantage = 0.0
         self.key_account = False
-        self.via_distributor = False
+        self.channel_fee = 0.0         # distributor's fee share if acquired through one
         self.recent_margins: list[tuple[float, float]] = []
         self.spells = 0
 

@@ -241,4 +241,4 @@ def summarize(steps: pd.DataFrame, customers: pd.DataFrame | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
-__all__ = ["Recorder", "summarize", "SOURCES", "COST_LINES", "CHURN_REASONS"]
+__all__ = ["CHURN_REASONS", "COST_LINES", "SOURCES", "Recorder", "summarize"]

@@ -27,6 +27,7 @@ import numpy as np
 
 from relsim import rules
 from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
+from relsim.draws import Draws
 from relsim.dyad import PartnerDyad
 from relsim.metrics import Recorder
 from relsim.network import build_network
@@ -56,6 +57,17 @@ class MarketModel(mesa.Model):
         self.spec = scenario
         self.behaviour = scenario.behaviour
         self.step_weeks = scenario.market.step_weeks
+        # Rule parameters in the order the rules take them (positional calls are
+        # markedly faster than keyword calls in the agents' hot loops).
+        params, wom, churn = scenario.behaviour, scenario.word_of_mouth, scenario.churn
+        self.choice_weights = (params.w_trust, params.w_commitment, params.w_reciprocity,
+                               params.w_responsiveness, params.w_reward, params.w_wom, params.inertia,
+                               params.inertia_commitment)
+        self.hazard_weights = (churn.base_hazard, churn.w_satisfaction, churn.w_commitment,
+                               churn.w_recency, churn.w_competitor)
+        self.talk_weights = (wom.talk_base, wom.talk_satisfaction, wom.talk_commitment,
+                             wom.promoter_threshold, wom.detractor_threshold, wom.talk_negative)
+        self.decay_rates = (params.commitment_decay, params.reciprocity_decay, wom.decay)
         self.week = 0.0
         rng_population = np.random.default_rng(streams["population"])
         self.rng_needs = np.random.default_rng(streams["needs"])
@@ -63,14 +75,19 @@ class MarketModel(mesa.Model):
         self.rng_talk = np.random.default_rng(streams["talk"])
         self.rng_events = np.random.default_rng(streams["events"])
         self.rng_ops = np.random.default_rng(streams["operations"])
-        self.rng_partners = np.random.default_rng(streams["partners"])
+        # one stream per partner agent, so that one partner's draws never shift another's
+        partner_streams = iter(streams["partners"].spawn(
+            len(scenario.suppliers) + len(scenario.distributors)
+            + sum(len(a.partners) for a in scenario.alliances)))
+        self.draws = Draws(self.rng_events)
 
         size = scenario.market.customers
         self.network = build_network(scenario.market.network, size,
                                      np.random.default_rng(streams["network"]))
         self.operations = Operations(scenario.operations, self.rng_ops)
 
-        suppliers = {spec.name: Supplier(self, spec) for spec in scenario.suppliers}
+        suppliers = {spec.name: Supplier(self, spec, np.random.default_rng(next(partner_streams)))
+                     for spec in scenario.suppliers}
         self.firms: list[Firm] = [
             Firm(self, index, spec, spec.build_strategy(), suppliers[spec.supplier])
             for index, spec in enumerate(scenario.firms)]
@@ -78,13 +95,12 @@ class MarketModel(mesa.Model):
             firm.supplier.dyads[firm.index] = PartnerDyad(firm.supplier.name)
             firm.partner_dyads[firm.supplier.name] = firm.supplier.dyads[firm.index]
         by_name = {firm.name: firm for firm in self.firms}
-        self.distributors = [Distributor(self, spec, [by_name[n] for n in spec.firms])
+        self.distributors = [Distributor(self, spec, [by_name[n] for n in spec.firms],
+                                         np.random.default_rng(next(partner_streams)))
                              for spec in scenario.distributors]
-        self._fees: dict[int, float] = {}
         for distributor in self.distributors:
             for firm in distributor.firms:
                 firm.partner_dyads[distributor.name] = PartnerDyad(distributor.name)
-                self._fees.setdefault(firm.index, distributor.spec.fee)
         self.alliance_partners: list[AlliancePartner] = []
         for alliance in scenario.alliances:
             members = [by_name[n] for n in alliance.members]
@@ -94,7 +110,8 @@ class MarketModel(mesa.Model):
                     if firm.strategy.reward_rate > 0:
                         firm.programme = alliance.name
             for partner in alliance.partners:
-                self.alliance_partners.append(AlliancePartner(self, partner, alliance, members))
+                self.alliance_partners.append(AlliancePartner(
+                    self, partner, alliance, members, np.random.default_rng(next(partner_streams))))
                 for firm in members:
                     firm.partner_dyads[partner] = PartnerDyad(partner)
 
@@ -135,7 +152,7 @@ class MarketModel(mesa.Model):
         order = rng.permutation(size)
         start = 0
         for firm in self.firms:
-            count = int(round(firm.spec.initial_share * size))
+            count = round(firm.spec.initial_share * size)
             for index in order[start:start + count]:
                 customer = self.customers[index]
                 dyad = customer.learn_of(firm.index, "initial")
@@ -165,11 +182,7 @@ class MarketModel(mesa.Model):
             return customer.basket_mean
         sigma2 = math.log1p(cv * cv)
         return customer.basket_mean * math.exp(
-            math.sqrt(sigma2) * self.rng_events.standard_normal() - sigma2 / 2)
-
-    def distributor_fee(self, firm: Firm) -> float:
-        """Fee share the firm pays its distributor on channel sales."""
-        return self._fees.get(firm.index, 0.0)
+            math.sqrt(sigma2) * self.draws.normal() - sigma2 / 2)
 
     def spell_ended(self, customer: Customer, dyad, reason: str) -> None:
         """Record a finished customer spell (for cohorts); leavers may talk."""
@@ -201,14 +214,8 @@ class MarketModel(mesa.Model):
         self.operations.advance_to(self.week + self.step_weeks)
         for firm in self.firms:
             firm.supplier.review(firm)
-        # 7. word of mouth
-        if self.spec.word_of_mouth.enabled:
-            self._word_of_mouth()
-        # 8. churn
-        draws = self.rng_churn.random(len(self.customers)).tolist()
-        for firm in self.firms:
-            for customer in list(firm.customers.values()):
-                customer.consider_leaving(draws[customer.index])
+        # 7. word of mouth, 8. churn: every customer of every firm may talk, then may leave
+        self._word_of_mouth_and_churn()
         # 9. books
         self.recorder.record_week()
         if self.steps * self.step_weeks >= self.spec.market.weeks:
@@ -229,15 +236,26 @@ class MarketModel(mesa.Model):
         for index in np.flatnonzero(occasions):
             self.customers[index].shop(int(occasions[index]))
 
-    def _word_of_mouth(self) -> None:
-        draws = self.rng_talk.random(len(self.customers)).tolist()
+    def _word_of_mouth_and_churn(self) -> None:
+        """Steps 7 and 8 in one pass over the customers (a customer's talk never
+        changes another customer's churn hazard, so one pass equals two)."""
+        size = len(self.customers)
+        talks = self.spec.word_of_mouth.enabled
+        talk_draws = self.rng_talk.random(size).tolist()
+        churn_draws = self.rng_churn.random(size).tolist()
         for firm in self.firms:
             for customer in list(firm.customers.values()):
-                customer.talk(firm.index, draws[customer.index])
+                if talks:
+                    customer.talk(firm.index, talk_draws[customer.index])
+                customer.consider_leaving(churn_draws[customer.index])
+        if not talks:
+            self.recent_leavers = []
+            return
+        # recent leavers (after a failure, or pruned) may still warn their contacts
         still = []
         for customer, firm_index, until in self.recent_leavers:
             if self.week < until and customer.current < 0:
-                customer.talk(firm_index, draws[customer.index])
+                customer.talk(firm_index, talk_draws[customer.index])
                 still.append((customer, firm_index, until))
         self.recent_leavers = still
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from relsim.draws import Draws
 from relsim.scenario import NetworkSpec
 
 
@@ -29,17 +30,17 @@ class SocialNetwork:
         """Indices of the customers ``customer`` can talk to (empty if fully mixed)."""
         return self.indices[self.indptr[customer]:self.indptr[customer + 1]]
 
-    def pick_listener(self, customer: int, rng: np.random.Generator) -> int:
+    def pick_listener(self, customer: int, draws: Draws) -> int:
         """A random contact of ``customer``, or ``-1`` if it has none."""
         if self.fully_mixed:
             if self.size < 2:
                 return -1
-            other = int(rng.integers(self.size - 1))
+            other = draws.integer(self.size - 1)
             return other + (other >= customer)
         start, end = self.indptr[customer], self.indptr[customer + 1]
         if start == end:
             return -1
-        return int(self.indices[start + int(rng.integers(end - start))])
+        return int(self.indices[start + draws.integer(int(end - start))])
 
     def degree(self) -> np.ndarray:
         """Number of contacts per customer."""

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from relsim.draws import Draws
+
 if TYPE_CHECKING:
     from relsim.scenario import OperationsSpec
 
@@ -80,6 +82,7 @@ class Operations:
     def __init__(self, spec: OperationsSpec, rng: np.random.Generator) -> None:
         self.spec = spec
         self.rng = rng
+        self.draws = Draws(rng)
         self.env = simpy.Environment()
         self.desks: dict[int, SupportDesk] = {}
 
@@ -110,13 +113,11 @@ class Operations:
             Called with ``(late, defective)`` at delivery.
         """
         late = lead_time > self.spec.promise_weeks
-        defective = bool(self.rng.random() < defect_rate)
-        self.env.process(self._fulfil(delay + lead_time, late, defective, on_delivery))
-
-    def _fulfil(self, duration: float, late: bool, defective: bool,
-                on_delivery: DeliveryCallback):
-        yield self.env.timeout(duration)
-        on_delivery(late, defective)
+        defective = self.draws.uniform() < defect_rate
+        # A delivery needs no queue: a timeout event whose callback is the
+        # delivery is the cheapest correct SimPy form (no process object).
+        delivery = self.env.timeout(delay + lead_time)
+        delivery.callbacks.append(lambda _event: on_delivery(late, defective))
 
     def open_ticket(self, firm: int, priority: int, on_answer: TicketCallback) -> None:
         """Queue a ticket at ``firm``'s desk; ``on_answer(response_time, resolved)`` follows.
@@ -129,8 +130,8 @@ class Operations:
             desk.abandoned += 1
             on_answer(math.inf, False)
             return
-        handling = float(self.rng.exponential(self.spec.service_time_weeks))
-        resolved = bool(self.rng.random() < self.spec.resolution_probability)
+        handling = self.draws.exponential(self.spec.service_time_weeks)
+        resolved = self.draws.uniform() < self.spec.resolution_probability
         self.env.process(self._ticket(desk, priority, handling, resolved, on_answer))
 
     def _ticket(self, desk: SupportDesk, priority: int, handling: float, resolved: bool,

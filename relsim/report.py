@@ -16,13 +16,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from relsim import rules  # noqa: E402
-from relsim.compare import HEADLINES, Comparison, mean_interval  # noqa: E402
-from relsim.metrics import COST_LINES  # noqa: E402
+from relsim import rules
+from relsim.compare import HEADLINES, Comparison, mean_interval
+from relsim.metrics import COST_LINES
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

@@ -13,12 +13,13 @@ Booleans enter equations as 0/1 (``success * gain``) rather than through
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TypeVar
 
 import numpy as np
 
-Number = TypeVar("Number", float, np.ndarray)
+#: A rule argument: a Python float (agent engine) or a numpy array (vectorised use).
+Number = float | np.ndarray
 
 #: Loyalty-ladder rungs, lowest first. ``rung`` integers index this tuple.
 RUNGS: tuple[str, ...] = ("prospect", "customer", "client", "supporter", "advocate", "partner")
@@ -52,6 +53,7 @@ def sigmoid(value: Number) -> Number:
     return 1.0 / (1.0 + math.exp(-value))
 
 
+@functools.lru_cache(maxsize=256)  # called with a handful of scenario constants, millions of times
 def logit(probability: float) -> float:
     """Inverse of :func:`sigmoid` for a probability in (0, 1)."""
     probability = min(max(probability, 1e-12), 1.0 - 1e-12)
@@ -83,7 +85,8 @@ def update_trust(trust: Number, success: Number, gain: float, loss: float,
     for a failure. ``loss > gain`` is the negativity bias: one failure undoes
     more trust than one success builds. ``severity`` in ``[0, 1]`` scales a
     failure (a loyal customer forgives a minor one, see
-    :func:`failure_severity`). ``T`` stays in ``[0, 1]``.
+    :func:`failure_severity`). ``T`` stays in ``[0, 1]`` when
+    ``loss · severity ≤ 1``; callers clip otherwise.
     """
     return trust + success * gain * (1.0 - trust) - (1.0 - success) * loss * severity * trust
 
@@ -173,7 +176,7 @@ def service_recovery(satisfaction: Number, observed: Number, resolved: Number,
                      bonus: float) -> Number:
     """A good recovery restores, and can raise, satisfaction.
 
-    ``S' = min(1, S + bonus · ρ · resolved)``
+    ``S' = clip(S + bonus · ρ · resolved, −1, 1)``
 
     Fast, resolved complaints (``ρ`` near 1) can leave a customer more
     satisfied than before the failure (the service-recovery paradox).
@@ -197,7 +200,7 @@ def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Nu
 def choice_utility(quality: Number, price: Number, price_sensitivity: Number,
                    trust: Number, commitment: Number, reciprocity: Number,
                    responsiveness: Number, reward_value: Number, wom: Number,
-                   offer: Number, is_current: Number, *, w_trust: float,
+                   offer: Number, is_current: Number, w_trust: float,
                    w_commitment: float, w_reciprocity: float,
                    w_responsiveness: float, w_reward: float, w_wom: float,
                    inertia: float, inertia_commitment: float) -> Number:
@@ -238,7 +241,8 @@ def logit_probabilities(utilities):
 
 
 def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Number:
-    """Prospects reached by an acquisition campaign, with diminishing returns.
+    """Weekly probability that a campaign reaches an unaware customer, with
+    diminishing returns.
 
     ``reach = max_reach · (1 − 2^{−budget / half_saturation})``
 
@@ -273,7 +277,7 @@ def failure_exit_probability(commitment: Number, exit_after_failure: float,
 
 
 def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number,
-                 competitor_advantage: Number, *, base: float, w_satisfaction: float,
+                 competitor_advantage: Number, base: float, w_satisfaction: float,
                  w_commitment: float, w_recency: float, w_competitor: float) -> Number:
     """Weekly probability that a customer lapses.
 
@@ -299,7 +303,7 @@ def per_step(probability_per_week: Number, step_weeks: float) -> Number:
 # --------------------------------------------------------------------------
 # Word of mouth and the ladder
 # --------------------------------------------------------------------------
-def talk_probability(satisfaction: Number, commitment: Number, *, base: float,
+def talk_probability(satisfaction: Number, commitment: Number, base: float,
                      w_satisfaction: float, w_commitment: float,
                      promoter_threshold: float, detractor_threshold: float,
                      w_negative: float) -> tuple[Number, Number]:

@@ -20,8 +20,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from relsim.strategies import PRESETS, Strategy
 
@@ -53,7 +52,6 @@ class MarketSpec(_Section):
     discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
     engine: Literal["agents"] = Field("agents", description="Simulation engine.")
     network: NetworkSpec = NetworkSpec()
-    reference_price: float = Field(1.0, gt=0, description="Price index 1.0 (baskets are at this price).")
     reference_budget: float = Field(1000.0, ge=0, description=(
         "Weekly acquisition spend that strategies' acquisition_budget = 1 means."))
     reference_desk_agents: float = Field(2.0, ge=0, description=(
@@ -155,7 +153,7 @@ class WordOfMouthSpec(_Section):
     negativity_weight: float = Field(2.0, ge=0, le=10, description="Negative WOM weighs this many times more.")
     decay: float = Field(0.05, ge=0, le=1, description="Weekly decay of heard influence.")
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
-        "Chance a recommended prospect has an extra purchase occasion right away "
+        "Chance a recommended prospect gets an extra purchase occasion next week "
         "(referred buyers convert faster)."))
 
 
@@ -216,7 +214,9 @@ class SupplierSpec(_Section):
     spot_lead_time_cv: float = Field(0.9, ge=0, le=5, description="Spot deliveries are less predictable.")
     shortage_probability: float = Field(0.01, ge=0, le=1, description="Weekly chance a shortage starts.")
     shortage_weeks: int = Field(3, ge=1)
-    shortage_delay_weeks: float = Field(0.5, ge=0, description="Extra lead time in a shortage (spot buyers).")
+    shortage_delay_weeks: float = Field(0.5, ge=0, description=(
+        "Extra lead time in a shortage for firms without priority (priority: long contract "
+        "and supplier commitment >= 0.5)."))
 
 
 class DistributorSpec(_Section):
@@ -224,7 +224,8 @@ class DistributorSpec(_Section):
 
     name: str
     firms: list[str]
-    reach: float = Field(50.0, ge=0, description="Prospects (indirect channel) made aware per week.")
+    reach: float = Field(50.0, ge=0, description=(
+        "Indirect-channel customers contacted per week (those unaware of the firm learn of it)."))
     fee: float = Field(0.1, ge=0, le=1, description="Share of revenue on sales through the channel.")
 
 
@@ -235,7 +236,8 @@ class AllianceSpec(_Section):
     members: list[str] = Field(description="Firm names in the programme.")
     partners: list[str] = Field(default_factory=list, description=(
         "Non-competing partners (e.g. an airline) that refer their customers."))
-    referrals_per_week: float = Field(20.0, ge=0, description="Prospects each partner refers per week.")
+    referrals_per_week: float = Field(20.0, ge=0, description=(
+        "Customers each partner contacts per week on behalf of a member firm."))
     fee_per_week: float = Field(200.0, ge=0, description="Membership fee per member firm per week.")
 
 

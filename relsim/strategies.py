@@ -53,7 +53,7 @@ class Strategy(BaseModel):
     personalisation: float = Field(0.0, ge=0, le=1, description=(
         "Share of active customers sent a personalised offer each week (level >= 4)."))
     key_account_share: float = Field(0.0, ge=0, le=1, description=(
-        "Top share of active customers by spend given a key-account manager (level 5)."))
+        "Top share of active customers by trailing-year margin given a key-account manager (level 5)."))
     pruning: bool = Field(False, description=(
         "End relationships whose trailing-year margin is below pruning_min_margin."))
     pruning_min_margin: float = Field(0.0, description=(
