@@ -262,21 +262,19 @@ class Customer(mesa.Agent):
             self.leave("failure")
 
     # -- 7. word of mouth --------------------------------------------------
-    def talk(self, firm_index: int, draw: float) -> None:
-        """Maybe tell a network contact about ``firm_index`` (``draw`` ~ U(0,1))."""
+    def talk(self, firm_index: int, positive: bool) -> None:
+        """Tell one random network contact about ``firm_index``, for or against it.
+
+        Whether a customer talks this week follows rules.talk_probability; the
+        model evaluates it for all customers of a firm at once (see
+        MarketModel._word_of_mouth_and_churn).
+        """
         model = self.model
-        dyad = self.dyads[firm_index]
-        self.touch(dyad)
-        positive, negative = rules.talk_probability(dyad.satisfaction, dyad.commitment,
-                                                    *model.talk_weights)
-        if draw >= positive + negative:
-            return
         listener = model.network.pick_listener(self.index, model.draws)
         if listener < 0:
             return
-        is_positive = draw < positive
-        model.firms[firm_index].wom_spoken[is_positive] += 1
-        model.customers[listener].hear(firm_index, is_positive)
+        model.firms[firm_index].wom_spoken[positive] += 1
+        model.customers[listener].hear(firm_index, positive)
 
     def hear(self, firm_index: int, positive: bool) -> None:
         """Word of mouth about ``firm_index`` reaches this customer."""
@@ -291,23 +289,8 @@ class Customer(mesa.Agent):
             if model.draws.uniform() < wom.referral_trial:
                 model.trials.append(self.index)  # an extra purchase occasion next week
 
-    # -- 8. churn ----------------------------------------------------------
-    def consider_leaving(self, draw: float) -> None:
-        """Lapse with the weekly churn hazard (``draw`` ~ U(0,1))."""
-        model = self.model
-        churn = model.spec.churn
-        if churn.model == "off":
-            return
-        if churn.model == "constant":
-            hazard = 1.0 - churn.constant_retention
-        else:
-            dyad = self.dyads[self.current]
-            self.touch(dyad)
-            recency = (model.week - dyad.last_purchase) * self.need_rate
-            hazard = rules.churn_hazard(dyad.satisfaction, dyad.commitment, recency,
-                                        dyad.competitor_advantage, *model.hazard_weights)
-        if draw < rules.per_step(hazard, model.step_weeks):
-            self.leave("lapsed")
+    # 8. churn: the weekly hazard (rules.churn_hazard) is evaluated by the model for
+    # all customers of a firm at once; a customer who lapses calls leave("lapsed").
 
 
 # ==========================================================================

@@ -13,6 +13,7 @@ differences have much tighter intervals than the two means apart.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -173,7 +174,9 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
                 outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
                 advance()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # forkserver: forking a process that may hold threads (rich, BLAS) can deadlock
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("forkserver")) as pool:
                 futures = {pool.submit(_one_run, payload, strategy, seed): (strategy, seed)
                            for strategy, seed in tasks}
                 for future in as_completed(futures):

@@ -9,6 +9,8 @@ because ``decay(x, δ, a + b) = decay(decay(x, δ, a), δ, b)``).
 
 from __future__ import annotations
 
+import numpy as np
+
 from relsim import rules
 
 
@@ -107,3 +109,38 @@ class CustomerDyad:
         horizon = week - window
         self.recent_margins = [(w, m) for w, m in self.recent_margins if w > horizon]
         return sum(m for _, m in self.recent_margins)
+
+
+def relationship_state(dyads: list[CustomerDyad], week: float,
+                       decay_rates: tuple[float, float, float]) -> dict[str, np.ndarray]:
+    """The state of many dyads as arrays, decayed to ``week`` (without touching them).
+
+    Parameters
+    ----------
+    dyads : list of CustomerDyad
+    week : float
+    decay_rates : (commitment, reciprocity, word of mouth) weekly decay rates
+
+    Returns
+    -------
+    dict of arrays
+        trust, commitment, satisfaction, reciprocity, responsiveness,
+        purchases, last_purchase, competitor_advantage.
+    """
+    commitment_decay, reciprocity_decay, _ = decay_rates
+    count = len(dyads)
+
+    def column(name: str) -> np.ndarray:
+        return np.fromiter((getattr(d, name) for d in dyads), dtype=float, count=count)
+
+    elapsed = week - column("as_of")
+    return {
+        "trust": column("trust"),
+        "commitment": rules.decay(column("commitment"), commitment_decay, elapsed),
+        "satisfaction": column("satisfaction"),
+        "reciprocity": rules.decay(column("reciprocity"), reciprocity_decay, elapsed),
+        "responsiveness": column("responsiveness"),
+        "purchases": column("purchases"),
+        "last_purchase": column("last_purchase"),
+        "competitor_advantage": column("competitor_advantage"),
+    }

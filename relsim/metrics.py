@@ -22,6 +22,7 @@ import pandas as pd
 
 from relsim import rules
 from relsim.agents import BOOK_LINES, SOURCES
+from relsim.dyad import relationship_state
 
 if TYPE_CHECKING:
     from relsim.agents import Customer
@@ -34,23 +35,6 @@ COHORT_WEEKS = 13
 
 
 RELATIONSHIP = ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness")
-
-
-def _dyad_arrays(dyads: list, week: float, model: MarketModel) -> dict[str, np.ndarray]:
-    """Current relationship state of ``dyads`` as arrays, decay to ``week`` applied
-    (with the same rule the agents use, without touching the agents)."""
-    params = model.behaviour
-    elapsed = week - np.array([d.as_of for d in dyads], dtype=float)
-    return {
-        "trust": np.array([d.trust for d in dyads], dtype=float),
-        "commitment": rules.decay(np.array([d.commitment for d in dyads], dtype=float),
-                                  params.commitment_decay, elapsed),
-        "satisfaction": np.array([d.satisfaction for d in dyads], dtype=float),
-        "reciprocity": rules.decay(np.array([d.reciprocity for d in dyads], dtype=float),
-                                   params.reciprocity_decay, elapsed),
-        "responsiveness": np.array([d.responsiveness for d in dyads], dtype=float),
-        "purchases": np.array([d.purchases for d in dyads], dtype=float),
-    }
 
 
 class Recorder:
@@ -78,7 +62,7 @@ class Recorder:
         population = len(model.customers)
         for firm in model.firms:
             dyads = [customer.dyads[firm.index] for customer in firm.customers.values()]
-            state = _dyad_arrays(dyads, week, model)
+            state = relationship_state(dyads, week, model.decay_rates)
             co_creating = float(firm.strategy.level >= 5)
             rung = rules.loyalty_rung(
                 np.ones(len(dyads)), state["purchases"], state["trust"], state["commitment"],
@@ -91,8 +75,7 @@ class Recorder:
             detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
             active = len(dyads)
             rungs[rules.PROSPECT] = population - active
-            means = {name: float(values.mean()) if active else np.nan
-                     for name, values in state.items()}
+            means = {name: float(state[name].mean()) if active else np.nan for name in RELATIONSHIP}
             firm.co_create(int(rungs[rules.PARTNER]))
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)

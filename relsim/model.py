@@ -28,7 +28,7 @@ import numpy as np
 from relsim import rules
 from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
 from relsim.draws import Draws
-from relsim.dyad import PartnerDyad
+from relsim.dyad import PartnerDyad, relationship_state
 from relsim.metrics import Recorder
 from relsim.network import build_network
 from relsim.operations import Operations
@@ -237,27 +237,61 @@ class MarketModel(mesa.Model):
             self.customers[index].shop(int(occasions[index]))
 
     def _word_of_mouth_and_churn(self) -> None:
-        """Steps 7 and 8 in one pass over the customers (a customer's talk never
-        changes another customer's churn hazard, so one pass equals two)."""
+        """Steps 7 and 8: customers talk, then may lapse.
+
+        For each firm the rules are applied to the relationship state of all its
+        customers at once (``rules.talk_probability``, ``rules.churn_hazard`` on
+        arrays); the customers drawn to talk call ``Customer.talk`` and those
+        drawn to lapse call ``Customer.leave``. A customer's talk never changes
+        another customer's hazard, so this equals talking first and leaving after.
+        """
         size = len(self.customers)
-        talks = self.spec.word_of_mouth.enabled
-        talk_draws = self.rng_talk.random(size).tolist()
-        churn_draws = self.rng_churn.random(size).tolist()
+        wom = self.spec.word_of_mouth.enabled
+        talk_draws = self.rng_talk.random(size)
+        churn_draws = self.rng_churn.random(size)
         for firm in self.firms:
-            for customer in list(firm.customers.values()):
-                if talks:
-                    customer.talk(firm.index, talk_draws[customer.index])
-                customer.consider_leaving(churn_draws[customer.index])
-        if not talks:
+            members = list(firm.customers.values())
+            if not members:
+                continue
+            index = np.fromiter((c.index for c in members), dtype=np.int64, count=len(members))
+            state = relationship_state([c.dyads[firm.index] for c in members], self.week,
+                                       self.decay_rates)
+            if wom:
+                positive, negative = rules.talk_probability(state["satisfaction"], state["commitment"],
+                                                            *self.talk_weights)
+                draws = talk_draws[index]
+                for position in np.flatnonzero(draws < positive + negative):
+                    members[position].talk(firm.index, bool(draws[position] < positive[position]))
+            leaving = churn_draws[index] < rules.per_step(self._hazard(state, index), self.step_weeks)
+            for position in np.flatnonzero(leaving):
+                members[position].leave("lapsed")
+        if not wom:
             self.recent_leavers = []
             return
         # recent leavers (after a failure, or pruned) may still warn their contacts
         still = []
         for customer, firm_index, until in self.recent_leavers:
             if self.week < until and customer.current < 0:
-                customer.talk(firm_index, talk_draws[customer.index])
+                dyad = customer.dyads[firm_index]
+                customer.touch(dyad)
+                positive, negative = rules.talk_probability(dyad.satisfaction, dyad.commitment,
+                                                            *self.talk_weights)
+                draw = talk_draws[customer.index]
+                if draw < positive + negative:
+                    customer.talk(firm_index, bool(draw < positive))
                 still.append((customer, firm_index, until))
         self.recent_leavers = still
+
+    def _hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
+        """Weekly churn hazard of the customers ``index`` of one firm."""
+        churn = self.spec.churn
+        if churn.model == "off":
+            return np.zeros(index.size)
+        if churn.model == "constant":
+            return np.full(index.size, 1.0 - churn.constant_retention)
+        recency = (self.week - state["last_purchase"]) * self.need_rate[index]
+        return rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
+                                  state["competitor_advantage"], *self.hazard_weights)
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Create .venv (Python >= 3.12) and install relsim with its test tools.
+# Sourced by scripts/compare.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.12 python3.13 python3 python; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  # pyenv installs that are not on PATH
+  for candidate in "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3; do
+    if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  echo "relsim needs Python >= 3.12; set PYTHON=/path/to/python3.12" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  python=$(find_python)
+  echo "creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.relsim-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  touch "$stamp"
+fi

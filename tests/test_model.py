@@ -1,0 +1,131 @@
+"""The market model as a whole: accounting identities, switches, and the
+direction of the main effects on small scenarios with fixed seeds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from relsim import simulate
+from relsim.compare import compare
+from relsim.metrics import COST_LINES
+from relsim.model import MarketModel
+from tests.conftest import small
+
+
+@pytest.fixture(scope="module")
+def ecommerce_run():
+    return simulate(small(customers=600, weeks=40), seed=3)
+
+
+def test_books_add_up(ecommerce_run):
+    steps = ecommerce_run.steps
+    costs = steps[list(COST_LINES)].sum(axis=1)
+    assert np.allclose(steps["profit"], steps["revenue"] - costs)
+    for _, frame in steps.groupby("firm"):
+        assert np.allclose(frame["cumulative_discounted_profit"], frame["discounted_profit"].cumsum())
+        assert (frame["discounted_profit"].abs() <= frame["profit"].abs() + 1e-9).all()
+
+
+def test_customer_counts_are_continuous(ecommerce_run):
+    for _, frame in ecommerce_run.steps.groupby("firm"):
+        previous = frame["customers"].shift(1)
+        change = frame["new_customers"] - frame["churned"]
+        assert np.array_equal((previous + change).iloc[1:].to_numpy(), frame["customers"].iloc[1:].to_numpy())
+        sources = frame[[c for c in frame if c.startswith("new_") and c != "new_customers"]].sum(axis=1)
+        assert np.array_equal(sources, frame["new_customers"])
+
+
+def test_rungs_and_shares_are_shares(ecommerce_run):
+    steps = ecommerce_run.steps
+    rungs = steps[[c for c in steps if c.startswith("rung_")]]
+    assert np.allclose(rungs.sum(axis=1), 1.0)
+    assert np.allclose(steps.groupby("week")["market_share"].sum(), 1.0)
+    for column in ("mean_trust", "mean_commitment", "mean_reciprocity", "mean_responsiveness"):
+        assert steps[column].between(0, 1).all()
+
+
+def test_customer_table_matches_the_books(ecommerce_run):
+    customers, steps = ecommerce_run.customers, ecommerce_run.steps
+    assert customers["purchases"].sum() >= steps["orders"].sum()   # initial customers bought before week 0
+    # every active dyad is counted as a customer of its firm at the end
+    active = customers[customers["active"]].groupby("firm").size()
+    last = steps[steps["week"] == steps["week"].max()].set_index("firm")["customers"]
+    assert active.sort_index().to_dict() == last.sort_index().to_dict()
+
+
+def test_word_of_mouth_switch():
+    steps = simulate(small(customers=400, weeks=30, **{"word_of_mouth.enabled": False}), seed=1).steps
+    assert steps["new_wom"].sum() == 0 and steps["wom_positive"].sum() == 0
+    steps = simulate(small(customers=400, weeks=30), seed=1).steps
+    assert steps["wom_positive"].sum() > 0
+
+
+def test_churn_switches():
+    off = simulate(small(customers=300, weeks=30, **{"churn.model": "off"}), seed=1).steps
+    assert off[["churned_lapsed", "churned_failure"]].to_numpy().sum() == 0
+    assert off["churned_switched"].sum() > 0      # switching is a choice, not churn hazard
+
+
+def test_more_desk_capacity_shortens_measured_response_times():
+    """Same seed, the focal firm's desk with 1 agent vs 6: the measured mean
+    response time must fall (the desk is a real SimPy queue)."""
+    times = []
+    for capacity in (0.5, 3.0):
+        scenario = small(customers=1500, weeks=26, **{"operations.question_rate": 0.4,
+                                                      "firms.0.levers": {"service_capacity": capacity}})
+        steps = simulate(scenario, seed=4).steps
+        focal = steps[steps["firm"] == "Focal"]
+        assert focal["desk_agents"].iloc[0] == round(capacity * 2)
+        times.append(np.average(focal["mean_response_time"].fillna(0), weights=focal["tickets"]))
+    assert times[1] < 0.5 * times[0]
+
+
+def test_failures_lower_trust():
+    """All deliveries defective: trust of the focal firm's customers collapses."""
+    good = simulate(small(customers=400, weeks=20, **{"suppliers.0.defect_rate": 0.0}), seed=2).steps
+    bad = simulate(small(customers=400, weeks=20, **{"suppliers.0.defect_rate": 1.0}), seed=2).steps
+    mean = lambda steps: steps.loc[steps["week"] >= 10, "mean_trust"].mean()  # noqa: E731
+    assert mean(bad) < mean(good) - 0.1
+    assert bad["complaints"].sum() > good["complaints"].sum()
+
+
+def test_pruning_lets_customers_go():
+    scenario = small(customers=600, weeks=80, **{"firms.0.levers": {"pruning": True,
+                                                                    "pruning_min_margin": 1e9}})
+    steps = simulate(scenario, seed=1).steps
+    assert steps.loc[steps["firm"] == "Focal", "churned_pruned"].sum() > 0
+    assert steps.loc[steps["firm"] != "Focal", "churned_pruned"].sum() == 0
+
+
+def test_alliance_members_share_enrolment():
+    scenario = small("alliance", customers=300, weeks=4)
+    model = MarketModel(scenario, seed=0)
+    focal, partner_firm, outsider = model.firms
+    assert focal.programme == partner_firm.programme == "SkyPoints"
+    customer = model.customers[0]
+    before = focal.reward_value(customer)
+    customer.programmes.add(partner_firm.programme)   # enrolled by buying at the competitor
+    assert focal.reward_value(customer) == pytest.approx(2 * before)
+    assert outsider.programme == ""
+
+
+def test_committed_contract_partner_has_priority_in_a_shortage():
+    scenario = small(customers=200, weeks=2, **{"firms.0.levers": {"supplier_contract": "long"}})
+    model = MarketModel(scenario, seed=0)
+    supplier = model.firms[0].supplier
+    supplier.shortage_until = math.inf
+    supplier.dyads[0].commitment = 0.9
+    delay = supplier.spec.shortage_delay_weeks
+    assert supplier.lead_time(model.firms[0], 0.0) < supplier.lead_time(model.firms[1], 0.0) - 0.9 * delay
+
+
+@pytest.mark.slow
+def test_relationship_retains_more_than_transactional():
+    """The paired 95 % interval of the retention difference lies above zero."""
+    comparison = compare(small(customers=800, weeks=78), ["transactional", "relationship"],
+                         seeds=6, workers=2)
+    retention = comparison.differences().set_index("metric").loc["annual_retention"]
+    assert retention["ci_low"] > 0, retention
