@@ -61,11 +61,13 @@ class Recorder:
         discount = rules.discount_factor(week, model.spec.market.discount_rate)
         population = len(model.customers)
         for firm in model.firms:
-            dyads = [customer.dyads[firm.index] for customer in firm.customers.values()]
-            state = relationship_state(dyads, week, model.decay_rates)
+            state = model.end_of_week_state.get(firm.index)
+            if state is None or len(state["trust"]) != len(firm.customers):
+                state = relationship_state([c.dyads[firm.index] for c in firm.customers.values()],
+                                           week, model.decay_rates)
             co_creating = float(firm.strategy.level >= 5)
             rung = rules.loyalty_rung(
-                np.ones(len(dyads)), state["purchases"], state["trust"], state["commitment"],
+                np.ones(len(state["trust"])), state["purchases"], state["trust"], state["commitment"],
                 state["satisfaction"], supporter_commitment=params.supporter_commitment,
                 advocate_commitment=params.advocate_commitment,
                 partner_commitment=params.partner_commitment,
@@ -73,7 +75,7 @@ class Recorder:
             rungs = np.bincount(rung.astype(int), minlength=len(rules.RUNGS))
             promoters = int((state["satisfaction"] >= wom.promoter_threshold).sum())
             detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
-            active = len(dyads)
+            active = len(state["trust"])
             rungs[rules.PROSPECT] = population - active
             means = {name: float(state[name].mean()) if active else np.nan for name in RELATIONSHIP}
             firm.co_create(int(rungs[rules.PARTNER]))
