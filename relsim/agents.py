@@ -60,6 +60,8 @@ class Customer(mesa.Agent):
         self.dyads: dict[int, CustomerDyad] = {}
         self.current = -1                 # firm the customer buys from now (-1: none)
         self.programmes: set[str] = set()  # loyalty programmes enrolled in
+        self.dropout = 0.0                # BG/NBD: chance of leaving after a repeat purchase
+        self.spend_rate = 0.0             # Gamma-Gamma: rate nu of order values (0: lognormal)
 
     # -- awareness --------------------------------------------------------
     def learn_of(self, firm: int, source: str) -> CustomerDyad:
@@ -151,12 +153,16 @@ class Customer(mesa.Agent):
                                                         model.behaviour.reward_goodwill)
         if not model.spec.operations.enabled:
             self.on_delivery(dyad, late=False, defective=False)
-            return
-        model.operations.place_order(
-            delay=model.operations.draws.uniform() * model.step_weeks,
-            lead_time=firm.supplier.lead_time(firm, model.operations.draws.normal()),
-            defect_rate=firm.supplier.spec.defect_rate,
-            on_delivery=partial(self.on_delivery, dyad))
+        else:
+            model.operations.place_order(
+                delay=model.operations.draws.uniform() * model.step_weeks,
+                lead_time=firm.supplier.lead_time(firm, model.operations.draws.normal()),
+                defect_rate=firm.supplier.spec.defect_rate,
+                on_delivery=partial(self.on_delivery, dyad))
+        # BG/NBD: after a repeat purchase the customer may drop out for good
+        if (model.spec.churn.model == "bgnbd" and dyad.purchases >= 2 and self.current == firm_index
+                and model.draws.uniform() < self.dropout):
+            self.leave("lapsed")
 
     def join(self, firm_index: int) -> None:
         """Start a customer spell with ``firm_index``."""
@@ -179,8 +185,9 @@ class Customer(mesa.Agent):
         self.current = -1
         if reason != "switched":
             churn = self.model.spec.churn
+            returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
             self.model.dormant_until[self.index] = (self.model.week + churn.dormancy_weeks
-                                                    if churn.lapsed_return else math.inf)
+                                                    if returns else math.inf)
 
     def contact(self, dyad: CustomerDyad, intensity: float, knowledge: bool = True) -> None:
         """A contact with the firm: commitment grows toward its target."""

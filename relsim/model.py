@@ -140,10 +140,26 @@ class MarketModel(mesa.Model):
             self.need_rate[members] = rng.gamma(segment.need_shape,
                                                 segment.need_rate / segment.need_shape, count)
             self.direct[members] = rng.random(count) < segment.direct_channel
+        # BG/NBD dropout probability and Gamma-Gamma spend rate, per customer
+        self.dropout = np.zeros(size)
+        spend_rate = np.zeros(size)
+        for number, segment in enumerate(segments):
+            members = which == number
+            count = int(members.sum())
+            if segment.dropout_a > 0:
+                self.dropout[members] = rng.beta(segment.dropout_a, segment.dropout_b, count)
+            if segment.spend_shape > 0:
+                spend_rate[members] = rng.gamma(segment.spend_scale_shape,
+                                                1.0 / segment.spend_scale_rate, count)
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.customers = [Customer(self, index, segments[which[index]],
                                    float(self.need_rate[index]), bool(self.direct[index]))
                           for index in range(size)]
+        for customer in self.customers:
+            customer.dropout = float(self.dropout[customer.index])
+            customer.spend_rate = float(spend_rate[customer.index])
+            if customer.spend_rate > 0:
+                customer.basket_mean = customer.segment.spend_shape / customer.spend_rate
 
     def _seed_initial_state(self, rng: np.random.Generator) -> None:
         """Initial awareness and each firm's initial customer base."""
@@ -179,7 +195,10 @@ class MarketModel(mesa.Model):
         return self.rng_events.choice(candidates, size=count, replace=False)
 
     def draw_basket(self, customer: Customer) -> float:
-        """Order value at reference price: lognormal with the segment's mean and CV."""
+        """Order value at reference price: lognormal with the segment's mean and CV,
+        or Gamma(p, rate ν) with the customer's own ν (Gamma-Gamma spend model)."""
+        if customer.spend_rate > 0:
+            return float(self.rng_events.gamma(customer.segment.spend_shape, 1.0 / customer.spend_rate))
         cv = customer.segment.basket_cv
         if cv == 0:
             return customer.basket_mean
@@ -291,7 +310,7 @@ class MarketModel(mesa.Model):
     def _hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Weekly churn hazard of the customers ``index`` of one firm."""
         churn = self.spec.churn
-        if churn.model == "off":
+        if churn.model in ("off", "bgnbd"):   # bgnbd: dropout happens at purchases (Customer.buy)
             return np.zeros(index.size)
         if churn.model == "constant":
             return np.full(index.size, 1.0 - churn.constant_retention)

@@ -78,6 +78,13 @@ class SegmentSpec(_Section):
     service_sensitivity: float = Field(1.0, ge=0, le=3, description=(
         "Multiplies the trust lost on a failure and the weight of responsiveness."))
     expectation: float = Field(0.6, ge=0, le=1, description="Experience a customer expects.")
+    dropout_a: float = Field(0.0, ge=0, description=(
+        "Beta(a, b) of the per-purchase dropout probability (churn.model = 'bgnbd'); 0 = none."))
+    dropout_b: float = Field(1.0, gt=0, description="Beta(a, b) second parameter (see dropout_a).")
+    spend_shape: float = Field(0.0, ge=0, description=(
+        "Gamma-Gamma spend: shape p of an order's value (0 = lognormal basket_mean/basket_cv)."))
+    spend_scale_shape: float = Field(1.0, gt=0, description="Gamma-Gamma spend: shape q of the rate nu.")
+    spend_scale_rate: float = Field(1.0, gt=0, description="Gamma-Gamma spend: rate gamma of the rate nu.")
     direct_channel: float = Field(1.0, ge=0, le=1, description=(
         "Share preferring the firm's own channel; the rest are reached through distributors."))
 
@@ -160,7 +167,11 @@ class WordOfMouthSpec(_Section):
 class ChurnSpec(_Section):
     """How customers lapse."""
 
-    model: Literal["behavioural", "constant", "off"] = "behavioural"
+    model: Literal["behavioural", "constant", "bgnbd", "off"] = Field("behavioural", description=(
+        "behavioural: weekly hazard from satisfaction, commitment, recency, competition; "
+        "constant: weekly retention constant_retention; bgnbd: after each repeat purchase the "
+        "customer leaves for good with its own probability ~ Beta(dropout_a, dropout_b) "
+        "(Fader, Hardie & Lee 2005); off: no churn."))
     base_hazard: float = Field(0.01, gt=0, lt=1, description="Weekly hazard at S=C=0, on time.")
     w_satisfaction: float = 2.0
     w_commitment: float = 3.0
