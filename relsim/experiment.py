@@ -107,8 +107,9 @@ class FactorSpec(_Strict):
 
     @property
     def label(self) -> str:
-        """The factor's column name in result tables."""
-        return self.name or self.path
+        """The factor's column name in result tables (``strategy`` is ``focal_strategy``:
+        the summary's own ``strategy`` column is each firm's)."""
+        return self.name or ("focal_strategy" if self.path == "strategy" else self.path)
 
     @property
     def is_range(self) -> bool:
@@ -215,12 +216,12 @@ class Experiment(_Strict):
                                  "(e.g. 32, 64, 128)")
         for name in ("contrast", "best"):
             spec = getattr(self.analysis, name)
-            if spec is not None and spec.factor not in labels:
+            if spec is not None and self.factor(spec.factor) is None:
                 raise ValueError(f"analysis.{name}.factor = {spec.factor!r} is not a factor; "
                                  f"factors: {', '.join(labels)}")
         contrast = self.analysis.contrast
         if contrast is not None:
-            factor = self.factors[labels.index(contrast.factor)]
+            factor = self.factor(contrast.factor)
             if factor.levels is None or contrast.baseline not in factor.levels:
                 raise ValueError(f"analysis.contrast.baseline = {contrast.baseline!r} is not a level "
                                  f"of {contrast.factor}")
@@ -232,6 +233,11 @@ class Experiment(_Strict):
                 raise ValueError(f"analysis names unknown metric {metric!r}; allowed: "
                                  f"{', '.join(SUMMARY_METRICS)}")
         return self
+
+
+    def factor(self, name: str) -> FactorSpec | None:
+        """The factor whose label or path is ``name``, or None."""
+        return next((f for f in self.factors if name in (f.label, f.path)), None)
 
 
 @dataclass(frozen=True)

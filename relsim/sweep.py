@@ -99,7 +99,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         summary = summarize(result.steps)
         summary.insert(1, "focal", summary["firm"] == scenario.firms[0].name)
         for name, value in task["factors"].items():
-            summary[name] = value if not isinstance(value, (list, dict)) else str(value)
+            if name not in summary.columns:    # never shadow a summary column; design.parquet has all
+                summary[name] = value if not isinstance(value, (list, dict)) else str(value)
         summary["scenario_hash"] = task["scenario_hash"]
         summary["code_version"] = task["code_version"]
         tables = {"summary": summary}
