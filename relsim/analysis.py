@@ -147,7 +147,11 @@ def sensitivity(view: StoreView) -> tuple[pd.DataFrame, str]:
                 levels = runs.groupby(factor, sort=False)[metric].mean()
                 if len(levels) < 2:
                     continue
-                high, low = levels.idxmax(), levels.idxmin()
+                # numeric factors: lowest to highest level (signed); categorical: worst to best
+                if view.numeric(factor):
+                    low, high = min(levels.index), max(levels.index)
+                else:
+                    high, low = levels.idxmax(), levels.idxmin()
                 paired = _paired(runs, factor, metric, high, low, view.factors)
                 mean, ci_low, ci_high = mean_interval(paired, LEVEL) if paired.size else (
                     levels.max() - levels.min(), np.nan, np.nan)
@@ -161,8 +165,9 @@ def sensitivity(view: StoreView) -> tuple[pd.DataFrame, str]:
                              "ci_low": (slope - half) * span, "ci_high": (slope + half) * span,
                              "from_level": str(view.specs[factor]["low"]),
                              "to_level": str(view.specs[factor]["high"])})
-    note = ("Swing: change in the mean when a factor moves from its worst to its best level, paired over "
-            "replicate seeds (other factors averaged), 95 % interval." if kind == "grid" else
+    note = ("Swing: change in the mean when a factor moves from its lowest to its highest level (categorical: "
+            "worst to best), paired over replicate seeds (other factors averaged), 95 % interval."
+            if kind == "grid" else
             "Swing: least-squares slope (all factors together) times the factor's range, 95 % interval.")
     return pd.DataFrame(rows), note
 
@@ -307,9 +312,9 @@ def figure_responses(view: StoreView, metric: str, path: Path) -> Path:
         ax.set_xlabel(factor)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"{metric} (focal firm)")
-    fig.suptitle(f"Response of {metric} to each factor "
+    fig.suptitle(f"Response of {metric} to each factor\n"
                  + ("(mean over the other factors and seeds, 95 % band)" if view.kind == "grid"
-                    else "(one dot per design point, mean over seeds)"))
+                    else "(one dot per design point, mean over seeds)"), fontsize=10)
     return _finish(fig, path)
 
 
@@ -344,7 +349,7 @@ def figure_sensitivity(table: pd.DataFrame, metric: str, kind: str, path: Path) 
                       fontsize=8)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel(f"Change in mean {metric} across the factor's range")
-    ax.set_title(f"Sensitivity of {metric} (focal firm), 95 % intervals")
+    ax.set_title(f"Sensitivity of {metric} (focal firm)\n95 % intervals", fontsize=10)
     ax.grid(alpha=0.3, axis="x")
     return _finish(fig, path)
 
