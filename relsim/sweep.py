@@ -190,9 +190,7 @@ def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
     """
     waiting = {task["run_id"]: task for task in tasks}
     for attempt in range(POOL_RESTARTS + 1):
-        # forkserver: forking a process that holds threads (rich's refresher, BLAS) can deadlock
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(waiting)),
-                                   mp_context=multiprocessing.get_context("forkserver"))
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(waiting)), mp_context=_context())
         try:
             futures = {pool.submit(run_task, task): run_id for run_id, task in waiting.items()}
             for future in as_completed(futures):
@@ -212,6 +210,18 @@ def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Forkserver processes with relsim imported once in the server.
+
+    Forking a process that holds threads (rich's refresher, BLAS) can
+    deadlock, so not ``fork``; ``spawn`` would import relsim, pandas and Mesa
+    again in every worker (seconds each), so the forkserver preloads them.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["relsim.sweep"])
+    return context
+
+
 def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
     """Submit tasks to the Dask scheduler at ``address``; yield answers as they complete."""
     try:
@@ -220,7 +230,7 @@ def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
     except ImportError:
         raise StoreError("--scheduler needs Dask distributed: pip install 'relsim[cluster]'") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="5s")
     except (OSError, TimeoutError) as error:
         raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({error})") from None
     try:

@@ -60,6 +60,14 @@ def relsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "relsim.cli", *args], cwd=cwd, capture_output=True, text=True)
 
 
+def relsim_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The command line run in this process (cheaper than a new interpreter); same exit codes."""
+    from relsim.cli import main
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+
+
 def store_tables(root: Path) -> dict[str, pd.DataFrame]:
     """Every table of a store, rows in run order (completion order must not matter)."""
     store = Store(root)
@@ -109,14 +117,14 @@ def test_bad_experiment_is_named_before_any_run(tmp_path, case):
     assert str(path) in str(error.value) and expected in str(error.value), str(error.value)
 
 
-def test_bad_experiment_on_the_command_line_exits_2_and_writes_nothing(tmp_path):
+def test_bad_experiment_on_the_command_line_exits_2_and_writes_nothing(tmp_path, capsys):
     path = write_experiment(tmp_path)
     path.write_text(path.read_text().replace('path = "firms.0.levers.price"', 'path = "market.customerz"'))
     done = relsim("sweep", str(path), "--out", str(tmp_path / "store"), cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "market.customerz" in done.stderr, done.stderr
     assert not (tmp_path / "store").exists()
-    done = relsim("sweep", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "store"), cwd=tmp_path)
+    done = relsim_here(capsys, "sweep", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "store"))
     assert done.returncode == 2 and "cannot read experiment" in done.stderr
 
 
@@ -180,7 +188,7 @@ def test_grid_seeds_and_run_ids(tmp_path):
 def reference(tmp_path_factory) -> tuple[Path, Path]:
     """An uninterrupted sweep, in this process, of the experiment the kill test uses."""
     folder = tmp_path_factory.mktemp("reference")
-    path = write_experiment(folder, replicates=4, customers=400, weeks=30, prices="[0.9, 1.0, 1.1]")
+    path = write_experiment(folder, replicates=4, customers=300, weeks=20, prices="[0.9, 1.0, 1.1]")
     outcome = sweep(load_experiment(path), folder / "store", workers=1)
     assert outcome.done == 24 and not outcome.failed
     return path, folder / "store"
@@ -202,7 +210,7 @@ def test_store_layout_and_queries(reference):
         f"select count(*), count(distinct run_id) from read_parquet('{root}/summary/*.parquet')").fetchone()
     assert (count, runs) == (96, 24)
     steps = pd.read_parquet(root / "steps")
-    assert steps["run_id"].nunique() == 24 and steps["week"].nunique() == 30
+    assert steps["run_id"].nunique() == 24 and steps["week"].nunique() == 20
 
 
 def test_pool_of_two_gives_the_same_store(reference, tmp_path):
@@ -220,13 +228,13 @@ def test_finished_runs_are_skipped(tmp_path):
     assert (again.done, again.skipped) == (0, 8)
 
 
-def test_store_of_another_experiment_is_refused(tmp_path):
+def test_store_of_another_experiment_is_refused(tmp_path, capsys):
     path = write_experiment(tmp_path)
     sweep(load_experiment(path), tmp_path / "store", workers=1)
     other = write_experiment(tmp_path, "other.toml", replicates=3)
     with pytest.raises(StoreError, match="hash"):
         sweep(load_experiment(other), tmp_path / "store", workers=1)
-    done = relsim("sweep", str(other), "--out", str(tmp_path / "store"), cwd=tmp_path)
+    done = relsim_here(capsys, "sweep", str(other), "--out", str(tmp_path / "store"))
     assert done.returncode == 2 and "use a new --out folder" in done.stderr and "Traceback" not in done.stderr
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "notes.txt").write_text("mine")
@@ -305,11 +313,11 @@ def test_dask_local_cluster_gives_the_same_store(reference, tmp_path):
     assert_same_store(root, tmp_path / "store")
 
 
-def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     pytest.importorskip("distributed")
     path = write_experiment(tmp_path)
-    done = relsim("sweep", str(path), "--out", str(tmp_path / "store"), "--scheduler", "tcp://127.0.0.1:9",
-                  cwd=tmp_path)
+    done = relsim_here(capsys, "sweep", str(path), "--out", str(tmp_path / "store"),
+                       "--scheduler", "tcp://127.0.0.1:9")
     assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
@@ -317,9 +325,9 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
 # --------------------------------------------------------------------------
 # Analysis
 
-def test_analyze_grid_with_contrast(reference, tmp_path):
+def test_analyze_grid_with_contrast(reference, tmp_path, capsys):
     _, root = reference
-    done = relsim("analyze", str(root), "--out", str(tmp_path / "analysis"), cwd=tmp_path)
+    done = relsim_here(capsys, "analyze", str(root), "--out", str(tmp_path / "analysis"))
     assert done.returncode == 0, done.stderr
     out = tmp_path / "analysis"
     html = (out / "report.html").read_text()
@@ -358,8 +366,8 @@ def test_analyze_sobol_indices(tmp_path):
     assert (tmp_path / "store" / "analysis" / "report.html").exists()
 
 
-def test_analyze_an_empty_folder_is_a_clear_error(tmp_path):
-    done = relsim("analyze", str(tmp_path), cwd=tmp_path)
+def test_analyze_an_empty_folder_is_a_clear_error(tmp_path, capsys):
+    done = relsim_here(capsys, "analyze", str(tmp_path))
     assert done.returncode == 2 and "not a results store" in done.stderr and "Traceback" not in done.stderr
 
 
