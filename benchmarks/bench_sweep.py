@@ -53,9 +53,12 @@ tables = ["summary", "steps"]
 
 
 def tables(root: Path) -> dict[str, pd.DataFrame]:
+    """The store's tables in run order, without the provenance column ``code_version``
+    (a commit made while the benchmark runs changes it, not the numbers)."""
     store = Store(root)
     return {name: store.table(name).sort_values(["run_id", "firm", *(["week"] if name == "steps" else [])])
-            .reset_index(drop=True) for name in ("summary", "steps")}
+            .drop(columns=["code_version"], errors="ignore").reset_index(drop=True)
+            for name in ("summary", "steps")}
 
 
 def main() -> None:

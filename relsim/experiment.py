@@ -363,13 +363,13 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
     scenarios = []
     for number, point in enumerate(points):
         data = base(point.get(_label(factors, "scenario"), base_name))
+        # the preset swap clears the focal levers, so it comes before overrides and lever factors
+        for factor in factors:
+            if factor.path == "strategy":
+                set_dotted(data, "firms.0.strategy", point[factor.label])
+                set_dotted(data, "firms.0.levers", {})
         for dotted, value in experiment.overrides.items():
             set_dotted(data, dotted, value)
-        for factor in factors:
-            value = point[factor.label]
-            if factor.path == "strategy":
-                set_dotted(data, "firms.0.strategy", value)
-                set_dotted(data, "firms.0.levers", {})
         for factor in factors:
             if factor.path not in SPECIAL_PATHS:
                 _set(data, factor.path, point[factor.label], source)

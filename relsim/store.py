@@ -106,6 +106,8 @@ class Store:
             If the folder holds another experiment's store, or files but no manifest.
         """
         version = code_version()
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root}: is a file, not a results store folder; give a folder to --out")
         if self.manifest_path.exists():
             manifest = self.manifest()
             if manifest.get("experiment_hash") != plan.experiment_hash:
@@ -120,7 +122,10 @@ class Store:
                 warning = (f"the store was started with relsim {manifest.get('code_version')}, this is "
                            f"{version}; finished runs are kept, new ones record the new version")
             return manifest, warning
-        if self.root.exists() and any(self.root.iterdir()):
+        # a sweep killed while creating the store leaves only these: start again
+        ours = {"design.parquet", "experiment.toml"}
+        if self.root.exists() and any(p.name not in ours and not p.name.startswith(".")
+                                      for p in self.root.iterdir()):
             raise StoreError(f"{self.root}: folder exists, is not empty and has no manifest.json; "
                              "give a new or empty --out folder")
         self.root.mkdir(parents=True, exist_ok=True)

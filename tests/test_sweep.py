@@ -347,23 +347,28 @@ def test_analyze_grid_with_contrast(reference, tmp_path, capsys):
     assert set(swings["factor"]) == {"focal_strategy", "firms.0.levers.price"}
 
 
-def test_analyze_sobol_indices(tmp_path):
-    path = tmp_path / "sobol.toml"
-    path.write_text("""name = "sobol"\nscenario = "ecommerce"\nseed = 3\nreplicates = 1
+@pytest.mark.parametrize("kind, samples, runs, columns", [
+    ("sobol", 4, 4 * (2 + 2), ["metric", "factor", "S1", "S1_conf", "ST", "ST_conf"]),
+    ("morris", 3, 3 * (2 + 1), ["metric", "factor", "mu", "mu_star", "mu_star_conf", "sigma"]),
+])
+def test_analyze_sensitivity_indices(tmp_path, kind, samples, runs, columns):
+    path = tmp_path / f"{kind}.toml"
+    path.write_text(f"""name = "{kind}"\nscenario = "ecommerce"\nseed = 3\nreplicates = 1
 [overrides]\n"market.customers" = 200\n"market.weeks" = 10
-[design]\nkind = "sobol"\nsamples = 4
+[design]\nkind = "{kind}"\nsamples = {samples}
 [[factors]]\npath = "firms.0.levers.price"\nlow = 0.8\nhigh = 1.2
 [[factors]]\npath = "firms.0.levers.acquisition_budget"\nlow = 0.5\nhigh = 2.0
 [outputs]\nmetrics = ["revenue"]
 """)
-    outcome = sweep(load_experiment(path), tmp_path / "store", workers=2)
-    assert outcome.done == 16
+    outcome = sweep(load_experiment(path), tmp_path / "store", workers=1)
+    assert outcome.done == runs
     from relsim.analysis import analyze
     written = analyze(tmp_path / "store")
     indices = pd.read_csv(written["sensitivity.csv"])
-    assert list(indices.columns) == ["metric", "factor", "S1", "S1_conf", "ST", "ST_conf"]
-    assert len(indices) == 2 and np.isfinite(indices[["S1", "ST"]].to_numpy()).all()
-    assert (tmp_path / "store" / "analysis" / "report.html").exists()
+    assert list(indices.columns) == columns
+    assert len(indices) == 2 and np.isfinite(indices[columns[2:]].to_numpy()).all()
+    html = (tmp_path / "store" / "analysis" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2
 
 
 def test_analyze_an_empty_folder_is_a_clear_error(tmp_path, capsys):
@@ -382,3 +387,13 @@ def test_seeding_none_changes_nothing_and_seeding_talks():
                                                       "word_of_mouth.seeding_share": 0.1}), seed=4).steps
     aware = lambda steps: steps.loc[(steps["week"] == 0) & (steps["firm"] == "Focal"), "aware"].item()  # noqa: E731
     assert aware(seeded) > aware(plain)
+
+
+def test_shipped_experiments_are_valid():
+    sizes = {}
+    for path in sorted((ROOT / "experiments").glob("*/experiment.toml")):
+        plan = load_experiment(path)
+        sizes[path.parent.name] = len(plan.runs)
+        assert (path.parent / "README.md").read_text().count("relsim sweep") >= 1
+    assert set(sizes) == {"strategies_by_scenario", "retention_to_profit", "kotler_levels", "wom_seeding"}
+    assert sizes["strategies_by_scenario"] == 3 * 2 * 30
