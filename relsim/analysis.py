@@ -306,6 +306,7 @@ def figure_responses(view: StoreView, metric: str, path: Path) -> Path:
                                            np.array([r[3] for r in rows], dtype=float) - means]))
                 ax.errorbar(positions, means, yerr=np.nan_to_num(errors), fmt="o", color=PALETTE[0], capsize=4)
                 ax.set_xticks(positions, [str(r[0]) for r in rows], rotation=20)
+                ax.set_xlim(-0.5, len(rows) - 0.5)
         else:
             per_point = view.runs.groupby("point").agg(x=(factor, "first"), y=(metric, "mean"))
             ax.scatter(per_point["x"], per_point["y"], s=12, color=PALETTE[0], alpha=0.7)

@@ -145,7 +145,7 @@ class Store:
             "replicates": experiment.replicates,
             "points": len(plan.points),
             "runs": [{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
-                      "scenario_hash": r.scenario_hash} for r in plan.runs],
+                      "scenario_hash": r.scenario_hash, "code_version": version} for r in plan.runs],
         }
         design = pd.DataFrame(plan.points)
         design.insert(0, "point", range(len(plan.points)))
@@ -159,6 +159,18 @@ class Store:
         return manifest, None
 
     # ------------------------------------------------------------------
+    def record_versions(self, run_ids: set[str], version: str) -> None:
+        """Note in the manifest the code version that (re)runs ``run_ids`` (a resumed store
+        may mix versions; the summary's ``code_version`` column has it per run too)."""
+        manifest = self.manifest()
+        changed = False
+        for entry in manifest["runs"]:
+            if entry["run_id"] in run_ids and entry.get("code_version") != version:
+                entry["code_version"] = version
+                changed = True
+        if changed:
+            atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+
     def finished(self) -> set[str]:
         """Run ids whose summary is on disk (the summary is each run's last file)."""
         return _stems(self.root / "summary", ".parquet")

@@ -156,6 +156,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     if not pending:
         return outcome
     version = code_version()
+    results.record_versions({run.run_id for run in pending}, version)
     tables = sorted(set(plan.experiment.outputs.tables) | {"summary"})
     by_id = {run.run_id: run for run in pending}
     tasks = [_task(run, tables, version) for run in pending]

@@ -198,7 +198,7 @@ def test_store_layout_and_queries(reference):
     _, root = reference
     manifest = json.loads((root / "manifest.json").read_text())
     assert len(manifest["runs"]) == 24 and manifest["code_version"]
-    assert {"run_id", "point", "replicate", "seed", "scenario_hash"} <= set(manifest["runs"][0])
+    assert {"run_id", "point", "replicate", "seed", "scenario_hash", "code_version"} <= set(manifest["runs"][0])
     summary = pd.read_parquet(root / "summary")
     assert len(summary) == 24 * 4 and summary["run_id"].nunique() == 24
     assert summary.groupby("run_id")["focal"].sum().eq(1).all()
