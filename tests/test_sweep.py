@@ -397,3 +397,43 @@ def test_shipped_experiments_are_valid():
         assert (path.parent / "README.md").read_text().count("relsim sweep") >= 1
     assert set(sizes) == {"strategies_by_scenario", "retention_to_profit", "kotler_levels", "wom_seeding"}
     assert sizes["strategies_by_scenario"] == 3 * 2 * 30
+
+
+def test_analyze_best_level_and_response(tmp_path):
+    path = tmp_path / "best.toml"
+    path.write_text("""name = "best"\nscenario = "ecommerce"\nseed = 8\nreplicates = 3
+[overrides]\n"market.weeks" = 10
+[[factors]]\npath = "strategy"\nlevels = ["basic", "partnership"]
+[[factors]]\npath = "market.customers"\nlevels = [200, 300]
+[analysis.best]\nfactor = "strategy"\nmetric = "revenue"
+[analysis.response]\nx = "customers_end"\ny = "revenue"\ndelta = 10
+""")
+    assert sweep(load_experiment(path), tmp_path / "store", workers=1).done == 12
+    from relsim.analysis import analyze
+    written = analyze(tmp_path / "store")
+    best = pd.read_csv(written["best.csv"])
+    assert sorted(best["market.customers"]) == [200, 300]
+    summary = pd.read_parquet(tmp_path / "store" / "summary")
+    focal = summary[summary["focal"]]
+    for _, row in best.iterrows():
+        cell = focal[focal["market.customers"] == row["market.customers"]]
+        assert row["best"] == cell.groupby("focal_strategy")["revenue"].mean().idxmax()
+    response = pd.read_csv(written["response.csv"]).iloc[0]
+    slope = np.polyfit(focal["customers_end"], focal["revenue"], 1)[0]
+    assert response["change"] == pytest.approx(slope * 10)
+    assert response["ci_low"] <= response["change"] <= response["ci_high"]
+
+
+def test_analyze_lhs_swings(tmp_path):
+    path = tmp_path / "lhs.toml"
+    path.write_text("""name = "lhs"\nscenario = "ecommerce"\nseed = 2\nreplicates = 1
+[overrides]\n"market.customers" = 200\n"market.weeks" = 10
+[design]\nkind = "lhs"\nsamples = 8
+[[factors]]\npath = "firms.0.levers.price"\nlow = 0.8\nhigh = 1.2
+[[factors]]\npath = "firms.0.levers.acquisition_budget"\nlow = 0.5\nhigh = 2.0
+""")
+    assert sweep(load_experiment(path), tmp_path / "store", workers=1).done == 8
+    from relsim.analysis import analyze
+    swings = pd.read_csv(analyze(tmp_path / "store")["sensitivity.csv"])
+    assert len(swings) == 2 * 2 and (swings["ci_low"] <= swings["swing"]).all()
+    assert (swings["swing"] <= swings["ci_high"]).all()
