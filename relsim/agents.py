@@ -85,6 +85,8 @@ class Customer(mesa.Agent):
         if not self.dyads:
             return
         for _ in range(occasions):
+            if self.model.dormant_until[self.index] > self.model.week:
+                return          # dropped out (BG/NBD) earlier this week
             firm = self.choose()
             self.buy(firm)
 
@@ -139,7 +141,8 @@ class Customer(mesa.Agent):
         dyad.last_purchase = week
         dyad.spend += basket
         dyad.margin += margin
-        dyad.recent_margins.append((week, margin))
+        if firm.tracks_margins:
+            dyad.recent_margins.append((week, margin))
         if week == dyad.first_week:
             dyad.acquisition_margin += margin
         else:
@@ -339,6 +342,8 @@ class Firm(mesa.Agent):
                                        * model.spec.market.reference_desk_agents))
         self.desk: SupportDesk = model.operations.add_desk(index, desk_agents)
         self.key_accounts = 0
+        # trailing margins are kept only where a rule reads them (memory)
+        self.tracks_margins = strategy.pruning or (strategy.level >= 5 and strategy.key_account_share > 0)
         self.promotion = False
         self.price = strategy.price
         self.reset_week()
