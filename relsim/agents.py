@@ -448,7 +448,12 @@ class Firm(mesa.Agent):
         reach = rules.per_step(rules.paid_reach(budget / model.step_weeks,
                                                 market.max_reach_share,
                                                 market.half_saturation), model.step_weeks)
-        candidates = np.flatnonzero(~model.aware[:, self.index] & model.direct)
+        reachable = ~model.aware[:, self.index] & model.direct
+        if self.strategy.target_segments:
+            names = [segment.name for segment in model.spec.segments]
+            targeted = [names.index(name) for name in self.strategy.target_segments]
+            reachable &= np.isin(model.segment_of, targeted)
+        candidates = np.flatnonzero(reachable)
         for index in model.sample(candidates, reach):
             model.customers[index].learn_of(self.index, "paid")
 

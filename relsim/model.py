@@ -132,6 +132,7 @@ class MarketModel(mesa.Model):
         segments = self.spec.segments
         shares = np.array([s.share for s in segments])
         which = rng.choice(len(segments), size=size, p=shares / shares.sum())
+        self.segment_of = which   # segment number of each customer (campaign targeting)
         self.need_rate = np.empty(size)
         self.direct = np.empty(size, dtype=bool)
         for number, segment in enumerate(segments):

@@ -323,6 +323,12 @@ class Scenario(_Section):
                     if name not in firm_names:
                         raise ValueError(f"{kind}[{i}].{key} names {name!r}, which is not a "
                                          f"firm; firms: {', '.join(firm_names)}")
+        segment_names = [s.name for s in self.segments]
+        for i, firm in enumerate(self.firms):
+            for name in firm.build_strategy().target_segments:
+                if name not in segment_names:
+                    raise ValueError(f"firms[{i}].levers.target_segments names {name!r}, which is not a "
+                                     f"segment; segments: {', '.join(segment_names)}")
         total_initial = sum(f.initial_share for f in self.firms)
         if total_initial > 1.0 + 1e-9:
             raise ValueError(f"firms' initial_share values sum to {total_initial:g}, more than 1")

@@ -129,3 +129,14 @@ def test_relationship_retains_more_than_transactional():
                          seeds=6, workers=2)
     retention = comparison.differences().set_index("metric").loc["annual_retention"]
     assert retention["ci_low"] > 0, retention
+
+
+def test_campaigns_reach_only_targeted_segments():
+    scenario = small(customers=800, weeks=12, **{
+        "firms.0.initial_awareness": 0.0, "firms.0.initial_share": 0.0, "market.organic_awareness": 0.0,
+        "word_of_mouth.enabled": False, "firms.0.levers": {"target_segments": ["loyalists"]}})
+    model = MarketModel(scenario, seed=2)
+    model.run()
+    aware = np.flatnonzero(model.aware[:, 0])
+    assert aware.size > 20
+    assert {model.customers[i].segment.name for i in aware} == {"loyalists"}
