@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from relsim import __version__
+from relsim.progress import progress_bar
 from relsim.scenario import ScenarioError, load_scenario
 from relsim.strategies import PRESETS, Strategy
 
@@ -131,11 +132,8 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, **_overrides(args))
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    with Progress(TextColumn(f"{scenario.name} seed {args.seed}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("steps"), TimeRemainingColumn()) as progress:
-        task = progress.add_task("run", total=_steps(scenario))
-        result = simulate(scenario, seed=args.seed, progress=lambda: progress.advance(task))
+    with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
+        result = simulate(scenario, seed=args.seed, progress=advance)
     with staged_output(out) as staging:
         result.save(staging)
         run_figures(result.steps, staging)
