@@ -52,6 +52,8 @@ class MarketSpec(_Section):
     discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
     engine: Literal["agents"] = Field("agents", description="Simulation engine.")
     network: NetworkSpec = NetworkSpec()
+    snapshot_weeks: list[int] = Field(default_factory=list, description=(
+        "Weeks at whose end the per-customer table is also taken (it is always taken at the end)."))
     reference_budget: float = Field(1000.0, ge=0, description=(
         "Weekly acquisition spend that strategies' acquisition_budget = 1 means."))
     reference_desk_agents: float = Field(2.0, ge=0, description=(

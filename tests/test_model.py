@@ -140,3 +140,13 @@ def test_campaigns_reach_only_targeted_segments():
     aware = np.flatnonzero(model.aware[:, 0])
     assert aware.size > 20
     assert {model.customers[i].segment.name for i in aware} == {"loyalists"}
+
+
+def test_customer_snapshots_only_when_asked():
+    plain = simulate(small(customers=300, weeks=12), seed=1)
+    assert plain.snapshots.empty
+    snap = simulate(small(customers=300, weeks=12, **{"market.snapshot_weeks": [3, 7]}), seed=1)
+    assert sorted(snap.snapshots["snapshot_week"].unique()) == [3.0, 7.0]
+    early = snap.snapshots[snap.snapshots["snapshot_week"] == 3.0]
+    assert early["purchases"].sum() <= snap.customers["purchases"].sum()
+    assert plain.steps.equals(snap.steps)          # observing does not change the run
