@@ -4,6 +4,8 @@
 
     relsim run SCENARIO [--seed N] [--out DIR]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
+    relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
+    relsim analyze STORE [--out DIR]
     relsim scenarios        # shipped scenarios
     relsim strategies       # strategy presets and their levers
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from relsim import __version__
 from relsim.progress import progress_bar
 from relsim.scenario import ScenarioError, load_scenario
+from relsim.store import StoreError
 from relsim.strategies import PRESETS, Strategy
 
 USAGE_ERROR = 2
@@ -86,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     compare.add_argument("--weeks", type=_positive_int, help="override market.weeks")
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
+
+    sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
+    sweep.add_argument("experiment", help="experiment TOML file (see experiments/)")
+    sweep.add_argument("--out", type=Path, required=True, help="results store folder (resumed if it exists)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+
+    analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
+    analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
 
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
@@ -160,6 +175,18 @@ def command_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    """``relsim sweep``: every (design point, seed) of an experiment into a store."""
+    from relsim.sweep import command_sweep as run_sweep
+    return run_sweep(args)
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
+    from relsim.analysis import command_analyze as run_analyze
+    return run_analyze(args)
+
+
 def command_scenarios(_: argparse.Namespace) -> int:
     """List shipped scenarios with their descriptions."""
     for path in sorted(SHIPPED.glob("*.toml")):
@@ -185,10 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare,
-                "scenarios": command_scenarios, "strategies": command_strategies}
+                "scenarios": command_scenarios, "strategies": command_strategies,
+                "sweep": command_sweep, "analyze": command_analyze}
     try:
         return handlers[args.command](args)
-    except ScenarioError as error:
+    except (ScenarioError, StoreError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

@@ -124,6 +124,9 @@ class MarketModel(mesa.Model):
         self.recent_leavers: list[tuple[Customer, int, float]] = []
         self.recorder = Recorder(self)
         self._seed_initial_state(rng_population)
+        if scenario.word_of_mouth.seeding != "none":
+            # a child of the talk stream: runs without seeding draw exactly as before
+            self._seed_word_of_mouth(np.random.default_rng(streams["talk"].spawn(1)[0]))
         self.running = True
 
     # ------------------------------------------------------------------
@@ -186,6 +189,29 @@ class MarketModel(mesa.Model):
                 dyad.commitment = float(rng.uniform(0.0, 0.4))
                 dyad.knowledge = rules.update_knowledge(0.0, dyad.purchases, params.knowledge_rate)
             start += count
+
+    def _seed_word_of_mouth(self, rng: np.random.Generator) -> None:
+        """Word-of-mouth seeding (``word_of_mouth.seeding``): seeds recommend the focal firm.
+
+        Advocates are the focal firm's initial customers with the highest
+        commitment; random seeds are drawn from the whole population. Each seed
+        tells ``seeding_contacts`` random network contacts, as a positive talk.
+        """
+        wom = self.spec.word_of_mouth
+        count = round(wom.seeding_share * len(self.customers))
+        focal = self.firms[0]
+        if wom.seeding == "advocates":
+            members = list(focal.customers.values())
+            commitment = np.array([c.dyads[focal.index].commitment for c in members])
+            seeds = [members[i].index for i in np.argsort(-commitment, kind="stable")[:count]]
+        else:
+            seeds = rng.choice(len(self.customers), size=min(count, len(self.customers)), replace=False)
+        draws = Draws(rng)
+        for index in seeds:
+            for _ in range(wom.seeding_contacts):
+                listener = self.network.pick_listener(int(index), draws)
+                if listener >= 0:
+                    self.customers[listener].hear(focal.index, True)
 
     # ------------------------------------------------------------------
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:

@@ -164,6 +164,15 @@ class WordOfMouthSpec(_Section):
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
         "Chance a recommended prospect gets an extra purchase occasion next week "
         "(referred buyers convert faster)."))
+    # Seeding: a one-off campaign at week 0 that gets some customers to recommend the
+    # focal firm (experiments/wom_seeding); "none" leaves every run exactly as before.
+    seeding: Literal["none", "advocates", "random"] = Field("none", description=(
+        "Word-of-mouth seeding by the focal firm at the start: 'advocates' = its most committed "
+        "initial customers, 'random' = customers drawn at random from the whole population."))
+    seeding_share: float = Field(0.0, ge=0, le=1, description=(
+        "Seeds as a share of the population (advocates: capped by the focal firm's customers)."))
+    seeding_contacts: int = Field(3, ge=0, le=100, description=(
+        "Network contacts each seed recommends the focal firm to."))
 
 
 class ChurnSpec(_Section):
