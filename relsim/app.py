@@ -31,18 +31,18 @@ words are shown in the app's "What the controls mean" panel):
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from mesa.visualization import SolaraViz
+from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import update_counter
 
 from relsim import rules
@@ -207,6 +207,7 @@ class AppModel(MarketModel):
         spec = build_scenario(scenario_name, customers, strategy, custom_levers, levers, **shared)
         super().__init__(spec, seed=int(seed))
         self.strategy_label = "custom levers" if custom_levers else strategy
+        self.reciprocity = reciprocity
         self.twin: MarketModel | None = None
         if compare_with != "none":
             twin_spec = build_scenario(scenario_name, customers, compare_with, False, levers, **shared)
@@ -378,12 +379,15 @@ def live_charts(model: AppModel) -> Figure:
         ax.set_xlabel("week", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
+    for ax in axes:
+        # the whole horizon from the start, so that the lines grow across a fixed frame
+        ax.set_xlim(0, model.spec.market.weeks)
     axes[1].set_ylim(None, 100.5)
     axes[0].legend(fontsize=7, loc="best")
     # the ladder: focal firm's customers by rung, stacked (prospects left out)
     ax = axes[5]
     rungs = rules.RUNGS[1:]
-    for number, (label, frame) in enumerate(ladders):
+    for number, (_, frame) in enumerate(ladders):
         if frame.empty:
             continue
         shares = frame[[f"rung_{r}" for r in rungs]].to_numpy().T * 100
@@ -417,23 +421,36 @@ def Headline(model: AppModel) -> None:
     """Week and the focal firm's standing, in words (also what the browser tests read)."""
     update_counter.get()
     focal = model.firms[0]
-    lines = [f"**Week {model.steps}** of {model.spec.market.weeks} · {len(model.customers):,} customers · "
-             f"seed {model.seed}"]
+    lines = []
     for market, label in [(model, model.strategy_label)] + (
             [(model.twin, model.twin_label)] if model.twin is not None else []):
         firm = market.firms[0]
         profit = market.recorder.cumulative[0]
-        lines.append(f"- {focal.name} on **{label}** (price index {firm.strategy.price:.2f}): "
-                     f"{len(firm.customers):,} customers, cumulative discounted profit {profit:,.0f}")
-    solara.Markdown("\n".join(lines), style={"font-size": "14px"})
+        lever = firm.strategy
+        lines.append(f"{escape(focal.name)} on <b>{escape(label)}</b>: {len(firm.customers):,} customers, "
+                     f"cumulative discounted profit {profit:,.0f} — levers: price index {lever.price:.2f}, "
+                     f"acquisition {lever.acquisition_budget:.1f}×, promotion "
+                     f"{lever.promotion_discount:.0%}, desk {lever.service_capacity:.2f}×, reward "
+                     f"{lever.reward_rate:.0%}, personalised offers {lever.personalisation:.0%}")
+    behaviour = model.behaviour
+    lines.append(f"Relationship parameters: trust gained per kept promise {behaviour.trust_gain:.2f}, "
+                 f"commitment growth {behaviour.commitment_rate:.2f}, reciprocity goodwill "
+                 f"{model.reciprocity:.1f}× scenario, weight of responsiveness {behaviour.w_responsiveness:.1f}")
+    items = "".join(f"<li>{line}</li>" for line in lines)
+    # plain HTML, not Markdown: solara's Markdown also loads KaTeX, which the offline assets lack
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"<div class='relsim-headline' style='font-size:14px'><b>Week {model.steps}</b> of "
+        f"{model.spec.market.weeks} · {len(model.customers):,} customers · seed {model.seed}"
+        f"<ul style='margin:4px 0'>{items}</ul></div>"))
 
 
 @solara.component
 def ControlsHelp(model: AppModel) -> None:
     """What each control means, in plain words."""
-    rows = "\n".join(f"- **{name}** — {text}" for name, text in HELP.items())
-    solara.Markdown("### What the controls mean\nPress **Reset** after changing a control: the market is "
-                    "built anew from them.\n\n" + rows, style={"font-size": "13px"})
+    rows = "".join(f"<li><b>{escape(name)}</b> — {escape(text)}</li>" for name, text in HELP.items())
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        "<div style='font-size:13px'><h3>What the controls mean</h3><p>Press <b>Reset</b> after changing "
+        f"a control: the market is built anew from them.</p><ul>{rows}</ul></div>"))
 
 
 def model_params() -> dict:
@@ -473,10 +490,25 @@ def _initial_model() -> AppModel:
     return AppModel(scenario_name=chosen)
 
 
-plt.rcParams["figure.max_open_warning"] = 0
+def app_grid_layout(count: int) -> list[dict]:
+    """Where the panels sit: headline across the top, charts full width, network and help below.
+
+    SolaraViz lays out every panel as a half-width tile; the charts need the
+    full width to be readable, so the app replaces Mesa's initial layout
+    (``solara_viz.make_initial_grid_layout``, looked up when a page is drawn).
+    """
+    tiles = [dict(x=0, y=0, w=12, h=3), dict(x=0, y=3, w=12, h=17), dict(x=0, y=20, w=6, h=14),
+             dict(x=6, y=20, w=6, h=14)]
+    layout = [{"i": i, "moved": False, **tiles[i]} for i in range(min(count, len(tiles)))]
+    layout += [{"i": i, "moved": False, "x": 0, "y": 34 + 10 * i, "w": 12, "h": 10}
+               for i in range(len(tiles), count)]
+    return layout
+
+
+solara_viz.make_initial_grid_layout = app_grid_layout
 page = SolaraViz(
     _initial_model(),
-    components=[(Headline, 0), (NetworkView, 0), (LiveCharts, 0), (ControlsHelp, 0)],
+    components=[(Headline, 0), (LiveCharts, 0), (NetworkView, 0), (ControlsHelp, 0)],
     model_params=model_params(),
     name="relsim — transactional vs relationship marketing",
     play_interval=150,
