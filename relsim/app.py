@@ -314,10 +314,10 @@ def NetworkView(model: AppModel) -> None:
     rung_handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
                            markeredgecolor=RUNG_COLOURS[r], markeredgewidth=2,
                            markersize=4 + r, label=name) for r, name in enumerate(rules.RUNGS)]
-    fig.legend(handles=firm_handles, title="Buys from (fill)", loc="upper right", fontsize=7,
-               title_fontsize=7, frameon=False)
-    fig.legend(handles=rung_handles, title="Loyalty rung (ring)", loc="lower right", fontsize=7,
-               title_fontsize=7, frameon=False)
+    fig.legend(handles=firm_handles, title="Buys from (fill)", loc="upper right", fontsize=8,
+               title_fontsize=8, frameon=False)
+    fig.legend(handles=rung_handles, title="Loyalty rung (ring)", loc="lower right", fontsize=8,
+               title_fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.01, right=0.82, top=0.92, bottom=0.02, wspace=0.05)
     solara.FigureMatplotlib(fig, format="png", dpi=90)
 
@@ -353,7 +353,7 @@ CHARTS = (
 
 def live_charts(model: AppModel) -> Figure:
     """Six charts of the per-step table; in side-by-side mode the focal firm of each market."""
-    fig = Figure(figsize=(10, 6.4))
+    fig = Figure(figsize=(12, 6.6))
     axes = fig.subplots(2, 3).ravel()
     if model.twin is None:
         steps = _series(model)
@@ -497,10 +497,10 @@ def app_grid_layout(count: int) -> list[dict]:
     full width to be readable, so the app replaces Mesa's initial layout
     (``solara_viz.make_initial_grid_layout``, looked up when a page is drawn).
     """
-    tiles = [dict(x=0, y=0, w=12, h=3), dict(x=0, y=3, w=12, h=17), dict(x=0, y=20, w=6, h=14),
-             dict(x=6, y=20, w=6, h=14)]
+    tiles = [dict(x=0, y=0, w=12, h=4), dict(x=0, y=4, w=12, h=17), dict(x=0, y=21, w=6, h=14),
+             dict(x=6, y=21, w=6, h=14)]
     layout = [{"i": i, "moved": False, **tiles[i]} for i in range(min(count, len(tiles)))]
-    layout += [{"i": i, "moved": False, "x": 0, "y": 34 + 10 * i, "w": 12, "h": 10}
+    layout += [{"i": i, "moved": False, "x": 0, "y": 35 + 10 * i, "w": 12, "h": 10}
                for i in range(len(tiles), count)]
     return layout
 
