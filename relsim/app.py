@@ -80,8 +80,8 @@ HELP = {
     "Scenario": "The market: its customers, the firms and their partners (a file in scenarios/).",
     "Seed": "Which random world to draw. Same seed, same customers and same needs; "
             "change it to see how much is luck.",
-    "Customers": "How many people live in the market (the app uses fewer than the scenario "
-                 "files so that it stays quick).",
+    "Customers": "How many people (or businesses) live in the market: at most the scenario's own; "
+                 "the app uses 1,500 by default, fewer than the files, so that it stays quick.",
     "Strategy of the focal firm": "How the first firm (blue) markets: 'transactional' wins buyers with "
                                   "price cuts and promotions; 'relationship' spends on keeping them "
                                   "(service, rewards, personal offers, key accounts).",
@@ -130,7 +130,7 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
     scenario_name : str
         Shipped scenario name or TOML path.
     customers : int
-        Population of the market.
+        Population of the market, at most the scenario's own.
     strategy : str
         Preset of the focal firm, or ``"current"`` for the scenario's own.
     custom_levers : bool
@@ -148,7 +148,22 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
     Scenario
         Validated; raises ``ScenarioError`` on bad values.
     """
-    scenario = load_scenario(scenario_name, **{"market.customers": int(customers)})
+    scenario = load_scenario(scenario_name)
+    if customers < scenario.market.customers:
+        # A smaller market than the file's keeps the app quick (a larger one would change the
+        # scenario's character: a 400-account B2B market is not a 1,500-account one). Budgets,
+        # desk size and alliance fees shrink with it, so that the money per customer, and so the
+        # sign of profit, stays that of the scenario.
+        ratio = customers / scenario.market.customers
+        market = scenario.market
+        scenario = load_scenario(scenario_name, **{
+            "market.customers": int(customers),
+            "market.reference_budget": market.reference_budget * ratio,
+            "market.half_saturation": market.half_saturation * ratio,
+            "market.reference_desk_agents": market.reference_desk_agents * ratio})
+        alliances = [alliance.model_copy(update={"fee_per_week": alliance.fee_per_week * ratio})
+                     for alliance in scenario.alliances]
+        scenario = scenario.model_copy(update={"alliances": alliances})
     behaviour = scenario.behaviour.model_dump()
     behaviour.update(trust_gain=trust_gain, commitment_rate=commitment_rate,
                      w_responsiveness=responsiveness_weight)
@@ -337,7 +352,9 @@ def _series(model: MarketModel) -> pd.DataFrame:
     steps["wom_share_pct"] = 100 * wom / new.replace(0, np.nan)
     steps["retention_pct"] = 100 * grouped["retention_rate"].transform(
         lambda s: s.rolling(13, min_periods=1).mean())
-    steps["response_days"] = 7 * steps["mean_response_time"]
+    # weekly means of a few tickets jump about; a 4-week mean shows the level
+    steps["response_days"] = 7 * grouped["mean_response_time"].transform(
+        lambda s: s.rolling(4, min_periods=1).mean())
     steps["profit_k"] = steps["cumulative_discounted_profit"] / 1000
     return steps
 
@@ -347,7 +364,7 @@ CHARTS = (
     ("retention_pct", "Weekly retention (13-wk mean)", "% of customers kept"),
     ("profit_k", "Cumulative discounted profit", "thousands (currency)"),
     ("wom_share_pct", "Word-of-mouth share of new customers", "% (13-wk window)"),
-    ("response_days", "Support response time", "days"),
+    ("response_days", "Support response time (4-wk mean)", "days"),
 )
 
 
@@ -461,7 +478,7 @@ def model_params() -> dict:
         "scenario_name": {"type": "Select", "value": chosen, "values": names, "label": "Scenario"},
         "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 50, "step": 1, "label": "Seed"},
         "customers": {"type": "SliderInt", "value": APP_CUSTOMERS, "min": 500, "max": 5000, "step": 250,
-                      "label": "Customers"},
+                      "label": "Customers (at most the scenario's)"},
         "strategy": {"type": "Select", "value": "transactional", "values": presets,
                      "label": "Strategy of the focal firm"},
         "compare_with": {"type": "Select", "value": "relationship", "values": ["none", *presets],
@@ -497,10 +514,10 @@ def app_grid_layout(count: int) -> list[dict]:
     full width to be readable, so the app replaces Mesa's initial layout
     (``solara_viz.make_initial_grid_layout``, looked up when a page is drawn).
     """
-    tiles = [dict(x=0, y=0, w=12, h=4), dict(x=0, y=4, w=12, h=17), dict(x=0, y=21, w=6, h=14),
-             dict(x=6, y=21, w=6, h=14)]
+    tiles = [dict(x=0, y=0, w=12, h=4), dict(x=0, y=4, w=12, h=16), dict(x=0, y=20, w=6, h=14),
+             dict(x=6, y=20, w=6, h=14)]
     layout = [{"i": i, "moved": False, **tiles[i]} for i in range(min(count, len(tiles)))]
-    layout += [{"i": i, "moved": False, "x": 0, "y": 35 + 10 * i, "w": 12, "h": 10}
+    layout += [{"i": i, "moved": False, "x": 0, "y": 34 + 10 * i, "w": 12, "h": 10}
                for i in range(len(tiles), count)]
     return layout
 
