@@ -8,6 +8,7 @@
     relsim analyze STORE [--out DIR]
     relsim scenarios        # shipped scenarios
     relsim strategies       # strategy presets and their levers
+    relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
@@ -49,6 +50,16 @@ def _whole_number(minimum: int):
 
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1024 and 65535, got {value}")
+    return value
 
 
 def _strategies(text: str) -> list[str]:
@@ -101,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
     analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
+
+    app = commands.add_parser("app", help="start the browser app on 127.0.0.1 and print its address")
+    app.add_argument("scenario", nargs="?", default="ecommerce",
+                     help="scenario TOML file, or the name of a shipped scenario (default ecommerce)")
+    app.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
 
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
@@ -185,6 +201,31 @@ def command_analyze(args: argparse.Namespace) -> int:
     """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
     from relsim.analysis import command_analyze as run_analyze
     return run_analyze(args)
+def command_app(args: argparse.Namespace) -> int:
+    """``relsim app``: serve the SolaraViz app on 127.0.0.1 until interrupted."""
+    import importlib.util
+    import os
+
+    load_scenario(args.scenario)   # a bad scenario fails here, with exit 2, before a server starts
+    if importlib.util.find_spec("solara") is None:
+        print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
+              file=sys.stderr)
+        return USAGE_ERROR
+    app_file = Path(__file__).resolve().parent / "app.py"
+    url = f"http://127.0.0.1:{args.port}/"
+    # solara's own command, from this interpreter's environment (its script may not be on PATH)
+    command = [sys.executable, "-m", "solara", "run", str(app_file), "--host", "127.0.0.1",
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    shipped = (SHIPPED / f"{args.scenario}.toml").is_file()
+    # a file is passed by absolute path: the server may resolve names from elsewhere
+    scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
+    # the app works offline: no version check and no usage statistics sent out
+    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario,
+                   "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    print(f"relsim app: {url} (scenario {args.scenario}; Ctrl-C stops it)", flush=True)
+    # replace this process by the server, so that stopping relsim stops the server too
+    os.execve(sys.executable, command, environment)
+    return 0   # not reached
 
 
 def command_scenarios(_: argparse.Namespace) -> int:
@@ -211,7 +252,7 @@ def command_strategies(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` command."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "compare": command_compare,
+    handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "strategies": command_strategies,
                 "sweep": command_sweep, "analyze": command_analyze}
     try:

@@ -44,6 +44,12 @@ def test_compare_writes_a_self_contained_report(tmp_path):
     assert "http://" not in html and "https://" not in html
     markdown = (out / "report.md").read_text()
     assert "Retention." in markdown and "Profit." in markdown and "95 %" in markdown
+    # the plain-language summary judges every headline, and every money line is explained
+    assert markdown.count("**Keeping customers (annual retention):**") == 1
+    assert "wins" in markdown or "no clear winner" in markdown
+    for line in ("**Cost of goods**", "**Acquisition**", "**Relationship programme**", "**Service desk**",
+                 "**Partner fees**", "**Loyalty rewards**"):
+        assert line in markdown and line.replace("**", "") in html
     table = pd.read_csv(out / "summary_table.csv")
     assert set(table["strategy"]) == {"transactional", "relationship"}
     assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
