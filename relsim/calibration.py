@@ -171,6 +171,7 @@ class Calibration:
             The files written.
         """
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         written = [path]
         population_file = None
         if self.per_customer:

@@ -61,8 +61,9 @@ def load_population(scenario: Scenario) -> pd.DataFrame:
     path = Path(scenario.population.file)
     name = str(path)
     try:
+        # CSV as text: the checks quote values as the file has them
         table = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(
-            path, dtype={"customer": str, "segment": str})
+            path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ScenarioError(f"{name}: population file not found (population.file)") from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
@@ -90,7 +91,7 @@ def load_population(scenario: Scenario) -> pd.DataFrame:
     def check(column: str, bad: np.ndarray, rule: str) -> None:
         rows = np.flatnonzero(bad)
         if rows.size:
-            shown = ", ".join(f"row {i + 1}: {table[column].iloc[i]!r}" if column in table.columns
+            shown = ", ".join(f"row {i + 1}: {str(table[column].iloc[i])!r}" if column in table.columns
                               else f"row {i + 1}" for i in rows[:_SHOWN])
             more = f", … {rows.size - _SHOWN} more" if rows.size > _SHOWN else ""
             problems.append(f"{column}: {rows.size} row(s) {rule} ({shown}{more})")
