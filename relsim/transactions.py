@@ -101,7 +101,13 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
     customer = raw[columns.customer].astype("string").str.strip()
     date_text = raw[columns.date].astype("string").str.strip()
     amount_text = raw[columns.amount].astype("string").str.strip()
-    if columns.date_format is None:
+    if pd.api.types.is_datetime64_any_dtype(raw[columns.date]):
+        # Parquet files and tables may hold dates already: no format to apply
+        dates = pd.to_datetime(raw[columns.date])
+        if dates.dt.tz is not None:
+            dates = dates.dt.tz_localize(None)
+        date_rule = "have no date"
+    elif columns.date_format is None:
         dates = pd.to_datetime(date_text, format="ISO8601", errors="coerce")
         date_rule = "is not an ISO 8601 date (give the format with --date-format, e.g. '%d/%m/%Y')"
     else:

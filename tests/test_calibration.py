@@ -172,6 +172,15 @@ def test_columns_and_date_format_are_configurable(tmp_path):
         read_log(path, LogColumns("id", "when", "value", "%Y-%m-%d"))
 
 
+def test_parquet_logs_and_tables_with_dates_are_read(tmp_path):
+    table = pd.DataFrame({"customer": ["A", "B"], "date": pd.to_datetime(["2024-01-03", "2024-01-05"]),
+                          "amount": [10.0, 3.5]})
+    table.to_parquet(tmp_path / "log.parquet")
+    for source in (tmp_path / "log.parquet", table):
+        log = read_log(source, LogColumns(date_format="%Y%m%d"))   # the format is for text dates only
+        assert list(log["date"]) == list(table["date"]) and list(log["amount"]) == [10.0, 3.5]
+
+
 def test_duplicates_and_zero_amounts_can_be_accepted(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("customer,date,amount\nA,2024-01-03,10\nA,2024-01-03,10\nB,2024-01-03,0\n")
@@ -232,6 +241,14 @@ def test_posterior_draws_match_p_alive(cdnow_calibration):
     summary = calibration.summary
     expected = btyd.p_alive(calibration.bgnbd.params, summary["x"], summary["t_x"], summary["T"]).mean()
     assert abs(np.mean(shares) - expected) < 4 * 0.0023
+
+
+def test_posterior_draws_are_reproducible(cdnow_calibration):
+    def draw(seed: int) -> pd.DataFrame:
+        return cdnow_calibration.population(np.random.default_rng(np.random.SeedSequence(seed)))
+
+    pd.testing.assert_frame_equal(draw(1), draw(1))
+    assert not draw(1)["need_rate"].equals(draw(2)["need_rate"])
 
 
 POPULATION_ERRORS = {
