@@ -18,7 +18,7 @@ spend_scale_shape = q, spend_scale_rate = γ).
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -94,7 +94,6 @@ class Calibration:
     seed: int = 0
     name: str = "calibrated"
     firm: str = "Us"
-    _scenario: Scenario | None = field(default=None, init=False, repr=False)
 
     # -- the scenario -------------------------------------------------------
     def scenario_data(self, population_file: str | None = None, weeks: int | None = None) -> dict:
@@ -148,9 +147,7 @@ class Calibration:
     @property
     def scenario(self) -> Scenario:
         """The calibrated scenario with the population drawn from the fitted distributions."""
-        if self._scenario is None:
-            self._scenario = from_dict(self.scenario_data(), source="calibrated scenario")
-        return self._scenario
+        return from_dict(self.scenario_data(), source="calibrated scenario")
 
     def population(self, rng: np.random.Generator) -> pd.DataFrame:
         """One draw of every customer's state at the calibration end (see :func:`draw_customer_states`)."""
@@ -477,9 +474,10 @@ def calibrate(log: str | Path | pd.DataFrame, calibration_end: str | pd.Timestam
         raise CalibrationError(f"--calibration-end = {calibration_end!r}: not a date (use YYYY-MM-DD)") from None
     frame = read_log(log, columns or LogColumns(), zero_amounts=zero_amounts, duplicates=duplicates)
     first, last = frame["date"].min(), frame["date"].max()
-    if end < first:
-        raise CalibrationError(f"--calibration-end = {end.date()}: before the log's first transaction "
-                               f"({first.date()})")
+    if not first <= end <= last:
+        # after the last transaction, T would count weeks nobody observed
+        raise CalibrationError(f"--calibration-end = {end.date()}: outside the log, which runs from "
+                               f"{first.date()} to {last.date()}")
     summary = rfm_summary(frame, end)
     try:
         bgnbd = btyd.fit_bgnbd(summary["x"], summary["t_x"], summary["T"])

@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from relsim import __version__
 from relsim.calibration import CalibrationError
 from relsim.scenario import ScenarioError, load_scenario
@@ -68,7 +70,6 @@ def _strategies(text: str) -> list[str]:
 
 
 def _date(text: str) -> str:
-    import pandas as pd
     try:
         pd.Timestamp(text)
     except (ValueError, TypeError):
@@ -217,7 +218,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".toml":
         raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
-    if args.holdout_end is not None and pd_timestamp(args.holdout_end) <= pd_timestamp(args.calibration_end):
+    if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")
     columns = LogColumns(args.customer_column, args.date_column, args.amount_column, args.date_format)
@@ -242,9 +243,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def pd_timestamp(text: str):
+def _timestamp(text: str) -> pd.Timestamp:
     """A date flag as a pandas Timestamp (already checked by the parser)."""
-    import pandas as pd
     return pd.Timestamp(text)
 
 

@@ -95,8 +95,8 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
                        "--date-column, --amount-column)")
     if raw.empty:
         raise LogError(f"{name}: the log has no rows")
-    # file line of each row: the header is line 1
-    lines = np.arange(len(raw)) + 2 if not isinstance(source, pd.DataFrame) else np.arange(len(raw))
+    # file line of each row (the header is line 1); a table's own index labels
+    lines = np.arange(len(raw)) + 2 if not isinstance(source, pd.DataFrame) else raw.index.to_numpy()
     where = "line" if not isinstance(source, pd.DataFrame) else "row"
     customer = raw[columns.customer].astype("string").str.strip()
     date_text = raw[columns.date].astype("string").str.strip()

@@ -278,8 +278,9 @@ def test_bad_population_files_are_clear_scenario_errors(tmp_path, case):
 def test_calibration_options_are_checked(synthetic_log):
     with pytest.raises(CalibrationError, match=r"--margin = 1\.2"):
         calibrate(synthetic_log, "2020-07-01", margin=1.2)
-    with pytest.raises(CalibrationError, match="before the log's first transaction"):
-        calibrate(synthetic_log, "2019-07-01", margin=0.2)
+    for outside in ("2019-07-01", "2031-01-01"):
+        with pytest.raises(CalibrationError, match="outside the log, which runs from 2020-01-01"):
+            calibrate(synthetic_log, outside, margin=0.2)
     calibration = calibrate(synthetic_log, "2020-07-01", margin=0.2)
     with pytest.raises(CalibrationError, match="the log's last transaction is on"):
         calibration.holdout("2030-01-01")
