@@ -118,6 +118,11 @@ def load_population(scenario: Scenario) -> pd.DataFrame:
         check("segment", segment_index.isna().to_numpy(), f"name no segment; segments: {', '.join(names)}")
     else:
         segment_index = pd.Series(0, index=table.index)
+    if not problems:
+        # a Gamma-Gamma spend rate needs its segment's spend_shape p to mean anything
+        shapes = np.array([segment.spend_shape for segment in scenario.segments])
+        check("spend_rate", ((spend > 0) & (shapes[segment_index.to_numpy(dtype=np.int64)] == 0)).to_numpy(),
+              "are > 0 in a segment with spend_shape = 0 (give the segment a Gamma-Gamma spend_shape)")
     if problems:
         raise ScenarioError(f"{name}: invalid population file\n  " + "\n  ".join(problems))
     return table.assign(need_rate=need, dropout=dropout, spend_rate=spend,

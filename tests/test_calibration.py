@@ -259,6 +259,8 @@ POPULATION_ERRORS = {
     "alive": ("need_rate,alive\n0.1,maybe\n0.2,1\n", "alive: 1 row(s) must be true/false or 1/0 (row 1: 'maybe')"),
     "column": ("need_rate,lambda\n0.1,1\n0.2,1\n", "unknown column(s) 'lambda'"),
     "size": ("need_rate\n0.1\n", "has 1 customers but market.customers = 2"),
+    "spend": ("need_rate,spend_rate\n0.1,0.5\n0.2,0\n",
+              "spend_rate: 1 row(s) are > 0 in a segment with spend_shape = 0"),
 }
 
 
