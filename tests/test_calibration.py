@@ -303,26 +303,29 @@ def test_calibration_options_are_checked(synthetic_log):
 
 # -- hold-out on CDNOW and the policy question ----------------------------------------
 def test_cdnow_holdout_tracks_the_log(cdnow_calibration, tmp_path):
-    """39 hold-out weeks, 10 seeds.
+    """39 hold-out weeks, 10 seeds; tolerances from the Monte-Carlo error of the runs.
 
-    Two statements with stated tolerances:
+    se = sd of the seeds' hold-out totals / √10 (about 1.2 % of the total here);
+    1 % more is allowed for relsim's weekly time steps.
 
-    * relsim plays the fitted model faithfully: its mean cumulative total is within
-      4 Monte-Carlo standard errors (sd over seeds / √10) + 1 % of the BG/NBD
-      conditional expectation (FHL 2005 eq. 10) — the 1 % covers weekly time steps.
-    * it tracks the log: the published BG/NBD fit itself under-predicts CDNOW's
-      hold-out (Σ E[Y(39)] = 1,653 vs 1,882 actual, −12.2 %), so the end error is
-      asserted within ±15 % and the cumulative MAPE below 16 % (measured: see docs/model.md).
+    * relsim plays the fitted model faithfully: its mean total is within 4·se + 1 % of
+      the BG/NBD conditional expectation Σ E[Y(39) | x, t_x, T] (FHL 2005, eq. 10).
+    * it tracks the log as well as the published model does: the fitted BG/NBD itself
+      under-predicts CDNOW's hold-out (expectation 1,653 vs 1,882 actual, −12.2 %), so
+      the end error and the cumulative MAPE must stay within |−12.2 %| + 4·se + 1 %
+      (measured with 20 seeds: −13.7 % and 13.3 %, docs/model.md Section 9.5).
     """
     holdout = cdnow_calibration.holdout(CDNOW_HOLDOUT_END, seeds=10)
     errors = holdout.errors()
     totals = holdout.simulated.sum(axis=1)
-    standard_error = totals.std(ddof=1) / np.sqrt(totals.size)
-    assert abs(errors["simulated_total"] - errors["expected_total"]) < 4 * standard_error + 0.01 * errors[
-        "expected_total"]
+    se_pct = 100 * totals.std(ddof=1) / np.sqrt(totals.size) / totals.mean()
     assert errors["actual_total"] == 1882 and holdout.weeks == 39
-    assert abs(errors["end_error_pct"]) < 15
-    assert errors["cumulative_mape_pct"] < 16
+    assert abs(errors["simulation_vs_expected_pct"]) < 4 * se_pct + 1
+    model_gap_pct = 100 * (errors["expected_total"] - errors["actual_total"]) / errors["actual_total"]
+    assert model_gap_pct == pytest.approx(-12.15, abs=0.05)
+    bound = abs(model_gap_pct) + 4 * se_pct + 1
+    assert abs(errors["end_error_pct"]) < bound
+    assert errors["cumulative_mape_pct"] < bound
     assert holdout.figure(tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
 
