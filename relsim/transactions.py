@@ -6,9 +6,9 @@ column names and date format and checks every row; problems are collected
 and reported together, naming the row (the line of the file, header = line
 1), the column and the bad value::
 
-    log.csv: 3 bad rows
-      amount: 2 rows are zero or negative (line 4: '-3.5', line 9: '0')
-      date: 1 row does not match the date format '%Y-%m-%d' (line 7: '2024-13-01')
+    log.csv: 3 bad rows; nothing was calibrated
+      date: 1 row, not in the date format '%Y-%m-%d' (line 7: '2024-13-01')
+      amount: 2 rows, zero or negative (line 4: '-3.5', line 9: '0')
 
 :func:`rfm_summary` turns a clean log into the buy-till-you-die summary per
 customer in weeks (x, t_x, T, mean repeat spend), as in the published CDNOW
@@ -106,13 +106,13 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
         dates = pd.to_datetime(raw[columns.date])
         if dates.dt.tz is not None:
             dates = dates.dt.tz_localize(None)
-        date_rule = "have no date"
+        date_rule = "no date"
     elif columns.date_format is None:
         dates = pd.to_datetime(date_text, format="ISO8601", errors="coerce")
-        date_rule = "is not an ISO 8601 date (give the format with --date-format, e.g. '%d/%m/%Y')"
+        date_rule = "not an ISO 8601 date (give the format with --date-format, e.g. '%d/%m/%Y')"
     else:
         dates = pd.to_datetime(date_text, format=columns.date_format, errors="coerce")
-        date_rule = f"does not match the date format {columns.date_format!r}"
+        date_rule = f"not in the date format {columns.date_format!r}"
     amounts = pd.to_numeric(amount_text, errors="coerce")
     problems: list[tuple[str, str, np.ndarray, pd.Series]] = []
 
@@ -121,12 +121,12 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
         if bad.any():
             problems.append((column, rule, bad, values))
 
-    check(columns.customer, "have no customer id", customer.isna() | (customer == ""), customer)
+    check(columns.customer, "no customer id", customer.isna() | (customer == ""), customer)
     check(columns.date, date_rule, dates.isna(), date_text)
-    check(columns.amount, "are not numbers", amounts.isna() | ~np.isfinite(amounts.astype(float)),
+    check(columns.amount, "not a number", amounts.isna() | ~np.isfinite(amounts.astype(float)),
           amount_text)
     positive = amounts > 0 if zero_amounts == "error" else amounts >= 0
-    rule = "are zero or negative" if zero_amounts == "error" else "are negative"
+    rule = "zero or negative" if zero_amounts == "error" else "negative"
     check(columns.amount, rule, amounts.notna() & ~positive, amount_text)
     frame = pd.DataFrame({"customer": customer, "date": dates.dt.normalize(),
                           "amount": amounts.astype(float)})
@@ -134,7 +134,7 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
         repeated = frame.duplicated(keep="first") & frame.notna().all(axis=1)
         if duplicates == "error":
             check(f"{columns.customer}, {columns.date}, {columns.amount}",
-                  "repeat an earlier row exactly (use --duplicates keep or drop if that is intended)",
+                  "repeating an earlier row exactly (use --duplicates keep or drop if that is intended)",
                   repeated, customer + " " + date_text + " " + amount_text)
         else:
             frame = frame[~repeated.to_numpy()]
@@ -146,7 +146,7 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
             rows = np.flatnonzero(bad)
             shown = ", ".join(f"{where} {lines[i]}: {_show(values.iloc[i])}" for i in rows[:SHOWN_ROWS])
             more = f", … {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
-            report.append(f"  {column}: {len(rows)} row{'s' if len(rows) != 1 else ''} {rule} "
+            report.append(f"  {column}: {len(rows)} row{'s' if len(rows) != 1 else ''}, {rule} "
                           f"({shown}{more})")
         raise LogError("\n".join(report))
     return frame.reset_index(drop=True)

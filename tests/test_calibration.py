@@ -134,9 +134,9 @@ BAD_LOGS = {
     "negative": ("customer,date,amount\nA,2024-01-03,-10\nB,2024-01-04,5\n",
                  ["amount", "zero or negative", "line 2", "'-10'"]),
     "zero": ("customer,date,amount\nA,2024-01-03,10\nB,2024-01-04,0\n", ["amount", "zero or negative", "line 3"]),
-    "not a number": ("customer,date,amount\nA,2024-01-03,ten\n", ["amount", "are not numbers", "'ten'"]),
+    "not a number": ("customer,date,amount\nA,2024-01-03,ten\n", ["amount: 1 row, not a number", "'ten'"]),
     "duplicate": ("customer,date,amount\nA,2024-01-03,10\nA,2024-01-03,10\n",
-                  ["repeat an earlier row exactly", "line 3"]),
+                  ["1 row, repeating an earlier row exactly", "line 3"]),
     "missing column": ("client,date,amount\nA,2024-01-03,10\n", ["missing column", "'customer'", "'client'"]),
 }
 
@@ -158,7 +158,7 @@ def test_many_bad_rows_are_counted_and_the_first_shown(tmp_path):
     rows = "".join(f"C{i},2024-01-{i % 28 + 1:02d},-{i + 1}\n" for i in range(12))
     path = tmp_path / "log.csv"
     path.write_text("customer,date,amount\n" + rows)
-    with pytest.raises(LogError, match=r"12 rows are zero or negative \(line 2: '-1'.*… 7 more\)"):
+    with pytest.raises(LogError, match=r"12 rows, zero or negative \(line 2: '-1'.*… 7 more\)"):
         read_log(path)
 
 
@@ -168,7 +168,7 @@ def test_columns_and_date_format_are_configurable(tmp_path):
     log = read_log(path, LogColumns("id", "when", "value", "%d/%m/%Y"))
     assert list(log["customer"]) == ["007", "007"]          # ids stay text: leading zeros kept
     assert list(log["date"]) == [pd.Timestamp("2024-01-03"), pd.Timestamp("2024-02-01")]
-    with pytest.raises(LogError, match="does not match the date format '%Y-%m-%d'"):
+    with pytest.raises(LogError, match="not in the date format '%Y-%m-%d'"):
         read_log(path, LogColumns("id", "when", "value", "%Y-%m-%d"))
 
 
