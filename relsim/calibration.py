@@ -2,7 +2,8 @@
 
 >>> from relsim.calibration import calibrate
 >>> from relsim.transactions import cdnow_log
->>> calibration = calibrate(cdnow_log(), "1997-09-30", margin=0.3)     # doctest: +SKIP
+>>> calibration = calibrate(cdnow_log(), "1997-09-30", margin=0.3,     # doctest: +SKIP
+...                         zero_amounts="keep", duplicates="keep")   # as the published analyses
 >>> calibration.bgnbd.params                                           # doctest: +SKIP
 {'r': 0.2426, 'alpha': 4.4136, 'a': 0.7929, 'b': 2.4259}
 >>> calibration.write("cdnow.toml")                                    # doctest: +SKIP
@@ -80,6 +81,8 @@ class Calibration:
         Seed of the per-customer draws written with the scenario.
     name : str
         Scenario name.
+    firm : str
+        The firm's name in the scenario.
     """
 
     log: pd.DataFrame
