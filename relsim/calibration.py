@@ -189,6 +189,11 @@ class Calibration:
         return written
 
     # -- evidence -----------------------------------------------------------
+    @property
+    def fit(self) -> dict[str, btyd.Fit]:
+        """Both fits by model name: ``{"bgnbd": …, "gamma_gamma": …}``."""
+        return {"bgnbd": self.bgnbd, "gamma_gamma": self.gamma_gamma}
+
     def fit_table(self) -> pd.DataFrame:
         """Both fits: estimate, standard error and 95 % interval per parameter."""
         table = pd.concat([self.bgnbd.table(), self.gamma_gamma.table()], ignore_index=True)

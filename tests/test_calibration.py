@@ -118,7 +118,7 @@ def test_fits_recover_known_parameters_within_three_standard_errors(synthetic_lo
     calibration = calibrate(synthetic_log, "2020-07-01", margin=0.25)   # 26 weeks of calibration
     # with 7 estimates each within 3 fitted standard errors the chance of a false alarm
     # under correct standard errors is about 7 × 0.27 % ≈ 2 % (the seed is fixed)
-    for fit, truth in ((calibration.bgnbd, TRUE_BGNBD), (calibration.gamma_gamma, TRUE_GAMMA_GAMMA)):
+    for fit, truth in ((calibration.fit["bgnbd"], TRUE_BGNBD), (calibration.fit["gamma_gamma"], TRUE_GAMMA_GAMMA)):
         for name, value in truth.items():
             error = fit.std_errors[name]
             assert np.isfinite(error) and error > 0
