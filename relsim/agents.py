@@ -85,10 +85,10 @@ class Customer(mesa.Agent):
         if not self.dyads:
             return
         for _ in range(occasions):
-            if self.model.dormant_until[self.index] > self.model.week:
-                return          # dropped out (BG/NBD) earlier this week
             firm = self.choose()
             self.buy(firm)
+            if self.model.dormant_until[self.index] > self.model.week:
+                break   # dropped out at this purchase (BG/NBD): no more buying, not even this week
 
     def utility(self, dyad: CustomerDyad) -> float:
         """Utility of buying from the firm of ``dyad`` now (see rules.choice_utility)."""

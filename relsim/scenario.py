@@ -263,6 +263,14 @@ class AllianceSpec(_Section):
     fee_per_week: float = Field(200.0, ge=0, description="Membership fee per member firm per week.")
 
 
+class PopulationSpec(_Section):
+    """A per-customer population table instead of random draws (see relsim.population)."""
+
+    file: str = Field(description=(
+        "CSV or Parquet file, one row per customer (need_rate, dropout, spend_rate, purchases, "
+        "first_week, last_purchase_week, alive, segment); relative to the scenario file."))
+
+
 class FirmSpec(_Section):
     """A firm: the focal one (first listed) or a competitor."""
 
@@ -312,6 +320,7 @@ class Scenario(_Section):
     distributors: list[DistributorSpec] = Field(default_factory=list)
     alliances: list[AllianceSpec] = Field(default_factory=list)
     firms: list[FirmSpec] = Field(min_length=1)
+    population: PopulationSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -436,7 +445,15 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
-    return from_dict(data, source=str(path))
+    population = data.get("population")
+    if isinstance(population, dict) and isinstance(population.get("file"), str):
+        # a population file is named relative to the scenario file, wherever relsim runs
+        population["file"] = str((path.parent / population["file"]).resolve())
+    scenario = from_dict(data, source=str(path))
+    if scenario.population is not None:
+        from relsim.population import load_population
+        load_population(scenario)   # fail now, with the file's problems, not mid-run
+    return scenario
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
