@@ -30,7 +30,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     customer_steps = args.customers * args.weeks
     orders = int(result.steps["orders"].sum())
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               f"Python {platform.python_version()}")
     print(f"| {args.customers:,} | {len(scenario.firms)} | {args.weeks} | {elapsed:.1f} s | "
           f"{customer_steps / elapsed:,.0f} | {orders:,} | {machine} |")
 
