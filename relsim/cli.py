@@ -4,6 +4,9 @@
 
     relsim run SCENARIO [--seed N] [--out DIR]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
+    relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
+    relsim analyze STORE [--out DIR]
+    relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim scenarios        # shipped scenarios
     relsim strategies       # strategy presets and their levers
     relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
@@ -23,32 +26,35 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from relsim import __version__
+from relsim.calibration import CalibrationError
+from relsim.progress import progress_bar
 from relsim.scenario import ScenarioError, load_scenario
+from relsim.store import StoreError
 from relsim.strategies import PRESETS, Strategy
+from relsim.transactions import LogError
 
 USAGE_ERROR = 2
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive_int = _whole_number(1)
+_seed = _whole_number(0)
 
 
 def _port(text: str) -> int:
@@ -73,6 +79,24 @@ def _strategies(text: str) -> list[str]:
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"a strategy is listed twice in {text!r}")
     return names
+
+
+def _date(text: str) -> str:
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"expected a date such as 1997-09-30, got {text!r}") from None
+    return text
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value:g}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,10 +124,44 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--weeks", type=_positive_int, help="override market.weeks")
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
 
+    sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
+    sweep.add_argument("experiment", help="experiment TOML file (see experiments/)")
+    sweep.add_argument("--out", type=Path, required=True, help="results store folder (resumed if it exists)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
+    where.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+
+    analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
+    analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
+
     app = commands.add_parser("app", help="start the browser app on 127.0.0.1 and print its address")
     app.add_argument("scenario", nargs="?", default="ecommerce",
                      help="scenario TOML file, or the name of a shipped scenario (default ecommerce)")
     app.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    calibrate = commands.add_parser("calibrate", help="calibrate a scenario from a transaction log "
+                                    "(BG/NBD + Gamma-Gamma), with an optional hold-out check")
+    calibrate.add_argument("log", type=Path, help="transaction log: CSV (or .parquet), one row per purchase")
+    calibrate.add_argument("--calibration-end", required=True, type=_date, help="last day fitted (YYYY-MM-DD)")
+    calibrate.add_argument("--out", required=True, type=Path, help="scenario file to write, e.g. calibrated.toml")
+    calibrate.add_argument("--margin", required=True, type=_share, help="the firm's gross margin, in (0, 1)")
+    calibrate.add_argument("--strategy", default="reactive", choices=list(PRESETS),
+                           help="the firm's current strategy (default reactive)")
+    calibrate.add_argument("--holdout-end", type=_date, help="last day of the hold-out check (YYYY-MM-DD)")
+    calibrate.add_argument("--per-customer", action="store_true",
+                           help="start from the log's customers (posterior draws) instead of the fitted distributions")
+    calibrate.add_argument("--customer-column", default="customer", help="column of customer ids (default customer)")
+    calibrate.add_argument("--date-column", default="date", help="column of dates (default date)")
+    calibrate.add_argument("--amount-column", default="amount", help="column of amounts (default amount)")
+    calibrate.add_argument("--date-format", default=None, help="strftime format, e.g. %%Y%%m%%d (default ISO 8601)")
+    calibrate.add_argument("--zero-amounts", choices=["error", "keep"], default="error",
+                           help="zero amounts: an error (default) or kept as purchases")
+    calibrate.add_argument("--duplicates", choices=["error", "keep", "drop"], default="error",
+                           help="rows repeating another exactly: error (default), keep or drop")
+    calibrate.add_argument("--weeks", type=_positive_int, default=52, help="horizon of the scenario (default 52)")
+    calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
+    calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
@@ -147,11 +205,8 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, **_overrides(args))
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    with Progress(TextColumn(f"{scenario.name} seed {args.seed}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("steps"), TimeRemainingColumn()) as progress:
-        task = progress.add_task("run", total=_steps(scenario))
-        result = simulate(scenario, seed=args.seed, progress=lambda: progress.advance(task))
+    with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
+        result = simulate(scenario, seed=args.seed, progress=advance)
     with staged_output(out) as staging:
         result.save(staging)
         run_figures(result.steps, staging)
@@ -181,6 +236,18 @@ def command_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    """``relsim sweep``: every (design point, seed) of an experiment into a store."""
+    from relsim.sweep import command_sweep as run_sweep
+    return run_sweep(args)
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
+    from relsim.analysis import command_analyze as run_analyze
+    return run_analyze(args)
+
+
 def command_app(args: argparse.Namespace) -> int:
     """``relsim app``: serve the SolaraViz app on 127.0.0.1 until interrupted."""
     import importlib.util
@@ -206,6 +273,41 @@ def command_app(args: argparse.Namespace) -> int:
     # replace this process by the server, so that stopping relsim stops the server too
     os.execve(sys.executable, command, environment)
     return 0   # not reached
+def command_calibrate(args: argparse.Namespace) -> int:
+    """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
+    from relsim.calibration import calibrate, write_report
+    from relsim.transactions import LogColumns
+
+    if args.out.suffix != ".toml":
+        raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
+    if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
+        raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
+                               f"{args.calibration_end}")
+    columns = LogColumns(args.customer_column, args.date_column, args.amount_column, args.date_format)
+    calibration = calibrate(args.log, args.calibration_end, margin=args.margin, strategy=args.strategy,
+                            columns=columns, zero_amounts=args.zero_amounts, duplicates=args.duplicates,
+                            per_customer=args.per_customer, weeks=args.weeks, seed=args.seed,
+                            name=args.out.stem)
+    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
+    report = f"{args.out.stem}-calibration"
+    with staged_output(args.out.parent) as staging:
+        calibration.write(staging / args.out.name)
+        (staging / report).mkdir()
+        write_report(calibration, staging / report, holdout)
+        load_scenario(staging / args.out.name)   # what we write must load
+    print(calibration.fit_table()[["model", "parameter", "estimate", "std_error"]].to_string(index=False))
+    if holdout is not None:
+        errors = holdout.errors()
+        print(f"\nhold-out ({holdout.weeks} weeks): repeat transactions simulated {errors['simulated_total']:.0f} "
+              f"vs actual {errors['actual_total']:.0f} ({errors['end_error_pct']:+.1f} %), cumulative MAPE "
+              f"{errors['cumulative_mape_pct']:.1f} %")
+    print(f"\nwrote {args.out} and {args.out.parent / report}/")
+    return 0
+
+
+def _timestamp(text: str) -> pd.Timestamp:
+    """A date flag as a pandas Timestamp (already checked by the parser)."""
+    return pd.Timestamp(text)
 
 
 def command_scenarios(_: argparse.Namespace) -> int:
@@ -233,10 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
-                "scenarios": command_scenarios, "strategies": command_strategies}
+                "scenarios": command_scenarios, "strategies": command_strategies,
+                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
     try:
         return handlers[args.command](args)
-    except ScenarioError as error:
+    except (ScenarioError, StoreError, LogError, CalibrationError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

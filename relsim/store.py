@@ -1,0 +1,223 @@
+"""The results store of a sweep: Parquet files on disk, one per finished run and table.
+
+Layout::
+
+    STORE/manifest.json            the design: experiment hash, code version, and per run
+                                   its id, design point, replicate, seed and scenario hash
+    STORE/experiment.toml          the experiment file as it was
+    STORE/design.parquet           one row per design point with the factors' values
+    STORE/summary/<run_id>.parquet end-of-run summary per firm (written last: marks the run done)
+    STORE/steps/<run_id>.parquet   per-week aggregates (if the experiment keeps them)
+    STORE/cohorts/<run_id>.parquet cohort retention (if kept)
+    STORE/failures/<run_id>.json   a failed run: error and traceback
+
+Every file is written under a temporary name starting with ``.`` and renamed
+into place (``os.replace`` is atomic), so a sweep killed at any moment leaves
+only whole files, and readers (pandas, pyarrow, DuckDB) skip the temporaries.
+Query with either::
+
+    pd.read_parquet("STORE/summary")
+    duckdb.execute("select * from read_parquet('STORE/summary/*.parquet')").df()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsim import __version__
+from relsim.experiment import TABLES, Plan
+from relsim.runner import atomic_write_table
+
+
+class StoreError(ValueError):
+    """A results store cannot be used for this sweep. The message is meant for users."""
+
+
+def code_version() -> str:
+    """relsim's version and, inside a git checkout, the commit (``+dirty`` if modified)."""
+    here = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "relsim"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+
+
+def atomic_write_text(text: str, target: Path) -> Path:
+    """Write ``text`` to ``target`` via a hidden temporary file and ``os.replace``."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+class Store:
+    """A results store folder (see the module docstring for its layout).
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder; created by :meth:`prepare`.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.manifest_path = self.root / "manifest.json"
+
+    # ------------------------------------------------------------------
+    def manifest(self) -> dict:
+        """The manifest, or raise :class:`StoreError` if the folder is not a store."""
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"{self.root}: not a results store (no manifest.json); "
+                             "create one with relsim sweep EXPERIMENT --out STORE") from None
+        except (OSError, json.JSONDecodeError) as error:
+            raise StoreError(f"{self.manifest_path}: unreadable manifest ({error})") from None
+
+    def prepare(self, plan: Plan) -> tuple[dict, str | None]:
+        """Create the store for ``plan``, or check that an existing one belongs to it.
+
+        Returns
+        -------
+        manifest : dict
+        warning : str or None
+            Set when the store was started by another code version.
+
+        Raises
+        ------
+        StoreError
+            If the folder holds another experiment's store, or files but no manifest.
+        """
+        version = code_version()
+        if self.manifest_path.exists():
+            manifest = self.manifest()
+            if manifest.get("experiment_hash") != plan.experiment_hash:
+                raise StoreError(
+                    f"{self.root}: this store holds experiment {manifest.get('experiment')!r} with hash "
+                    f"{manifest.get('experiment_hash')}, but {plan.source} has hash {plan.experiment_hash} "
+                    "(its factors, design, seeds, replicates or scenarios differ); "
+                    "use a new --out folder to run it")
+            self._clean_temporaries()
+            warning = None
+            if manifest.get("code_version") != version:
+                warning = (f"the store was started with relsim {manifest.get('code_version')}, this is "
+                           f"{version}; finished runs are kept, new ones record the new version")
+            return manifest, warning
+        if self.root.exists() and any(self.root.iterdir()):
+            raise StoreError(f"{self.root}: folder exists, is not empty and has no manifest.json; "
+                             "give a new or empty --out folder")
+        self.root.mkdir(parents=True, exist_ok=True)
+        experiment = plan.experiment
+        manifest = {
+            "experiment": experiment.name,
+            "description": experiment.description,
+            "source": plan.source,
+            "experiment_hash": plan.experiment_hash,
+            "code_version": version,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "root_seed": experiment.seed,
+            "design": experiment.design.model_dump(mode="json"),
+            "factors": [f.model_dump(mode="json") for f in experiment.factors],
+            "outputs": experiment.outputs.model_dump(mode="json"),
+            "analysis": experiment.analysis.model_dump(mode="json"),
+            "replicates": experiment.replicates,
+            "points": len(plan.points),
+            "runs": [{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
+                      "scenario_hash": r.scenario_hash} for r in plan.runs],
+        }
+        design = pd.DataFrame(plan.points)
+        design.insert(0, "point", range(len(plan.points)))
+        design["scenario_hash"] = [s.digest() for s in plan.scenarios]
+        design["scenario"] = [s.name for s in plan.scenarios]
+        design["focal_firm"] = [s.firms[0].name for s in plan.scenarios]
+        atomic_write_table(_plain_columns(design), self.root / "design.parquet", "parquet")
+        atomic_write_text(plan.text, self.root / "experiment.toml")
+        # the manifest last: a store with a manifest is complete as a design
+        atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+        return manifest, None
+
+    # ------------------------------------------------------------------
+    def finished(self) -> set[str]:
+        """Run ids whose summary is on disk (the summary is each run's last file)."""
+        return _stems(self.root / "summary", ".parquet")
+
+    def failed(self) -> dict[str, dict]:
+        """Failure records of runs that are not finished, by run id."""
+        done = self.finished()
+        records = {}
+        for run in sorted(_stems(self.root / "failures", ".json") - done):
+            try:
+                records[run] = json.loads((self.root / "failures" / f"{run}.json").read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                records[run] = {"run_id": run, "error": "unreadable failure record"}
+        return records
+
+    def write_run(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
+        """Write a finished run's tables, the summary last; forget an earlier failure."""
+        for name in sorted(tables, key=lambda n: n == "summary"):
+            folder = self.root / name
+            folder.mkdir(exist_ok=True)
+            atomic_write_table(tables[name], folder / f"{run_id}.parquet", "parquet")
+        (self.root / "failures" / f"{run_id}.json").unlink(missing_ok=True)
+
+    def write_failure(self, run_id: str, record: dict[str, Any]) -> None:
+        """Record a failed run with its traceback."""
+        folder = self.root / "failures"
+        folder.mkdir(exist_ok=True)
+        atomic_write_text(json.dumps(record, indent=1, default=str), folder / f"{run_id}.json")
+
+    def table(self, name: str) -> pd.DataFrame:
+        """All finished runs' rows of table ``name`` (``summary``, ``steps``, ``cohorts``), by run id."""
+        if name not in TABLES:
+            raise StoreError(f"unknown table {name!r}; allowed: {', '.join(TABLES)}")
+        done = self.finished()
+        files = sorted(p for p in (self.root / name).glob("*.parquet") if p.stem in done) \
+            if (self.root / name).is_dir() else []
+        if not files:
+            return pd.DataFrame()
+        return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+
+    def design(self) -> pd.DataFrame:
+        """One row per design point with the factors' values."""
+        return pd.read_parquet(self.root / "design.parquet")
+
+    def _clean_temporaries(self) -> None:
+        """Remove half-written temporaries a killed sweep left behind (never whole files)."""
+        for folder in (self.root, *(self.root / t for t in (*TABLES, "failures"))):
+            if folder.is_dir():
+                for leftover in folder.glob(".*"):
+                    if leftover.is_file():
+                        leftover.unlink(missing_ok=True)
+
+
+def _stems(folder: Path, suffix: str) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {p.name[:-len(suffix)] for p in folder.iterdir()
+            if p.name.endswith(suffix) and not p.name.startswith(".")}
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns mixing types (e.g. a factor with levels 1 and "a") as text, so Parquet accepts them."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object and len({type(v) for v in frame[column]}) > 1:
+            frame[column] = frame[column].astype(str)
+    return frame

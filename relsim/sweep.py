@@ -1,0 +1,320 @@
+"""Run every (design point, replicate seed) of an experiment into a results store.
+
+Each run is an independent task (:func:`run_task`, importable by any worker
+process). Tasks go to a local process pool (default: all cores), run in this
+process (``workers=1``), or go to an existing Dask distributed cluster
+(``scheduler="tcp://host:8786"``). Workers only compute; this process writes
+every file, atomically, as results arrive. A run's numbers depend only on its
+scenario and seed, so the store is the same whatever the worker count,
+the cluster or the completion order.
+
+Re-running on an existing store skips finished runs (and, unless
+``retry_failed``, failed ones): a sweep killed at any moment loses at most
+the runs in flight.
+
+>>> from relsim.experiment import load_experiment
+>>> from relsim.sweep import sweep
+>>> outcome = sweep(load_experiment("experiments/strategies_by_scenario.toml"), "results/s1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsim.experiment import Plan, Run
+from relsim.metrics import summarize
+from relsim.runner import simulate
+from relsim.scenario import Scenario
+from relsim.store import Store, StoreError, code_version
+
+#: A local pool is restarted at most this often after a worker process died
+#: (killed, out of memory) before the runs in flight are recorded as failed.
+POOL_RESTARTS = 3
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep did.
+
+    Attributes
+    ----------
+    total : int
+        Runs in the design.
+    skipped : int
+        Runs already in the store (finished, or failed and not retried).
+    done : int
+        Runs finished by this call.
+    failed : list of str
+        Run ids that failed in this call.
+    warning : str or None
+        A note about the store (e.g. another code version started it).
+    """
+
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: list[str] = field(default_factory=list)
+    warning: str | None = None
+
+
+def _task(run: Run, tables: list[str], version: str) -> dict[str, Any]:
+    return {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
+            "scenario": run.scenario, "scenario_hash": run.scenario_hash, "factors": run.factors,
+            "tables": tables, "code_version": version}
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker: simulate one run and return its tagged tables, or the error; never raises.
+
+    Parameters
+    ----------
+    task : dict
+        ``run_id``, ``point``, ``replicate``, ``seed``, ``scenario`` (a
+        scenario as a JSON-able dict), ``scenario_hash``, ``factors`` (name →
+        value), ``tables`` (which to keep), ``code_version``.
+
+    Returns
+    -------
+    dict
+        ``run_id`` and either ``tables`` (name → DataFrame) or ``error`` and
+        ``traceback``; ``seconds`` either way.
+    """
+    started = time.perf_counter()
+    try:
+        scenario = Scenario.model_validate(task["scenario"])
+        result = simulate(scenario, seed=task["seed"])
+        keys = {"run_id": task["run_id"], "point": task["point"], "replicate": task["replicate"],
+                "seed": task["seed"]}
+        summary = summarize(result.steps)
+        summary.insert(1, "focal", summary["firm"] == scenario.firms[0].name)
+        for name, value in task["factors"].items():
+            if name not in summary.columns:    # never shadow a summary column; design.parquet has all
+                summary[name] = value if not isinstance(value, (list, dict)) else str(value)
+        summary["scenario_hash"] = task["scenario_hash"]
+        summary["code_version"] = task["code_version"]
+        tables = {"summary": summary}
+        if "steps" in task["tables"]:
+            tables["steps"] = result.steps
+        if "cohorts" in task["tables"]:
+            tables["cohorts"] = result.cohorts
+        for table in tables.values():
+            for position, (column, value) in enumerate(keys.items()):
+                table.insert(position, column, value)
+        return {"run_id": task["run_id"], "tables": tables, "seconds": time.perf_counter() - started}
+    except Exception as error:  # a failing run is recorded, never stops the sweep
+        return {"run_id": task["run_id"], "error": f"{type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - started}
+
+
+def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
+          retry_failed: bool = False, progress: bool = False) -> SweepOutcome:
+    """Run the runs of ``plan`` that ``store`` does not have yet.
+
+    Parameters
+    ----------
+    plan : Plan
+        From :func:`relsim.experiment.load_experiment`.
+    store : str or Path
+        The results store folder (created if absent).
+    workers : int, optional
+        Local worker processes; default all cores; 1 runs in this process.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``); relsim
+        must be importable on its workers. Overrides ``workers``.
+    retry_failed : bool
+        Run again the runs that failed before.
+    progress : bool
+        Show a progress bar (runs done, failures, time left).
+
+    Returns
+    -------
+    SweepOutcome
+
+    Raises
+    ------
+    StoreError
+        If ``store`` belongs to another experiment, or the scheduler is unreachable.
+    """
+    results = Store(store)
+    _, warning = results.prepare(plan)
+    finished = results.finished()
+    failed_before = set(results.failed())
+    pending = [run for run in plan.runs if run.run_id not in finished
+               and (retry_failed or run.run_id not in failed_before)]
+    outcome = SweepOutcome(total=len(plan.runs), skipped=len(plan.runs) - len(pending), warning=warning)
+    if not pending:
+        return outcome
+    version = code_version()
+    tables = sorted(set(plan.experiment.outputs.tables) | {"summary"})
+    by_id = {run.run_id: run for run in pending}
+    tasks = [_task(run, tables, version) for run in pending]
+    label = f"{plan.experiment.name}: {len(plan.points)} points × {plan.experiment.replicates} seeds"
+    with _Progress(progress, len(plan.runs), outcome.skipped, label) as advance:
+        if scheduler:
+            stream = _on_dask(tasks, scheduler)
+        elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
+            stream = (run_task(task) for task in tasks)
+        else:
+            stream = _on_pool(tasks, min(workers or os.cpu_count() or 1, len(tasks)))
+        for answer in stream:
+            run = by_id[answer["run_id"]]
+            if "tables" in answer:
+                results.write_run(run.run_id, answer["tables"])
+                outcome.done += 1
+            else:
+                results.write_failure(run.run_id, {
+                    "run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
+                    "scenario_hash": run.scenario_hash, "factors": run.factors, "code_version": version,
+                    "error": answer["error"], "traceback": answer["traceback"]})
+                outcome.failed.append(run.run_id)
+            advance(failed="error" in answer)
+    return outcome
+
+
+def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
+    """Run tasks on a local process pool; yield answers as they complete.
+
+    A worker that dies (killed, out of memory) breaks the whole pool; the runs
+    not yet answered are resubmitted to a new pool, from our own ledger.
+    """
+    waiting = {task["run_id"]: task for task in tasks}
+    for attempt in range(POOL_RESTARTS + 1):
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(waiting)), mp_context=_context())
+        try:
+            futures = {pool.submit(run_task, task): run_id for run_id, task in waiting.items()}
+            for future in as_completed(futures):
+                answer = future.result()
+                del waiting[futures[future]]
+                yield answer
+            return
+        except BrokenProcessPool:
+            if attempt == POOL_RESTARTS:
+                for run_id in list(waiting):
+                    yield {"run_id": run_id, "error": "BrokenProcessPool: a worker process died",
+                           "traceback": f"the local pool broke {POOL_RESTARTS + 1} times; "
+                                        "the process running this run was killed (out of memory?)"}
+                return
+        finally:
+            # on an interrupt, do not start queued runs; a killed sweep loses only those in flight
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Forkserver processes with relsim imported once in the server.
+
+    Forking a process that holds threads (rich's refresher, BLAS) can
+    deadlock, so not ``fork``; ``spawn`` would import relsim, pandas and Mesa
+    again in every worker (seconds each), so the forkserver preloads them.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["relsim.sweep"])
+    return context
+
+
+def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
+    """Submit tasks to the Dask scheduler at ``address``; yield answers as they complete."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise StoreError("--scheduler needs Dask distributed: pip install 'relsim[cluster]'") from None
+    try:
+        client = Client(address, timeout="5s")
+    except (OSError, TimeoutError) as error:
+        raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({error})") from None
+    try:
+        # pure=False: every task runs even if two carried equal arguments
+        futures = [client.submit(run_task, task, pure=False, key=f"relsim-run-{task['run_id']}-{os.getpid()}")
+                   for task in tasks]
+        for future in dask_completed(futures):
+            answer = future.result()
+            future.release()
+            yield answer
+    finally:
+        client.close()
+
+
+class _Progress:
+    """A rich progress bar (or nothing) yielding ``advance(failed=...)``."""
+
+    def __init__(self, enabled: bool, total: int, completed: int, label: str) -> None:
+        self.enabled, self.total, self.completed, self.label = enabled, total, completed, label
+        self.failures = 0
+
+    def __enter__(self) -> Callable[..., None]:
+        if not self.enabled:
+            return lambda failed=False: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("runs, {task.fields[failures]} failed"), TimeElapsedColumn(),
+                            TextColumn("left"), TimeRemainingColumn())
+        self.bar.start()
+        # runs already in the store start the bar but are no progress sample, so the
+        # estimate of time left comes from this call's runs only
+        self.task = self.bar.add_task(self.label, total=self.total, completed=self.completed, failures=0)
+
+        def advance(failed: bool = False) -> None:
+            self.failures += failed
+            self.bar.update(self.task, advance=1, failures=self.failures)
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def runs_frame(plan: Plan) -> pd.DataFrame:
+    """The plan's runs as a table (run id, point, replicate, seed, scenario hash, factors)."""
+    return pd.DataFrame([{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
+                          "scenario_hash": r.scenario_hash, **r.factors} for r in plan.runs])
+
+
+def command_sweep(args) -> int:
+    """The ``relsim sweep`` command (see :mod:`relsim.cli`): run, report, exit status.
+
+    Returns 0 when every run is in the store, 1 when some failed (recorded
+    under ``STORE/failures``); a bad experiment or store raises before any run.
+    """
+    import sys
+
+    from relsim.experiment import load_experiment
+
+    plan = load_experiment(args.experiment)
+    print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
+          f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
+    try:
+        outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
+                        retry_failed=args.retry_failed, progress=True)
+    except KeyboardInterrupt:
+        print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
+              "again to complete the sweep", file=sys.stderr)
+        return 130
+    if outcome.warning:
+        print(f"relsim: note: {outcome.warning}", file=sys.stderr)
+    left = len(Store(args.out).failed())
+    print(f"{outcome.done} runs done now, {outcome.skipped} already in the store, "
+          f"{len(outcome.failed)} failed now; {left} failed in all")
+    if left:
+        print(f"relsim: {left} runs failed; tracebacks in {Path(args.out) / 'failures'}; "
+              "rerun with --retry-failed", file=sys.stderr)
+        return 1
+    print(f"analyze with: relsim analyze {args.out}")
+    return 0
