@@ -30,6 +30,7 @@ words are shown in the app's "What the controls mean" panel):
 
 from __future__ import annotations
 
+import inspect
 import os
 from html import escape
 from pathlib import Path
@@ -485,9 +486,8 @@ def model_params() -> dict:
                          "label": "Side by side: second market, focal firm on"},
         "custom_levers": {"type": "Checkbox", "value": False, "label": "Use my lever settings"},
     }
-    defaults = AppModel.__init__.__defaults__
-    names_in_order = AppModel.__init__.__code__.co_varnames[1:AppModel.__init__.__code__.co_argcount]
-    default_of = dict(zip(names_in_order, defaults, strict=True))
+    # the lever sliders start at AppModel's defaults, so that the two cannot disagree
+    default_of = {name: p.default for name, p in inspect.signature(AppModel.__init__).parameters.items()}
     for name, (label, low, high, step) in LEVER_SLIDERS.items():
         params[name] = {"type": "SliderFloat", "value": default_of[name], "min": low, "max": high,
                         "step": step, "label": label}
