@@ -155,16 +155,7 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
         # scenario's character: a 400-account B2B market is not a 1,500-account one). Budgets,
         # desk size and alliance fees shrink with it, so that the money per customer, and so the
         # sign of profit, stays that of the scenario.
-        ratio = customers / scenario.market.customers
-        market = scenario.market
-        scenario = load_scenario(scenario_name, **{
-            "market.customers": int(customers),
-            "market.reference_budget": market.reference_budget * ratio,
-            "market.half_saturation": market.half_saturation * ratio,
-            "market.reference_desk_agents": market.reference_desk_agents * ratio})
-        alliances = [alliance.model_copy(update={"fee_per_week": alliance.fee_per_week * ratio})
-                     for alliance in scenario.alliances]
-        scenario = scenario.model_copy(update={"alliances": alliances})
+        scenario = scenario.resized(int(customers))
     behaviour = scenario.behaviour.model_dump()
     behaviour.update(trust_gain=trust_gain, commitment_rate=commitment_rate,
                      w_responsiveness=responsiveness_weight)

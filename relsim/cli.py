@@ -185,13 +185,17 @@ def staged_output(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    overrides = {}
-    if getattr(args, "weeks", None):
-        overrides["market.weeks"] = args.weeks
+def _load(args: argparse.Namespace):
+    """The scenario of ``run``/``compare`` with ``--weeks`` and ``--customers`` applied.
+
+    ``--customers`` resizes the market with its money scale (Scenario.resized),
+    so a small trial run spends per customer what the full scenario does.
+    """
+    overrides = {"market.weeks": args.weeks} if getattr(args, "weeks", None) else {}
+    scenario = load_scenario(args.scenario, **overrides)
     if getattr(args, "customers", None):
-        overrides["market.customers"] = args.customers
-    return overrides
+        scenario = scenario.resized(args.customers)
+    return scenario
 
 
 def _steps(scenario) -> int:
@@ -203,7 +207,7 @@ def command_run(args: argparse.Namespace) -> int:
     from relsim.report import run_figures
     from relsim.runner import simulate
 
-    scenario = load_scenario(args.scenario, **_overrides(args))
+    scenario = _load(args)
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
     with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
         result = simulate(scenario, seed=args.seed, progress=advance)
@@ -222,7 +226,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from relsim.compare import compare
     from relsim.report import write_report
 
-    scenario = load_scenario(args.scenario, **_overrides(args))
+    scenario = _load(args)
     out = args.out or Path("reports") / scenario.name
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)

@@ -371,6 +371,29 @@ class Scenario(_Section):
         firms[0] = firms[0].model_copy(update={"strategy": strategy, "levers": {}})
         return self.model_copy(update={"firms": firms})
 
+    def resized(self, customers: int) -> Scenario:
+        """The same market with ``customers`` customers and the money scale to match.
+
+        Counts and spends that are per market rather than per customer — the
+        reference acquisition budget and its half-saturation spend, the
+        reference desk size, distributors' reach, alliance partners' referrals
+        and fees — scale by ``customers / market.customers``, so that money
+        per customer, and with it the sign of profit, stays the scenario's.
+        """
+        ratio = customers / self.market.customers
+        market = self.market.model_copy(update={
+            "customers": int(customers),
+            "reference_budget": self.market.reference_budget * ratio,
+            "half_saturation": self.market.half_saturation * ratio,
+            "reference_desk_agents": self.market.reference_desk_agents * ratio})
+        distributors = [d.model_copy(update={"reach": d.reach * ratio}) for d in self.distributors]
+        alliances = [a.model_copy(update={"fee_per_week": a.fee_per_week * ratio,
+                                          "referrals_per_week": a.referrals_per_week * ratio})
+                     for a in self.alliances]
+        data = self.model_copy(update={"market": market, "distributors": distributors,
+                                       "alliances": alliances}).model_dump()
+        return from_dict(data, source=f"{self.name} resized to {customers} customers")
+
     def digest(self) -> str:
         """A short hash of the scenario's content (for manifests and reports)."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
