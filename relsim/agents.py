@@ -87,6 +87,8 @@ class Customer(mesa.Agent):
         for _ in range(occasions):
             firm = self.choose()
             self.buy(firm)
+            if self.model.dormant_until[self.index] > self.model.week:
+                break   # dropped out at this purchase (BG/NBD): no more buying, not even this week
 
     def utility(self, dyad: CustomerDyad) -> float:
         """Utility of buying from the firm of ``dyad`` now (see rules.choice_utility)."""
@@ -139,7 +141,8 @@ class Customer(mesa.Agent):
         dyad.last_purchase = week
         dyad.spend += basket
         dyad.margin += margin
-        dyad.recent_margins.append((week, margin))
+        if firm.tracks_margins:
+            dyad.recent_margins.append((week, margin))
         if week == dyad.first_week:
             dyad.acquisition_margin += margin
         else:
@@ -339,6 +342,8 @@ class Firm(mesa.Agent):
                                        * model.spec.market.reference_desk_agents))
         self.desk: SupportDesk = model.operations.add_desk(index, desk_agents)
         self.key_accounts = 0
+        # trailing margins are kept only where a rule reads them (memory)
+        self.tracks_margins = strategy.pruning or (strategy.level >= 5 and strategy.key_account_share > 0)
         self.promotion = False
         self.price = strategy.price
         self.reset_week()
@@ -443,7 +448,12 @@ class Firm(mesa.Agent):
         reach = rules.per_step(rules.paid_reach(budget / model.step_weeks,
                                                 market.max_reach_share,
                                                 market.half_saturation), model.step_weeks)
-        candidates = np.flatnonzero(~model.aware[:, self.index] & model.direct)
+        reachable = ~model.aware[:, self.index] & model.direct
+        if self.strategy.target_segments:
+            names = [segment.name for segment in model.spec.segments]
+            targeted = [names.index(name) for name in self.strategy.target_segments]
+            reachable &= np.isin(model.segment_of, targeted)
+        candidates = np.flatnonzero(reachable)
         for index in model.sample(candidates, reach):
             model.customers[index].learn_of(self.index, "paid")
 

@@ -6,8 +6,10 @@
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
     relsim analyze STORE [--out DIR]
+    relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim scenarios        # shipped scenarios
     relsim strategies       # strategy presets and their levers
+    relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
@@ -24,32 +26,44 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from relsim import __version__
+from relsim.calibration import CalibrationError
+from relsim.progress import progress_bar
 from relsim.scenario import ScenarioError, load_scenario
 from relsim.store import StoreError
 from relsim.strategies import PRESETS, Strategy
+from relsim.transactions import LogError
 
 USAGE_ERROR = 2
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = _whole_number(1)
+_seed = _whole_number(0)
+
+
+def _port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1024 and 65535, got {value}")
     return value
 
 
@@ -65,6 +79,24 @@ def _strategies(text: str) -> list[str]:
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"a strategy is listed twice in {text!r}")
     return names
+
+
+def _date(text: str) -> str:
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"expected a date such as 1997-09-30, got {text!r}") from None
+    return text
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value:g}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +136,33 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
     analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
 
+    app = commands.add_parser("app", help="start the browser app on 127.0.0.1 and print its address")
+    app.add_argument("scenario", nargs="?", default="ecommerce",
+                     help="scenario TOML file, or the name of a shipped scenario (default ecommerce)")
+    app.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    calibrate = commands.add_parser("calibrate", help="calibrate a scenario from a transaction log "
+                                    "(BG/NBD + Gamma-Gamma), with an optional hold-out check")
+    calibrate.add_argument("log", type=Path, help="transaction log: CSV (or .parquet), one row per purchase")
+    calibrate.add_argument("--calibration-end", required=True, type=_date, help="last day fitted (YYYY-MM-DD)")
+    calibrate.add_argument("--out", required=True, type=Path, help="scenario file to write, e.g. calibrated.toml")
+    calibrate.add_argument("--margin", required=True, type=_share, help="the firm's gross margin, in (0, 1)")
+    calibrate.add_argument("--strategy", default="reactive", choices=list(PRESETS),
+                           help="the firm's current strategy (default reactive)")
+    calibrate.add_argument("--holdout-end", type=_date, help="last day of the hold-out check (YYYY-MM-DD)")
+    calibrate.add_argument("--per-customer", action="store_true",
+                           help="start from the log's customers (posterior draws) instead of the fitted distributions")
+    calibrate.add_argument("--customer-column", default="customer", help="column of customer ids (default customer)")
+    calibrate.add_argument("--date-column", default="date", help="column of dates (default date)")
+    calibrate.add_argument("--amount-column", default="amount", help="column of amounts (default amount)")
+    calibrate.add_argument("--date-format", default=None, help="strftime format, e.g. %%Y%%m%%d (default ISO 8601)")
+    calibrate.add_argument("--zero-amounts", choices=["error", "keep"], default="error",
+                           help="zero amounts: an error (default) or kept as purchases")
+    calibrate.add_argument("--duplicates", choices=["error", "keep", "drop"], default="error",
+                           help="rows repeating another exactly: error (default), keep or drop")
+    calibrate.add_argument("--weeks", type=_positive_int, default=52, help="horizon of the scenario (default 52)")
+    calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
+    calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
+
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
     return parser
@@ -126,13 +185,17 @@ def staged_output(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    overrides = {}
-    if getattr(args, "weeks", None):
-        overrides["market.weeks"] = args.weeks
+def _load(args: argparse.Namespace):
+    """The scenario of ``run``/``compare`` with ``--weeks`` and ``--customers`` applied.
+
+    ``--customers`` resizes the market with its money scale (Scenario.resized),
+    so a small trial run spends per customer what the full scenario does.
+    """
+    overrides = {"market.weeks": args.weeks} if getattr(args, "weeks", None) else {}
+    scenario = load_scenario(args.scenario, **overrides)
     if getattr(args, "customers", None):
-        overrides["market.customers"] = args.customers
-    return overrides
+        scenario = scenario.resized(args.customers)
+    return scenario
 
 
 def _steps(scenario) -> int:
@@ -144,13 +207,10 @@ def command_run(args: argparse.Namespace) -> int:
     from relsim.report import run_figures
     from relsim.runner import simulate
 
-    scenario = load_scenario(args.scenario, **_overrides(args))
+    scenario = _load(args)
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    with Progress(TextColumn(f"{scenario.name} seed {args.seed}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("steps"), TimeRemainingColumn()) as progress:
-        task = progress.add_task("run", total=_steps(scenario))
-        result = simulate(scenario, seed=args.seed, progress=lambda: progress.advance(task))
+    with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
+        result = simulate(scenario, seed=args.seed, progress=advance)
     with staged_output(out) as staging:
         result.save(staging)
         run_figures(result.steps, staging)
@@ -166,7 +226,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from relsim.compare import compare
     from relsim.report import write_report
 
-    scenario = load_scenario(args.scenario, **_overrides(args))
+    scenario = _load(args)
     out = args.out or Path("reports") / scenario.name
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
@@ -190,6 +250,68 @@ def command_analyze(args: argparse.Namespace) -> int:
     """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
     from relsim.analysis import command_analyze as run_analyze
     return run_analyze(args)
+
+
+def command_app(args: argparse.Namespace) -> int:
+    """``relsim app``: serve the SolaraViz app on 127.0.0.1 until interrupted."""
+    import importlib.util
+    import os
+
+    load_scenario(args.scenario)   # a bad scenario fails here, with exit 2, before a server starts
+    if importlib.util.find_spec("solara") is None:
+        print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
+              file=sys.stderr)
+        return USAGE_ERROR
+    app_file = Path(__file__).resolve().parent / "app.py"
+    url = f"http://127.0.0.1:{args.port}/"
+    # solara's own command, from this interpreter's environment (its script may not be on PATH)
+    command = [sys.executable, "-m", "solara", "run", str(app_file), "--host", "127.0.0.1",
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    shipped = (SHIPPED / f"{args.scenario}.toml").is_file()
+    # a file is passed by absolute path: the server may resolve names from elsewhere
+    scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
+    # the app works offline: no version check and no usage statistics sent out
+    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario,
+                   "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    print(f"relsim app: {url} (scenario {args.scenario}; Ctrl-C stops it)", flush=True)
+    # replace this process by the server, so that stopping relsim stops the server too
+    os.execve(sys.executable, command, environment)
+    return 0   # not reached
+def command_calibrate(args: argparse.Namespace) -> int:
+    """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
+    from relsim.calibration import calibrate, write_report
+    from relsim.transactions import LogColumns
+
+    if args.out.suffix != ".toml":
+        raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
+    if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
+        raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
+                               f"{args.calibration_end}")
+    columns = LogColumns(args.customer_column, args.date_column, args.amount_column, args.date_format)
+    calibration = calibrate(args.log, args.calibration_end, margin=args.margin, strategy=args.strategy,
+                            columns=columns, zero_amounts=args.zero_amounts, duplicates=args.duplicates,
+                            per_customer=args.per_customer, weeks=args.weeks, seed=args.seed,
+                            name=args.out.stem)
+    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
+    report = f"{args.out.stem}-calibration"
+    with staged_output(args.out.parent) as staging:
+        calibration.write(staging / args.out.name)
+        (staging / report).mkdir()
+        write_report(calibration, staging / report, holdout)
+        load_scenario(staging / args.out.name)   # what we write must load
+    print(calibration.fit_table()[["model", "parameter", "estimate", "std_error"]].to_string(index=False))
+    if holdout is not None:
+        errors = holdout.errors()
+        print(f"\nhold-out ({holdout.weeks} weeks): repeat transactions simulated {errors['simulated_total']:.0f} "
+              f"vs actual {errors['actual_total']:.0f} ({errors['end_error_pct']:+.1f} %), cumulative MAPE "
+              f"{errors['cumulative_mape_pct']:.1f} %")
+    print(f"\nwrote {args.out} and {args.out.parent / report}/")
+    return 0
+
+
+def _timestamp(text: str) -> pd.Timestamp:
+    """A date flag as a pandas Timestamp (already checked by the parser)."""
+    return pd.Timestamp(text)
 
 
 def command_scenarios(_: argparse.Namespace) -> int:
@@ -216,12 +338,12 @@ def command_strategies(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` command."""
     args = build_parser().parse_args(argv)
-    handlers = {"run": command_run, "compare": command_compare,
+    handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "strategies": command_strategies,
-                "sweep": command_sweep, "analyze": command_analyze}
+                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
     try:
         return handlers[args.command](args)
-    except (ScenarioError, StoreError) as error:
+    except (ScenarioError, StoreError, LogError, CalibrationError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

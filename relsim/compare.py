@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from relsim.metrics import summarize
+from relsim.progress import progress_bar
 from relsim.runner import simulate
 from relsim.scenario import Scenario
 
@@ -168,7 +169,8 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     workers = max(1, min(workers, len(tasks)))
     payload = scenario.model_dump(mode="json")
     outputs: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
-    with _Progress(progress, len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds") as advance:
+    with progress_bar(len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds",
+                      enabled=progress) as advance:
         if workers == 1:
             for strategy, seed in tasks:
                 outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
@@ -187,32 +189,3 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
               for name in ("steps", "cohorts", "summary", "ltv")}
     return Comparison(scenario, strategies, seed_list, tables["steps"], tables["cohorts"],
                       tables["summary"], tables["ltv"])
-
-
-class _Progress:
-    """A rich progress bar (or nothing) as a context manager yielding ``advance()``."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self.enabled, self.total, self.label = enabled, total, label
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("runs"), TimeElapsedColumn(), TextColumn("left"),
-                            TimeRemainingColumn())
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self.bar.stop()

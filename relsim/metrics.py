@@ -45,6 +45,8 @@ class Recorder:
         self.rows: list[dict] = []
         self.spells: list[tuple] = []
         self.cumulative = [0.0] * len(model.firms)
+        self.snapshot_weeks = set(model.spec.market.snapshot_weeks)
+        self.snapshots: list[pd.DataFrame] = []
 
     def spell(self, customer: Customer, dyad: CustomerDyad, week: float, reason: str) -> None:
         """A customer spell ended at ``week``."""
@@ -113,11 +115,17 @@ class Recorder:
                 "aware": int(model.aware[:, firm.index].sum()),
             }
             self.rows.append(row)
+        if round(week) in self.snapshot_weeks:
+            self.snapshots.append(self.customers_table().assign(snapshot_week=week))
 
     # ------------------------------------------------------------------
     def steps_table(self) -> pd.DataFrame:
         """The per-step, per-firm table."""
         return pd.DataFrame(self.rows)
+
+    def snapshots_table(self) -> pd.DataFrame:
+        """Per-customer tables taken at ``market.snapshot_weeks`` (empty if none)."""
+        return pd.concat(self.snapshots, ignore_index=True) if self.snapshots else pd.DataFrame()
 
     def customers_table(self) -> pd.DataFrame:
         """One row per (customer, firm) with at least one purchase."""
@@ -130,10 +138,13 @@ class Recorder:
             for firm_index, dyad in customer.dyads.items():
                 if dyad.purchases == 0:
                     continue
-                customer.touch(dyad)
+                # decayed values computed, not written back: observing must not change the run
+                elapsed = model.week - dyad.as_of
+                commitment = rules.decay(dyad.commitment, params.commitment_decay, elapsed)
+                reciprocity = rules.decay(dyad.reciprocity, params.reciprocity_decay, elapsed)
                 co_creating = float(model.firms[firm_index].strategy.level >= 5)
                 rung = int(rules.loyalty_rung(
-                    float(dyad.active), dyad.purchases, dyad.trust, dyad.commitment,
+                    float(dyad.active), dyad.purchases, dyad.trust, commitment,
                     dyad.satisfaction, supporter_commitment=params.supporter_commitment,
                     advocate_commitment=params.advocate_commitment,
                     partner_commitment=params.partner_commitment,
@@ -147,8 +158,8 @@ class Recorder:
                     "spells": dyad.spells, "purchases": dyad.purchases,
                     "spend": dyad.spend, "margin": dyad.margin,
                     "acquisition_margin": dyad.acquisition_margin, "ltv": dyad.ltv,
-                    "trust": dyad.trust, "commitment": dyad.commitment,
-                    "satisfaction": dyad.satisfaction, "reciprocity": dyad.reciprocity,
+                    "trust": dyad.trust, "commitment": commitment,
+                    "satisfaction": dyad.satisfaction, "reciprocity": reciprocity,
                     "responsiveness": dyad.responsiveness, "rung": rules.RUNGS[rung],
                     "need_rate": customer.need_rate,
                 })

@@ -34,6 +34,7 @@ from relsim.dyad import PartnerDyad, relationship_state
 from relsim.metrics import Recorder
 from relsim.network import build_network
 from relsim.operations import Operations
+from relsim.population import load_population
 from relsim.scenario import Scenario
 
 #: Named random streams, spawned in this order from the run's SeedSequence.
@@ -117,6 +118,8 @@ class MarketModel(mesa.Model):
                 for firm in members:
                     firm.partner_dyads[partner] = PartnerDyad(partner)
 
+        # a scenario may name a per-customer population table (e.g. calibrated from a log)
+        self.population_table = load_population(scenario) if scenario.population else None
         self._draw_population(size, rng_population)
         self.dormant_until = np.full(size, -np.inf)
         self.trials: list[int] = []
@@ -134,7 +137,10 @@ class MarketModel(mesa.Model):
         """Customers with segment, need rate (gamma heterogeneity) and channel."""
         segments = self.spec.segments
         shares = np.array([s.share for s in segments])
-        which = rng.choice(len(segments), size=size, p=shares / shares.sum())
+        table = self.population_table
+        which = (rng.choice(len(segments), size=size, p=shares / shares.sum()) if table is None
+                 else table["segment_index"].to_numpy())
+        self.segment_of = which   # segment number of each customer (campaign targeting)
         self.need_rate = np.empty(size)
         self.direct = np.empty(size, dtype=bool)
         for number, segment in enumerate(segments):
@@ -154,6 +160,10 @@ class MarketModel(mesa.Model):
             if segment.spend_shape > 0:
                 spend_rate[members] = rng.gamma(segment.spend_scale_shape,
                                                 1.0 / segment.spend_scale_rate, count)
+        if table is not None:
+            self.need_rate[:] = table["need_rate"].to_numpy()
+            self.dropout[:] = table["dropout"].to_numpy()
+            spend_rate[:] = table["spend_rate"].to_numpy()
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.customers = [Customer(self, index, segments[which[index]],
                                    float(self.need_rate[index]), bool(self.direct[index]))
@@ -171,6 +181,9 @@ class MarketModel(mesa.Model):
         for firm in self.firms:
             for index in np.flatnonzero(rng.random(size) < firm.spec.initial_awareness):
                 self.customers[index].learn_of(firm.index, "organic")
+        if self.population_table is not None:
+            self._seed_from_table(rng)
+            return
         order = rng.permutation(size)
         start = 0
         for firm in self.firms:
@@ -211,6 +224,30 @@ class MarketModel(mesa.Model):
                 listener = self.network.pick_listener(int(index), draws)
                 if listener >= 0:
                     self.customers[listener].hear(focal.index, True)
+
+    def _seed_from_table(self, rng: np.random.Generator) -> None:
+        """Customers with purchases in the population table start with the focal firm,
+        with their own history; those not alive have left it for good before week 0."""
+        params = self.behaviour
+        table = self.population_table
+        focal = self.firms[0].index
+        first, last = table["first_week"].to_numpy(), table["last_purchase_week"].to_numpy()
+        purchases, alive = table["purchases"].to_numpy(), table["alive"].to_numpy()
+        for index in np.flatnonzero(purchases > 0):
+            customer = self.customers[index]
+            dyad = customer.learn_of(focal, "initial")
+            dyad.source = "initial"
+            customer.join(focal)
+            dyad.spell_start = dyad.first_week = float(first[index])
+            dyad.last_purchase = float(last[index])
+            dyad.purchases = int(purchases[index])
+            # relationship state is not in a log: as for any initial customer base
+            dyad.trust = min(1.0, params.initial_trust + 0.2)
+            dyad.commitment = float(rng.uniform(0.0, 0.4))
+            dyad.knowledge = rules.update_knowledge(0.0, dyad.purchases, params.knowledge_rate)
+            if not alive[index]:
+                customer.leave("lapsed")
+                self.dormant_until[index] = math.inf
 
     # ------------------------------------------------------------------
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:

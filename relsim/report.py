@@ -32,8 +32,45 @@ LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Ac
                "partner_fees": "Partner fees", "rewards": "Loyalty rewards", "profit": "Profit"}
 
 
-def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str) -> None:
-    """Mean over seeds with a 95 % t-band."""
+#: What each line of the books holds, for readers of the profit bridge.
+LINE_MEANINGS = {
+    "revenue": "what customers paid: basket value × the firm's price, after promotion and retention discounts",
+    "cogs": "what the goods cost from the supplier (long contract: stable; spot: cheaper on average, varies)",
+    "acquisition": "advertising and campaigns to win new customers (the acquisition budget, every week)",
+    "relationship": "CRM programme overhead per active customer, follow-up contacts, personalised offers "
+                    "and key-account managers (strategy levels 3 to 5)",
+    "service_desk": "support-desk agents answering questions and complaints, paid every week",
+    "partner_fees": "fees to distributors on orders they bring, and alliance membership fees",
+    "rewards": "loyalty points redeemed by customers (share of spend × redemption rate)",
+}
+#: Metrics that are shares (0–1): shown in %, their intervals cut at 0 % and 100 %.
+SHARES = ("annual_retention", "wom_share_of_new", "referral_share_of_orders", "market_share")
+#: Metrics in currency: shown compactly (k, M) so that large markets stay readable.
+MONEY = ("cumulative_discounted_profit", "revenue")
+
+
+def money(value: float, signed: bool = False) -> str:
+    """Compact currency: ``1.07 M``, ``385 k``, ``950`` (with a sign when ``signed``)."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    sign = ("+" if value >= 0 else "−") if signed else ("−" if value < 0 else "")
+    size = abs(value)
+    if size >= 1e6:
+        return f"{sign}{size / 1e6:,.2f} M"
+    if size >= 1e4:
+        return f"{sign}{size / 1e3:,.0f} k"
+    return f"{sign}{size:,.0f}"
+
+
+def _money_axis(axis) -> None:
+    """Currency tick labels in k/M instead of matplotlib's detached '1e6' offset."""
+    from matplotlib.ticker import FuncFormatter
+    axis.set_major_formatter(FuncFormatter(lambda value, _: money(value)))
+
+
+def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str,
+          clip: tuple[float, float] | None = None) -> None:
+    """Mean over seeds with a 95 % t-band (cut to ``clip`` for quantities with bounds)."""
     rows = []
     for value, group in frame.groupby(x):
         mean, low, high = mean_interval(group[y].to_numpy(dtype=float))
@@ -41,6 +78,8 @@ def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str) -> N
     if not rows:
         return
     values = np.array(rows, dtype=float)
+    if clip is not None:
+        values[:, 1:] = np.clip(values[:, 1:], *clip)
     ax.plot(values[:, 0], values[:, 1], color=colour, label=label, linewidth=2)
     ax.fill_between(values[:, 0], values[:, 2], values[:, 3], color=colour, alpha=0.2, linewidth=0)
 
@@ -61,12 +100,13 @@ def figure_retention(comparison: Comparison, path: Path) -> Path:
         # size-weighted mean over cohorts within a run, then mean/band over runs
         per_run = (runs.assign(kept=runs["retained"] * runs["size"])
                    .groupby(["seed", "age_weeks"], as_index=False)[["kept", "size"]].sum())
-        per_run["retained"] = per_run["kept"] / per_run["size"]
-        _band(ax, per_run, "age_weeks", "retained", strategy, colour)
+        per_run["retained_pct"] = 100 * per_run["kept"] / per_run["size"]
+        _band(ax, per_run, "age_weeks", "retained_pct", strategy, colour, clip=(0, 100))
     ax.set_xlabel("Weeks since acquisition")
-    ax.set_ylabel("Share of cohort still a customer")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Retention by cohort age — {comparison.focal}")
+    ax.set_ylabel("Cohort still a customer (%)")
+    ax.set_ylim(0, 100)
+    ax.set_xlim(left=0)
+    ax.set_title(f"Retention by cohort age — {comparison.focal} (13-week cohorts pooled)")
     ax.legend(title="Strategy")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
@@ -80,8 +120,10 @@ def figure_profit(comparison: Comparison, path: Path) -> Path:
         _band(ax, steps[steps["run_strategy"] == strategy], "week",
               "cumulative_discounted_profit", strategy, colour)
     ax.axhline(0, color="black", linewidth=0.8)
+    _money_axis(ax.yaxis)
+    ax.set_xlim(left=0)
     ax.set_xlabel("Week")
-    ax.set_ylabel("Cumulative discounted profit (currency)")
+    ax.set_ylabel("Cumulative discounted profit\n(currency; k = thousand, M = million)")
     ax.set_title(f"Cumulative discounted profit — {comparison.focal} (95 % band over seeds)")
     ax.legend(title="Strategy")
     ax.grid(alpha=0.3)
@@ -98,10 +140,13 @@ def figure_wom(comparison: Comparison, path: Path) -> Path:
     new = grouped["new_customers"].transform(lambda s: s.rolling(13, min_periods=1).sum())
     steps["wom_share"] = (wom / new.replace(0, np.nan)) * 100
     for colour, strategy in zip(PALETTE, comparison.strategies, strict=False):
-        _band(ax, steps[steps["run_strategy"] == strategy], "week", "wom_share", strategy, colour)
+        _band(ax, steps[steps["run_strategy"] == strategy], "week", "wom_share", strategy, colour,
+              clip=(0, 100))
     ax.set_xlabel("Week")
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 100)
     ax.set_ylabel("New customers from word of mouth (%)")
-    ax.set_title(f"Word-of-mouth share of new customers — {comparison.focal}")
+    ax.set_title(f"Word-of-mouth share of new customers — {comparison.focal} (13-week window)")
     ax.legend(title="Strategy")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
@@ -111,7 +156,7 @@ def figure_ladder(comparison: Comparison, path: Path) -> Path:
     """Loyalty ladder of the focal firm over time, one panel per strategy."""
     rungs = rules.RUNGS[1:]
     strategies = comparison.strategies
-    fig, axes = plt.subplots(1, len(strategies), figsize=(5 * len(strategies), 4), sharey=True,
+    fig, axes = plt.subplots(1, len(strategies), figsize=(4.5 * len(strategies) + 1.5, 4), sharey=True,
                              squeeze=False)
     steps = comparison.steps[comparison.steps["firm"] == comparison.focal]
     top = 0.0
@@ -125,7 +170,8 @@ def figure_ladder(comparison: Comparison, path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Share of the population (%)")
     axes[0][0].set_ylim(0, top * 1.1 if top else 1)
-    axes[0][-1].legend(loc="upper left", title="Rung", fontsize=8)
+    # outside the panels, so that it hides no data
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="Rung", fontsize=8)
     fig.suptitle(f"Loyalty ladder — customers of {comparison.focal} by rung (mean over seeds)")
     return _finish(fig, path)
 
@@ -150,7 +196,8 @@ def figure_bridge(comparison: Comparison, path: Path) -> Path:
         ax.barh(positions, effect, xerr=errors, color=colours, capsize=3)
         ax.set_yticks(positions, [LINE_LABELS[o] for o in order])
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlabel("Effect on profit vs baseline (currency, undiscounted total)")
+        _money_axis(ax.xaxis)
+        ax.set_xlabel("Effect on profit vs baseline\n(currency, undiscounted total; k = thousand, M = million)")
         ax.set_title(f"Profit bridge: {strategy} − {comparison.strategies[0]}")
         ax.grid(alpha=0.3, axis="x")
     return _finish(fig, path)
@@ -163,14 +210,32 @@ FIGURES = {
     "ladder.png": ("Loyalty ladder over time", figure_ladder),
     "bridge.png": ("Profit bridge", figure_bridge),
 }
+#: How to read each figure (printed under it).
+FIGURE_NOTES = {
+    "retention.png": "Of the customers the focal firm won, the share still buying from it so many weeks "
+                     "later; all 13-week acquisition cohorts pooled, shaded: 95 % interval over seeds. "
+                     "The initial customer base is left out.",
+    "profit.png": "Profit after every cost line, discounted to week 0 and added up week by week; shaded: "
+                  "95 % interval over seeds. A curve that starts lower and climbs faster is an investment "
+                  "in customers paying back.",
+    "wom.png": "Share of the focal firm's new customers who came because someone they know recommended it "
+               "(13-week window); shaded: 95 % interval over seeds.",
+    "ladder.png": "The focal firm's customers by rung of the loyalty ladder, as a share of the whole "
+                  "market: customer (one purchase), client (repeat), supporter (committed and trusting), "
+                  "advocate (also recommends), partner (also co-creates).",
+    "bridge.png": "How each line of the books changes profit, strategy minus baseline, totals over the "
+                  "horizon (undiscounted): green raises profit, vermillion lowers it; whiskers: 95 % "
+                  "interval of the paired difference. Lines are explained under 'What the money lines mean'.",
+}
 
 
 # --------------------------------------------------------------------------
 def _fmt(value: float, metric: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
-    if metric in ("annual_retention", "wom_share_of_new", "referral_share_of_orders",
-                  "market_share"):
+    if metric in MONEY:
+        return money(value)
+    if metric in SHARES:
         return f"{100 * value:.1f} %"
     if metric in ("nps",):
         return f"{100 * value:+.0f}"
@@ -180,14 +245,50 @@ def _fmt(value: float, metric: str) -> str:
 
 
 def _fmt_diff(value: float, metric: str) -> str:
-    if metric in ("annual_retention", "wom_share_of_new", "referral_share_of_orders",
-                  "market_share"):
+    if metric in SHARES:
         return f"{100 * value:+.1f} pts"
     if metric == "nps":
         return f"{100 * value:+.1f}"
     if metric in ("mean_trust", "mean_commitment"):
         return f"{value:+.3f}"
-    return f"{value:+,.0f}"
+    return money(value, signed=True)
+
+
+#: What the plain-language summary judges, with the words for "more is better".
+VERDICTS = {
+    "annual_retention": "Keeping customers (annual retention)",
+    "cumulative_discounted_profit": "Profit (cumulative, discounted)",
+    "revenue": "Revenue",
+    "wom_share_of_new": "Winning customers by word of mouth",
+    "customers_end": "Customers at the end",
+}
+
+
+def summary(comparison: Comparison) -> list[str]:
+    """Who wins on what, one line per headline metric, in plain words.
+
+    A strategy *wins* on a metric when the 95 % interval of its paired
+    difference from the other excludes zero; otherwise there is no clear winner.
+    """
+    baseline = comparison.strategies[0]
+    differences = comparison.differences()
+    weeks = comparison.scenario.market.weeks
+    lines = []
+    for strategy in comparison.strategies[1:]:
+        part = differences[differences["strategy"] == strategy].set_index("metric")
+        for metric, words in VERDICTS.items():
+            row = part.loc[metric]
+            spread = (f"{strategy} − {baseline}: {_fmt_diff(row['difference'], metric)}, 95 % interval "
+                      f"{_fmt_diff(row['ci_low'], metric)} to {_fmt_diff(row['ci_high'], metric)}")
+            if row["ci_low"] > 0:
+                verdict = f"*{strategy}* wins"
+            elif row["ci_high"] < 0:
+                verdict = f"*{baseline}* wins"
+            else:
+                verdict = (f"no clear winner over {weeks} weeks and {len(comparison.seeds)} seeds "
+                           "(more seeds or a longer horizon would tell)")
+            lines.append(f"**{words}:** {verdict} ({spread}).")
+    return lines
 
 
 def narrative(comparison: Comparison) -> list[str]:
@@ -245,8 +346,10 @@ def _table_markdown(comparison: Comparison) -> str:
         cells = []
         for strategy in comparison.strategies:
             row = table[(table["strategy"] == strategy) & (table["metric"] == metric)].iloc[0]
-            cells.append(f"{_fmt(row['mean'], metric)} [{_fmt(row['ci_low'], metric)}, "
-                         f"{_fmt(row['ci_high'], metric)}]")
+            low, high = row["ci_low"], row["ci_high"]
+            if metric in SHARES:   # a share cannot leave [0 %, 100 %], whatever a t-interval says
+                low, high = max(low, 0.0), min(high, 1.0)
+            cells.append(f"{_fmt(row['mean'], metric)} [{_fmt(low, metric)}, {_fmt(high, metric)}]")
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -262,7 +365,10 @@ def _assumptions(comparison: Comparison) -> list[str]:
         f"Focal firm **{comparison.focal}**; competitors keep their strategies: {firms}.",
         f"Strategies compared: {', '.join(comparison.strategies)}; seeds {comparison.seeds[0]}–"
         f"{comparison.seeds[-1]} ({len(comparison.seeds)} runs each, common random numbers).",
-        "Intervals are 95 % Student-t intervals over seeds; differences are paired by seed.",
+        "Intervals are 95 % Student-t intervals over seeds; differences are paired by seed; intervals of "
+        "shares are cut at 0 % and 100 %.",
+        "Money is in the scenario's currency units (k = thousand, M = million); profit is discounted to "
+        "week 0, the cost lines of the profit bridge are undiscounted totals.",
         "Annual retention = (1 − churned ÷ customers at the start of the week)^52 over the last 52 weeks.",
     ]
 
@@ -288,9 +394,12 @@ def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Pat
     title = f"relsim comparison — {comparison.scenario.name}: {' vs '.join(comparison.strategies)}"
     findings = narrative(comparison)
     sections = [
+        ("In short: who wins on what", "\n".join(f"- {line}" for line in summary(comparison))),
         ("What was compared", "\n".join(f"- {line}" for line in _assumptions(comparison))),
         ("Findings", "\n\n".join(findings)),
         ("Headline numbers (focal firm, mean [95 % interval])", _table_markdown(comparison)),
+        ("What the money lines mean", "\n".join(f"- **{LINE_LABELS[line]}**: {meaning}."
+                                                for line, meaning in LINE_MEANINGS.items())),
     ]
     markdown = [f"# {title}", f"_Generated {dt.date.today().isoformat()} by relsim._", ""]
     for heading, body in sections:
@@ -298,7 +407,7 @@ def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Pat
     markdown += ["## Figures", ""]
     for name, (caption, _) in FIGURES.items():
         if name in written:
-            markdown += [f"### {caption}", "", f"![{caption}]({name})", ""]
+            markdown += [f"### {caption}", "", f"![{caption}]({name})", "", FIGURE_NOTES[name], ""]
     (directory / "report.md").write_text("\n".join(markdown), encoding="utf-8")
     written["report.md"] = directory / "report.md"
     written["report.html"] = _write_html(title, sections, written, directory / "report.html")
@@ -335,11 +444,14 @@ def _write_html(title: str, sections: list[tuple[str, str]], figures: dict[str, 
     for name, (caption, _) in FIGURES.items():
         if name in figures:
             data = base64.b64encode(figures[name].read_bytes()).decode()
-            parts.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
-                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+            parts.append(f"<h3>{html.escape(caption)}</h3><figure><img alt='{html.escape(caption)}' "
+                         f"src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{html.escape(FIGURE_NOTES[name])}</figcaption></figure>")
     style = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;"
              "line-height:1.5;color:#222}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}"
+             "th{background:#f2f2f2}tbody tr:nth-child(even){background:#fafafa}"
+             "td:first-child{white-space:normal}figure{margin:0.5em 0 2em 0}"
              "td:first-child,th:first-child{text-align:left}img{max-width:100%}"
              "figcaption{color:#555;font-size:90%}")
     document = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

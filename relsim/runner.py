@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,8 @@ class RunResult:
         Per customer and firm at the end.
     cohorts : DataFrame
         Retention by 13-week acquisition cohort and age.
+    snapshots : DataFrame
+        Per-customer tables at ``market.snapshot_weeks`` (empty if none asked).
     """
 
     scenario: Scenario
@@ -43,6 +45,7 @@ class RunResult:
     steps: pd.DataFrame
     customers: pd.DataFrame
     cohorts: pd.DataFrame
+    snapshots: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """End-of-run headline numbers per firm (see :func:`relsim.metrics.summarize`)."""
@@ -57,8 +60,10 @@ class RunResult:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, table in (("steps", self.steps), ("customers", self.customers),
-                            ("cohorts", self.cohorts)):
+        tables = [("steps", self.steps), ("customers", self.customers), ("cohorts", self.cohorts)]
+        if not self.snapshots.empty:
+            tables.append(("snapshots", self.snapshots))
+        for name, table in tables:
             for fmt in formats:
                 target = directory / f"{name}.{fmt}"
                 written.append(atomic_write_table(table, target, fmt))
@@ -105,4 +110,4 @@ def simulate(scenario: Scenario, seed: int = 0,
     model.run(progress)
     recorder = model.recorder
     return RunResult(scenario, seed, recorder.steps_table(), recorder.customers_table(),
-                     recorder.cohorts_table())
+                     recorder.cohorts_table(), recorder.snapshots_table())

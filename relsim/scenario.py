@@ -52,6 +52,8 @@ class MarketSpec(_Section):
     discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
     engine: Literal["agents"] = Field("agents", description="Simulation engine.")
     network: NetworkSpec = NetworkSpec()
+    snapshot_weeks: list[int] = Field(default_factory=list, description=(
+        "Weeks at whose end the per-customer table is also taken (it is always taken at the end)."))
     reference_budget: float = Field(1000.0, ge=0, description=(
         "Weekly acquisition spend that strategies' acquisition_budget = 1 means."))
     reference_desk_agents: float = Field(2.0, ge=0, description=(
@@ -261,6 +263,14 @@ class AllianceSpec(_Section):
     fee_per_week: float = Field(200.0, ge=0, description="Membership fee per member firm per week.")
 
 
+class PopulationSpec(_Section):
+    """A per-customer population table instead of random draws (see relsim.population)."""
+
+    file: str = Field(description=(
+        "CSV or Parquet file, one row per customer (need_rate, dropout, spend_rate, purchases, "
+        "first_week, last_purchase_week, alive, segment); relative to the scenario file."))
+
+
 class FirmSpec(_Section):
     """A firm: the focal one (first listed) or a competitor."""
 
@@ -310,6 +320,7 @@ class Scenario(_Section):
     distributors: list[DistributorSpec] = Field(default_factory=list)
     alliances: list[AllianceSpec] = Field(default_factory=list)
     firms: list[FirmSpec] = Field(min_length=1)
+    population: PopulationSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -332,6 +343,12 @@ class Scenario(_Section):
                     if name not in firm_names:
                         raise ValueError(f"{kind}[{i}].{key} names {name!r}, which is not a "
                                          f"firm; firms: {', '.join(firm_names)}")
+        segment_names = [s.name for s in self.segments]
+        for i, firm in enumerate(self.firms):
+            for name in firm.build_strategy().target_segments:
+                if name not in segment_names:
+                    raise ValueError(f"firms[{i}].levers.target_segments names {name!r}, which is not a "
+                                     f"segment; segments: {', '.join(segment_names)}")
         total_initial = sum(f.initial_share for f in self.firms)
         if total_initial > 1.0 + 1e-9:
             raise ValueError(f"firms' initial_share values sum to {total_initial:g}, more than 1")
@@ -353,6 +370,29 @@ class Scenario(_Section):
         firms = list(self.firms)
         firms[0] = firms[0].model_copy(update={"strategy": strategy, "levers": {}})
         return self.model_copy(update={"firms": firms})
+
+    def resized(self, customers: int) -> Scenario:
+        """The same market with ``customers`` customers and the money scale to match.
+
+        Counts and spends that are per market rather than per customer — the
+        reference acquisition budget and its half-saturation spend, the
+        reference desk size, distributors' reach, alliance partners' referrals
+        and fees — scale by ``customers / market.customers``, so that money
+        per customer, and with it the sign of profit, stays the scenario's.
+        """
+        ratio = customers / self.market.customers
+        market = self.market.model_copy(update={
+            "customers": int(customers),
+            "reference_budget": self.market.reference_budget * ratio,
+            "half_saturation": self.market.half_saturation * ratio,
+            "reference_desk_agents": self.market.reference_desk_agents * ratio})
+        distributors = [d.model_copy(update={"reach": d.reach * ratio}) for d in self.distributors]
+        alliances = [a.model_copy(update={"fee_per_week": a.fee_per_week * ratio,
+                                          "referrals_per_week": a.referrals_per_week * ratio})
+                     for a in self.alliances]
+        data = self.model_copy(update={"market": market, "distributors": distributors,
+                                       "alliances": alliances}).model_dump()
+        return from_dict(data, source=f"{self.name} resized to {customers} customers")
 
     def digest(self) -> str:
         """A short hash of the scenario's content (for manifests and reports)."""
@@ -428,7 +468,15 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
-    return from_dict(data, source=str(path))
+    population = data.get("population")
+    if isinstance(population, dict) and isinstance(population.get("file"), str):
+        # a population file is named relative to the scenario file, wherever relsim runs
+        population["file"] = str((path.parent / population["file"]).resolve())
+    scenario = from_dict(data, source=str(path))
+    if scenario.population is not None:
+        from relsim.population import load_population
+        load_population(scenario)   # fail now, with the file's problems, not mid-run
+    return scenario
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

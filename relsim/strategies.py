@@ -39,6 +39,8 @@ class Strategy(BaseModel):
         "(+ personalised offers), 5 partnership (+ key accounts, co-creation, alliances)."))
     acquisition_budget: float = Field(1.0, ge=0, description=(
         "Weekly acquisition spend as a multiple of market.reference_budget."))
+    target_segments: tuple[str, ...] = Field((), description=(
+        "Campaign management: segments the paid campaign targets (empty = all segments)."))
     price: float = Field(1.0, gt=0, le=5, description="List price index (1 = market reference).")
     promotion_discount: float = Field(0.0, ge=0, lt=1, description=(
         "Price cut during a promotion week, as a share of list price."))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv (Python >= 3.12) and install relsim with its test tools.
-# Sourced by scripts/compare.sh and scripts/test.sh; safe to run again.
+# Create .venv (Python >= 3.12) and install relsim with its test tools and the
+# browser app; install Debian's chromium for the browser tests when it is
+# missing and we are root. Used by scripts/compare.sh and scripts/test.sh;
+# safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,19 @@ fi
 stamp=.venv/.relsim-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet -e ".[test,app]"
   touch "$stamp"
+fi
+
+# The browser tests drive Debian's chromium through Playwright (never a
+# browser that Playwright downloads). Without it they fail, loudly.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium is not installed and cannot be installed here (not root or no apt-get);" \
+         "the browser tests will fail. Install it, or set RELSIM_CHROMIUM=/path/to/chromium." >&2
+  fi
 fi

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from relsim.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,12 @@ def test_compare_writes_a_self_contained_report(tmp_path):
     assert "http://" not in html and "https://" not in html
     markdown = (out / "report.md").read_text()
     assert "Retention." in markdown and "Profit." in markdown and "95 %" in markdown
+    # the plain-language summary judges every headline, and every money line is explained
+    assert markdown.count("**Keeping customers (annual retention):**") == 1
+    assert "wins" in markdown or "no clear winner" in markdown
+    for line in ("**Cost of goods**", "**Acquisition**", "**Relationship programme**", "**Service desk**",
+                 "**Partner fees**", "**Loyalty rewards**"):
+        assert line in markdown and line.replace("**", "") in html
     table = pd.read_csv(out / "summary_table.csv")
     assert set(table["strategy"]) == {"transactional", "relationship"}
     assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
@@ -55,8 +63,17 @@ BAD_SCENARIOS = {
 }
 
 
+def run_main(*args: str, capsys) -> tuple[int, str]:
+    """Call the CLI in this process (argparse's own errors raise SystemExit)."""
+    try:
+        status = main(list(args))
+    except SystemExit as stop:
+        status = stop.code
+    return status, capsys.readouterr().err
+
+
 @pytest.mark.parametrize("case", sorted(BAD_SCENARIOS))
-def test_bad_scenario_exits_2_with_a_clear_message(tmp_path, case):
+def test_bad_scenario_exits_2_with_a_clear_message(tmp_path, case, capsys, monkeypatch):
     text, expected = BAD_SCENARIOS[case]
     base = (ROOT / "scenarios" / "ecommerce.toml").read_text()
     if case == "strategy":
@@ -71,14 +88,25 @@ def test_bad_scenario_exits_2_with_a_clear_message(tmp_path, case):
     path = tmp_path / f"{case}.toml"
     path.write_text(body)
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
     for command in (["run", str(path), "--out", str(out)],
                     ["compare", str(path), "--seeds", "2", "--out", str(out)]):
-        done = relsim(*command, cwd=tmp_path)
-        assert done.returncode == 2
-        assert "Traceback" not in done.stderr
-        assert str(path) in done.stderr and expected in done.stderr, done.stderr
+        status, stderr = run_main(*command, capsys=capsys)
+        assert status == 2
+        assert "Traceback" not in stderr
+        assert str(path) in stderr and expected in stderr, stderr
         assert not out.exists()
         assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_bad_scenario_in_a_real_process(tmp_path):
+    """The same through the installed entry point: exit status 2, one message, no traceback."""
+    path = tmp_path / "bad.toml"
+    text = (ROOT / "scenarios" / "ecommerce.toml").read_text()
+    path.write_text(text.replace("[market]\n", "[market]\nweekz = 3\n", 1))
+    done = relsim("run", str(path), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2 and "market.weekz" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -87,20 +115,22 @@ def test_bad_scenario_exits_2_with_a_clear_message(tmp_path, case):
     (["--strategies", "transactional,relationshp"], "unknown strategy 'relationshp'"),
     (["--workers", "-1"], "must be at least 1"),
 ])
-def test_bad_flags_exit_2(tmp_path, flags, message):
-    done = relsim("compare", "ecommerce", *flags, "--out", str(tmp_path / "x"), cwd=tmp_path)
-    assert done.returncode == 2
-    assert message in done.stderr and "Traceback" not in done.stderr
+def test_bad_flags_exit_2(tmp_path, flags, message, capsys):
+    status, stderr = run_main("compare", "ecommerce", *flags, "--out", str(tmp_path / "x"), capsys=capsys)
+    assert status == 2
+    assert message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "x").exists()
 
 
-def test_missing_scenario_file(tmp_path):
-    done = relsim("run", str(tmp_path / "nope.toml"), cwd=tmp_path)
-    assert done.returncode == 2
-    assert "nope.toml" in done.stderr and "cannot read scenario" in done.stderr
+def test_missing_scenario_file(tmp_path, capsys):
+    status, stderr = run_main("run", str(tmp_path / "nope.toml"), capsys=capsys)
+    assert status == 2
+    assert "nope.toml" in stderr and "cannot read scenario" in stderr
 
 
-def test_listing_commands():
-    assert "ecommerce" in relsim("scenarios", cwd=ROOT).stdout
-    listing = relsim("strategies", cwd=ROOT).stdout
+def test_listing_commands(capsys):
+    assert main(["scenarios"]) == 0
+    assert "ecommerce" in capsys.readouterr().out
+    assert main(["strategies"]) == 0
+    listing = capsys.readouterr().out
     assert "transactional:" in listing and "relationship:" in listing and "key_account_share" in listing

@@ -129,3 +129,24 @@ def test_relationship_retains_more_than_transactional():
                          seeds=6, workers=2)
     retention = comparison.differences().set_index("metric").loc["annual_retention"]
     assert retention["ci_low"] > 0, retention
+
+
+def test_campaigns_reach_only_targeted_segments():
+    scenario = small(customers=800, weeks=12, **{
+        "firms.0.initial_awareness": 0.0, "firms.0.initial_share": 0.0, "market.organic_awareness": 0.0,
+        "word_of_mouth.enabled": False, "firms.0.levers": {"target_segments": ["loyalists"]}})
+    model = MarketModel(scenario, seed=2)
+    model.run()
+    aware = np.flatnonzero(model.aware[:, 0])
+    assert aware.size > 20
+    assert {model.customers[i].segment.name for i in aware} == {"loyalists"}
+
+
+def test_customer_snapshots_only_when_asked():
+    plain = simulate(small(customers=300, weeks=12), seed=1)
+    assert plain.snapshots.empty
+    snap = simulate(small(customers=300, weeks=12, **{"market.snapshot_weeks": [3, 7]}), seed=1)
+    assert sorted(snap.snapshots["snapshot_week"].unique()) == [3.0, 7.0]
+    early = snap.snapshots[snap.snapshots["snapshot_week"] == 3.0]
+    assert early["purchases"].sum() <= snap.customers["purchases"].sum()
+    assert plain.steps.equals(snap.steps)          # observing does not change the run

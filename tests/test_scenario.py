@@ -296,3 +296,15 @@ def test_digest_stable_and_sensitive(tmp_path):
     }
     assert digest not in changed
     assert len(changed) == 5
+
+
+def test_resized_keeps_money_per_customer():
+    from relsim.scenario import load_scenario as load
+    full = load(Path(__file__).resolve().parent.parent / "scenarios" / "alliance.toml")
+    half = full.resized(full.market.customers // 2)
+    assert half.market.customers == full.market.customers // 2
+    assert half.market.reference_budget == pytest.approx(full.market.reference_budget / 2)
+    assert half.market.half_saturation == pytest.approx(full.market.half_saturation / 2)
+    assert half.alliances[0].fee_per_week == pytest.approx(full.alliances[0].fee_per_week / 2)
+    assert half.alliances[0].referrals_per_week == pytest.approx(full.alliances[0].referrals_per_week / 2)
+    assert half.segments == full.segments and half.firms == full.firms
