@@ -247,15 +247,24 @@ def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
 
 
 class _Progress:
-    """A rich progress bar (or nothing) yielding ``advance(failed=...)``."""
+    """Progress of a sweep yielding ``advance(failed=...)``: runs done, failures, time left.
+
+    In a terminal, a rich bar on stderr; otherwise (CI logs, pipes) a plain
+    line on stderr about every tenth of the runs, so a long sweep never looks stuck.
+    """
 
     def __init__(self, enabled: bool, total: int, completed: int, label: str) -> None:
         self.enabled, self.total, self.completed, self.label = enabled, total, completed, label
         self.failures = 0
+        self.bar = None
 
     def __enter__(self) -> Callable[..., None]:
-        if not self.enabled:
+        import sys
+        if not self.enabled or self.completed >= self.total:
             return lambda failed=False: None
+        if not sys.stderr.isatty():
+            return self._plain_lines(sys.stderr)
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -266,19 +275,36 @@ class _Progress:
         )
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("runs, {task.fields[failures]} failed"), TimeElapsedColumn(),
-                            TextColumn("left"), TimeRemainingColumn())
+                            TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True))
         self.bar.start()
         # runs already in the store start the bar but are no progress sample, so the
         # estimate of time left comes from this call's runs only
-        self.task = self.bar.add_task(self.label, total=self.total, completed=self.completed, failures=0)
+        task = self.bar.add_task(self.label, total=self.total, completed=self.completed, failures=0)
 
         def advance(failed: bool = False) -> None:
             self.failures += failed
-            self.bar.update(self.task, advance=1, failures=self.failures)
+            self.bar.update(task, advance=1, failures=self.failures)
+        return advance
+
+    def _plain_lines(self, stream) -> Callable[..., None]:
+        started = time.monotonic()
+        todo = self.total - self.completed
+        every = max(1, todo // 10)
+        done = 0
+
+        def advance(failed: bool = False) -> None:
+            nonlocal done
+            done += 1
+            self.failures += failed
+            if done % every == 0 or done == todo:
+                elapsed = time.monotonic() - started
+                left = elapsed / done * (todo - done)
+                print(f"{self.label}: {self.completed + done}/{self.total} runs, {self.failures} failed, "
+                      f"{elapsed:.0f} s elapsed, about {left:.0f} s left", file=stream, flush=True)
         return advance
 
     def __exit__(self, *exc) -> None:
-        if self.enabled:
+        if self.bar is not None:
             self.bar.stop()
 
 

@@ -293,6 +293,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_store(reference, tmp_path):
     resumed = relsim("sweep", str(path), "--out", str(store), "--workers", "2", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(partial)} already in the store" in resumed.stdout
+    assert "24/24 runs, 0 failed" in resumed.stderr and "s left" in resumed.stderr   # progress in a log
     assert not [p for p in store.rglob(".*") if p.is_file()]   # no temporaries left
     summary = Store(store).table("summary")
     assert summary.groupby("run_id").size().eq(4).all() and summary["run_id"].nunique() == 24
