@@ -453,6 +453,10 @@ def _set(data: dict, dotted: str, value: Any, source: str) -> None:
 
 def _check_path(data: dict, dotted: str, value: Any, where: str) -> None:
     """Apply one dotted path to the base scenario; it must name an existing field."""
+    if any(part.startswith("-") for part in dotted.split(".")):
+        # set_dotted would take Python's negative list indexes (firms.-1 = the last firm)
+        raise ExperimentError(f"{where}: not a scenario field (list positions are 0-based numbers, "
+                              "e.g. firms.0.quality)")
     try:
         set_dotted(data, dotted, value)
         from_dict(data, source=where)

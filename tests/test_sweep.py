@@ -95,6 +95,8 @@ BAD_EXPERIMENTS = {
                      "factors[1].path = 'market.customerz': not a scenario field"),
     "unknown lever": ('path = "firms.0.levers.price"', 'path = "firms.0.levers.prize"', "levers.prize"),
     "list index": ('path = "firms.0.levers.price"', 'path = "firms.9.quality"', "factors[1].path = 'firms.9.quality'"),
+    "negative index": ('path = "firms.0.levers.price"', 'path = "firms.-1.quality"',
+                       "factors[1].path = 'firms.-1.quality': not a scenario field"),
     "typo key": ("replicates = 2", "replicate = 2", "replicate: unknown field"),
     "bad value": ("levels = [0.95, 1.05]", "levels = [0.95, -1.0]", "firms[0].levers: levers.price = -1.0"),
     "bad strategy": ('"transactional", "relationship"', '"transactional", "relation"', "unknown strategy 'relation'"),
