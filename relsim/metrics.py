@@ -196,7 +196,7 @@ class Recorder:
         return pd.DataFrame(rows)
 
 
-def summarize(steps: pd.DataFrame, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+def summarize(steps: pd.DataFrame) -> pd.DataFrame:
     """End-of-run summary per firm: the headline numbers a comparison uses.
 
     Returns

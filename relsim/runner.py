@@ -49,7 +49,7 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """End-of-run headline numbers per firm (see :func:`relsim.metrics.summarize`)."""
-        return summarize(self.steps, self.customers)
+        return summarize(self.steps)
 
     def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
         """Write every table as Parquet and/or CSV into ``directory``.

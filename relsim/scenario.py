@@ -498,6 +498,8 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
         name where a number is needed, a key below a plain value).
     """
     parts = dotted.split(".")
+    if any(part.startswith("-") for part in parts):
+        raise ScenarioError(f"cannot set {dotted!r}: list positions are 0, 1, 2, … (no negative positions)")
     node: Any = data
     try:
         for part in parts[:-1]:

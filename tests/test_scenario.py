@@ -308,3 +308,9 @@ def test_resized_keeps_money_per_customer():
     assert half.alliances[0].fee_per_week == pytest.approx(full.alliances[0].fee_per_week / 2)
     assert half.alliances[0].referrals_per_week == pytest.approx(full.alliances[0].referrals_per_week / 2)
     assert half.segments == full.segments and half.firms == full.firms
+
+
+def test_negative_list_positions_are_refused(tmp_path):
+    from relsim.scenario import load_scenario as load
+    with pytest.raises(ScenarioError, match="no negative positions"):
+        load(Path(__file__).resolve().parent.parent / "scenarios" / "b2b.toml", **{"firms.-1.quality": 1.0})
