@@ -5,7 +5,8 @@ relationship parameter moves is never written here but in
 :mod:`relsim.rules`, which agents call. Read a customer's week top to
 bottom: :meth:`Customer.shop`, then the operations' answers
 (:meth:`Customer.on_delivery`, :meth:`Customer.on_answer`), then
-:meth:`Customer.talk` and :meth:`Customer.consider_leaving`.
+:meth:`Customer.talk` and :meth:`Customer.leave` (the model decides who talks
+and who lapses with the rules applied to all customers of a firm at once).
 """
 
 from __future__ import annotations
