@@ -14,7 +14,7 @@ the runs in flight.
 
 >>> from relsim.experiment import load_experiment
 >>> from relsim.sweep import sweep
->>> outcome = sweep(load_experiment("experiments/strategies_by_scenario.toml"), "results/s1")  # doctest: +SKIP
+>>> outcome = sweep(load_experiment("experiments/strategies_by_scenario/experiment.toml"), "results/s1")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -34,6 +34,7 @@ import pandas as pd
 
 from relsim.experiment import Plan, Run
 from relsim.metrics import summarize
+from relsim.progress import progress_bar
 from relsim.runner import simulate
 from relsim.scenario import Scenario
 from relsim.store import Store, StoreError, code_version
@@ -161,7 +162,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     by_id = {run.run_id: run for run in pending}
     tasks = [_task(run, tables, version) for run in pending]
     label = f"{plan.experiment.name}: {len(plan.points)} points × {plan.experiment.replicates} seeds"
-    with _Progress(progress, len(plan.runs), outcome.skipped, label) as advance:
+    with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance:
         if scheduler:
             stream = _on_dask(tasks, scheduler)
         elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
@@ -244,68 +245,6 @@ def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
             yield answer
     finally:
         client.close()
-
-
-class _Progress:
-    """Progress of a sweep yielding ``advance(failed=...)``: runs done, failures, time left.
-
-    In a terminal, a rich bar on stderr; otherwise (CI logs, pipes) a plain
-    line on stderr about every tenth of the runs, so a long sweep never looks stuck.
-    """
-
-    def __init__(self, enabled: bool, total: int, completed: int, label: str) -> None:
-        self.enabled, self.total, self.completed, self.label = enabled, total, completed, label
-        self.failures = 0
-        self.bar = None
-
-    def __enter__(self) -> Callable[..., None]:
-        import sys
-        if not self.enabled or self.completed >= self.total:
-            return lambda failed=False: None
-        if not sys.stderr.isatty():
-            return self._plain_lines(sys.stderr)
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("runs, {task.fields[failures]} failed"), TimeElapsedColumn(),
-                            TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True))
-        self.bar.start()
-        # runs already in the store start the bar but are no progress sample, so the
-        # estimate of time left comes from this call's runs only
-        task = self.bar.add_task(self.label, total=self.total, completed=self.completed, failures=0)
-
-        def advance(failed: bool = False) -> None:
-            self.failures += failed
-            self.bar.update(task, advance=1, failures=self.failures)
-        return advance
-
-    def _plain_lines(self, stream) -> Callable[..., None]:
-        started = time.monotonic()
-        todo = self.total - self.completed
-        every = max(1, todo // 10)
-        done = 0
-
-        def advance(failed: bool = False) -> None:
-            nonlocal done
-            done += 1
-            self.failures += failed
-            if done % every == 0 or done == todo:
-                elapsed = time.monotonic() - started
-                left = elapsed / done * (todo - done)
-                print(f"{self.label}: {self.completed + done}/{self.total} runs, {self.failures} failed, "
-                      f"{elapsed:.0f} s elapsed, about {left:.0f} s left", file=stream, flush=True)
-        return advance
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def runs_frame(plan: Plan) -> pd.DataFrame:
