@@ -498,7 +498,6 @@ class Firm(mesa.Agent):
             count = round(share * len(ranked))
             for position, customer in enumerate(ranked):
                 customer.dyads[self.index].key_account = position < count
-            self.key_accounts = count
         self.key_accounts = 0
         for customer in self.customers.values():
             dyad = customer.dyads[self.index]

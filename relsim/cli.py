@@ -168,19 +168,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputError(ValueError):
+    """The output folder cannot be used (a user mistake: exit 2)."""
+
+
+OUTPUT_LIST = ".relsim-outputs"
+
+
+def check_output_folder(target: Path) -> None:
+    """Fail early, before any work, if ``target`` cannot be an output folder."""
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"--out = {str(target)!r} is a file; give a folder")
+
+
 @contextlib.contextmanager
-def staged_output(target: Path) -> Iterator[Path]:
-    """A temporary folder whose files move into ``target`` only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]:
+    """A temporary folder inside ``target`` whose files move into ``target`` only if
+    the block succeeds.
+
+    With ``replace_previous`` the files an earlier relsim command wrote into
+    ``target`` (listed in ``.relsim-outputs``) and this one did not write are
+    removed, so the folder never mixes two runs' outputs; files relsim did not
+    write are never touched. A failed block leaves ``target`` as it was (and
+    removes it if it did not exist before).
+    """
+    check_output_folder(target)
+    existed = target.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
+    except OSError as error:
+        raise OutputError(f"cannot write to {str(target)!r}: {error.strerror}") from None
     try:
         yield staging
-        target.mkdir(parents=True, exist_ok=True)
-        for item in staging.iterdir():
-            destination = target / item.name
+        written = sorted(item.name for item in staging.iterdir())
+        listing = target / OUTPUT_LIST
+        if replace_previous and listing.exists():
+            for name in listing.read_text().split("\n"):
+                stale = target / name
+                if name and name not in written and stale.exists() and stale.parent == target:
+                    shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        for name in written:
+            destination = target / name
             if destination.is_dir():
                 shutil.rmtree(destination)
-            item.replace(destination)
+            (staging / name).replace(destination)
+        if replace_previous:
+            listing.write_text("\n".join(written) + "\n")
+    except BaseException:
+        if not existed:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -209,6 +247,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
+    check_output_folder(out)
     with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
         result = simulate(scenario, seed=args.seed, progress=advance)
     with staged_output(out) as staging:
@@ -228,6 +267,7 @@ def command_compare(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     out = args.out or Path("reports") / scenario.name
+    check_output_folder(out)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
     with staged_output(out) as staging:
@@ -294,7 +334,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                             name=args.out.stem)
     holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
     report = f"{args.out.stem}-calibration"
-    with staged_output(args.out.parent) as staging:
+    with staged_output(args.out.parent, replace_previous=False) as staging:
         calibration.write(staging / args.out.name)
         (staging / report).mkdir()
         write_report(calibration, staging / report, holdout)
@@ -343,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
     try:
         return handlers[args.command](args)
-    except (ScenarioError, StoreError, LogError, CalibrationError) as error:
+    except (ScenarioError, StoreError, LogError, CalibrationError, OutputError) as error:
         print(f"relsim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

@@ -37,6 +37,13 @@ COHORT_WEEKS = 13
 RELATIONSHIP = ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness")
 
 
+#: Columns of the per-customer table (also when no customer has bought yet).
+CUSTOMER_COLUMNS = ("customer", "segment", "firm", "source", "referred", "active", "first_week",
+                    "tenure_weeks", "spells", "purchases", "spend", "margin", "acquisition_margin", "ltv",
+                    "trust", "commitment", "satisfaction", "reciprocity", "responsiveness", "rung",
+                    "need_rate")
+
+
 class Recorder:
     """Collects the weekly per-firm table and customer spells of one run."""
 
@@ -163,7 +170,7 @@ class Recorder:
                     "responsiveness": dyad.responsiveness, "rung": rules.RUNGS[rung],
                     "need_rate": customer.need_rate,
                 })
-        return pd.DataFrame.from_records(records)
+        return pd.DataFrame.from_records(records, columns=CUSTOMER_COLUMNS)
 
     def cohorts_table(self) -> pd.DataFrame:
         """Share of each 13-week acquisition cohort still a customer, by age.
@@ -208,10 +215,13 @@ def summarize(steps: pd.DataFrame) -> pd.DataFrame:
         mean trust and commitment over the last year, market share.
     """
     rows = []
+    weeks = np.sort(steps["week"].unique())
+    step_weeks = float(weeks[1] - weeks[0]) if weeks.size > 1 else 1.0
     for firm, frame in steps.groupby("firm", sort=False):
-        last_year = frame[frame["week"] >= frame["week"].max() - 51]
-        weekly_retention = 1.0 - last_year["churned"].sum() / max(
+        last_year = frame[frame["week"] > frame["week"].max() - 52]
+        step_retention = 1.0 - last_year["churned"].sum() / max(
             last_year["customers"].add(last_year["churned"]).sub(last_year["new_customers"]).sum(), 1)
+        weekly_retention = step_retention ** (1.0 / step_weeks)
         new = frame["new_customers"].sum()
         row = {
             "firm": firm, "strategy": frame["strategy"].iloc[0],

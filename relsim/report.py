@@ -330,10 +330,14 @@ def narrative(comparison: Comparison) -> list[str]:
         why += ("; it loses on " + ", ".join(losses) + ".") if losses else "."
         lines.append(why)
         wom = part.loc["wom_share_of_new"]
-        lines.append(
-            f"**Word of mouth.** The share of new customers won by word of mouth changes by "
-            f"{100 * wom['difference']:+.1f} points (95 % interval {100 * wom['ci_low']:+.1f} to "
-            f"{100 * wom['ci_high']:+.1f}).")
+        if np.isnan(wom["ci_low"]):
+            lines.append("**Word of mouth.** Not estimable: too few seeds in which both strategies "
+                         "won new customers.")
+        else:
+            lines.append(
+                f"**Word of mouth.** The share of new customers won by word of mouth changes by "
+                f"{100 * wom['difference']:+.1f} points (95 % interval {100 * wom['ci_low']:+.1f} to "
+                f"{100 * wom['ci_high']:+.1f}).")
     return lines
 
 

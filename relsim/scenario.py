@@ -466,6 +466,8 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise ScenarioError(f"{path}: cannot read scenario ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file in UTF-8 (TOML files must be UTF-8)") from None
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
     population = data.get("population")

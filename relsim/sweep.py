@@ -14,7 +14,8 @@ the runs in flight.
 
 >>> from relsim.experiment import load_experiment
 >>> from relsim.sweep import sweep
->>> outcome = sweep(load_experiment("experiments/strategies_by_scenario/experiment.toml"), "results/s1")  # doctest: +SKIP
+>>> plan = load_experiment("experiments/strategies_by_scenario/experiment.toml")
+>>> outcome = sweep(plan, "results/s1")  # doctest: +SKIP
 """
 
 from __future__ import annotations

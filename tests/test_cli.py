@@ -134,3 +134,40 @@ def test_listing_commands(capsys):
     assert main(["strategies"]) == 0
     listing = capsys.readouterr().out
     assert "transactional:" in listing and "relationship:" in listing and "key_account_share" in listing
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    target = tmp_path / "afile"
+    target.write_text("keep me")
+    status, stderr = run_main("run", "ecommerce", "--customers", "200", "--weeks", "2",
+                              "--out", str(target), capsys=capsys)
+    assert status == 2 and "is a file" in stderr and "Traceback" not in stderr
+    assert target.read_text() == "keep me"
+
+
+def test_non_utf8_scenario_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe[market]\n")
+    status, stderr = run_main("run", str(path), "--out", str(tmp_path / "o"), capsys=capsys)
+    assert status == 2 and "UTF-8" in stderr and str(path) in stderr
+
+
+def test_rerun_replaces_its_own_outputs_and_keeps_the_users(tmp_path, capsys):
+    out = tmp_path / "out"
+    scenario = tmp_path / "snap.toml"
+    text = (ROOT / "scenarios" / "b2b.toml").read_text()
+    scenario.write_text(text.replace("[market]\n", "[market]\nsnapshot_weeks = [1]\n", 1))
+    assert run_main("run", str(scenario), "--weeks", "3", "--out", str(out), capsys=capsys)[0] == 0
+    assert (out / "snapshots.csv").exists()
+    (out / "my-notes.txt").write_text("mine")
+    assert run_main("run", "b2b", "--weeks", "3", "--out", str(out), capsys=capsys)[0] == 0
+    assert not (out / "snapshots.csv").exists()          # the earlier run's table is gone
+    assert (out / "my-notes.txt").read_text() == "mine"  # not relsim's: untouched
+    assert (out / "steps.parquet").exists()
+
+
+def test_compare_copes_with_runs_where_nobody_buys(tmp_path, capsys):
+    status, stderr = run_main("compare", "b2b", "--customers", "2", "--weeks", "1", "--seeds", "2",
+                              "--workers", "1", "--out", str(tmp_path / "r"), capsys=capsys)
+    assert status == 0, stderr
+    assert (tmp_path / "r" / "report.html").exists()

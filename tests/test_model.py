@@ -150,3 +150,21 @@ def test_customer_snapshots_only_when_asked():
     early = snap.snapshots[snap.snapshots["snapshot_week"] == 3.0]
     assert early["purchases"].sum() <= snap.customers["purchases"].sum()
     assert plain.steps.equals(snap.steps)          # observing does not change the run
+
+
+def test_annual_retention_accounts_for_the_step_length():
+    """One firm (no switching), constant weekly retention 0.99: annual retention 0.99^52 ≈ 0.593
+    whether a step is one week or two. The estimate pools about customers × 52 exposures; with
+    ~1,000 customers its standard error is below 0.02, so 0.06 is three standard errors."""
+    from relsim.metrics import summarize
+    from relsim.scenario import from_dict, set_dotted
+    from tests.conftest import scenario_dict
+    for step in (1.0, 2.0):
+        data = scenario_dict("ecommerce")
+        data["firms"] = data["firms"][:1]
+        for dotted, value in {"market.customers": 2000, "market.weeks": 104, "market.step_weeks": step,
+                              "firms.0.initial_share": 0.5, "churn.model": "constant",
+                              "churn.constant_retention": 0.99, "churn.lapsed_return": False}.items():
+            set_dotted(data, dotted, value)
+        summary = summarize(simulate(from_dict(data), seed=1).steps).set_index("firm")
+        assert abs(summary.loc["Focal", "annual_retention"] - 0.99 ** 52) < 0.06, (step, summary)
