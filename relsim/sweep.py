@@ -148,7 +148,17 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     StoreError
         If ``store`` belongs to another experiment, or the scheduler is unreachable.
     """
-    results = Store(store)
+    # reach the cluster first: an unreachable scheduler must not leave a store behind
+    client = _connect(scheduler) if scheduler else None
+    try:
+        return _sweep(plan, Store(store), client, workers, retry_failed, progress)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed: bool,
+           progress: bool) -> SweepOutcome:
     _, warning = results.prepare(plan)
     finished = results.finished()
     failed_before = set(results.failed())
@@ -164,8 +174,8 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     tasks = [_task(run, tables, version) for run in pending]
     label = f"{plan.experiment.name}: {len(plan.points)} points × {plan.experiment.replicates} seeds"
     with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance:
-        if scheduler:
-            stream = _on_dask(tasks, scheduler)
+        if client is not None:
+            stream = _on_dask(tasks, client)
         elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
             stream = (run_task(task) for task in tasks)
         else:
@@ -225,27 +235,28 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _on_dask(tasks: list[dict], address: str) -> Iterator[dict]:
-    """Submit tasks to the Dask scheduler at ``address``; yield answers as they complete."""
+def _connect(address: str):
+    """A Dask client connected to the scheduler at ``address`` (StoreError if it cannot be)."""
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError:
         raise StoreError("--scheduler needs Dask distributed: pip install 'relsim[cluster]'") from None
     try:
-        client = Client(address, timeout="5s")
+        return Client(address, timeout="5s")
     except (OSError, TimeoutError) as error:
         raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({error})") from None
-    try:
-        # pure=False: every task runs even if two carried equal arguments
-        futures = [client.submit(run_task, task, pure=False, key=f"relsim-run-{task['run_id']}-{os.getpid()}")
-                   for task in tasks]
-        for future in dask_completed(futures):
-            answer = future.result()
-            future.release()
-            yield answer
-    finally:
-        client.close()
+
+
+def _on_dask(tasks: list[dict], client) -> Iterator[dict]:
+    """Submit tasks through a connected Dask ``client``; yield answers as they complete."""
+    from distributed import as_completed as dask_completed
+    # pure=False: every task runs even if two carried equal arguments
+    futures = [client.submit(run_task, task, pure=False, key=f"relsim-run-{task['run_id']}-{os.getpid()}")
+               for task in tasks]
+    for future in dask_completed(futures):
+        answer = future.result()
+        future.release()
+        yield answer
 
 
 def runs_frame(plan: Plan) -> pd.DataFrame:

@@ -323,6 +323,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
                        "--scheduler", "tcp://127.0.0.1:9")
     assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+    assert not (tmp_path / "store").exists()      # nothing written before the cluster answered
 
 
 # --------------------------------------------------------------------------
