@@ -47,7 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relsim.agents import BOOK_LINES
-from relsim.scenario import Scenario, ScenarioError, _describe, from_dict, resolve_scenario_path, set_dotted
+from relsim.scenario import Scenario, ScenarioError, _describe, from_dict, read_toml, resolve_scenario_path, set_dotted
 from relsim.strategies import PRESETS
 
 #: End-of-run metrics a sweep can analyse (columns of :func:`relsim.metrics.summarize`).
@@ -309,15 +309,7 @@ def load_experiment(path: str | Path) -> Plan:
         path is not a scenario field, or a design point's scenario is invalid.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except OSError as error:
-        raise ExperimentError(f"{path}: cannot read experiment ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentError(f"{path}: not valid TOML: {error}") from None
-    except UnicodeDecodeError:
-        raise ExperimentError(f"{path}: not a text file") from None
+    data, text = read_toml(path, "experiment", ExperimentError)
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as error:

@@ -459,15 +459,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         If the file is missing, is not TOML, or does not fit the schema.
     """
     path = resolve_scenario_path(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read scenario ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file in UTF-8 (TOML files must be UTF-8)") from None
+    data, _ = read_toml(path, "scenario", ScenarioError)
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
     population = data.get("population")
@@ -479,6 +471,20 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         from relsim.population import load_population
         load_population(scenario)   # fail now, with the file's problems, not mid-run
     return scenario
+
+
+def read_toml(path: Path, what: str, error: type[ValueError]) -> tuple[dict, str]:
+    """Read a TOML file (data and text); a missing file, bad UTF-8 or bad TOML
+    raises ``error`` with a message naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return tomllib.loads(text), text
+    except OSError as problem:
+        raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a text file in UTF-8 (TOML files must be UTF-8)") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise error(f"{path}: not valid TOML: {problem}") from None
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
