@@ -19,7 +19,8 @@ import mesa
 import numpy as np
 
 from relsim import rules
-from relsim.dyad import CustomerDyad, PartnerDyad
+from relsim.draws import lognormal
+from relsim.dyad import QUARTER_WEEKS, CustomerDyad, PartnerDyad
 from relsim.operations import SupportDesk
 
 if TYPE_CHECKING:
@@ -98,8 +99,9 @@ class Customer(mesa.Agent):
         return rules.choice_utility(
             firm.quality, firm.price * (1.0 - dyad.retention_discount), segment.price_sensitivity,
             dyad.trust, dyad.commitment, dyad.reciprocity,
-            dyad.responsiveness * segment.service_sensitivity, firm.reward_value(self), dyad.wom,
-            dyad.offer, float(dyad.firm == self.current), *self.model.choice_weights)
+            dyad.responsiveness * segment.service_sensitivity,
+            firm.reward_value(firm.programme in self.programmes), dyad.wom, dyad.offer,
+            float(dyad.firm == self.current), *self.model.choice_weights)
 
     def choose(self) -> int:
         """Pick a known firm by multinomial logit; remember the best alternative."""
@@ -134,7 +136,9 @@ class Customer(mesa.Agent):
                 self.leave("switched")
             self.join(firm_index)
         basket = model.draw_basket(self)
-        margin = firm.sell(self, dyad, basket)
+        margin = firm.sell(basket, dyad.retention_discount, dyad.channel_fee, dyad.source == "wom")
+        if firm.strategy.reward_rate > 0.0:
+            self.programmes.add(firm.programme)
         # CRM record (RFM) and realised lifetime value
         if dyad.purchases == 0:
             dyad.first_week = week
@@ -143,7 +147,7 @@ class Customer(mesa.Agent):
         dyad.spend += basket
         dyad.margin += margin
         if firm.tracks_margins:
-            dyad.recent_margins.append((week, margin))
+            dyad.book_quarter_margin(week, margin)
         if week == dyad.first_week:
             dyad.acquisition_margin += margin
         else:
@@ -158,9 +162,10 @@ class Customer(mesa.Agent):
         if not model.spec.operations.enabled:
             self.on_delivery(dyad, late=False, defective=False)
         else:
+            draws = model.operations.draws
             model.operations.place_order(
-                delay=model.operations.draws.uniform() * model.step_weeks,
-                lead_time=firm.supplier.lead_time(firm, model.operations.draws.normal()),
+                delay=draws.uniform() * model.step_weeks,
+                lead_time=firm.supplier.lead_time(firm, draws.normal()),
                 defect_rate=firm.supplier.spec.defect_rate,
                 on_delivery=partial(self.on_delivery, dyad))
         # BG/NBD: after a repeat purchase the customer may drop out for good
@@ -176,7 +181,8 @@ class Customer(mesa.Agent):
         dyad.active = True
         dyad.spell_start = self.model.week
         self.current = firm_index
-        self.model.firms[firm_index].welcome(self, source)
+        self.model.population.members[firm_index][self.index] = self
+        self.model.firms[firm_index].welcome(source)
 
     def leave(self, reason: str) -> None:
         """End the current spell (``reason``: lapsed, switched, failure, pruned)."""
@@ -184,8 +190,9 @@ class Customer(mesa.Agent):
         dyad = self.dyads[self.current]
         dyad.active = False
         dyad.key_account = False
-        firm.farewell(self, reason)
-        self.model.spell_ended(self, dyad, reason)
+        del self.model.population.members[self.current][self.index]
+        firm.farewell(reason)
+        self.model.population.spell_ended(self, dyad, reason)
         self.current = -1
         if reason != "switched":
             churn = self.model.spec.churn
@@ -205,6 +212,22 @@ class Customer(mesa.Agent):
                                                   params.commitment_rate)
         if knowledge:
             dyad.knowledge = rules.update_knowledge(dyad.knowledge, 1, params.knowledge_rate)
+
+    # -- 2. what firms do for their customers ---------------------------------
+    def receive_offer(self, dyad: CustomerDyad) -> None:
+        """A personalised offer from the firm of ``dyad``, built on what its CRM knows."""
+        params = self.model.behaviour
+        self.touch(dyad)
+        dyad.offer = params.offer_value * dyad.knowledge
+        dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, params.offer_goodwill)
+        self.contact(dyad, params.offer_intensity, knowledge=False)
+
+    def manage_account(self, dyad: CustomerDyad) -> None:
+        """A week of key-account management by the firm of ``dyad``."""
+        params = self.model.behaviour
+        self.touch(dyad)
+        dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, params.key_account_goodwill)
+        self.contact(dyad, params.key_account_intensity)
 
     # -- 4./5. operations' answers -----------------------------------------
     def on_delivery(self, dyad: CustomerDyad, late: bool, defective: bool) -> None:
@@ -285,7 +308,7 @@ class Customer(mesa.Agent):
         if listener < 0:
             return
         model.firms[firm_index].wom_spoken[positive] += 1
-        model.customers[listener].hear(firm_index, positive)
+        model.population.customers[listener].hear(firm_index, positive)
 
     def hear(self, firm_index: int, positive: bool) -> None:
         """Word of mouth about ``firm_index`` reaches this customer."""
@@ -298,7 +321,7 @@ class Customer(mesa.Agent):
         if positive and not dyad.active:
             dyad.referred = True
             if model.draws.uniform() < wom.referral_trial:
-                model.trials.append(self.index)  # an extra purchase occasion next week
+                model.extra_occasions[self.index] += 1  # an extra purchase occasion next week
 
     # 8. churn: the weekly hazard (rules.churn_hazard) is evaluated by the model for
     # all customers of a firm at once; a customer who lapses calls leave("lapsed").
@@ -333,7 +356,6 @@ class Firm(mesa.Agent):
         self.strategy = strategy
         self.quality = spec.quality
         self.supplier = supplier
-        self.customers: dict[int, Customer] = {}   # insertion-ordered: deterministic
         self.alliances: list[AllianceSpec] = []
         self.programme = spec.name if strategy.reward_rate > 0 else ""
         self.partner_dyads: dict[str, PartnerDyad] = {}
@@ -347,13 +369,17 @@ class Firm(mesa.Agent):
         self.tracks_margins = strategy.pruning or (strategy.level >= 5 and strategy.key_account_share > 0)
         self.promotion = False
         self.price = strategy.price
-        self.reset_week()
+        self.customers_at_start = 0
+        self._clear_counters()
 
     # -- bookkeeping -------------------------------------------------------
     def reset_week(self) -> None:
         """Clear the week's counters; called at the start of every step."""
+        self._clear_counters()
+        self.customers_at_start = self.model.population.count(self.index)
+
+    def _clear_counters(self) -> None:
         self.books = dict.fromkeys(BOOK_LINES, 0.0)
-        self.customers_at_start = len(self.customers)
         self.new_by_source = dict.fromkeys((*SOURCES, "returning"), 0)
         self.churned_by_reason = dict.fromkeys(("lapsed", "switched", "failure", "pruned"), 0)
         self.orders = 0
@@ -364,15 +390,13 @@ class Firm(mesa.Agent):
         self.wom_spoken = [0, 0]   # [negative, positive]
         self.desk.reset_week()
 
-    def welcome(self, customer: Customer, source: str) -> None:
-        """A customer spell starts."""
-        self.customers[customer.index] = customer
-        self.new_by_source[source] += 1
+    def welcome(self, source: str, count: int = 1) -> None:
+        """``count`` customer spells start (``source``: how they came)."""
+        self.new_by_source[source] += count
 
-    def farewell(self, customer: Customer, reason: str) -> None:
-        """A customer spell ends."""
-        del self.customers[customer.index]
-        self.churned_by_reason[reason] += 1
+    def farewell(self, reason: str, count: int = 1) -> None:
+        """``count`` customer spells end (``reason``: lapsed, switched, failure, pruned)."""
+        self.churned_by_reason[reason] += count
 
     # -- prices, programmes ------------------------------------------------
     def price_now(self) -> float:
@@ -381,31 +405,42 @@ class Firm(mesa.Agent):
             return self.strategy.price * (1.0 - self.strategy.promotion_discount)
         return self.strategy.price
 
-    def reward_value(self, customer: Customer) -> float:
-        """Value of the loyalty programme to ``customer``: the reward rate, halved
-        for a customer not (yet) enrolled in the firm's programme or alliance."""
+    def reward_value(self, enrolled):
+        """Value of the loyalty programme to a customer: the reward rate, halved
+        for a customer not (yet) enrolled in the firm's programme or alliance.
+        ``enrolled`` is a bool or a boolean array (one per customer)."""
         rate = self.strategy.reward_rate
         if rate == 0.0:
-            return 0.0
-        return rate if self.programme in customer.programmes else 0.5 * rate
+            return 0.0 * enrolled
+        return rate * (0.5 + 0.5 * enrolled)
 
-    def sell(self, customer: Customer, dyad: CustomerDyad, basket: float) -> float:
-        """Book one order; return its margin (revenue − COGS − fees − rewards)."""
-        price = self.price * (1.0 - dyad.retention_discount)
-        revenue = basket * price
+    def sell(self, basket, retention_discount, channel_fee, referred):
+        """Book orders; return their margins (revenue − COGS − fees − rewards).
+
+        Works for one order (floats) and for a batch (arrays, one entry per
+        order): ``retention_discount`` is the win-back discount on the order,
+        ``channel_fee`` the distributor's share, ``referred`` whether the
+        customer came by word of mouth.
+        """
+        revenue = basket * (self.price * (1.0 - retention_discount))
         cogs = basket * self.supplier.unit_cost(self)
-        fee = revenue * dyad.channel_fee
-        reward = 0.0
-        if self.strategy.reward_rate > 0.0:
-            reward = revenue * self.strategy.reward_rate * self.model.spec.costs.reward_redemption
-            customer.programmes.add(self.programme)
-        self.books["revenue"] += revenue
-        self.books["cogs"] += cogs
-        self.books["partner_fees"] += fee
-        self.books["rewards"] += reward
-        self.orders += 1
-        if dyad.source == "wom":
-            self.referral_orders += 1
+        fee = revenue * channel_fee
+        reward = revenue * (self.strategy.reward_rate * self.model.spec.costs.reward_redemption)
+        books = self.books
+        if isinstance(basket, np.ndarray):
+            books["revenue"] += float(revenue.sum())
+            books["cogs"] += float(cogs.sum())
+            books["partner_fees"] += float(fee.sum())
+            books["rewards"] += float(reward.sum())
+            self.orders += basket.size
+            self.referral_orders += int(np.count_nonzero(referred))
+        else:
+            books["revenue"] += revenue
+            books["cogs"] += cogs
+            books["partner_fees"] += fee
+            books["rewards"] += reward
+            self.orders += 1
+            self.referral_orders += referred
         return revenue - cogs - fee - reward
 
     def open_ticket(self, customer: Customer, dyad: CustomerDyad, complaint: bool) -> None:
@@ -417,9 +452,14 @@ class Firm(mesa.Agent):
 
     # -- 2. the firm acts ----------------------------------------------------
     def act(self) -> None:
-        """The firm's weekly moves: promotion, campaign, relationship activities."""
+        """The firm's weekly moves: promotion, campaign, relationship activities.
+
+        What happens to the customers is done by the model's population
+        (:mod:`relsim.engine`), the same for both engines; the firm decides and pays.
+        """
         model = self.model
         strategy = self.strategy
+        population = model.population
         week_number = model.steps - 1
         self.promotion = (strategy.promotion_every_weeks > 0
                           and week_number % strategy.promotion_every_weeks == 0)
@@ -428,14 +468,15 @@ class Firm(mesa.Agent):
         self.books["service_desk"] += (self.desk.agents * model.spec.costs.desk_agent_per_week
                                        * model.step_weeks)
         if strategy.level >= 3:
-            self.books["relationship"] += (len(self.customers) * model.step_weeks
+            self.books["relationship"] += (population.count(self.index) * model.step_weeks
                                            * model.spec.costs.programme_per_customer_week)
         if strategy.level >= 4:
             self._personalised_offers()
+        quarter_end = week_number % QUARTER_WEEKS == QUARTER_WEEKS - 1
         if strategy.level >= 5:
-            self._key_accounts(week_number)
-        if strategy.pruning and week_number % 13 == 12:
-            self._prune()
+            self._key_accounts(quarter_end)
+        if strategy.pruning and quarter_end:
+            population.prune(self.index, strategy.pruning_min_margin)
 
     def _campaign(self) -> None:
         """Paid acquisition: each unaware direct-channel customer is reached with the
@@ -454,70 +495,29 @@ class Firm(mesa.Agent):
             names = [segment.name for segment in model.spec.segments]
             targeted = [names.index(name) for name in self.strategy.target_segments]
             reachable &= np.isin(model.segment_of, targeted)
-        candidates = np.flatnonzero(reachable)
-        for index in model.sample(candidates, reach):
-            model.customers[index].learn_of(self.index, "paid")
+        model.population.learn_of(self.index, model.sample(np.flatnonzero(reachable), reach), "paid")
 
     def _personalised_offers(self) -> None:
         """Proactive level: offers built on CRM knowledge, and win-back offers."""
-        model = self.model
-        params = model.behaviour
-        costs = model.spec.costs
-        strategy = self.strategy
-        members = list(self.customers.values())
-        if not members:
-            return
-        chosen = model.sample(np.arange(len(members)), strategy.personalisation)
-        for position in chosen:
-            customer = members[position]
-            dyad = customer.dyads[self.index]
-            customer.touch(dyad)
-            dyad.offer = params.offer_value * dyad.knowledge
-            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, params.offer_goodwill)
-            customer.contact(dyad, params.offer_intensity, knowledge=False)
-            self.books["relationship"] += costs.offer
-        if strategy.retention_offer:
-            week = model.week
-            for customer in members:
-                dyad = customer.dyads[self.index]
-                overdue = (week - dyad.last_purchase) * customer.need_rate
-                if overdue > 2.0 and dyad.retention_discount == 0.0:
-                    dyad.retention_discount = costs.retention_offer_discount
-                    self.books["relationship"] += costs.offer
+        costs = self.model.spec.costs
+        population = self.model.population
+        offers = population.personalised_offers(self.index, self.strategy.personalisation)
+        if self.strategy.retention_offer:
+            offers += population.retention_offers(self.index, costs.retention_offer_discount)
+        self.books["relationship"] += offers * costs.offer
 
-    def _key_accounts(self, week_number: int) -> None:
-        """Partnership level: managers for the top customers by trailing margin."""
+    def _key_accounts(self, review: bool) -> None:
+        """Partnership level: managers for the top customers by trailing margin,
+        chosen at the quarterly account review."""
         model = self.model
-        params = model.behaviour
         share = self.strategy.key_account_share
-        if share <= 0 or not self.customers:
+        if share <= 0:
             return
-        if week_number % 13 == 0:
-            ranked = sorted(self.customers.values(),
-                            key=lambda c: (-c.dyads[self.index].trailing_margin(model.week), c.index))
-            count = round(share * len(ranked))
-            for position, customer in enumerate(ranked):
-                customer.dyads[self.index].key_account = position < count
-        self.key_accounts = 0
-        for customer in self.customers.values():
-            dyad = customer.dyads[self.index]
-            if dyad.key_account:
-                self.key_accounts += 1
-                customer.touch(dyad)
-                dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
-                                                            params.key_account_goodwill)
-                customer.contact(dyad, params.key_account_intensity)
+        if review:
+            model.population.review_key_accounts(self.index, share)
+        self.key_accounts = model.population.serve_key_accounts(self.index)
         managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
         self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
-
-    def _prune(self) -> None:
-        """End relationships that earn less than the pruning threshold."""
-        model = self.model
-        threshold = self.strategy.pruning_min_margin
-        for customer in list(self.customers.values()):
-            dyad = customer.dyads[self.index]
-            if dyad.tenure(model.week) >= 52 and dyad.trailing_margin(model.week) < threshold:
-                customer.leave("pruned")
 
     def co_create(self, partners: int) -> None:
         """Partnership level: feedback from partner-rung customers improves quality."""
@@ -580,14 +580,13 @@ class Supplier(mesa.Agent):
         return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
                 * math.exp(self.spot_log_deviation - spread))
 
-    def lead_time(self, firm: Firm, normal: float) -> float:
-        """One lead time (weeks): lognormal with the contract's variability, from a
-        standard normal draw ``normal``; spot buyers without priority wait longer
-        in a shortage."""
+    def lead_time(self, firm: Firm, normal):
+        """Lead times (weeks): lognormal with the contract's variability, from
+        standard normal draws ``normal`` (a float or an array); spot buyers
+        without priority wait longer in a shortage."""
         spec = self.spec
         cv = spec.lead_time_cv if firm.strategy.supplier_contract == "long" else spec.spot_lead_time_cv
-        sigma2 = math.log1p(cv * cv)
-        lead = spec.lead_time_weeks * math.exp(math.sqrt(sigma2) * normal - sigma2 / 2)
+        lead = lognormal(spec.lead_time_weeks, cv, normal)
         if self.in_shortage and not self.has_priority(firm):
             lead += spec.shortage_delay_weeks
         return lead
@@ -640,12 +639,11 @@ class Distributor(mesa.Agent):
             return
         reached = self.generator.poisson(self.spec.reach * model.step_weeks)
         expected = self.spec.reach * model.step_weeks
-        for index in self.generator.choice(indirect, size=min(reached, indirect.size),
-                                               replace=False):
-            firm = self.firms[int(self.generator.integers(len(self.firms)))]
-            customer = model.customers[int(index)]
-            if firm.index not in customer.dyads:
-                customer.learn_of(firm.index, "partner").channel_fee = self.spec.fee
+        chosen = self.generator.choice(indirect, size=min(reached, indirect.size), replace=False)
+        firm_of = self.generator.integers(len(self.firms), size=chosen.size)
+        for position, firm in enumerate(self.firms):
+            model.population.learn_of(firm.index, chosen[firm_of == position], "partner",
+                                      channel_fee=self.spec.fee)
         for firm in self.firms:
             _review_partner(model, firm.partner_dyads[self.name],
                             min(1.0, reached / expected) if expected > 0 else 1.0)
@@ -670,13 +668,10 @@ class AlliancePartner(mesa.Agent):
             return
         expected = self.alliance.referrals_per_week * model.step_weeks
         referred = self.generator.poisson(expected)
-        for index in self.generator.integers(len(model.customers), size=referred):
-            firm = members[int(self.generator.integers(len(members)))]
-            customer = model.customers[int(index)]
-            dyad = customer.learn_of(firm.index, "partner")
-            customer.touch(dyad)
-            dyad.wom = rules.update_wom_influence(dyad.wom, 1.0,
-                                                  model.spec.word_of_mouth.strength, 0.0)
+        prospects = self.generator.integers(model.population.size, size=referred)
+        firm_of = self.generator.integers(len(members), size=referred)
+        for position, firm in enumerate(members):
+            model.population.recommend(firm.index, prospects[firm_of == position])
         for firm in members:
             _review_partner(model, firm.partner_dyads[self.name],
                             min(1.0, referred / expected) if expected > 0 else 1.0)

@@ -47,7 +47,6 @@ from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import update_counter
 
 from relsim import rules
-from relsim.dyad import relationship_state
 from relsim.model import MarketModel
 from relsim.scenario import BehaviourSpec, Scenario, load_scenario
 from relsim.strategies import PRESETS
@@ -251,7 +250,7 @@ def network_sample(model: MarketModel, size: int = NETWORK_SAMPLE) -> NetworkSam
     A run of consecutive customers is taken: in a small-world network
     neighbours are close in index, so the sample keeps its local ties.
     """
-    population = len(model.customers)
+    population = model.population.size
     size = min(size, population)
     members = np.arange(size)
     position = {int(c): i for i, c in enumerate(members)}
@@ -272,18 +271,21 @@ def network_sample(model: MarketModel, size: int = NETWORK_SAMPLE) -> NetworkSam
 
 def sample_state(model: MarketModel, sample: NetworkSample) -> tuple[np.ndarray, np.ndarray]:
     """Firm (``-1``: none) and loyalty rung of each sampled customer, without touching the dyads."""
-    firms = np.array([model.customers[int(c)].current for c in sample.members])
+    firms = model.population.current_firm(sample.members)
     rungs = np.zeros(len(firms), dtype=int)
     params, wom = model.behaviour, model.spec.word_of_mouth
     for firm in model.firms:
+        members = model.population.members_of(firm.index)
         held = np.flatnonzero(firms == firm.index)
         if held.size == 0:
             continue
-        dyads = [model.customers[int(sample.members[i])].dyads[firm.index] for i in held]
-        state = relationship_state(dyads, model.week, model.decay_rates)
+        state = model.population.relationship_state(firm.index)
+        where = np.searchsorted(members, sample.members[held], sorter=np.argsort(members))
+        rows = np.argsort(members)[where]
         rungs[held] = rules.loyalty_rung(
-            np.ones(held.size), state["purchases"], state["trust"], state["commitment"],
-            state["satisfaction"], supporter_commitment=params.supporter_commitment,
+            np.ones(held.size), state["purchases"][rows], state["trust"][rows],
+            state["commitment"][rows], state["satisfaction"][rows],
+            supporter_commitment=params.supporter_commitment,
             advocate_commitment=params.advocate_commitment, partner_commitment=params.partner_commitment,
             promoter_threshold=wom.promoter_threshold, co_creation=float(firm.strategy.level >= 5))
     return firms, rungs
@@ -436,7 +438,8 @@ def Headline(model: AppModel) -> None:
         firm = market.firms[0]
         profit = market.recorder.cumulative[0]
         lever = firm.strategy
-        lines.append(f"{escape(focal.name)} on <b>{escape(label)}</b>: {len(firm.customers):,} customers, "
+        customers = model.population.count(firm.index)
+        lines.append(f"{escape(focal.name)} on <b>{escape(label)}</b>: {customers:,} customers, "
                      f"cumulative discounted profit {profit:,.0f} — levers: price index {lever.price:.2f}, "
                      f"acquisition {lever.acquisition_budget:.1f}×, promotion "
                      f"{lever.promotion_discount:.0%}, desk {lever.service_capacity:.2f}×, reward "
@@ -449,7 +452,7 @@ def Headline(model: AppModel) -> None:
     # plain HTML, not Markdown: solara's Markdown also loads KaTeX, which the offline assets lack
     solara.HTML(tag="div", unsafe_innerHTML=(
         f"<div class='relsim-headline' style='font-size:14px'><b>Week {model.steps}</b> of "
-        f"{model.spec.market.weeks} · {len(model.customers):,} customers · seed {model.seed}"
+        f"{model.spec.market.weeks} · {model.population.size:,} customers · seed {model.seed}"
         f"<ul style='margin:4px 0'>{items}</ul></div>"))
 
 

@@ -46,3 +46,15 @@ class Draws:
     def exponential(self, mean: float) -> float:
         """An exponential draw with the given mean."""
         return -mean * math.log1p(-self.uniform())
+
+
+def lognormal(mean, cv, normal):
+    """A lognormal value with the given mean and coefficient of variation,
+    from a standard normal draw ``normal`` (a float or an array).
+
+    ``X = mean · exp(σ·Z − σ²/2)`` with ``σ² = ln(1 + cv²)``, so ``E[X] = mean``.
+    """
+    sigma2 = math.log1p(cv * cv)
+    if isinstance(normal, np.ndarray):
+        return mean * np.exp(math.sqrt(sigma2) * normal - sigma2 / 2)
+    return mean * math.exp(math.sqrt(sigma2) * normal - sigma2 / 2)

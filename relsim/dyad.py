@@ -15,6 +15,10 @@ import numpy as np
 
 from relsim import rules
 
+#: Weeks per quarter (account reviews, trailing margins) and quarters in a trailing year.
+QUARTER_WEEKS = 13
+QUARTERS_KEPT = 4
+
 
 class PartnerDyad:
     """Firm–partner relationship (supplier, distributor, alliance partner)."""
@@ -46,9 +50,10 @@ class CustomerDyad:
         "last_purchase",
         "ltv",
         "margin",
+        "margin_quarter",
         "offer",
         "purchases",
-        "recent_margins",
+        "quarter_margins",
         "reciprocity",
         "referred",
         "responsiveness",
@@ -89,7 +94,8 @@ class CustomerDyad:
         self.competitor_advantage = 0.0
         self.key_account = False
         self.channel_fee = 0.0         # distributor's fee share if acquired through one
-        self.recent_margins: list[tuple[float, float]] = []
+        self.quarter_margins: list[float] | None = None   # kept only where a rule reads them
+        self.margin_quarter = -QUARTERS_KEPT                 # quarter of the last booked margin
         self.spells = 0
 
     def catch_up(self, week: float, commitment_decay: float, reciprocity_decay: float,
@@ -106,11 +112,25 @@ class CustomerDyad:
         """Weeks in the current spell (0 if not a customer)."""
         return week - self.spell_start if self.active else 0.0
 
-    def trailing_margin(self, week: float, window: float = 52.0) -> float:
-        """Margin earned in the last ``window`` weeks (for pruning and key accounts)."""
-        horizon = week - window
-        self.recent_margins = [(w, m) for w, m in self.recent_margins if w > horizon]
-        return sum(m for _, m in self.recent_margins)
+    def book_quarter_margin(self, week: float, margin: float) -> None:
+        """Add an order's margin to the quarter of ``week`` (for :meth:`trailing_margin`)."""
+        quarter = int(week // QUARTER_WEEKS)
+        if self.quarter_margins is None:
+            self.quarter_margins = [0.0] * QUARTERS_KEPT
+        # quarters with no order since the last one booked start from zero
+        for passed in range(max(self.margin_quarter + 1, quarter - QUARTERS_KEPT + 1), quarter + 1):
+            self.quarter_margins[passed % QUARTERS_KEPT] = 0.0
+        self.margin_quarter = max(self.margin_quarter, quarter)
+        self.quarter_margins[quarter % QUARTERS_KEPT] += margin
+
+    def trailing_margin(self, week: float) -> float:
+        """Margin of the current 13-week quarter so far and the three before it
+        (the trailing year that pruning and key accounts are judged on)."""
+        quarter = int(week // QUARTER_WEEKS)
+        if self.quarter_margins is None or self.margin_quarter <= quarter - QUARTERS_KEPT:
+            return 0.0
+        first = quarter - QUARTERS_KEPT + 1
+        return sum(self.quarter_margins[q % QUARTERS_KEPT] for q in range(first, self.margin_quarter + 1))
 
 
 def relationship_state(dyads: list[CustomerDyad], week: float,

@@ -22,11 +22,8 @@ import pandas as pd
 
 from relsim import rules
 from relsim.agents import BOOK_LINES, SOURCES
-from relsim.dyad import relationship_state
 
 if TYPE_CHECKING:
-    from relsim.agents import Customer
-    from relsim.dyad import CustomerDyad
     from relsim.model import MarketModel
 
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
@@ -50,15 +47,21 @@ class Recorder:
     def __init__(self, model: MarketModel) -> None:
         self.model = model
         self.rows: list[dict] = []
-        self.spells: list[tuple] = []
+        self.spells: list[tuple] = []               # one tuple per spell (agent engine)
+        self.spell_blocks: list[pd.DataFrame] = []  # a frame per batch of spells (array engine)
         self.cumulative = [0.0] * len(model.firms)
         self.snapshot_weeks = set(model.spec.market.snapshot_weeks)
         self.snapshots: list[pd.DataFrame] = []
 
-    def spell(self, customer: Customer, dyad: CustomerDyad, week: float, reason: str) -> None:
-        """A customer spell ended at ``week``."""
-        self.spells.append((customer.index, dyad.firm, dyad.spell_start, week, reason,
-                            dyad.source if dyad.spells == 1 else "returning"))
+    def spell(self, customer: int, firm: int, start: float, end: float, reason: str,
+              source: str) -> None:
+        """A customer spell ended at ``end``."""
+        self.spells.append((customer, firm, start, end, reason, source))
+
+    def spells_ended(self, spells: pd.DataFrame) -> None:
+        """Many spells ended (columns customer, firm, start, end, reason, source)."""
+        if len(spells):
+            self.spell_blocks.append(spells)
 
     def record_week(self) -> None:
         """Append this week's row for every firm; let co-creating firms learn."""
@@ -68,12 +71,9 @@ class Recorder:
         market_revenue = sum(f.books["revenue"] for f in model.firms) or 1.0
         week = model.week
         discount = rules.discount_factor(week, model.spec.market.discount_rate)
-        population = len(model.customers)
+        population = model.population.size
         for firm in model.firms:
-            state = model.end_of_week_state.get(firm.index)
-            if state is None or len(state["trust"]) != len(firm.customers):
-                state = relationship_state([c.dyads[firm.index] for c in firm.customers.values()],
-                                           week, model.decay_rates)
+            state = model.population.relationship_state(firm.index)
             co_creating = float(firm.strategy.level >= 5)
             rung = rules.loyalty_rung(
                 np.ones(len(state["trust"])), state["purchases"], state["trust"], state["commitment"],
@@ -137,40 +137,21 @@ class Recorder:
     def customers_table(self) -> pd.DataFrame:
         """One row per (customer, firm) with at least one purchase."""
         model = self.model
-        week_end = model.week + model.step_weeks
-        records = []
         wom = model.spec.word_of_mouth
         params = model.behaviour
-        for customer in model.customers:
-            for firm_index, dyad in customer.dyads.items():
-                if dyad.purchases == 0:
-                    continue
-                # decayed values computed, not written back: observing must not change the run
-                elapsed = model.week - dyad.as_of
-                commitment = rules.decay(dyad.commitment, params.commitment_decay, elapsed)
-                reciprocity = rules.decay(dyad.reciprocity, params.reciprocity_decay, elapsed)
-                co_creating = float(model.firms[firm_index].strategy.level >= 5)
-                rung = int(rules.loyalty_rung(
-                    float(dyad.active), dyad.purchases, dyad.trust, commitment,
-                    dyad.satisfaction, supporter_commitment=params.supporter_commitment,
-                    advocate_commitment=params.advocate_commitment,
-                    partner_commitment=params.partner_commitment,
-                    promoter_threshold=wom.promoter_threshold, co_creation=co_creating))
-                records.append({
-                    "customer": customer.index, "segment": customer.segment.name,
-                    "firm": model.firms[firm_index].name, "source": dyad.source,
-                    "referred": dyad.referred, "active": dyad.active,
-                    "first_week": dyad.first_week,
-                    "tenure_weeks": week_end - dyad.spell_start if dyad.active else 0.0,
-                    "spells": dyad.spells, "purchases": dyad.purchases,
-                    "spend": dyad.spend, "margin": dyad.margin,
-                    "acquisition_margin": dyad.acquisition_margin, "ltv": dyad.ltv,
-                    "trust": dyad.trust, "commitment": commitment,
-                    "satisfaction": dyad.satisfaction, "reciprocity": reciprocity,
-                    "responsiveness": dyad.responsiveness, "rung": rules.RUNGS[rung],
-                    "need_rate": customer.need_rate,
-                })
-        return pd.DataFrame.from_records(records, columns=CUSTOMER_COLUMNS)
+        table = model.population.customers_table()
+        firm_index = table["firm"].to_numpy(dtype=np.int64)
+        co_creating = np.array([float(f.strategy.level >= 5) for f in model.firms])[firm_index]
+        rung = rules.loyalty_rung(
+            table["active"].to_numpy(dtype=float), table["purchases"].to_numpy(),
+            table["trust"].to_numpy(), table["commitment"].to_numpy(),
+            table["satisfaction"].to_numpy(), supporter_commitment=params.supporter_commitment,
+            advocate_commitment=params.advocate_commitment,
+            partner_commitment=params.partner_commitment,
+            promoter_threshold=wom.promoter_threshold, co_creation=co_creating)
+        table["rung"] = np.array(rules.RUNGS, dtype=object)[np.asarray(rung, dtype=np.int64)]
+        table["firm"] = np.array([f.name for f in model.firms], dtype=object)[firm_index]
+        return table[list(CUSTOMER_COLUMNS)].reset_index(drop=True)
 
     def cohorts_table(self) -> pd.DataFrame:
         """Share of each 13-week acquisition cohort still a customer, by age.
@@ -179,17 +160,14 @@ class Recorder:
         """
         model = self.model
         end = model.week + model.step_weeks
-        spells = list(self.spells)
-        for firm in model.firms:
-            for customer in firm.customers.values():
-                dyad = customer.dyads[firm.index]
-                spells.append((customer.index, firm.index, dyad.spell_start, np.inf, "active",
-                               dyad.source if dyad.spells == 1 else "returning"))
-        if not spells:
+        columns = ["customer", "firm", "start", "end", "reason", "source"]
+        running = model.population.open_spells().assign(end=np.inf, reason="active")
+        blocks = [pd.DataFrame(self.spells, columns=columns), *self.spell_blocks, running[columns]]
+        blocks = [block for block in blocks if len(block)]
+        if not blocks:
             return pd.DataFrame(columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
-        frame = pd.DataFrame(spells, columns=["customer", "firm", "start", "end", "reason",
-                                              "source"])
-        frame = frame[frame["start"] >= 0]
+        frame = pd.concat(blocks, ignore_index=True)
+        frame = frame[frame["start"] >= 0].copy()
         frame["cohort_week"] = (frame["start"] // COHORT_WEEKS) * COHORT_WEEKS
         names = {firm.index: firm.name for firm in model.firms}
         rows = []

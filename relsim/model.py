@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 
 import mesa
 import numpy as np
 
 from relsim import rules
 from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
-from relsim.draws import Draws
-from relsim.dyad import PartnerDyad, relationship_state
+from relsim.draws import Draws, lognormal
+from relsim.dyad import PartnerDyad
+from relsim.engine import build_population
 from relsim.metrics import Recorder
 from relsim.network import build_network
 from relsim.operations import Operations
@@ -50,14 +50,17 @@ class MarketModel(mesa.Model):
         The validated scenario.
     seed : int
         Root seed of the run.
+    engine : str, optional
+        ``"agents"`` or ``"arrays"`` (default: the scenario's ``market.engine``).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, engine: str | None = None) -> None:
         streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)),
                            strict=True))
         super().__init__(rng=np.random.default_rng(streams["events"].spawn(1)[0]))
         self.seed = seed
         self.spec = scenario
+        self.engine = engine or scenario.market.engine
         self.behaviour = scenario.behaviour
         self.step_weeks = scenario.market.step_weeks
         # Rule parameters in the order the rules take them (positional calls are
@@ -120,21 +123,26 @@ class MarketModel(mesa.Model):
 
         # a scenario may name a per-customer population table (e.g. calibrated from a log)
         self.population_table = load_population(scenario) if scenario.population else None
-        self._draw_population(size, rng_population)
+        self._draw_traits(size, rng_population)
+        self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.dormant_until = np.full(size, -np.inf)
-        self.trials: list[int] = []
-        self.end_of_week_state: dict[int, dict[str, np.ndarray]] = {}
-        self.recent_leavers: list[tuple[Customer, int, float]] = []
+        self.extra_occasions = np.zeros(size, dtype=np.int32)   # referral trials, next week
+        self.population = build_population(self, self.engine)
+        if self.engine == "agents":
+            self.customers = self.population.customers
         self.recorder = Recorder(self)
         self._seed_initial_state(rng_population)
         if scenario.word_of_mouth.seeding != "none":
             # a child of the talk stream: runs without seeding draw exactly as before
             self._seed_word_of_mouth(np.random.default_rng(streams["talk"].spawn(1)[0]))
+        for firm in self.firms:
+            firm.reset_week()
         self.running = True
 
     # ------------------------------------------------------------------
-    def _draw_population(self, size: int, rng: np.random.Generator) -> None:
-        """Customers with segment, need rate (gamma heterogeneity) and channel."""
+    def _draw_traits(self, size: int, rng: np.random.Generator) -> None:
+        """Each customer's segment, need rate (gamma heterogeneity), channel,
+        BG/NBD dropout probability and Gamma-Gamma spend rate, as arrays."""
         segments = self.spec.segments
         shares = np.array([s.share for s in segments])
         table = self.population_table
@@ -149,38 +157,28 @@ class MarketModel(mesa.Model):
             self.need_rate[members] = rng.gamma(segment.need_shape,
                                                 segment.need_rate / segment.need_shape, count)
             self.direct[members] = rng.random(count) < segment.direct_channel
-        # BG/NBD dropout probability and Gamma-Gamma spend rate, per customer
         self.dropout = np.zeros(size)
-        spend_rate = np.zeros(size)
+        self.spend_rate = np.zeros(size)
         for number, segment in enumerate(segments):
             members = which == number
             count = int(members.sum())
             if segment.dropout_a > 0:
                 self.dropout[members] = rng.beta(segment.dropout_a, segment.dropout_b, count)
             if segment.spend_shape > 0:
-                spend_rate[members] = rng.gamma(segment.spend_scale_shape,
-                                                1.0 / segment.spend_scale_rate, count)
+                self.spend_rate[members] = rng.gamma(segment.spend_scale_shape,
+                                                     1.0 / segment.spend_scale_rate, count)
         if table is not None:
             self.need_rate[:] = table["need_rate"].to_numpy()
             self.dropout[:] = table["dropout"].to_numpy()
-            spend_rate[:] = table["spend_rate"].to_numpy()
-        self.aware = np.zeros((size, len(self.firms)), dtype=bool)
-        self.customers = [Customer(self, index, segments[which[index]],
-                                   float(self.need_rate[index]), bool(self.direct[index]))
-                          for index in range(size)]
-        for customer in self.customers:
-            customer.dropout = float(self.dropout[customer.index])
-            customer.spend_rate = float(spend_rate[customer.index])
-            if customer.spend_rate > 0:
-                customer.basket_mean = customer.segment.spend_shape / customer.spend_rate
+            self.spend_rate[:] = table["spend_rate"].to_numpy()
 
     def _seed_initial_state(self, rng: np.random.Generator) -> None:
-        """Initial awareness and each firm's initial customer base."""
-        size = len(self.customers)
-        params = self.behaviour
+        """Initial awareness and each firm's initial customer base (the same draws
+        for both engines, so that they start from the same market)."""
+        size = self.population.size
         for firm in self.firms:
-            for index in np.flatnonzero(rng.random(size) < firm.spec.initial_awareness):
-                self.customers[index].learn_of(firm.index, "organic")
+            aware = np.flatnonzero(rng.random(size) < firm.spec.initial_awareness)
+            self.population.learn_of(firm.index, aware, "organic")
         if self.population_table is not None:
             self._seed_from_table(rng)
             return
@@ -188,18 +186,14 @@ class MarketModel(mesa.Model):
         start = 0
         for firm in self.firms:
             count = round(firm.spec.initial_share * size)
-            for index in order[start:start + count]:
-                customer = self.customers[index]
-                dyad = customer.learn_of(firm.index, "initial")
-                dyad.source = "initial"
-                customer.join(firm.index)
-                tenure = float(rng.uniform(0, 104))
-                dyad.spell_start = dyad.first_week = -tenure
-                dyad.last_purchase = -float(rng.exponential(1.0 / customer.need_rate))
-                dyad.purchases = 1 + int(rng.poisson(customer.need_rate * tenure))
-                dyad.trust = min(1.0, params.initial_trust + 0.2)
-                dyad.commitment = float(rng.uniform(0.0, 0.4))
-                dyad.knowledge = rules.update_knowledge(0.0, dyad.purchases, params.knowledge_rate)
+            members = np.sort(order[start:start + count])
+            need = self.need_rate[members]
+            tenure = rng.uniform(0, 104, count)
+            last_purchase = -rng.exponential(1.0 / need)
+            purchases = 1 + rng.poisson(need * tenure)
+            commitment = rng.uniform(0.0, 0.4, count)
+            self.population.start_initial(firm.index, members, -tenure, last_purchase, purchases,
+                                          commitment)
             start += count
 
     def _seed_word_of_mouth(self, rng: np.random.Generator) -> None:
@@ -210,44 +204,31 @@ class MarketModel(mesa.Model):
         tells ``seeding_contacts`` random network contacts, as a positive talk.
         """
         wom = self.spec.word_of_mouth
-        count = round(wom.seeding_share * len(self.customers))
-        focal = self.firms[0]
+        population = self.population
+        count = round(wom.seeding_share * population.size)
+        focal = self.firms[0].index
         if wom.seeding == "advocates":
-            members = list(focal.customers.values())
-            commitment = np.array([c.dyads[focal.index].commitment for c in members])
-            seeds = [members[i].index for i in np.argsort(-commitment, kind="stable")[:count]]
+            members = population.members_of(focal)
+            commitment = population.relationship_state(focal)["commitment"]
+            seeds = members[np.argsort(-commitment, kind="stable")[:count]]
         else:
-            seeds = rng.choice(len(self.customers), size=min(count, len(self.customers)), replace=False)
-        draws = Draws(rng)
-        for index in seeds:
-            for _ in range(wom.seeding_contacts):
-                listener = self.network.pick_listener(int(index), draws)
-                if listener >= 0:
-                    self.customers[listener].hear(focal.index, True)
+            seeds = rng.choice(population.size, size=min(count, population.size), replace=False)
+        talkers = np.repeat(seeds, wom.seeding_contacts)
+        listeners = self.network.pick_listeners(talkers, rng.random(talkers.size))
+        listeners = listeners[listeners >= 0]
+        population.hear(focal, listeners, np.ones(listeners.size, dtype=bool))
 
     def _seed_from_table(self, rng: np.random.Generator) -> None:
         """Customers with purchases in the population table start with the focal firm,
         with their own history; those not alive have left it for good before week 0."""
-        params = self.behaviour
         table = self.population_table
         focal = self.firms[0].index
-        first, last = table["first_week"].to_numpy(), table["last_purchase_week"].to_numpy()
-        purchases, alive = table["purchases"].to_numpy(), table["alive"].to_numpy()
-        for index in np.flatnonzero(purchases > 0):
-            customer = self.customers[index]
-            dyad = customer.learn_of(focal, "initial")
-            dyad.source = "initial"
-            customer.join(focal)
-            dyad.spell_start = dyad.first_week = float(first[index])
-            dyad.last_purchase = float(last[index])
-            dyad.purchases = int(purchases[index])
-            # relationship state is not in a log: as for any initial customer base
-            dyad.trust = min(1.0, params.initial_trust + 0.2)
-            dyad.commitment = float(rng.uniform(0.0, 0.4))
-            dyad.knowledge = rules.update_knowledge(0.0, dyad.purchases, params.knowledge_rate)
-            if not alive[index]:
-                customer.leave("lapsed")
-                self.dormant_until[index] = math.inf
+        members = np.flatnonzero(table["purchases"].to_numpy() > 0)
+        self.population.start_initial(
+            focal, members, table["first_week"].to_numpy()[members].astype(float),
+            table["last_purchase_week"].to_numpy()[members].astype(float),
+            table["purchases"].to_numpy()[members], rng.uniform(0.0, 0.4, members.size))
+        self.population.lapse_for_good(members[~table["alive"].to_numpy()[members].astype(bool)])
 
     # ------------------------------------------------------------------
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
@@ -265,20 +246,13 @@ class MarketModel(mesa.Model):
         cv = customer.segment.basket_cv
         if cv == 0:
             return customer.basket_mean
-        sigma2 = math.log1p(cv * cv)
-        return customer.basket_mean * math.exp(
-            math.sqrt(sigma2) * self.draws.normal() - sigma2 / 2)
-
-    def spell_ended(self, customer: Customer, dyad, reason: str) -> None:
-        """Record a finished customer spell (for cohorts); leavers may talk."""
-        self.recorder.spell(customer, dyad, self.week, reason)
-        if reason in ("failure", "pruned"):
-            self.recent_leavers.append((customer, dyad.firm, self.week + 8))
+        return lognormal(customer.basket_mean, cv, self.draws.normal())
 
     # ------------------------------------------------------------------
     def step(self) -> None:
         """Advance the market by one step (one week by default)."""
         self.week = (self.steps - 1) * self.step_weeks
+        self.population.begin_week()
         for firm in self.firms:
             firm.reset_week()
         # 1. partners deliver
@@ -297,10 +271,12 @@ class MarketModel(mesa.Model):
         self._needs()
         # 4.-6. fulfilment and support run in continuous time to the end of the week
         self.operations.advance_to(self.week + self.step_weeks)
+        self.population.settle_operations()
         for firm in self.firms:
             firm.supplier.review(firm)
         # 7. word of mouth, 8. churn: every customer of every firm may talk, then may leave
-        self._word_of_mouth_and_churn()
+        size = self.population.size
+        self.population.word_of_mouth_and_churn(self.rng_talk.random(size), self.rng_churn.random(size))
         # 9. books
         self.recorder.record_week()
         if self.steps * self.step_weeks >= self.spec.market.weeks:
@@ -309,77 +285,30 @@ class MarketModel(mesa.Model):
     def _organic_awareness(self) -> None:
         rate = rules.per_step(self.spec.market.organic_awareness, self.step_weeks)
         for firm in self.firms:
-            for index in self.sample(np.flatnonzero(~self.aware[:, firm.index]), rate):
-                self.customers[index].learn_of(firm.index, "organic")
+            self.population.learn_of(firm.index, self.sample(np.flatnonzero(~self.aware[:, firm.index]),
+                                                             rate), "organic")
 
     def _needs(self) -> None:
+        """Purchase occasions of the week: Poisson(need rate), plus referral trials."""
         available = self.dormant_until <= self.week
-        occasions = self.rng_needs.poisson(self.need_rate * self.step_weeks) * available
-        for index in self.trials:
-            occasions[index] += available[index]
-        self.trials = []
-        for index in np.flatnonzero(occasions):
-            self.customers[index].shop(int(occasions[index]))
+        occasions = (self.rng_needs.poisson(self.need_rate * self.step_weeks)
+                     + self.extra_occasions) * available
+        self.extra_occasions[:] = 0
+        self.population.shop(occasions)
 
-    def _word_of_mouth_and_churn(self) -> None:
-        """Steps 7 and 8: customers talk, then may lapse.
-
-        For each firm the rules are applied to the relationship state of all its
-        customers at once (``rules.talk_probability``, ``rules.churn_hazard`` on
-        arrays); the customers drawn to talk call ``Customer.talk`` and those
-        drawn to lapse call ``Customer.leave``. A customer's talk never changes
-        another customer's hazard, so this equals talking first and leaving after.
-        """
-        size = len(self.customers)
-        self.end_of_week_state = {}
-        wom = self.spec.word_of_mouth.enabled
-        talk_draws = self.rng_talk.random(size)
-        churn_draws = self.rng_churn.random(size)
-        for firm in self.firms:
-            members = list(firm.customers.values())
-            if not members:
-                continue
-            index = np.fromiter((c.index for c in members), dtype=np.int64, count=len(members))
-            state = relationship_state([c.dyads[firm.index] for c in members], self.week,
-                                       self.decay_rates)
-            if wom:
-                positive, negative = rules.talk_probability(state["satisfaction"], state["commitment"],
-                                                            *self.talk_weights)
-                draws = talk_draws[index]
-                for position in np.flatnonzero(draws < positive + negative):
-                    members[position].talk(firm.index, bool(draws[position] < positive[position]))
-            leaving = churn_draws[index] < rules.per_step(self._hazard(state, index), self.step_weeks)
-            for position in np.flatnonzero(leaving):
-                members[position].leave("lapsed")
-            # the state of those who stay is the end-of-week state the books record
-            self.end_of_week_state[firm.index] = {name: values[~leaving] for name, values in state.items()}
-        if not wom:
-            self.recent_leavers = []
-            return
-        # recent leavers (after a failure, or pruned) may still warn their contacts
-        still = []
-        for customer, firm_index, until in self.recent_leavers:
-            if self.week < until and customer.current < 0:
-                dyad = customer.dyads[firm_index]
-                customer.touch(dyad)
-                positive, negative = rules.talk_probability(dyad.satisfaction, dyad.commitment,
-                                                            *self.talk_weights)
-                draw = talk_draws[customer.index]
-                if draw < positive + negative:
-                    customer.talk(firm_index, bool(draw < positive))
-                still.append((customer, firm_index, until))
-        self.recent_leavers = still
-
-    def _hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
-        """Weekly churn hazard of the customers ``index`` of one firm."""
+    def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
+        """Churn probability this step of the customers ``index`` of one firm, from
+        their relationship ``state`` (``rules.churn_hazard``, or the scenario's
+        constant or BG/NBD churn)."""
         churn = self.spec.churn
-        if churn.model in ("off", "bgnbd"):   # bgnbd: dropout happens at purchases (Customer.buy)
+        if churn.model in ("off", "bgnbd"):   # bgnbd: dropout happens at purchases
             return np.zeros(index.size)
         if churn.model == "constant":
-            return np.full(index.size, 1.0 - churn.constant_retention)
+            return np.full(index.size, rules.per_step(1.0 - churn.constant_retention, self.step_weeks))
         recency = (self.week - state["last_purchase"]) * self.need_rate[index]
-        return rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
-                                  state["competitor_advantage"], *self.hazard_weights)
+        return rules.per_step(rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
+                                                 state["competitor_advantage"], *self.hazard_weights),
+                              self.step_weeks)
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""

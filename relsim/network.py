@@ -44,6 +44,22 @@ class SocialNetwork:
             return -1
         return int(self.indices[start + draws.integer(int(end - start))])
 
+    def pick_listeners(self, talkers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """A random contact of each of ``talkers`` (``-1`` for one with none),
+        from one uniform draw each: the array form of :meth:`pick_listener`."""
+        talkers = np.asarray(talkers, dtype=np.int64)
+        if self.fully_mixed:
+            if self.size < 2:
+                return np.full(talkers.size, -1, dtype=np.int64)
+            other = np.minimum((uniforms * (self.size - 1)).astype(np.int64), self.size - 2)
+            return other + (other >= talkers)
+        start = self.indptr[talkers]
+        degree = self.indptr[talkers + 1] - start
+        offset = np.minimum((uniforms * degree).astype(np.int64), np.maximum(degree - 1, 0))
+        listeners = self.indices[np.minimum(start + offset, max(self.indices.size - 1, 0))].astype(np.int64) \
+            if self.indices.size else np.zeros(talkers.size, dtype=np.int64)
+        return np.where(degree > 0, listeners, -1)
+
     def degree(self) -> np.ndarray:
         """Number of contacts per customer."""
         if self.fully_mixed:

@@ -112,12 +112,19 @@ class Operations:
         on_delivery : callable
             Called with ``(late, defective)`` at delivery.
         """
-        late = lead_time > self.spec.promise_weeks
-        defective = self.draws.uniform() < defect_rate
+        late, defective = self.delivery_outcomes(lead_time, defect_rate)
         # A delivery needs no queue: a timeout event whose callback is the
         # delivery is the cheapest correct SimPy form (no process object).
         delivery = self.env.timeout(delay + lead_time)
         delivery.callbacks.append(lambda _event: on_delivery(late, defective))
+
+    def delivery_outcomes(self, lead_time, defect_rate):
+        """``(late, defective)`` of one delivery, or of many (``lead_time`` an array):
+        late when the lead time exceeds the promise, defective with ``defect_rate``."""
+        late = lead_time > self.spec.promise_weeks
+        if isinstance(lead_time, np.ndarray):
+            return late, self.rng.random(lead_time.size) < defect_rate
+        return late, self.draws.uniform() < defect_rate
 
     def open_ticket(self, firm: int, priority: int, on_answer: TicketCallback) -> None:
         """Queue a ticket at ``firm``'s desk; ``on_answer(response_time, resolved)`` follows.
@@ -133,6 +140,23 @@ class Operations:
         handling = self.draws.exponential(self.spec.service_time_weeks)
         resolved = self.draws.uniform() < self.spec.resolution_probability
         self.env.process(self._ticket(desk, priority, handling, resolved, on_answer))
+
+    def open_tickets_at(self, times: np.ndarray, firms: np.ndarray, priorities: np.ndarray,
+                        tickets: np.ndarray, on_answer: Callable[[int, float, bool], None]) -> None:
+        """Feed a batch of tickets to the desks as timed arrivals.
+
+        The array engine draws a week's tickets with numpy; each still queues
+        at its firm's SimPy desk from its own arrival time. ``on_answer(ticket,
+        response_time, resolved)`` is called with the ticket's number from
+        ``tickets``.
+        """
+        now = self.env.now
+        for number, time, firm, priority in zip(tickets.tolist(), times.tolist(), firms.tolist(),
+                                                priorities.tolist(), strict=True):
+            arrival = self.env.timeout(max(0.0, time - now))
+            arrival.callbacks.append(
+                lambda _event, f=firm, p=priority, k=number: self.open_ticket(
+                    f, p, lambda response_time, resolved: on_answer(k, response_time, resolved)))
 
     def _ticket(self, desk: SupportDesk, priority: int, handling: float, resolved: bool,
                 on_answer: TicketCallback):

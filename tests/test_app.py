@@ -92,7 +92,7 @@ def test_live_charts_follow_the_recorded_table():
     assert [line.get_label() for line in customers] == ["Focal: transactional", "Focal: relationship"]
     weeks, counts = customers[0].get_data()
     assert list(weeks) == [0, 1, 2, 3, 4]
-    assert counts[-1] == len(model.firms[0].customers)
+    assert counts[-1] == model.population.count(0)
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes[:6])
 
 

@@ -224,7 +224,7 @@ def test_per_customer_scenario_starts_from_the_log(tmp_path, synthetic_log):
     model = MarketModel(scenario, seed=1)
     table = pd.read_csv(tmp_path / "sub" / "cal.population.csv")
     alive = table["alive"].to_numpy()
-    assert len(model.firms[0].customers) == int(alive.sum())
+    assert model.population.count(0) == int(alive.sum())
     first = model.customers[0].dyads[0]
     assert first.purchases == table["purchases"][0] and first.last_purchase == pytest.approx(
         table["last_purchase_week"][0])

@@ -1,0 +1,115 @@
+"""The two engines: how the customer population is held and advanced.
+
+A run has one population of customers, held either
+
+* as Mesa agents, one :class:`relsim.agents.Customer` per customer with a
+  :class:`relsim.dyad.CustomerDyad` per firm it knows
+  (``market.engine = "agents"``, :mod:`relsim.engine_agents`): the engine to
+  read, step through and show in the app; or
+* as numpy arrays, one row per customer and one column per firm for each
+  relationship parameter (``market.engine = "arrays"``,
+  :mod:`relsim.engine_arrays`): the engine for 10^5–10^6 customers and large
+  sweeps.
+
+Firms, suppliers, distributors and alliance partners are Mesa agents in both;
+they act on customers only through the :class:`Population` interface below,
+and both populations apply the same behaviour rules from :mod:`relsim.rules`.
+The two engines are docked (``tests/test_docking.py``): over many seeds their
+outputs have the same distributions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from relsim.model import MarketModel
+
+ENGINES = ("agents", "arrays")
+
+
+class Population(Protocol):
+    """What firms, partners and the model may do to the customers."""
+
+    size: int
+
+    # -- who is whose customer ---------------------------------------------
+    def count(self, firm: int) -> int:
+        """Customers of ``firm`` now."""
+
+    def members_of(self, firm: int) -> np.ndarray:
+        """Indices of the customers of ``firm`` now."""
+
+    def current_firm(self, customers: np.ndarray) -> np.ndarray:
+        """Firm each of ``customers`` buys from now (-1: none)."""
+
+    # -- set-up -------------------------------------------------------------
+    def start_initial(self, firm: int, customers: np.ndarray, first_week: np.ndarray,
+                      last_purchase: np.ndarray, purchases: np.ndarray,
+                      commitment: np.ndarray) -> None:
+        """Make ``customers`` initial customers of ``firm`` with the given history."""
+
+    def lapse_for_good(self, customers: np.ndarray) -> None:
+        """End the current spells of ``customers``; they never return."""
+
+    # -- step 2: awareness, offers, accounts --------------------------------
+    def learn_of(self, firm: int, customers: np.ndarray, source: str, channel_fee: float = 0.0) -> None:
+        """``customers`` become aware of ``firm`` (no effect on those already aware)."""
+
+    def recommend(self, firm: int, customers: np.ndarray) -> None:
+        """An alliance partner refers ``customers`` to ``firm`` (aware, positive influence)."""
+
+    def personalised_offers(self, firm: int, probability: float) -> int:
+        """Send offers to a random share of ``firm``'s customers; return how many."""
+
+    def retention_offers(self, firm: int, discount: float) -> int:
+        """Give overdue customers of ``firm`` a win-back discount; return how many."""
+
+    def review_key_accounts(self, firm: int, share: float) -> None:
+        """Make the top ``share`` of ``firm``'s customers by trailing margin key accounts."""
+
+    def serve_key_accounts(self, firm: int) -> int:
+        """A week of key-account management; return the number of key accounts."""
+
+    def prune(self, firm: int, threshold: float) -> None:
+        """End the relationships of ``firm`` that earn less than ``threshold`` a year."""
+
+    # -- steps 3 to 8 ------------------------------------------------------
+    def begin_week(self) -> None:
+        """Bring the relationship state to the new week (decay without contact)."""
+
+    def shop(self, occasions: np.ndarray) -> None:
+        """Step 3: each customer buys once per purchase occasion."""
+
+    def settle_operations(self) -> None:
+        """After the week's SimPy run: apply what operations delivered."""
+
+    def hear(self, firm: int, listeners: np.ndarray, positive: np.ndarray) -> None:
+        """Word of mouth about ``firm`` reaches ``listeners`` (for or against)."""
+
+    def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
+        """Steps 7 and 8: customers talk, then may lapse."""
+
+    # -- what the books record ----------------------------------------------
+    def relationship_state(self, firm: int) -> dict[str, np.ndarray]:
+        """End-of-week state (trust … purchases) of ``firm``'s customers, as arrays."""
+
+    def customers_table(self) -> pd.DataFrame:
+        """One row per customer and firm it ever bought from (``metrics.CUSTOMER_COLUMNS``)."""
+
+    def open_spells(self) -> pd.DataFrame:
+        """Spells still running: customer, firm, start, source."""
+
+
+def build_population(model: MarketModel, engine: str) -> Population:
+    """The population of ``model`` for ``engine`` (``"agents"`` or ``"arrays"``)."""
+    if engine == "agents":
+        from relsim.engine_agents import AgentPopulation
+        return AgentPopulation(model)
+    if engine == "arrays":
+        from relsim.engine_arrays import ArrayPopulation
+        return ArrayPopulation(model)
+    raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
