@@ -54,7 +54,8 @@ def lognormal(mean, cv, normal):
 
     ``X = mean · exp(σ·Z − σ²/2)`` with ``σ² = ln(1 + cv²)``, so ``E[X] = mean``.
     """
-    sigma2 = math.log1p(cv * cv)
     if isinstance(normal, np.ndarray):
-        return mean * np.exp(math.sqrt(sigma2) * normal - sigma2 / 2)
+        sigma2 = np.log1p(np.square(cv))
+        return mean * np.exp(np.sqrt(sigma2) * normal - sigma2 / 2)
+    sigma2 = math.log1p(cv * cv)
     return mean * math.exp(math.sqrt(sigma2) * normal - sigma2 / 2)

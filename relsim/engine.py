@@ -84,8 +84,8 @@ class Population(Protocol):
     def shop(self, occasions: np.ndarray) -> None:
         """Step 3: each customer buys once per purchase occasion."""
 
-    def settle_operations(self) -> None:
-        """After the week's SimPy run: apply what operations delivered."""
+    def run_operations(self, until: float) -> None:
+        """Steps 4-6: fulfilment and support in continuous time up to ``until``."""
 
     def hear(self, firm: int, listeners: np.ndarray, positive: np.ndarray) -> None:
         """Word of mouth about ``firm`` reaches ``listeners`` (for or against)."""

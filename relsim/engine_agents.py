@@ -151,8 +151,9 @@ class AgentPopulation:
         for index in np.flatnonzero(occasions).tolist():
             self.customers[index].shop(int(occasions[index]))
 
-    def settle_operations(self) -> None:
-        """Nothing to do: deliveries and answers called the customers back during the SimPy run."""
+    def run_operations(self, until: float) -> None:
+        """Run SimPy to ``until``: deliveries and answers call the customers back."""
+        self.model.operations.advance_to(until)
 
     def hear(self, firm: int, listeners: np.ndarray, positive: np.ndarray) -> None:
         for index, good in zip(listeners.tolist(), positive.tolist(), strict=True):

@@ -270,8 +270,7 @@ class MarketModel(mesa.Model):
         # 3. needs arrive; customers choose and buy
         self._needs()
         # 4.-6. fulfilment and support run in continuous time to the end of the week
-        self.operations.advance_to(self.week + self.step_weeks)
-        self.population.settle_operations()
+        self.population.run_operations(self.week + self.step_weeks)
         for firm in self.firms:
             firm.supplier.review(firm)
         # 7. word of mouth, 8. churn: every customer of every firm may talk, then may leave

@@ -50,7 +50,9 @@ class MarketSpec(_Section):
     weeks: int = Field(260, ge=1, le=5200, description="Simulated weeks.")
     step_weeks: float = Field(1.0, gt=0, le=4, description="Length of one step in weeks.")
     discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
-    engine: Literal["agents"] = Field("agents", description="Simulation engine.")
+    engine: Literal["agents", "arrays"] = Field("agents", description=(
+        "Simulation engine: 'agents' (a Mesa agent per customer; to read and watch) or "
+        "'arrays' (customers as numpy arrays; for 10^5-10^6 customers). Both apply the same rules."))
     network: NetworkSpec = NetworkSpec()
     snapshot_weeks: list[int] = Field(default_factory=list, description=(
         "Weeks at whose end the per-customer table is also taken (it is always taken at the end)."))
