@@ -30,6 +30,7 @@ import pandas as pd
 
 from relsim import __version__
 from relsim.calibration import CalibrationError
+from relsim.engine import ENGINES
 from relsim.progress import progress_bar
 from relsim.scenario import ScenarioError, load_scenario
 from relsim.store import StoreError
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="output folder (default out/<scenario>-seed<N>)")
     run.add_argument("--weeks", type=_positive_int, help="override market.weeks")
     run.add_argument("--customers", type=_positive_int, help="override market.customers")
+    run.add_argument("--engine", choices=ENGINES, default=None,
+                     help="override market.engine: agents (readable) or arrays (fast, large markets)")
 
     compare = commands.add_parser("compare", help="compare strategies of the focal firm, write a report")
     compare.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
@@ -123,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     compare.add_argument("--weeks", type=_positive_int, help="override market.weeks")
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
+    compare.add_argument("--engine", choices=ENGINES, default=None,
+                         help="override market.engine: agents (readable) or arrays (fast, large markets)")
 
     sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
     sweep.add_argument("experiment", help="experiment TOML file (see experiments/)")
@@ -224,12 +229,14 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
 
 
 def _load(args: argparse.Namespace):
-    """The scenario of ``run``/``compare`` with ``--weeks`` and ``--customers`` applied.
+    """The scenario of ``run``/``compare`` with ``--weeks``, ``--engine`` and ``--customers`` applied.
 
     ``--customers`` resizes the market with its money scale (Scenario.resized),
     so a small trial run spends per customer what the full scenario does.
     """
     overrides = {"market.weeks": args.weeks} if getattr(args, "weeks", None) else {}
+    if getattr(args, "engine", None):
+        overrides["market.engine"] = args.engine
     scenario = load_scenario(args.scenario, **overrides)
     if getattr(args, "customers", None):
         scenario = scenario.resized(args.customers)
