@@ -107,10 +107,8 @@ class ArrayPopulation:
         self.wom = np.zeros(shape, dtype=FLOAT)            # word-of-mouth influence heard
         self.knowledge = np.zeros(shape, dtype=FLOAT)      # the firm's CRM knowledge
         self.offer = np.zeros(shape, dtype=FLOAT)          # pending personalised offer
-        self.competitor_advantage = np.zeros(shape, dtype=FLOAT)
         # -- the firm's CRM record
         self.first_week = np.full(shape, -1.0, dtype=FLOAT)
-        self.spell_start = np.full(shape, -1.0, dtype=FLOAT)
         self.last_purchase = np.full(shape, -1.0, dtype=FLOAT)
         self.purchases = np.zeros(shape, dtype=np.int32)
         self.spells = np.zeros(shape, dtype=np.int16)
@@ -120,19 +118,24 @@ class ArrayPopulation:
         self.acquisition_margin = np.zeros(shape, dtype=FLOAT)
         self.source = np.zeros(shape, dtype=np.int8)
         self.referred = np.zeros(shape, dtype=bool)
-        self.key_account = np.zeros(shape, dtype=bool)
         self.retention_offer = np.zeros(shape, dtype=bool)   # win-back discount pending
         self.retention_discount = 0.0
         # distributor fee shares, stored as a code into this table
         self.fees = np.array(sorted({0.0, *(d.fee for d in spec.distributors)}))
-        self.fee_code = np.zeros(shape, dtype=np.uint8)
+        self.fee_code = np.zeros(shape, dtype=np.uint8) if self.fees.size > 1 else None
         # -- per customer
+        # A customer buys from one firm at a time, so what only matters for the
+        # current spell is held once per customer, not once per dyad (memory).
         self.current = np.full(size, -1, dtype=np.int8)     # firm bought from now (-1: none)
+        self.spell_start = np.full(size, -1.0, dtype=FLOAT)  # start of the current spell
+        self.key_account = np.zeros(size, dtype=bool)        # the current firm manages the account
+        self.competitor_advantage = np.zeros(size, dtype=FLOAT)  # best alternative at the last choice
         self.counts = np.zeros(firms, dtype=np.int64)
         names = sorted({f.programme for f in model.firms if f.programme})
+        bits = np.uint8 if len(names) <= 8 else np.uint16
         self.programme_bit = np.array([1 << names.index(f.programme) if f.programme else 0
-                                       for f in model.firms], dtype=np.uint16)
-        self.programmes = np.zeros(size, dtype=np.uint16)   # programmes enrolled in (bits)
+                                       for f in model.firms], dtype=bits)
+        self.programmes = np.zeros(size, dtype=bits)   # programmes enrolled in (one bit each)
         # trailing margins by quarter, only for firms whose strategy reads them
         self.quarter_margins = {f.index: np.zeros((size, QUARTERS_KEPT), dtype=FLOAT)
                                 for f in model.firms if f.tracks_margins}
@@ -176,7 +179,7 @@ class ArrayPopulation:
             if count:
                 self.model.firms[firm].welcome(SOURCE_NAMES[code], count)
         self.spells[customers, firm] = spells + 1
-        self.spell_start[customers, firm] = self.model.week
+        self.spell_start[customers] = self.model.week
         self.current[customers] = firm
         self.counts[firm] += customers.size
 
@@ -191,12 +194,12 @@ class ArrayPopulation:
             if count:
                 model.firms[firm].farewell(reason, count)
                 self.counts[firm] -= count
-        self.key_account[customers, firms] = False
+        self.key_account[customers] = False
         spells = self.spells[customers, firms]
         source = np.where(spells == 1, self.source[customers, firms], SOURCE_CODE["returning"])
         model.recorder.spells_ended(pd.DataFrame({
             "customer": customers, "firm": firms,
-            "start": self.spell_start[customers, firms].astype(float), "end": week,
+            "start": self.spell_start[customers].astype(float), "end": week,
             "reason": pd.Categorical.from_codes(np.full(customers.size, REASONS.index(reason)), REASONS),
             "source": pd.Categorical.from_codes(source, SOURCE_NAMES)}))
         if reason in ("failure", "pruned"):
@@ -218,7 +221,7 @@ class ArrayPopulation:
         self.model.aware[customers, firm] = True
         self.source[customers, firm] = SOURCE_CODE["initial"]
         self._join(customers, firm)
-        self.spell_start[customers, firm] = first_week
+        self.spell_start[customers] = first_week
         self.first_week[customers, firm] = first_week
         self.last_purchase[customers, firm] = last_purchase
         self.purchases[customers, firm] = purchases
@@ -239,7 +242,7 @@ class ArrayPopulation:
         new = customers[~aware[customers, firm]]
         aware[new, firm] = True
         self.source[new, firm] = SOURCE_CODE[source]
-        if channel_fee:
+        if channel_fee and self.fee_code is not None:
             self.fee_code[new, firm] = np.searchsorted(self.fees, channel_fee)
 
     def recommend(self, firm: int, customers: np.ndarray) -> None:
@@ -253,7 +256,7 @@ class ArrayPopulation:
         """Contacts with the firm: commitment grows toward its target (see Customer.contact)."""
         params = self.model.behaviour
         tenure = np.where(self.current[customers] == firm,
-                          self.model.week - self.spell_start[customers, firm], 0.0)
+                          self.model.week - self.spell_start[customers], 0.0)
         target = rules.commitment_target(
             self.trust[customers, firm], self.reciprocity[customers, firm], tenure,
             params.commitment_trust_weight, params.commitment_reciprocity_weight,
@@ -291,13 +294,13 @@ class ArrayPopulation:
     def review_key_accounts(self, firm: int, share: float) -> None:
         members = self.members_of(firm)
         ranked = members[np.lexsort((members, -self._trailing_margin(members, firm)))]
-        self.key_account[members, firm] = False
-        self.key_account[ranked[:round(share * members.size)], firm] = True
+        self.key_account[members] = False
+        self.key_account[ranked[:round(share * members.size)]] = True
 
     def serve_key_accounts(self, firm: int) -> int:
         params = self.model.behaviour
         members = self.members_of(firm)
-        accounts = members[self.key_account[members, firm]]
+        accounts = members[self.key_account[members]]
         self.reciprocity[accounts, firm] = rules.update_reciprocity(self.reciprocity[accounts, firm],
                                                                     params.key_account_goodwill)
         self._contact(accounts, firm, params.key_account_intensity)
@@ -305,7 +308,7 @@ class ArrayPopulation:
 
     def prune(self, firm: int, threshold: float) -> None:
         members = self.members_of(firm)
-        tenure = self.model.week - self.spell_start[members, firm]
+        tenure = self.model.week - self.spell_start[members]
         self._leave(members[(tenure >= 52) & (self._trailing_margin(members, firm) < threshold)], "pruned")
 
     # ------------------------------------------------------------------
@@ -365,7 +368,7 @@ class ArrayPopulation:
         chosen = utility[rows, pick]
         utility[rows, pick] = -np.inf
         advantage = utility.max(axis=1) - chosen
-        self.competitor_advantage[buyers, pick] = np.where(known.sum(axis=1) > 1, advantage, 0.0)
+        self.competitor_advantage[buyers] = np.where(known.sum(axis=1) > 1, advantage, 0.0)
         return pick
 
     def _baskets(self, buyers: np.ndarray) -> np.ndarray:
@@ -403,7 +406,7 @@ class ArrayPopulation:
             customers = buyers[mine]
             f = firm.index
             margins[mine] = firm.sell(baskets[mine], self.retention_offer[customers, f] * self.retention_discount,
-                                      self.fees[self.fee_code[customers, f]],
+                                      0.0 if self.fee_code is None else self.fees[self.fee_code[customers, f]],
                                       self.source[customers, f] == SOURCE_CODE["wom"])
             if firm.strategy.reward_rate > 0.0:
                 self.programmes[customers] |= self.programme_bit[f]
@@ -552,7 +555,8 @@ class ArrayPopulation:
         self.next_ticket += customers.size
         self.tickets.update(zip(numbers.tolist(), zip(customers.tolist(), firms.tolist(), complaint.tolist(),
                                                       strict=True), strict=True))
-        priority = np.where(self.key_account[customers, firms], 0, 1)   # key accounts first
+        key_account = self.key_account[customers] & (self.current[customers] == firms)
+        priority = np.where(key_account, 0, 1)   # key accounts first
         self.model.operations.open_tickets_at(times, firms, priority, numbers, self._answered)
 
     def _answered(self, ticket: int, response_time: float, resolved: bool) -> None:
@@ -647,9 +651,11 @@ class ArrayPopulation:
     # what the books record
     # ------------------------------------------------------------------
     def _state(self, customers: np.ndarray, firm: int) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name)[customers, firm].astype(float)
-                for name in ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
-                             "purchases", "last_purchase", "competitor_advantage")}
+        state = {name: getattr(self, name)[customers, firm].astype(float)
+                 for name in ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
+                              "purchases", "last_purchase")}
+        state["competitor_advantage"] = self.competitor_advantage[customers].astype(float)
+        return state
 
     def relationship_state(self, firm: int) -> dict[str, np.ndarray]:
         state = self.end_of_week_state.get(firm)
@@ -670,7 +676,7 @@ class ArrayPopulation:
             "referred": self.referred[customers, firms], "active": active,
             "first_week": self.first_week[customers, firms].astype(float),
             "tenure_weeks": np.where(active, model.week + model.step_weeks
-                                     - self.spell_start[customers, firms], 0.0),
+                                     - self.spell_start[customers], 0.0),
             "spells": spells.astype(np.int64), "purchases": self.purchases[customers, firms].astype(np.int64)}
         for name in ("spend", "margin", "acquisition_margin", "ltv", "trust", "commitment", "satisfaction",
                      "reciprocity", "responsiveness"):
@@ -684,7 +690,7 @@ class ArrayPopulation:
         source = np.where(self.spells[customers, firms] == 1, self.source[customers, firms],
                           SOURCE_CODE["returning"])
         return pd.DataFrame({"customer": customers, "firm": firms,
-                             "start": self.spell_start[customers, firms].astype(float),
+                             "start": self.spell_start[customers].astype(float),
                              "source": np.array(SOURCE_NAMES, dtype=object)[source]})
 
     def state_bytes(self) -> int:

@@ -125,8 +125,8 @@ class MarketModel(mesa.Model):
         self.population_table = load_population(scenario) if scenario.population else None
         self._draw_traits(size, rng_population)
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
-        self.dormant_until = np.full(size, -np.inf)
-        self.extra_occasions = np.zeros(size, dtype=np.int32)   # referral trials, next week
+        self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
+        self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
         self.population = build_population(self, self.engine)
         if self.engine == "agents":
             self.customers = self.population.customers
@@ -148,8 +148,8 @@ class MarketModel(mesa.Model):
         table = self.population_table
         which = (rng.choice(len(segments), size=size, p=shares / shares.sum()) if table is None
                  else table["segment_index"].to_numpy())
-        self.segment_of = which   # segment number of each customer (campaign targeting)
-        self.need_rate = np.empty(size)
+        self.segment_of = which.astype(np.int8)   # segment number of each customer (campaign targeting)
+        self.need_rate = np.empty(size, dtype=np.float32)
         self.direct = np.empty(size, dtype=bool)
         for number, segment in enumerate(segments):
             members = which == number
@@ -157,8 +157,8 @@ class MarketModel(mesa.Model):
             self.need_rate[members] = rng.gamma(segment.need_shape,
                                                 segment.need_rate / segment.need_shape, count)
             self.direct[members] = rng.random(count) < segment.direct_channel
-        self.dropout = np.zeros(size)
-        self.spend_rate = np.zeros(size)
+        self.dropout = np.zeros(size, dtype=np.float32)
+        self.spend_rate = np.zeros(size, dtype=np.float32)
         for number, segment in enumerate(segments):
             members = which == number
             count = int(members.sum())
