@@ -100,6 +100,9 @@ class Population(Protocol):
     def customers_table(self) -> pd.DataFrame:
         """One row per customer and firm it ever bought from (``metrics.CUSTOMER_COLUMNS``)."""
 
+    def closed_spells(self) -> pd.DataFrame:
+        """Spells that ended: customer, firm, start, end, reason, source."""
+
     def open_spells(self) -> pd.DataFrame:
         """Spells still running: customer, firm, start, source."""
 

@@ -49,6 +49,7 @@ class AgentPopulation:
         # the customers of each firm, in the order they joined (deterministic)
         self.members: list[dict[int, Customer]] = [{} for _ in model.firms]
         self.recent_leavers: list[tuple[Customer, int, float]] = []
+        self.ended_spells: list[tuple] = []   # customer, firm, start, end, reason, source
         self.end_of_week_state: dict[int, dict[str, np.ndarray]] = {}
 
     # -- who is whose customer ----------------------------------------------
@@ -162,8 +163,8 @@ class AgentPopulation:
     def spell_ended(self, customer: Customer, dyad: CustomerDyad, reason: str) -> None:
         """Record a finished customer spell (for cohorts); leavers after a failure may warn others."""
         model = self.model
-        model.recorder.spell(customer.index, dyad.firm, dyad.spell_start, model.week, reason,
-                             dyad.source if dyad.spells == 1 else "returning")
+        self.ended_spells.append((customer.index, dyad.firm, dyad.spell_start, model.week, reason,
+                                  dyad.source if dyad.spells == 1 else "returning"))
         if reason in ("failure", "pruned"):
             self.recent_leavers.append((customer, dyad.firm, model.week + WARNING_WEEKS))
 
@@ -240,6 +241,10 @@ class AgentPopulation:
                     dyad.responsiveness, customer.need_rate))
         columns = [c for c in CUSTOMER_COLUMNS if c != "rung"]
         return pd.DataFrame.from_records(records, columns=columns)
+
+    def closed_spells(self) -> pd.DataFrame:
+        """Spells that ended: customer, firm, start, end, reason, source."""
+        return pd.DataFrame(self.ended_spells, columns=["customer", "firm", "start", "end", "reason", "source"])
 
     def open_spells(self) -> pd.DataFrame:
         rows = [(customer.index, firm, customer.dyads[firm].spell_start,

@@ -156,6 +156,8 @@ class ArrayPopulation:
         self.answers: list[tuple[int, float, bool]] = []
         self.next_ticket = 0
         self.end_of_week_state: dict[int, dict[str, np.ndarray]] = {}
+        # ended spells (for cohort tables), as compact arrays: customer, firm, start, end, reason, source
+        self.ended_spells: list[tuple] = []
 
     # ------------------------------------------------------------------
     # who is whose customer
@@ -197,11 +199,9 @@ class ArrayPopulation:
         self.key_account[customers] = False
         spells = self.spells[customers, firms]
         source = np.where(spells == 1, self.source[customers, firms], SOURCE_CODE["returning"])
-        model.recorder.spells_ended(pd.DataFrame({
-            "customer": customers, "firm": firms,
-            "start": self.spell_start[customers].astype(float), "end": week,
-            "reason": pd.Categorical.from_codes(np.full(customers.size, REASONS.index(reason)), REASONS),
-            "source": pd.Categorical.from_codes(source, SOURCE_NAMES)}))
+        self.ended_spells.append((customers.astype(np.int32), firms.astype(np.int8),
+                                  self.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
+                                  REASONS.index(reason), source.astype(np.int8)))
         if reason in ("failure", "pruned"):
             leavers, leaver_firms, until = self.recent_leavers
             self.recent_leavers = (np.concatenate([leavers, customers]),
@@ -683,6 +683,19 @@ class ArrayPopulation:
             table[name] = getattr(self, name)[customers, firms].astype(float)
         table["need_rate"] = model.need_rate[customers]
         return pd.DataFrame(table, columns=[c for c in CUSTOMER_COLUMNS if c != "rung"])
+
+    def closed_spells(self) -> pd.DataFrame:
+        """Spells that ended: customer, firm, start, end, reason, source."""
+        if not self.ended_spells:
+            return pd.DataFrame(columns=["customer", "firm", "start", "end", "reason", "source"])
+        customers, firms, starts, ends, reasons, sources = zip(*self.ended_spells, strict=True)
+        lengths = [c.size for c in customers]
+        return pd.DataFrame({
+            "customer": np.concatenate(customers).astype(np.int64),
+            "firm": np.concatenate(firms).astype(np.int64),
+            "start": np.concatenate(starts).astype(float), "end": np.concatenate(ends).astype(float),
+            "reason": pd.Categorical.from_codes(np.repeat(reasons, lengths), REASONS),
+            "source": pd.Categorical.from_codes(np.concatenate(sources), SOURCE_NAMES)})
 
     def open_spells(self) -> pd.DataFrame:
         customers = np.flatnonzero(self.current >= 0)

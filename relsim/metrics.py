@@ -42,26 +42,15 @@ CUSTOMER_COLUMNS = ("customer", "segment", "firm", "source", "referred", "active
 
 
 class Recorder:
-    """Collects the weekly per-firm table and customer spells of one run."""
+    """Collects the weekly per-firm table of one run, and its customer tables
+    (the population keeps the spells the cohort table is made of)."""
 
     def __init__(self, model: MarketModel) -> None:
         self.model = model
         self.rows: list[dict] = []
-        self.spells: list[tuple] = []               # one tuple per spell (agent engine)
-        self.spell_blocks: list[pd.DataFrame] = []  # a frame per batch of spells (array engine)
         self.cumulative = [0.0] * len(model.firms)
         self.snapshot_weeks = set(model.spec.market.snapshot_weeks)
         self.snapshots: list[pd.DataFrame] = []
-
-    def spell(self, customer: int, firm: int, start: float, end: float, reason: str,
-              source: str) -> None:
-        """A customer spell ended at ``end``."""
-        self.spells.append((customer, firm, start, end, reason, source))
-
-    def spells_ended(self, spells: pd.DataFrame) -> None:
-        """Many spells ended (columns customer, firm, start, end, reason, source)."""
-        if len(spells):
-            self.spell_blocks.append(spells)
 
     def record_week(self) -> None:
         """Append this week's row for every firm; let co-creating firms learn."""
@@ -162,8 +151,7 @@ class Recorder:
         end = model.week + model.step_weeks
         columns = ["customer", "firm", "start", "end", "reason", "source"]
         running = model.population.open_spells().assign(end=np.inf, reason="active")
-        blocks = [pd.DataFrame(self.spells, columns=columns), *self.spell_blocks, running[columns]]
-        blocks = [block for block in blocks if len(block)]
+        blocks = [block for block in (model.population.closed_spells(), running[columns]) if len(block)]
         if not blocks:
             return pd.DataFrame(columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
         frame = pd.concat(blocks, ignore_index=True)
