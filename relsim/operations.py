@@ -199,7 +199,8 @@ class _Ticket:
         self.opened = env.now
         self.request = desk.resource.request(priority=priority)
         self.request.callbacks.append(self._taken)
-        env.timeout(patience).callbacks.append(self._patience_ends)
+        if not self.request.triggered:   # no agent free: the customer waits, but not for ever
+            env.timeout(patience).callbacks.append(self._patience_ends)
 
     def _patience_ends(self, _event) -> None:
         if not self.request.triggered:
