@@ -1,0 +1,118 @@
+"""A million customers for ten years, checked against 10^5-customer runs scaled.
+
+    .venv/bin/python benchmarks/bench_scale.py [--large 1000000] [--small 100000] [--seeds 5] [--weeks 520]
+
+Runs the ecommerce scenario on the array engine once with ``--large``
+customers and ``--seeds`` times with ``--small`` customers (each resized with
+its money scale, ``Scenario.resized``), for ``--weeks`` weeks, then compares
+the per-step tables per customer: if nothing drifts with size (float error
+in the 32-bit state, integer overflow in counters), every per-customer
+figure of the large run lies within the spread of the small runs.
+
+For each firm and figure the statistic is the mean over the last year. The
+small runs give its mean ``m`` and standard deviation ``s`` across seeds; the
+large run's value ``x`` has a standard deviation of about ``s·√(small/large)``
+(ten times the customers, a tenth of the variance), so the check is
+
+    |x − m| ≤ 4 · √(s²/seeds + s²·small/large)
+
+It also checks the books: the margins accumulated per dyad in 32-bit floats
+must add up to the 64-bit books of the per-step table.
+
+Writes ``benchmarks/scale-latest.md`` (and prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsim import load_scenario
+from relsim.model import MarketModel
+
+PER_CUSTOMER = ("customers", "new_customers", "churned", "orders", "revenue", "profit", "wom_positive",
+                "wom_negative", "complaints", "tickets", "aware")
+SHARES = ("mean_trust", "mean_commitment", "mean_satisfaction", "retention_rate", "rung_customer",
+          "rung_client", "rung_supporter", "rung_advocate", "market_share", "nps")
+
+
+def one_run(customers: int, weeks: int, seed: int) -> tuple[pd.DataFrame, float, float]:
+    """Steps table, wall time and the margin check (relative gap) of one run."""
+    scenario = load_scenario("ecommerce", **{"market.engine": "arrays",
+                                             "market.weeks": weeks}).resized(customers)
+    model = MarketModel(scenario, seed=seed)
+    started = time.perf_counter()
+    model.run()
+    elapsed = time.perf_counter() - started
+    steps = model.recorder.steps_table()
+    booked = float((steps["revenue"] - steps["cogs"] - steps["partner_fees"] - steps["rewards"]).sum())
+    accumulated = float(model.population.margin.sum(dtype=np.float64))
+    return steps, elapsed, abs(accumulated - booked) / abs(booked)
+
+
+def last_year(steps: pd.DataFrame, customers: int) -> pd.DataFrame:
+    """Per firm: per-customer counts and money, and shares, averaged over the last 52 weeks."""
+    tail = steps[steps["week"] > steps["week"].max() - 52]
+    means = tail.groupby("firm", sort=False)[list(PER_CUSTOMER) + list(SHARES)].mean()
+    means[list(PER_CUSTOMER)] = means[list(PER_CUSTOMER)] / customers
+    return means
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--weeks", type=int, default=520)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("scale-latest.md"))
+    args = parser.parse_args()
+
+    small_runs = []
+    small_seconds = []
+    for seed in range(args.seeds):
+        steps, elapsed, gap = one_run(args.small, args.weeks, seed=100 + seed)
+        small_runs.append(last_year(steps, args.small))
+        small_seconds.append(elapsed)
+        print(f"small run {seed + 1}/{args.seeds}: {elapsed:.0f} s, margin gap {gap:.1e}", flush=True)
+    large_steps, large_seconds, large_gap = one_run(args.large, args.weeks, seed=1)
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"large run: {large_seconds:.0f} s, margin gap {large_gap:.1e}, peak RSS {peak_gib:.1f} GiB", flush=True)
+    large = last_year(large_steps, args.large)
+
+    stacked = pd.concat(small_runs, keys=range(args.seeds), names=["seed", "firm"])
+    mean = stacked.groupby("firm", sort=False).mean()
+    spread = stacked.groupby("firm", sort=False).std(ddof=1)
+    tolerance = 4 * np.sqrt(spread**2 / args.seeds + spread**2 * args.small / args.large)
+    gap = (large - mean).abs()
+    within = gap <= tolerance
+    lines = [
+        f"# Scale check: {args.large:,} vs {args.seeds} × {args.small:,} customers, {args.weeks} weeks",
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}. Large run {large_seconds:.0f} s "
+        f"({args.large * args.weeks / large_seconds:,.0f} customer-steps/s), peak RSS {peak_gib:.1f} GiB; "
+        f"small runs {np.mean(small_seconds):.0f} s each.",
+        f"Per-dyad margins (float32) vs books (float64), relative gap: large run {large_gap:.1e}.",
+        "",
+        f"**{int(within.to_numpy().sum())} of {within.size} figures within tolerance** "
+        "(|x − m| ≤ 4·√(s²/seeds + s²·small/large), last-year means; counts and money per customer).",
+        "",
+        "| firm | figure | large run | small runs (mean ± sd) | within |",
+        "|---|---|---:|---:|---|",
+    ]
+    for firm in mean.index:
+        for figure in mean.columns:
+            lines.append(f"| {firm} | {figure} | {large.loc[firm, figure]:.5g} | {mean.loc[firm, figure]:.5g} ± "
+                         f"{spread.loc[firm, figure]:.2g} | {'yes' if within.loc[firm, figure] else '**no**'} |")
+    text = "\n".join(lines) + "\n"
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
