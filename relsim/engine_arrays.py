@@ -676,12 +676,12 @@ class ArrayPopulation:
             "referred": self.referred[customers, firms], "active": active,
             "first_week": self.first_week[customers, firms].astype(float),
             "tenure_weeks": np.where(active, model.week + model.step_weeks
-                                     - self.spell_start[customers], 0.0),
+                                     - self.spell_start[customers].astype(float), 0.0),
             "spells": spells.astype(np.int64), "purchases": self.purchases[customers, firms].astype(np.int64)}
         for name in ("spend", "margin", "acquisition_margin", "ltv", "trust", "commitment", "satisfaction",
                      "reciprocity", "responsiveness"):
             table[name] = getattr(self, name)[customers, firms].astype(float)
-        table["need_rate"] = model.need_rate[customers]
+        table["need_rate"] = model.need_rate[customers].astype(float)
         return pd.DataFrame(table, columns=[c for c in CUSTOMER_COLUMNS if c != "rung"])
 
     def closed_spells(self) -> pd.DataFrame:

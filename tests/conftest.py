@@ -19,12 +19,14 @@ def scenario_dict(name: str = "ecommerce") -> dict:
         return tomllib.load(handle)
 
 
-def small(name: str = "ecommerce", customers: int = 400, weeks: int = 30, **changes) -> Scenario:
+def small(name: str = "ecommerce", customers: int = 400, weeks: int = 30, engine: str = "agents",
+          **changes) -> Scenario:
     """A shipped scenario shrunk for tests; ``changes`` are dotted-path overrides."""
     from relsim.scenario import set_dotted
     data = copy.deepcopy(scenario_dict(name))
     set_dotted(data, "market.customers", customers)
     set_dotted(data, "market.weeks", weeks)
+    set_dotted(data, "market.engine", engine)
     for dotted, value in changes.items():
         set_dotted(data, dotted, value)
     return from_dict(data, source=f"{name} (test)")

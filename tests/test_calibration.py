@@ -232,13 +232,14 @@ def test_per_customer_scenario_starts_from_the_log(tmp_path, synthetic_log):
     np.testing.assert_allclose(model.need_rate, table["need_rate"])
 
 
-def test_bgnbd_dropout_ends_shopping_at_once(tmp_path):
+@pytest.mark.parametrize("engine", ["agents", "arrays"])
+def test_bgnbd_dropout_ends_shopping_at_once(tmp_path, engine):
     """A customer who drops out at a purchase buys nothing more, not even later the same week
     (it used to rejoin the firm at its next occasion and stay a customer who never buys)."""
     (tmp_path / "people.csv").write_text("need_rate,dropout,purchases,first_week,last_purchase_week\n"
                                          "50,1.0,1,-2,-2\n")
     (tmp_path / "s.toml").write_text(
-        '[market]\ncustomers = 1\nweeks = 2\n[[segments]]\nname = "all"\nshare = 1.0\n'
+        f'[market]\ncustomers = 1\nweeks = 2\nengine = "{engine}"\n[[segments]]\nname = "all"\nshare = 1.0\n'
         '[churn]\nmodel = "bgnbd"\n[[suppliers]]\nname = "S"\n[[firms]]\nname = "F"\nsupplier = "S"\n'
         '[population]\nfile = "people.csv"\n')
     steps = simulate(load_scenario(tmp_path / "s.toml"), seed=4).steps

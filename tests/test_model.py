@@ -14,10 +14,12 @@ from relsim.metrics import COST_LINES
 from relsim.model import MarketModel
 from tests.conftest import small
 
+ENGINES = ("agents", "arrays")
 
-@pytest.fixture(scope="module")
-def ecommerce_run():
-    return simulate(small(customers=600, weeks=40), seed=3)
+
+@pytest.fixture(scope="module", params=ENGINES)
+def ecommerce_run(request):
+    return simulate(small(customers=600, weeks=40, engine=request.param), seed=3)
 
 
 def test_books_add_up(ecommerce_run):
@@ -56,25 +58,28 @@ def test_customer_table_matches_the_books(ecommerce_run):
     assert active.sort_index().to_dict() == last.sort_index().to_dict()
 
 
-def test_word_of_mouth_switch():
-    steps = simulate(small(customers=400, weeks=30, **{"word_of_mouth.enabled": False}), seed=1).steps
+@pytest.mark.parametrize("engine", ENGINES)
+def test_word_of_mouth_switch(engine):
+    steps = simulate(small(engine=engine, customers=400, weeks=30, **{"word_of_mouth.enabled": False}), seed=1).steps
     assert steps["new_wom"].sum() == 0 and steps["wom_positive"].sum() == 0
-    steps = simulate(small(customers=400, weeks=30), seed=1).steps
+    steps = simulate(small(engine=engine, customers=400, weeks=30), seed=1).steps
     assert steps["wom_positive"].sum() > 0
 
 
-def test_churn_switches():
-    off = simulate(small(customers=300, weeks=30, **{"churn.model": "off"}), seed=1).steps
+@pytest.mark.parametrize("engine", ENGINES)
+def test_churn_switches(engine):
+    off = simulate(small(engine=engine, customers=300, weeks=30, **{"churn.model": "off"}), seed=1).steps
     assert off[["churned_lapsed", "churned_failure"]].to_numpy().sum() == 0
     assert off["churned_switched"].sum() > 0      # switching is a choice, not churn hazard
 
 
-def test_more_desk_capacity_shortens_measured_response_times():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_more_desk_capacity_shortens_measured_response_times(engine):
     """Same seed, the focal firm's desk with 1 agent vs 6: the measured mean
     response time must fall (the desk is a real SimPy queue)."""
     times = []
     for capacity in (0.5, 3.0):
-        scenario = small(customers=1500, weeks=26, **{"operations.question_rate": 0.4,
+        scenario = small(engine=engine, customers=1500, weeks=26, **{"operations.question_rate": 0.4,
                                                       "firms.0.levers": {"service_capacity": capacity}})
         steps = simulate(scenario, seed=4).steps
         focal = steps[steps["firm"] == "Focal"]
@@ -83,17 +88,19 @@ def test_more_desk_capacity_shortens_measured_response_times():
     assert times[1] < 0.5 * times[0]
 
 
-def test_failures_lower_trust():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_failures_lower_trust(engine):
     """All deliveries defective: trust of the focal firm's customers collapses."""
-    good = simulate(small(customers=400, weeks=20, **{"suppliers.0.defect_rate": 0.0}), seed=2).steps
-    bad = simulate(small(customers=400, weeks=20, **{"suppliers.0.defect_rate": 1.0}), seed=2).steps
+    good = simulate(small(engine=engine, customers=400, weeks=20, **{"suppliers.0.defect_rate": 0.0}), seed=2).steps
+    bad = simulate(small(engine=engine, customers=400, weeks=20, **{"suppliers.0.defect_rate": 1.0}), seed=2).steps
     mean = lambda steps: steps.loc[steps["week"] >= 10, "mean_trust"].mean()  # noqa: E731
     assert mean(bad) < mean(good) - 0.1
     assert bad["complaints"].sum() > good["complaints"].sum()
 
 
-def test_pruning_lets_customers_go():
-    scenario = small(customers=600, weeks=80, **{"firms.0.levers": {"pruning": True,
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pruning_lets_customers_go(engine):
+    scenario = small(engine=engine, customers=600, weeks=80, **{"firms.0.levers": {"pruning": True,
                                                                     "pruning_min_margin": 1e9}})
     steps = simulate(scenario, seed=1).steps
     assert steps.loc[steps["firm"] == "Focal", "churned_pruned"].sum() > 0
@@ -131,21 +138,24 @@ def test_relationship_retains_more_than_transactional():
     assert retention["ci_low"] > 0, retention
 
 
-def test_campaigns_reach_only_targeted_segments():
-    scenario = small(customers=800, weeks=12, **{
+@pytest.mark.parametrize("engine", ENGINES)
+def test_campaigns_reach_only_targeted_segments(engine):
+    scenario = small(engine=engine, customers=800, weeks=12, **{
         "firms.0.initial_awareness": 0.0, "firms.0.initial_share": 0.0, "market.organic_awareness": 0.0,
         "word_of_mouth.enabled": False, "firms.0.levers": {"target_segments": ["loyalists"]}})
     model = MarketModel(scenario, seed=2)
     model.run()
     aware = np.flatnonzero(model.aware[:, 0])
     assert aware.size > 20
-    assert {model.customers[i].segment.name for i in aware} == {"loyalists"}
+    names = [segment.name for segment in scenario.segments]
+    assert {names[model.segment_of[i]] for i in aware} == {"loyalists"}
 
 
-def test_customer_snapshots_only_when_asked():
-    plain = simulate(small(customers=300, weeks=12), seed=1)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_customer_snapshots_only_when_asked(engine):
+    plain = simulate(small(engine=engine, customers=300, weeks=12), seed=1)
     assert plain.snapshots.empty
-    snap = simulate(small(customers=300, weeks=12, **{"market.snapshot_weeks": [3, 7]}), seed=1)
+    snap = simulate(small(engine=engine, customers=300, weeks=12, **{"market.snapshot_weeks": [3, 7]}), seed=1)
     assert sorted(snap.snapshots["snapshot_week"].unique()) == [3.0, 7.0]
     early = snap.snapshots[snap.snapshots["snapshot_week"] == 3.0]
     assert early["purchases"].sum() <= snap.customers["purchases"].sum()

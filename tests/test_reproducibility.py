@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 
 from relsim import simulate
 from tests.conftest import small
@@ -25,7 +26,8 @@ def test_different_seed_different_tables():
     assert not simulate(scenario, seed=1).steps.equals(simulate(scenario, seed=2).steps)
 
 
-def test_identical_tables_from_two_separate_processes(tmp_path, root):
+@pytest.mark.parametrize("engine", ["agents", "arrays"])
+def test_identical_tables_from_two_separate_processes(tmp_path, root, engine):
     outputs = []
     for attempt in ("a", "b"):
         out = tmp_path / attempt
@@ -33,7 +35,7 @@ def test_identical_tables_from_two_separate_processes(tmp_path, root):
         # depend on hash order.
         env = {"PYTHONHASHSEED": "1" if attempt == "a" else "2", "PATH": "", "HOME": str(tmp_path)}
         subprocess.run([sys.executable, "-m", "relsim.cli", "run", str(root / "scenarios" / "b2b.toml"),
-                        "--seed", "3", "--weeks", "30", "--out", str(out)],
+                        "--seed", "3", "--weeks", "30", "--engine", engine, "--out", str(out)],
                        check=True, cwd=root, env=env, capture_output=True)
         outputs.append(out)
     for table in ("steps", "customers", "cohorts"):

@@ -1,0 +1,177 @@
+"""The two engines: the same start, the same building blocks, the array engine's own parts.
+
+Whether the engines produce the same *outcomes* is the docking test
+(tests/test_docking.py); here: both start from the same market for a seed,
+the array forms of shared helpers equal their scalar forms, the array
+engine's batching keeps each dyad's events in order, its memory stays
+within budget, and the engine is chosen from scenarios and the CLI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from relsim import simulate
+from relsim.cli import main
+from relsim.draws import Draws, lognormal
+from relsim.dyad import CustomerDyad
+from relsim.engine_arrays import rounds
+from relsim.model import MarketModel
+from relsim.network import build_network
+from relsim.scenario import NetworkSpec, ScenarioError
+from tests.conftest import small
+
+ENGINES = ("agents", "arrays")
+
+
+def test_both_engines_start_from_the_same_market():
+    """Same seed: same traits, awareness, initial customers and their history."""
+    scenario = small(customers=800, weeks=4)
+    agents = MarketModel(scenario, seed=11, engine="agents")
+    arrays = MarketModel(scenario, seed=11, engine="arrays")
+    for trait in ("segment_of", "need_rate", "direct", "aware"):
+        np.testing.assert_array_equal(getattr(agents, trait), getattr(arrays, trait))
+    np.testing.assert_array_equal(agents.network.indices, arrays.network.indices)
+    for firm in range(len(scenario.firms)):
+        members = agents.population.members_of(firm)
+        np.testing.assert_array_equal(np.sort(members), arrays.population.members_of(firm))
+        order = np.argsort(members)
+        agent_state = agents.population.relationship_state(firm)
+        array_state = arrays.population.relationship_state(firm)
+        for name in ("trust", "commitment", "purchases", "last_purchase"):
+            # the array engine holds its state in 32-bit floats
+            np.testing.assert_allclose(agent_state[name][order], array_state[name], rtol=1e-6)
+
+
+def test_rounds_keep_each_dyads_events_in_order():
+    rng = np.random.default_rng(3)
+    customers = rng.integers(0, 20, 500)
+    firms = rng.integers(0, 3, 500)
+    batches = rounds(customers, firms, 3)
+    seen = np.concatenate(batches)
+    assert sorted(seen.tolist()) == list(range(500))          # every event exactly once
+    last_round = {}
+    for number, batch in enumerate(batches):
+        keys = customers[batch] * 3 + firms[batch]
+        assert len(set(keys.tolist())) == keys.size            # a dyad at most once per round
+        for event, key in zip(batch.tolist(), keys.tolist(), strict=True):
+            # a dyad's k-th event is in round k, after its earlier events
+            assert last_round.get(key, (-1, -1))[1] < event
+            last_round[key] = (number, event)
+    assert len(rounds(np.arange(5), 0, 2)) == 1                 # no repeats: one round
+    assert rounds(np.zeros(0, dtype=int), 0, 2) == []
+
+
+@pytest.mark.parametrize("kind", ["small_world", "fully_mixed"])
+def test_listeners_picked_on_arrays_as_one_by_one(kind):
+    network = build_network(NetworkSpec(kind=kind, mean_degree=6, rewiring=0.2), 300,
+                            np.random.default_rng(1))
+    talkers = np.random.default_rng(2).integers(0, 300, 1000)
+    uniforms = np.random.default_rng(4).random(1000)
+
+    class Replay(Draws):
+        def __init__(self, values):
+            self.values = list(values)
+
+        def uniform(self):
+            return self.values.pop(0)
+
+    replay = Replay(uniforms)
+    one_by_one = [network.pick_listener(int(t), replay) for t in talkers]
+    np.testing.assert_array_equal(network.pick_listeners(talkers, uniforms), one_by_one)
+    assert (network.pick_listeners(talkers, uniforms) != talkers).all()   # nobody talks to themself
+
+
+def test_lognormal_on_arrays_as_on_floats():
+    normals = np.random.default_rng(5).standard_normal(50)
+    means, cvs = np.full(50, 40.0), np.linspace(0, 1.2, 50)
+    np.testing.assert_allclose(lognormal(means, cvs, normals),
+                               [lognormal(40.0, cv, z) for cv, z in zip(cvs, normals, strict=True)])
+
+
+def test_trailing_margin_is_the_current_quarter_and_three_before():
+    dyad = CustomerDyad(0, "paid", 0.0, 0.5, 0.5)
+    for week, margin in ((1, 1.0), (14, 10.0), (30, 100.0), (45, 1000.0)):
+        dyad.book_quarter_margin(week, margin)
+    assert dyad.trailing_margin(45) == 1111.0        # quarters 0-3
+    assert dyad.trailing_margin(52) == 1110.0        # quarter 4 begins: quarter 0 drops out
+    assert dyad.trailing_margin(80) == 1000.0        # quarter 6: quarters 3-6
+    dyad.book_quarter_margin(95, 5.0)                # quarter 7: quarters 4-6 had nothing
+    assert dyad.trailing_margin(95) == 5.0
+    assert dyad.trailing_margin(200) == 0.0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_key_accounts_are_the_top_share_by_trailing_margin(engine):
+    scenario = small(customers=600, weeks=26, engine=engine, **{
+        "firms.0.strategy": "partnership", "firms.0.levers": {"key_account_share": 0.1}})
+    model = MarketModel(scenario, seed=3)
+    model.run()
+    population = model.population
+    members = population.members_of(0)
+    population.review_key_accounts(0, 0.1)
+    if engine == "agents":
+        margins = np.array([population.customers[i].dyads[0].trailing_margin(model.week) for i in members])
+        key = np.array([population.customers[i].dyads[0].key_account for i in members])
+    else:
+        margins = population._trailing_margin(members, 0)
+        key = population.key_account[members]
+    assert key.sum() == round(0.1 * members.size) > 0
+    assert margins[key].min() >= margins[~key].max()
+    assert population.serve_key_accounts(0) == key.sum()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_distributor_customers_pay_the_channel_fee(engine):
+    steps = simulate(small("b2b", customers=400, weeks=30, engine=engine), seed=2).steps
+    assert steps["new_partner"].sum() > 0 and steps["partner_fees"].sum() > 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_runs_without_operations(engine):
+    steps = simulate(small(customers=400, weeks=20, engine=engine, **{"operations.enabled": False}),
+                     seed=1).steps
+    assert steps["tickets"].sum() == 0 and steps["failures"].sum() == 0 and steps["orders"].sum() > 0
+
+
+def test_array_engine_same_seed_same_tables():
+    scenario = small("alliance", customers=500, weeks=30, engine="arrays")
+    first, second = simulate(scenario, seed=5), simulate(scenario, seed=5)
+    for table in ("steps", "customers", "cohorts"):
+        pdt.assert_frame_equal(getattr(first, table), getattr(second, table))
+    assert not first.steps.equals(simulate(scenario, seed=6).steps)
+
+
+def test_array_engine_tables_have_the_agent_engines_columns():
+    for table in ("steps", "customers", "cohorts"):
+        agents = getattr(simulate(small(customers=300, weeks=14), seed=1), table)
+        arrays = getattr(simulate(small(customers=300, weeks=14, engine="arrays"), seed=1), table)
+        assert list(agents.columns) == list(arrays.columns), table
+        assert len(arrays) > 0
+        pd.testing.assert_series_equal(agents.dtypes, arrays.dtypes, check_names=False)
+
+
+def test_array_state_stays_within_300_bytes_per_customer():
+    """The issue's memory budget (network excluded), for the 4-firm ecommerce scenario."""
+    scenario = small(customers=20_000, weeks=1, engine="arrays")
+    model = MarketModel(scenario, seed=1)
+    assert model.population.state_bytes() / 20_000 <= 300
+
+
+def test_unknown_engine_is_refused_with_the_allowed_values():
+    with pytest.raises(ScenarioError, match=r"market\.engine.*agents.*arrays"):
+        small(engine="numba")
+
+
+def test_cli_engine_flag(tmp_path, capsys):
+    assert main(["run", "b2b", "--engine", "arrays", "--weeks", "6", "--customers", "300",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "steps.parquet").exists()
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "b2b", "--engine", "array", "--out", str(tmp_path / "bad")])
+    assert stop.value.code == 2
+    assert "invalid choice: 'array'" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
