@@ -651,7 +651,8 @@ class ArrayPopulation:
     # what the books record
     # ------------------------------------------------------------------
     def _state(self, customers: np.ndarray, firm: int) -> dict[str, np.ndarray]:
-        state = {name: getattr(self, name)[customers, firm].astype(float)
+        cells = customers * self.firm_count + firm   # flat positions: one gather per array
+        state = {name: getattr(self, name).ravel().take(cells).astype(float)
                  for name in ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
                               "purchases", "last_purchase")}
         state["competitor_advantage"] = self.competitor_advantage[customers].astype(float)

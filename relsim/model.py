@@ -28,7 +28,7 @@ import numpy as np
 
 from relsim import rules
 from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
-from relsim.draws import Draws, lognormal
+from relsim.draws import Draws, lognormal, poisson
 from relsim.dyad import PartnerDyad
 from relsim.engine import build_population
 from relsim.metrics import Recorder
@@ -290,7 +290,7 @@ class MarketModel(mesa.Model):
     def _needs(self) -> None:
         """Purchase occasions of the week: Poisson(need rate), plus referral trials."""
         available = self.dormant_until <= self.week
-        occasions = (self.rng_needs.poisson(self.need_rate * self.step_weeks)
+        occasions = (poisson(self.rng_needs, self.need_rate * self.step_weeks)
                      + self.extra_occasions) * available
         self.extra_occasions[:] = 0
         self.population.shop(occasions)

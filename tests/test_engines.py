@@ -175,3 +175,18 @@ def test_cli_engine_flag(tmp_path, capsys):
     assert stop.value.code == 2
     assert "invalid choice: 'array'" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("rate", [0.15, 2.5, 45.0])
+def test_poisson_by_inversion_has_poisson_moments(rate):
+    """Mean, variance and P(0) of 200,000 draws against λ, λ and e^−λ. Standard errors:
+    mean √(λ/n); variance ≈ λ·√(2/n) (plus λ^{1/2}/√n for the fourth cumulant);
+    P(0) √(p(1−p)/n). Tolerances are 5 of them."""
+    from relsim.draws import poisson
+    n = 200_000
+    counts = poisson(np.random.default_rng(9), np.full(n, rate))
+    assert abs(counts.mean() - rate) < 5 * np.sqrt(rate / n)
+    assert abs(counts.var() - rate) < 5 * (rate * np.sqrt(2 / n) + np.sqrt(rate / n))
+    p0 = np.exp(-rate)
+    assert abs((counts == 0).mean() - p0) < 5 * np.sqrt(p0 * (1 - p0) / n) + 1e-12
+    assert counts.dtype.kind == "i" and counts.min() >= 0
