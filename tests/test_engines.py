@@ -126,7 +126,7 @@ def test_key_accounts_are_the_top_share_by_trailing_margin(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_distributor_customers_pay_the_channel_fee(engine):
-    steps = simulate(small("b2b", customers=400, weeks=30, engine=engine), seed=2).steps
+    steps = simulate(small("b2b", customers=400, weeks=104, engine=engine), seed=2).steps
     assert steps["new_partner"].sum() > 0 and steps["partner_fees"].sum() > 0
 
 
