@@ -301,7 +301,7 @@ class Customer(mesa.Agent):
 
         Whether a customer talks this week follows rules.talk_probability; the
         model evaluates it for all customers of a firm at once (see
-        MarketModel._word_of_mouth_and_churn).
+        Population.word_of_mouth_and_churn in relsim.engine).
         """
         model = self.model
         listener = model.network.pick_listener(self.index, model.draws)

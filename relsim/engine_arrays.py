@@ -156,6 +156,8 @@ class ArrayPopulation:
         self.answers: list[tuple[int, float, bool]] = []
         self.next_ticket = 0
         self.end_of_week_state: dict[int, dict[str, np.ndarray]] = {}
+        self.as_of = 0.0     # week the relationship state was last decayed to
+        self.quarter = 0     # quarter of the trailing-margin buckets now
         # ended spells (for cohort tables), as compact arrays: customer, firm, start, end, reason, source
         self.ended_spells: list[tuple] = []
 
@@ -317,16 +319,18 @@ class ArrayPopulation:
     def begin_week(self) -> None:
         model = self.model
         params, wom = model.behaviour, model.spec.word_of_mouth
-        step = model.step_weeks
-        for values, rate in ((self.commitment, params.commitment_decay),
-                             (self.reciprocity, params.reciprocity_decay), (self.wom, wom.decay)):
-            values[...] = rules.decay(values, rate, step)
-        week_number = model.steps - 1
-        if week_number % QUARTER_WEEKS == 0:
-            # a new quarter: its bucket forgets the quarter a year ago
-            quarter = int(model.week // QUARTER_WEEKS)
+        elapsed = model.week - self.as_of
+        if elapsed > 0:
+            for values, rate in ((self.commitment, params.commitment_decay),
+                                 (self.reciprocity, params.reciprocity_decay), (self.wom, wom.decay)):
+                values[...] = rules.decay(values, rate, elapsed)
+            self.as_of = model.week
+        quarter = int(model.week // QUARTER_WEEKS)
+        # each new quarter's bucket forgets the quarter a year before it
+        for passed in range(max(self.quarter + 1, quarter - QUARTERS_KEPT + 1), quarter + 1):
             for buckets in self.quarter_margins.values():
-                buckets[:, quarter % QUARTERS_KEPT] = 0.0
+                buckets[:, passed % QUARTERS_KEPT] = 0.0
+        self.quarter = max(self.quarter, quarter)
 
     def shop(self, occasions: np.ndarray) -> None:
         """Round ``k`` plays the ``k``-th purchase occasion of every customer who has one."""
@@ -714,4 +718,5 @@ class ArrayPopulation:
         arrays += list(self.quarter_margins.values())
         arrays += [model.aware, model.dormant_until, model.need_rate, model.direct, model.dropout,
                    model.spend_rate, model.extra_occasions, model.segment_of]
-        return int(sum(a.nbytes for a in arrays if a.size >= self.size))
+        unique = {id(a): a for a in arrays if a.size >= self.size}   # shared arrays count once
+        return int(sum(a.nbytes for a in unique.values()))

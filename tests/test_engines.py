@@ -32,6 +32,7 @@ def test_both_engines_start_from_the_same_market():
     scenario = small(customers=800, weeks=4)
     agents = MarketModel(scenario, seed=11, engine="agents")
     arrays = MarketModel(scenario, seed=11, engine="arrays")
+    arrays.population.begin_week()   # the first week: nothing has decayed yet
     for trait in ("segment_of", "need_rate", "direct", "aware"):
         np.testing.assert_array_equal(getattr(agents, trait), getattr(arrays, trait))
     np.testing.assert_array_equal(agents.network.indices, arrays.network.indices)
@@ -102,6 +103,21 @@ def test_trailing_margin_is_the_current_quarter_and_three_before():
     dyad.book_quarter_margin(95, 5.0)                # quarter 7: quarters 4-6 had nothing
     assert dyad.trailing_margin(95) == 5.0
     assert dyad.trailing_margin(200) == 0.0
+
+
+def test_array_margin_buckets_forget_quarters_a_year_old():
+    scenario = small(customers=200, weeks=4, engine="arrays",
+                     **{"market.step_weeks": 2.0, "firms.0.levers": {"pruning": True}})
+    model = MarketModel(scenario, seed=1)
+    buckets = model.population.quarter_margins[0]
+    buckets[:] = 1.0
+    model.week = 13 * 5 + 1          # quarter 5 (steps of two weeks skip week 65)
+    model.population.begin_week()
+    assert (buckets == 0).all()      # quarters 2-5 started since quarter 0: every bucket is new
+    buckets[:] = 1.0
+    model.week = 13 * 6 + 3          # quarter 6: only its bucket starts afresh
+    model.population.begin_week()
+    assert (buckets[:, 6 % 4] == 0).all() and (np.delete(buckets, 6 % 4, axis=1) == 1).all()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
