@@ -21,6 +21,7 @@ import bisect
 import math
 import operator
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,13 +171,28 @@ class Operations:
         response_time, resolved)`` is called with the ticket's number from
         ``tickets``.
         """
+        size = len(tickets)
+        # the handling times and resolutions of the batch, drawn at once
+        handling = self.rng.exponential(self.spec.service_time_weeks, size).tolist()
+        resolved = (self.rng.random(size) < self.spec.resolution_probability).tolist()
         now = self.env.now
-        for number, time, firm, priority in zip(tickets.tolist(), times.tolist(), firms.tolist(),
-                                                priorities.tolist(), strict=True):
+        for number, time, firm, priority, handle, fixed in zip(
+                tickets.tolist(), times.tolist(), firms.tolist(), priorities.tolist(), handling, resolved,
+                strict=True):
             arrival = self.env.timeout(max(0.0, time - now))
-            arrival.callbacks.append(
-                lambda _event, f=firm, p=priority, k=number: self.open_ticket(
-                    f, p, lambda response_time, resolved: on_answer(k, response_time, resolved)))
+            arrival.callbacks.append(partial(self._arrive, firm, priority, handle, fixed,
+                                             partial(on_answer, number)))
+
+    def _arrive(self, firm: int, priority: int, handling: float, resolved: bool,
+                on_answer: TicketCallback, _event=None) -> None:
+        """A ticket of a batch reaches its desk (see :meth:`open_tickets_at`)."""
+        desk = self.desks[firm]
+        desk.opened += 1
+        if desk.resource is None:
+            desk.abandoned += 1
+            on_answer(math.inf, False)
+            return
+        _Ticket(self.env, desk, priority, self.spec.patience_weeks, handling, resolved, on_answer)
 
 
 class _Ticket:
