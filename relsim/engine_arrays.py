@@ -655,11 +655,12 @@ class ArrayPopulation:
     # what the books record
     # ------------------------------------------------------------------
     def _state(self, customers: np.ndarray, firm: int) -> dict[str, np.ndarray]:
+        # 32-bit, as held: the rules and the weekly means need no more
         cells = customers * self.firm_count + firm   # flat positions: one gather per array
-        state = {name: getattr(self, name).ravel().take(cells).astype(float)
+        state = {name: getattr(self, name).ravel().take(cells)
                  for name in ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness",
                               "purchases", "last_purchase")}
-        state["competitor_advantage"] = self.competitor_advantage[customers].astype(float)
+        state["competitor_advantage"] = self.competitor_advantage[customers]
         return state
 
     def relationship_state(self, firm: int) -> dict[str, np.ndarray]:
