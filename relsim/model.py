@@ -329,6 +329,11 @@ def _long_lived_objects_frozen():
     bounded and the run fast; the previous settings are restored afterwards.
     """
     thresholds = gc.get_threshold()
+    # Garbage earlier runs in this process left behind (agents and the model
+    # refer to each other, so only the cyclic collector frees them) would
+    # otherwise be frozen with this run's objects and never freed: a process
+    # looping over runs (a sweep worker, a test module) would keep growing.
+    gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
     try:
