@@ -152,15 +152,10 @@ class Operations:
 
         ``priority`` 0 is served first (key accounts), 1 otherwise.
         """
-        desk = self.desks[firm]
-        desk.opened += 1
-        if desk.resource is None:
-            desk.abandoned += 1
-            on_answer(math.inf, False)
-            return
-        handling = self.draws.exponential(self.spec.service_time_weeks)
-        resolved = self.draws.uniform() < self.spec.resolution_probability
-        _Ticket(self.env, desk, priority, self.spec.patience_weeks, handling, resolved, on_answer)
+        staffed = self.desks[firm].resource is not None   # nothing to draw for a firm without a desk
+        handling = self.draws.exponential(self.spec.service_time_weeks) if staffed else 0.0
+        resolved = staffed and self.draws.uniform() < self.spec.resolution_probability
+        self._arrive(firm, priority, handling, resolved, on_answer)
 
     def open_tickets_at(self, times: np.ndarray, firms: np.ndarray, priorities: np.ndarray,
                         tickets: np.ndarray, on_answer: Callable[[int, float, bool], None]) -> None:
@@ -185,7 +180,7 @@ class Operations:
 
     def _arrive(self, firm: int, priority: int, handling: float, resolved: bool,
                 on_answer: TicketCallback, _event=None) -> None:
-        """A ticket of a batch reaches its desk (see :meth:`open_tickets_at`)."""
+        """A ticket reaches its desk now: it queues, or it goes unanswered if the firm has no desk."""
         desk = self.desks[firm]
         desk.opened += 1
         if desk.resource is None:
