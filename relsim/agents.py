@@ -502,7 +502,7 @@ class Firm(mesa.Agent):
         costs = self.model.spec.costs
         population = self.model.population
         offers = population.personalised_offers(self.index, self.strategy.personalisation)
-        if self.strategy.retention_offer:
+        if self.strategy.retention_offer and costs.retention_offer_discount > 0:   # no discount, no offer
             offers += population.retention_offers(self.index, costs.retention_offer_discount)
         self.books["relationship"] += offers * costs.offer
 

@@ -122,17 +122,21 @@ class ArrayPopulation:
         self.retention_discount = 0.0
         # distributor fee shares, stored as a code into this table
         self.fees = np.array(sorted({0.0, *(d.fee for d in spec.distributors)}))
-        self.fee_code = np.zeros(shape, dtype=np.uint8) if self.fees.size > 1 else None
+        self.fee_code = (np.zeros(shape, dtype=np.uint8 if self.fees.size <= 256 else np.uint16)
+                         if self.fees.size > 1 else None)
         # -- per customer
         # A customer buys from one firm at a time, so what only matters for the
         # current spell is held once per customer, not once per dyad (memory).
-        self.current = np.full(size, -1, dtype=np.int8)     # firm bought from now (-1: none)
+        self.current = np.full(size, -1, dtype=np.int8 if firms <= 127 else np.int16)   # -1: none
         self.spell_start = np.full(size, -1.0, dtype=FLOAT)  # start of the current spell
         self.key_account = np.zeros(size, dtype=bool)        # the current firm manages the account
         self.competitor_advantage = np.zeros(size, dtype=FLOAT)  # best alternative at the last choice
         self.counts = np.zeros(firms, dtype=np.int64)
         names = sorted({f.programme for f in model.firms if f.programme})
-        bits = np.uint8 if len(names) <= 8 else np.uint16
+        if len(names) > 64:
+            raise ValueError(f"the array engine holds at most 64 loyalty programmes, this scenario has "
+                             f"{len(names)}; use market.engine = 'agents'")
+        bits = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if len(names) <= np.iinfo(t).bits)
         self.programme_bit = np.array([1 << names.index(f.programme) if f.programme else 0
                                        for f in model.firms], dtype=bits)
         self.programmes = np.zeros(size, dtype=bits)   # programmes enrolled in (one bit each)

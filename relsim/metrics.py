@@ -128,7 +128,9 @@ class Recorder:
         model = self.model
         wom = model.spec.word_of_mouth
         params = model.behaviour
-        table = model.population.customers_table()
+        # the same row order from both engines: by customer, then firm
+        table = model.population.customers_table().sort_values(["customer", "firm"], kind="stable",
+                                                               ignore_index=True)
         firm_index = table["firm"].to_numpy(dtype=np.int64)
         co_creating = np.array([float(f.strategy.level >= 5) for f in model.firms])[firm_index]
         rung = rules.loyalty_rung(

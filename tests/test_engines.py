@@ -206,3 +206,30 @@ def test_poisson_by_inversion_has_poisson_moments(rate):
     p0 = np.exp(-rate)
     assert abs((counts == 0).mean() - p0) < 5 * np.sqrt(p0 * (1 - p0) / n) + 1e-12
     assert counts.dtype.kind == "i" and counts.min() >= 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_win_back_offer_without_discount_is_no_offer(engine):
+    """With costs.retention_offer_discount = 0 nobody is offered anything (and nothing is paid)."""
+    levers = {"retention_offer": True, "personalisation": 0.0}
+    with_offers = small(customers=300, weeks=20, engine=engine, **{
+        "firms.0.strategy": "proactive", "firms.0.levers": levers, "costs.retention_offer_discount": 0.0})
+    without = small(customers=300, weeks=20, engine=engine, **{
+        "firms.0.strategy": "proactive", "firms.0.levers": {**levers, "retention_offer": False},
+        "costs.retention_offer_discount": 0.0})
+    pdt.assert_frame_equal(simulate(with_offers, seed=3).steps, simulate(without, seed=3).steps)
+
+
+def test_array_engine_with_many_firms_and_programmes():
+    """130 firms (beyond an 8-bit firm number), 20 loyalty programmes (beyond 16 bits)."""
+    from relsim.scenario import from_dict
+    from tests.conftest import scenario_dict
+    data = scenario_dict("ecommerce")
+    template = data["firms"][0]
+    data["firms"] = [{**template, "name": f"Firm {k}", "initial_share": 0.002, "initial_awareness": 0.05,
+                      "levers": {"reward_rate": 0.02} if k < 20 else {}} for k in range(130)]
+    data["market"].update(customers=400, weeks=3, engine="arrays")
+    steps = simulate(from_dict(data), seed=1).steps
+    assert steps["firm"].nunique() == 130 and steps["orders"].sum() > 0
+    late_firms = steps["firm"].isin(["Firm 128", "Firm 129"])   # numbers an int8 cannot hold
+    assert steps.loc[late_firms, "customers"].sum() > 0
