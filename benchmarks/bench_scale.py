@@ -21,7 +21,11 @@ new run:
     z = (x − m) / (s · √(1 + 1/seeds)),   |z| ≤ 4
 
 Drift from 32-bit state or an overflowing counter would move figures by far
-more than that. The customer-level part of the noise shrinks with size; that
+more than that. The large run uses the first small run's seed, so the two
+share the supplier's shortages and spot prices (the partners' random streams
+do not depend on the number of customers): the column "same seed" is the
+large run minus that small run, in units of ``s``, which shows how much of
+``z`` is the market path rather than the size. The customer-level part of the noise shrinks with size; that
 part is checked by the docking and limit tests at small sizes.
 
 It also checks the books: the margins accumulated per dyad in 32-bit floats
@@ -83,21 +87,26 @@ def main() -> None:
 
     small_runs = []
     small_seconds = []
-    for seed in range(args.seeds):
-        steps, elapsed, gap = one_run(args.small, args.weeks, seed=100 + seed)
+    for seed in range(1, args.seeds + 1):
+        steps, elapsed, gap = one_run(args.small, args.weeks, seed=seed)
         small_runs.append(last_year(steps, args.small))
         small_seconds.append(elapsed)
-        print(f"small run {seed + 1}/{args.seeds}: {elapsed:.0f} s, margin gap {gap:.1e}", flush=True)
+        print(f"small run {seed}/{args.seeds}: {elapsed:.0f} s, margin gap {gap:.1e}", flush=True)
     large_steps, large_seconds, large_gap = one_run(args.large, args.weeks, seed=1)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"large run: {large_seconds:.0f} s, margin gap {large_gap:.1e}, peak RSS {peak_gib:.1f} GiB", flush=True)
     large = last_year(large_steps, args.large)
 
-    stacked = pd.concat(small_runs, keys=range(args.seeds), names=["seed", "firm"])
+    stacked = pd.concat(small_runs, keys=range(1, args.seeds + 1), names=["seed", "firm"])
     mean = stacked.groupby("firm", sort=False).mean()
     spread = stacked.groupby("firm", sort=False).std(ddof=1)
-    z = (large - mean) / (spread * np.sqrt(1 + 1 / args.seeds))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (large - mean) / (spread * np.sqrt(1 + 1 / args.seeds))
+    # a figure with no spread across seeds (e.g. everybody aware) must simply be equal
+    z = z.where(spread > 0, np.where(np.isclose(large, mean), 0.0, np.inf))
     within = z.abs() <= 4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        same_seed = ((large - small_runs[0]) / spread).where(spread > 0, 0.0)
     lines = [
         f"# Scale check: {args.large:,} vs {args.seeds} × {args.small:,} customers, {args.weeks} weeks",
         "",
@@ -110,14 +119,15 @@ def main() -> None:
         f"{float(z.abs().to_numpy().max()):.1f} (z = (x − m)/(s·√(1 + 1/seeds)); last-year means; "
         "counts and money per customer).",
         "",
-        "| firm | figure | large run | small runs (mean ± sd) | z |",
-        "|---|---|---:|---:|---:|",
+        "| firm | figure | large run | small runs (mean ± sd) | z | same seed |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for firm in mean.index:
         for figure in mean.columns:
             lines.append(f"| {firm} | {figure} | {large.loc[firm, figure]:.5g} | {mean.loc[firm, figure]:.5g} ± "
                          f"{spread.loc[firm, figure]:.2g} | {z.loc[firm, figure]:+.1f}"
-                         f"{'' if within.loc[firm, figure] else ' **outside**'} |")
+                         f"{'' if within.loc[firm, figure] else ' **outside**'} | "
+                         f"{same_seed.loc[firm, figure]:+.1f} |")
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
