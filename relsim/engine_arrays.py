@@ -40,6 +40,7 @@ from relsim.draws import lognormal
 from relsim.dyad import QUARTER_WEEKS, QUARTERS_KEPT
 from relsim.engine_agents import WARNING_WEEKS
 from relsim.metrics import CUSTOMER_COLUMNS
+from relsim.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from relsim.model import MarketModel
@@ -134,8 +135,9 @@ class ArrayPopulation:
         self.counts = np.zeros(firms, dtype=np.int64)
         names = sorted({f.programme for f in model.firms if f.programme})
         if len(names) > 64:
-            raise ValueError(f"the array engine holds at most 64 loyalty programmes, this scenario has "
-                             f"{len(names)}; use market.engine = 'agents'")
+            raise ScenarioError(f"{spec.name}: market.engine = 'arrays' holds at most 64 loyalty programmes "
+                                f"(firms with levers.reward_rate > 0), this scenario has {len(names)}; "
+                                "use market.engine = 'agents'")
         bits = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if len(names) <= np.iinfo(t).bits)
         self.programme_bit = np.array([1 << names.index(f.programme) if f.programme else 0
                                        for f in model.firms], dtype=bits)

@@ -233,3 +233,22 @@ def test_array_engine_with_many_firms_and_programmes():
     assert steps["firm"].nunique() == 130 and steps["orders"].sum() > 0
     late_firms = steps["firm"].isin(["Firm 128", "Firm 129"])   # numbers an int8 cannot hold
     assert steps.loc[late_firms, "customers"].sum() > 0
+
+
+def test_too_many_programmes_for_the_array_engine_is_a_clear_error(tmp_path, capsys):
+    """65 loyalty programmes do not fit the array engine's bits: exit 2, a message, nothing written."""
+    import tomli_w
+
+    from tests.conftest import scenario_dict
+    data = scenario_dict("ecommerce")
+    template = data["firms"][0]
+    data["firms"] = [{**template, "name": f"Firm {k}", "initial_share": 0.01, "levers": {"reward_rate": 0.02}}
+                     for k in range(65)]
+    data["market"].update(customers=200, weeks=2)
+    path = tmp_path / "many.toml"
+    path.write_bytes(tomli_w.dumps(data).encode())
+    status = main(["run", str(path), "--engine", "arrays", "--out", str(tmp_path / "out")])
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert "at most 64 loyalty programmes" in stderr and "65" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists()
