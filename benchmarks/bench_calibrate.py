@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_calibrate.py [--transactions 1000000] [--seed S]
 
 Draws a synthetic log of about ``--transactions`` rows from known BG/NBD and
-Gamma-Gamma parameters, writes it as CSV, then times ``relsim.calibration.calibrate``
+Gamma-Gamma parameters, writes it as CSV, then times ``relsim.calibration.fromlog.calibrate``
 on the file (reading, checking every row, the RFM summary and both
 maximum-likelihood fits with standard errors) and ``Calibration.write`` of a
 per-customer scenario. Prints a Markdown row for benchmarks/README.md.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from relsim import btyd
-from relsim.calibration import calibrate
+from relsim.calibration import btyd
+from relsim.calibration.fromlog import calibrate
 
 BGNBD = {"r": 0.6, "alpha": 6.0, "a": 0.9, "b": 3.0}
 GAMMA_GAMMA = {"p": 5.0, "q": 4.0, "gamma": 30.0}

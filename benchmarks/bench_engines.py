@@ -34,7 +34,7 @@ CHILD = r"""
 import json, resource, sys, time
 from collections import defaultdict
 import relsim
-from relsim.model import MarketModel
+from relsim.market.model import MarketModel
 engine, customers, weeks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 scenario = relsim.load_scenario("ecommerce", **{"market.weeks": weeks,

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from relsim import load_scenario
-from relsim.model import MarketModel
+from relsim.market.model import MarketModel
 
 PER_CUSTOMER = ("customers", "new_customers", "churned", "orders", "revenue", "profit", "wom_positive",
                 "wom_negative", "complaints", "tickets", "aware")

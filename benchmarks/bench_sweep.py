@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsim.experiment import load_experiment
-from relsim.store import Store
-from relsim.sweep import sweep
+from relsim.studies.experiment import load_experiment
+from relsim.studies.store import Store
+from relsim.studies.sweep import sweep
 
 EXPERIMENT = """
 name = "bench"

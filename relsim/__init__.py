@@ -1,18 +1,36 @@
-"""relsim: agent-based simulation of transactional and relationship marketing."""
+"""relsim: agent-based simulation of transactional and relationship marketing.
 
-from relsim.runner import RunResult, simulate
-from relsim.scenario import Scenario, ScenarioError, load_scenario
-from relsim.strategies import PRESETS, Strategy
+The public face: :func:`load_scenario` and :func:`simulate` for one run,
+:mod:`relsim.compare` for strategy comparisons, :mod:`relsim.calibration`
+for scenarios from a transaction log. The model itself (Mesa, SimPy) loads
+on first use of :func:`simulate`, so ``import relsim.calibration`` stays light.
+"""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from relsim.scenario.schema import Scenario, ScenarioError, load_scenario
+from relsim.scenario.strategies import PRESETS, Strategy
+from relsim.util.version import __version__
+
+if TYPE_CHECKING:
+    from relsim.market.runner import RunResult, simulate
 
 __all__ = [
-           "PRESETS",
-           "RunResult",
-           "Scenario",
-           "ScenarioError",
-           "Strategy",
-           "__version__",
-           "load_scenario",
-           "simulate",
+    "PRESETS",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "__version__",
+    "load_scenario",
+    "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("simulate", "RunResult"):
+        return getattr(importlib.import_module("relsim.market.runner"), name)
+    raise AttributeError(f"module 'relsim' has no attribute {name!r}")

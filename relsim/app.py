@@ -46,10 +46,11 @@ from matplotlib.lines import Line2D
 from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import update_counter
 
-from relsim import rules
-from relsim.model import MarketModel
-from relsim.scenario import BehaviourSpec, Scenario, load_scenario
-from relsim.strategies import PRESETS
+from relsim.market import rules
+from relsim.market.model import MarketModel
+from relsim.scenario.schema import BehaviourSpec, Scenario, load_scenario
+from relsim.scenario.strategies import PRESETS
+from relsim.util.style import PALETTE
 
 #: Population of the app's market unless the slider says otherwise: small
 #: enough that a step (model plus redraw) takes well under a second.
@@ -60,8 +61,6 @@ NETWORK_SAMPLE = 150
 SCENARIO_ENV = "RELSIM_APP_SCENARIO"
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
-#: Okabe & Ito (2008) colour-blind-safe palette (same as the reports).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 RUNG_COLOURS = ("#BBBBBB", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 NO_FIRM = "#DDDDDD"
 GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill", "offer_goodwill", "key_account_goodwill")

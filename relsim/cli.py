@@ -19,23 +19,19 @@ staged in a temporary folder and moved into place only when complete.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from relsim import __version__
-from relsim.calibration import CalibrationError
-from relsim.engine import ENGINES
-from relsim.progress import progress_bar
-from relsim.scenario import ScenarioError, load_scenario
-from relsim.store import StoreError
-from relsim.strategies import PRESETS, Strategy
-from relsim.transactions import LogError
+from relsim.calibration.fromlog import CalibrationError
+from relsim.market.interfaces import ENGINES
+from relsim.scenario.schema import ScenarioError, load_scenario
+from relsim.scenario.strategies import PRESETS, Strategy
+from relsim.util.errors import RelsimError
+from relsim.util.outputs import check_output_folder, staged_output
+from relsim.util.progress import progress_bar
+from relsim.util.version import __version__
 
 USAGE_ERROR = 2
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -173,61 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class OutputError(ValueError):
-    """The output folder cannot be used (a user mistake: exit 2)."""
-
-
-OUTPUT_LIST = ".relsim-outputs"
-
-
-def check_output_folder(target: Path) -> None:
-    """Fail early, before any work, if ``target`` cannot be an output folder."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"--out = {str(target)!r} is a file; give a folder")
-
-
-@contextlib.contextmanager
-def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]:
-    """A temporary folder inside ``target`` whose files move into ``target`` only if
-    the block succeeds.
-
-    With ``replace_previous`` the files an earlier relsim command wrote into
-    ``target`` (listed in ``.relsim-outputs``) and this one did not write are
-    removed, so the folder never mixes two runs' outputs; files relsim did not
-    write are never touched. A failed block leaves ``target`` as it was (and
-    removes it if it did not exist before).
-    """
-    check_output_folder(target)
-    existed = target.exists()
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
-    except OSError as error:
-        raise OutputError(f"cannot write to {str(target)!r}: {error.strerror}") from None
-    try:
-        yield staging
-        written = sorted(item.name for item in staging.iterdir())
-        listing = target / OUTPUT_LIST
-        if replace_previous and listing.exists():
-            for name in listing.read_text().split("\n"):
-                stale = target / name
-                if name and name not in written and stale.exists() and stale.parent == target:
-                    shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-        for name in written:
-            destination = target / name
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            (staging / name).replace(destination)
-        if replace_previous:
-            listing.write_text("\n".join(written) + "\n")
-    except BaseException:
-        if not existed:
-            shutil.rmtree(target, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def _load(args: argparse.Namespace):
     """The scenario of ``run``/``compare`` with ``--weeks``, ``--engine`` and ``--customers`` applied.
 
@@ -249,8 +190,8 @@ def _steps(scenario) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """``relsim run``: one run, tables (Parquet + CSV) and figures."""
-    from relsim.report import run_figures
-    from relsim.runner import simulate
+    from relsim.market.runner import simulate
+    from relsim.studies.report import run_figures
 
     scenario = _load(args)
     out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
@@ -269,8 +210,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_compare(args: argparse.Namespace) -> int:
     """``relsim compare``: strategies over common seeds, then a report."""
-    from relsim.compare import compare
-    from relsim.report import write_report
+    from relsim.studies.compare import compare
+    from relsim.studies.report import write_report
 
     scenario = _load(args)
     out = args.out or Path("reports") / scenario.name
@@ -281,7 +222,7 @@ def command_compare(args: argparse.Namespace) -> int:
         write_report(comparison, staging)
         comparison.steps.to_parquet(staging / "steps.parquet", index=False)
         comparison.cohorts.to_parquet(staging / "cohorts.parquet", index=False)
-    from relsim.report import narrative
+    from relsim.studies.report import narrative
     print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
     print(f"\nreport: {out / 'report.html'} (and report.md)")
     return 0
@@ -289,13 +230,13 @@ def command_compare(args: argparse.Namespace) -> int:
 
 def command_sweep(args: argparse.Namespace) -> int:
     """``relsim sweep``: every (design point, seed) of an experiment into a store."""
-    from relsim.sweep import command_sweep as run_sweep
+    from relsim.studies.sweep import command_sweep as run_sweep
     return run_sweep(args)
 
 
 def command_analyze(args: argparse.Namespace) -> int:
     """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
-    from relsim.analysis import command_analyze as run_analyze
+    from relsim.studies.analysis import command_analyze as run_analyze
     return run_analyze(args)
 
 
@@ -326,8 +267,8 @@ def command_app(args: argparse.Namespace) -> int:
     return 0   # not reached
 def command_calibrate(args: argparse.Namespace) -> int:
     """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
-    from relsim.calibration import calibrate, write_report
-    from relsim.transactions import LogColumns
+    from relsim.calibration.fromlog import calibrate, write_report
+    from relsim.calibration.transactions import LogColumns
 
     if args.out.suffix != ".toml":
         raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
@@ -390,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
     try:
         return handlers[args.command](args)
-    except (ScenarioError, StoreError, LogError, CalibrationError, OutputError) as error:
+    except RelsimError as error:   # every user-facing error (relsim.util.errors)
         print(f"relsim: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

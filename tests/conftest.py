@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from relsim.scenario import Scenario, from_dict
+from relsim.scenario.schema import Scenario, from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def scenario_dict(name: str = "ecommerce") -> dict:
 def small(name: str = "ecommerce", customers: int = 400, weeks: int = 30, engine: str = "agents",
           **changes) -> Scenario:
     """A shipped scenario shrunk for tests; ``changes`` are dotted-path overrides."""
-    from relsim.scenario import set_dotted
+    from relsim.scenario.schema import set_dotted
     data = copy.deepcopy(scenario_dict(name))
     set_dotted(data, "market.customers", customers)
     set_dotted(data, "market.weeks", weeks)

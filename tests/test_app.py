@@ -66,8 +66,8 @@ def test_side_by_side_runs_two_strategies_on_the_same_seed():
 
 
 def test_network_sample_keeps_local_ties_and_rungs_are_valid():
-    from relsim import rules
     from relsim.app import AppModel, sample_state
+    from relsim.market import rules
     model = AppModel(customers=400, compare_with="none")
     sample = model.view_sample
     assert sample.xy.shape == (150, 2)

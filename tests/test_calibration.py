@@ -12,12 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsim import btyd
-from relsim.calibration import CalibrationError, calibrate
-from relsim.compare import compare
-from relsim.runner import simulate
-from relsim.scenario import ScenarioError, load_scenario
-from relsim.transactions import (
+from relsim.calibration import btyd
+from relsim.calibration.fromlog import CalibrationError, calibrate
+from relsim.calibration.transactions import (
     CDNOW_CALIBRATION_END,
     CDNOW_HOLDOUT_END,
     LogColumns,
@@ -26,6 +23,9 @@ from relsim.transactions import (
     read_log,
     rfm_summary,
 )
+from relsim.market.runner import simulate
+from relsim.scenario.schema import ScenarioError, load_scenario
+from relsim.studies.compare import compare
 
 #: BG/NBD on the CDNOW sample, 39-week calibration: Fader, Hardie & Lee (2005),
 #: "Counting your customers the easy way", Marketing Science 24(2):275–284, Section 4.
@@ -220,7 +220,7 @@ def test_per_customer_scenario_starts_from_the_log(tmp_path, synthetic_log):
     assert [p.name for p in written] == ["cal.toml", "cal.population.csv"]
     scenario = load_scenario(tmp_path / "sub" / "cal.toml")
     assert Path(scenario.population.file) == (tmp_path / "sub" / "cal.population.csv").resolve()
-    from relsim.model import MarketModel
+    from relsim.market.model import MarketModel
     model = MarketModel(scenario, seed=1)
     table = pd.read_csv(tmp_path / "sub" / "cal.population.csv")
     alive = table["alive"].to_numpy()

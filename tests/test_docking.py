@@ -71,7 +71,7 @@ import pytest
 from scipy import stats
 
 from relsim import load_scenario, simulate
-from relsim.metrics import summarize
+from relsim.market.metrics import summarize
 
 SCENARIOS = ("ecommerce", "b2b", "alliance")
 CUSTOMERS = 1000

@@ -16,12 +16,12 @@ import pytest
 
 from relsim import simulate
 from relsim.cli import main
-from relsim.draws import Draws, lognormal
-from relsim.dyad import CustomerDyad
-from relsim.engine_arrays import rounds
-from relsim.model import MarketModel
-from relsim.network import build_network
-from relsim.scenario import NetworkSpec, ScenarioError
+from relsim.market.draws import Draws, lognormal
+from relsim.market.dyad import CustomerDyad
+from relsim.market.engines.arrays import rounds
+from relsim.market.model import MarketModel
+from relsim.market.network import build_network
+from relsim.scenario.schema import NetworkSpec, ScenarioError
 from tests.conftest import small
 
 ENGINES = ("agents", "arrays")
@@ -198,7 +198,7 @@ def test_poisson_by_inversion_has_poisson_moments(rate):
     """Mean, variance and P(0) of 200,000 draws against λ, λ and e^−λ. Standard errors:
     mean √(λ/n); variance ≈ λ·√(2/n) (plus λ^{1/2}/√n for the fourth cumulant);
     P(0) √(p(1−p)/n). Tolerances are 5 of them."""
-    from relsim.draws import poisson
+    from relsim.market.draws import poisson
     n = 200_000
     counts = poisson(np.random.default_rng(9), np.full(n, rate))
     assert abs(counts.mean() - rate) < 5 * np.sqrt(rate / n)
@@ -222,7 +222,7 @@ def test_a_win_back_offer_without_discount_is_no_offer(engine):
 
 def test_array_engine_with_many_firms_and_programmes():
     """130 firms (beyond an 8-bit firm number), 20 loyalty programmes (beyond 16 bits)."""
-    from relsim.scenario import from_dict
+    from relsim.scenario.schema import from_dict
     from tests.conftest import scenario_dict
     data = scenario_dict("ecommerce")
     template = data["firms"][0]

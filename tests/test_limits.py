@@ -15,8 +15,9 @@ import math
 import numpy as np
 import pytest
 
-from relsim import rules, simulate
-from relsim.scenario import from_dict
+from relsim import simulate
+from relsim.market import rules
+from relsim.scenario.schema import from_dict
 
 
 def _one_firm(customers: int, weeks: int, **sections) -> dict:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from relsim import simulate
-from relsim.compare import compare
-from relsim.metrics import COST_LINES
-from relsim.model import MarketModel
+from relsim.market.metrics import COST_LINES
+from relsim.market.model import MarketModel
+from relsim.studies.compare import compare
 from tests.conftest import small
 
 ENGINES = ("agents", "arrays")
@@ -166,8 +166,8 @@ def test_annual_retention_accounts_for_the_step_length():
     """One firm (no switching), constant weekly retention 0.99: annual retention 0.99^52 ≈ 0.593
     whether a step is one week or two. The estimate pools about customers × 52 exposures; with
     ~1,000 customers its standard error is below 0.02, so 0.06 is three standard errors."""
-    from relsim.metrics import summarize
-    from relsim.scenario import from_dict, set_dotted
+    from relsim.market.metrics import summarize
+    from relsim.scenario.schema import from_dict, set_dotted
     from tests.conftest import scenario_dict
     for step in (1.0, 2.0):
         data = scenario_dict("ecommerce")

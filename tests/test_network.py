@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import shortest_path
 
-from relsim.draws import Draws
-from relsim.network import build_network, small_world
-from relsim.scenario import NetworkSpec
+from relsim.market.draws import Draws
+from relsim.market.network import build_network, small_world
+from relsim.scenario.schema import NetworkSpec
 
 
 def _graph(network) -> nx.Graph:

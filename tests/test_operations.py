@@ -1,6 +1,6 @@
 """Tests of the SimPy side of relsim: fulfilment and the support desk.
 
-``relsim.operations.Operations`` is driven directly on its own SimPy
+``relsim.market.operations.Operations`` is driven directly on its own SimPy
 environment with an ``OperationsSpec`` chosen per test and a fixed-seed
 ``np.random.default_rng``.
 """
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from relsim.operations import Operations
-from relsim.scenario import OperationsSpec
+from relsim.market.operations import Operations
+from relsim.scenario.schema import OperationsSpec
 
 SEED = 424242
 

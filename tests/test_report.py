@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relsim.report import money
+from relsim.studies.report import money
 
 
 @pytest.mark.parametrize(("value", "signed", "text"), [

@@ -1,4 +1,4 @@
-"""Tests of the pure behaviour rules in relsim.rules.
+"""Tests of the pure behaviour rules in relsim.market.rules.
 
 Random inputs come from ``np.random.default_rng`` with fixed seeds (never the
 global ``np.random`` state), so every test is reproducible.
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from relsim import rules
-from relsim.scenario import BehaviourSpec, ChurnSpec, WordOfMouthSpec
+from relsim.market import rules
+from relsim.scenario.schema import BehaviourSpec, ChurnSpec, WordOfMouthSpec
 
 N = 20_000  # random inputs per bounds test
 B = BehaviourSpec()

@@ -1,4 +1,4 @@
-"""Tests of scenario loading and validation (relsim.scenario)."""
+"""Tests of scenario loading and validation (relsim.scenario.schema)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relsim.scenario import Scenario, ScenarioError, load_scenario
-from relsim.strategies import PRESETS
+from relsim.scenario.schema import Scenario, ScenarioError, load_scenario
+from relsim.scenario.strategies import PRESETS
 
 ROOT = Path(__file__).parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -299,7 +299,7 @@ def test_digest_stable_and_sensitive(tmp_path):
 
 
 def test_resized_keeps_money_per_customer():
-    from relsim.scenario import load_scenario as load
+    from relsim.scenario.schema import load_scenario as load
     full = load(Path(__file__).resolve().parent.parent / "scenarios" / "alliance.toml")
     half = full.resized(full.market.customers // 2)
     assert half.market.customers == full.market.customers // 2
@@ -311,6 +311,6 @@ def test_resized_keeps_money_per_customer():
 
 
 def test_negative_list_positions_are_refused(tmp_path):
-    from relsim.scenario import load_scenario as load
+    from relsim.scenario.schema import load_scenario as load
     with pytest.raises(ScenarioError, match="no negative positions"):
         load(Path(__file__).resolve().parent.parent / "scenarios" / "b2b.toml", **{"firms.-1.quality": 1.0})

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsim.experiment import ExperimentError, load_experiment, replicate_seeds
-from relsim.store import Store, StoreError
-from relsim.sweep import sweep
+from relsim.studies.experiment import ExperimentError, load_experiment, replicate_seeds
+from relsim.studies.store import Store, StoreError
+from relsim.studies.sweep import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -245,7 +245,7 @@ def test_store_of_another_experiment_is_refused(tmp_path, capsys):
 
 
 def test_failing_runs_are_recorded_and_retried(tmp_path, monkeypatch):
-    import relsim.sweep as module
+    import relsim.studies.sweep as module
     path = write_experiment(tmp_path)
     plan = load_experiment(path)
     real = module.simulate
@@ -366,7 +366,7 @@ def test_analyze_sensitivity_indices(tmp_path, kind, samples, runs, columns):
 """)
     outcome = sweep(load_experiment(path), tmp_path / "store", workers=1)
     assert outcome.done == runs
-    from relsim.analysis import analyze
+    from relsim.studies.analysis import analyze
     written = analyze(tmp_path / "store")
     indices = pd.read_csv(written["sensitivity.csv"])
     assert list(indices.columns) == columns
@@ -381,7 +381,7 @@ def test_analyze_an_empty_folder_is_a_clear_error(tmp_path, capsys):
 
 
 def test_seeding_none_changes_nothing_and_seeding_talks():
-    from relsim.runner import simulate
+    from relsim.market.runner import simulate
     from tests.conftest import small
     plain = simulate(small(customers=300, weeks=8), seed=4).steps
     explicit = simulate(small(customers=300, weeks=8, **{"word_of_mouth.seeding": "none",
@@ -413,7 +413,7 @@ def test_analyze_best_level_and_response(tmp_path):
 [analysis.response]\nx = "customers_end"\ny = "revenue"\ndelta = 10
 """)
     assert sweep(load_experiment(path), tmp_path / "store", workers=1).done == 12
-    from relsim.analysis import analyze
+    from relsim.studies.analysis import analyze
     written = analyze(tmp_path / "store")
     best = pd.read_csv(written["best.csv"])
     assert sorted(best["market.customers"]) == [200, 300]
@@ -437,7 +437,7 @@ def test_analyze_lhs_swings(tmp_path):
 [[factors]]\npath = "firms.0.levers.acquisition_budget"\nlow = 0.5\nhigh = 2.0
 """)
     assert sweep(load_experiment(path), tmp_path / "store", workers=1).done == 8
-    from relsim.analysis import analyze
+    from relsim.studies.analysis import analyze
     swings = pd.read_csv(analyze(tmp_path / "store")["sensitivity.csv"])
     assert len(swings) == 2 * 2 and (swings["ci_low"] <= swings["swing"]).all()
     assert (swings["swing"] <= swings["ci_high"]).all()

@@ -2,18 +2,18 @@
 
 A run has one population of customers, held either
 
-* as Mesa agents, one :class:`relsim.agents.Customer` per customer with a
-  :class:`relsim.dyad.CustomerDyad` per firm it knows
-  (``market.engine = "agents"``, :mod:`relsim.engine_agents`): the engine to
+* as Mesa agents, one :class:`relsim.market.agents.Customer` per customer with a
+  :class:`relsim.market.dyad.CustomerDyad` per firm it knows
+  (``market.engine = "agents"``, :mod:`relsim.market.engines.agents`): the engine to
   read, step through and show in the app; or
 * as numpy arrays, one row per customer and one column per firm for each
   relationship parameter (``market.engine = "arrays"``,
-  :mod:`relsim.engine_arrays`): the engine for 10^5–10^6 customers and large
+  :mod:`relsim.market.engines.arrays`): the engine for 10^5–10^6 customers and large
   sweeps.
 
 Firms, suppliers, distributors and alliance partners are Mesa agents in both;
 they act on customers only through the :class:`Population` interface below,
-and both populations apply the same behaviour rules from :mod:`relsim.rules`.
+and both populations apply the same behaviour rules from :mod:`relsim.market.rules`.
 The two engines are docked (``tests/test_docking.py``): over many seeds their
 outputs have the same distributions.
 """
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from relsim.model import MarketModel
+    pass
 
 ENGINES = ("agents", "arrays")
 
@@ -105,14 +105,3 @@ class Population(Protocol):
 
     def open_spells(self) -> pd.DataFrame:
         """Spells still running: customer, firm, start, source."""
-
-
-def build_population(model: MarketModel, engine: str) -> Population:
-    """The population of ``model`` for ``engine`` (``"agents"`` or ``"arrays"``)."""
-    if engine == "agents":
-        from relsim.engine_agents import AgentPopulation
-        return AgentPopulation(model)
-    if engine == "arrays":
-        from relsim.engine_arrays import ArrayPopulation
-        return ArrayPopulation(model)
-    raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")

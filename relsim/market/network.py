@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from relsim.draws import Draws
-from relsim.scenario import NetworkSpec
+from relsim.market.draws import Draws
+from relsim.scenario.schema import NetworkSpec
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Every relationship parameter is one array with a row per customer and a
 column per firm (the dyad ``(customer, firm)`` is cell ``[customer, firm]``),
 stored in 32-bit floats; a customer's firm is one small integer. A week is a
 handful of vectorised passes that apply the *same* rules from
-:mod:`relsim.rules` as the agent engine's :class:`relsim.agents.Customer`,
+:mod:`relsim.market.rules` as the agent engine's :class:`relsim.market.agents.Customer`,
 in the same order within the week:
 
 * step 2: offers, retention offers, key accounts, pruning and awareness are
@@ -15,7 +15,7 @@ in the same order within the week:
   one left, as in the agent engine;
 * steps 4–6: deliveries due in the week are taken from a numpy calendar in
   time order; the tickets they raise are fed, with their arrival times, to
-  the firms' SimPy desks (:meth:`relsim.operations.Operations.open_tickets_at`),
+  the firms' SimPy desks (:meth:`relsim.market.operations.Operations.open_tickets_at`),
   which queue them; answers are applied after the week's SimPy run;
 * steps 7–8: talk and churn per firm on arrays, word of mouth spread along
   the network's CSR arrays.
@@ -34,21 +34,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from relsim import rules
-from relsim.agents import SOURCES
-from relsim.draws import lognormal
-from relsim.dyad import QUARTER_WEEKS, QUARTERS_KEPT
-from relsim.engine_agents import WARNING_WEEKS
-from relsim.metrics import CUSTOMER_COLUMNS
-from relsim.scenario import ScenarioError
+from relsim.market import rules
+from relsim.market.draws import lognormal
+from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
+from relsim.market.metrics import CUSTOMER_COLUMNS
+from relsim.market.terms import CHURN_REASONS, LEAVER_WARNING_WEEKS, SOURCES, SPELL_SOURCES
+from relsim.scenario.schema import ScenarioError
 
 if TYPE_CHECKING:
-    from relsim.model import MarketModel
+    from relsim.market.model import MarketModel
 
 #: Source codes: position in this tuple ("returning": a later spell).
-SOURCE_NAMES = (*SOURCES, "returning")
+SOURCE_NAMES = SPELL_SOURCES
 SOURCE_CODE = {name: code for code, name in enumerate(SOURCE_NAMES)}
-REASONS = ("lapsed", "switched", "failure", "pruned")
+REASONS = CHURN_REASONS
 FLOAT = np.float32   # relationship state; money totals are summed in float64
 
 
@@ -214,7 +213,7 @@ class ArrayPopulation:
             leavers, leaver_firms, until = self.recent_leavers
             self.recent_leavers = (np.concatenate([leavers, customers]),
                                    np.concatenate([leaver_firms, firms]),
-                                   np.concatenate([until, np.full(customers.size, week + WARNING_WEEKS)]))
+                                   np.concatenate([until, np.full(customers.size, week + LEAVER_WARNING_WEEKS)]))
         self.current[customers] = -1
         if reason != "switched":
             churn = model.spec.churn

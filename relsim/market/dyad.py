@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from relsim import rules
+from relsim.market import rules
 
 #: Weeks per quarter (account reviews, trailing margins) and quarters in a trailing year.
 QUARTER_WEEKS = 13

@@ -25,11 +25,15 @@ the history the table gives; those not alive have left for good before week
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from relsim.scenario import Scenario, ScenarioError
+from relsim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from relsim.scenario.schema import Scenario
 
 #: Columns a population file may have, with their defaults (None: required or conditional).
 COLUMNS: dict[str, object] = {

@@ -20,12 +20,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from relsim import rules
-from relsim.compare import HEADLINES, Comparison, mean_interval
-from relsim.metrics import COST_LINES
+from relsim.market import rules
+from relsim.market.metrics import COST_LINES
+from relsim.studies.compare import HEADLINES, Comparison, mean_interval
+from relsim.util.style import PALETTE
 
-#: Okabe & Ito (2008) colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 RUNG_COLOURS = ("#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
                "relationship": "Relationship programme", "service_desk": "Service desk",

@@ -32,18 +32,19 @@ from typing import Any
 
 import pandas as pd
 
-from relsim import __version__
-from relsim.experiment import TABLES, Plan
-from relsim.runner import atomic_write_table
+from relsim.market.runner import atomic_write_table
+from relsim.studies.experiment import TABLES, Plan
+from relsim.util.errors import RelsimError
+from relsim.util.version import __version__
 
 
-class StoreError(ValueError):
+class StoreError(RelsimError):
     """A results store cannot be used for this sweep. The message is meant for users."""
 
 
 def code_version() -> str:
     """relsim's version and, inside a git checkout, the commit (``+dirty`` if modified)."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parent.parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
                                 capture_output=True, text=True, timeout=5, check=True).stdout.strip()

@@ -27,12 +27,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from relsim.util.errors import RelsimError
+
 #: Rows listed per kind of problem in an error message (the count is always given).
 SHOWN_ROWS = 5
 DAYS_PER_WEEK = 7.0
 
 
-class LogError(ValueError):
+class LogError(RelsimError):
     """A transaction log cannot be used. The message is meant for users."""
 
 

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from relsim import rules
-from relsim.agents import BOOK_LINES, SOURCES
+from relsim.market import rules
+from relsim.market.terms import BOOK_LINES, CHURN_REASONS, SOURCES
 
 if TYPE_CHECKING:
-    from relsim.model import MarketModel
+    from relsim.market.model import MarketModel
 
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
-CHURN_REASONS = ("lapsed", "switched", "failure", "pruned")
 COHORT_WEEKS = 13
 
 

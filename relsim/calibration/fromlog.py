@@ -1,7 +1,7 @@
 """From a transaction log to a calibrated relsim scenario, and the hold-out check.
 
->>> from relsim.calibration import calibrate
->>> from relsim.transactions import cdnow_log
+>>> from relsim.calibration.fromlog import calibrate
+>>> from relsim.calibration.transactions import cdnow_log
 >>> calibration = calibrate(cdnow_log(), "1997-09-30", margin=0.3,     # doctest: +SKIP
 ...                         zero_amounts="keep", duplicates="keep")   # as the published analyses
 >>> calibration.bgnbd.params                                           # doctest: +SKIP
@@ -27,16 +27,17 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from relsim import btyd
-from relsim.scenario import Scenario, from_dict
-from relsim.strategies import PRESETS
-from relsim.transactions import (
+from relsim.calibration import btyd
+from relsim.calibration.transactions import (
     DAYS_PER_WEEK,
     LogColumns,
     read_log,
     rfm_summary,
     weekly_repeat_transactions,
 )
+from relsim.scenario.schema import Scenario, from_dict
+from relsim.scenario.strategies import PRESETS
+from relsim.util.errors import RelsimError
 
 #: What a transaction log cannot tell: these keep the scenario defaults (docs/model.md).
 NOT_IDENTIFIED = (
@@ -51,7 +52,7 @@ NOT_IDENTIFIED = (
 )
 
 
-class CalibrationError(ValueError):
+class CalibrationError(RelsimError):
     """A calibration option is inconsistent with the log. The message is meant for users."""
 
 
@@ -64,7 +65,7 @@ class Calibration:
     log : DataFrame
         The validated log (customer, date, amount).
     summary : DataFrame
-        RFM summary per customer in weeks (see :func:`relsim.transactions.rfm_summary`).
+        RFM summary per customer in weeks (see :func:`relsim.calibration.transactions.rfm_summary`).
     calibration_end : Timestamp
     bgnbd, gamma_gamma : btyd.Fit
         The fits with standard errors.
@@ -181,7 +182,7 @@ class Calibration:
             written.append(path.parent / population_file)
         data = self.scenario_data(population_file)
         header = "".join(f"# {line}\n" for line in (
-            "Written by `relsim calibrate` (relsim.calibration). The customer population follows the",
+            "Written by `relsim calibrate` (relsim.calibration.fromlog). The customer population follows the",
             "BG/NBD and Gamma-Gamma fits in the description; see docs/model.md, 'Calibration from a",
             "transaction log'. A log cannot identify these, which keep relsim's defaults:",
             *(f"  - {item}" for item in NOT_IDENTIFIED)))
@@ -230,7 +231,7 @@ class Calibration:
         CalibrationError
             If the hold-out is shorter than a week or the log stops before it ends.
         """
-        from relsim.runner import simulate
+        from relsim.market.runner import simulate
 
         end = pd.Timestamp(holdout_end).normalize()
         weeks = int((end - self.calibration_end).days // DAYS_PER_WEEK)
@@ -346,7 +347,7 @@ class Holdout:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from relsim.report import PALETTE
+        from relsim.studies.report import PALETTE
 
         table = self.table()
         fig, (weekly, cumulative) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -403,7 +404,7 @@ def draw_customer_states(summary: pd.DataFrame, bgnbd: dict[str, float], gamma_g
     Returns
     -------
     DataFrame
-        A population table (relsim.population): customer, need_rate, dropout,
+        A population table (relsim.scenario.population): customer, need_rate, dropout,
         spend_rate, purchases = x + 1, first_week = −T, last_purchase_week =
         −(T − t_x), alive.
     """
@@ -438,7 +439,7 @@ def calibrate(log: str | Path | pd.DataFrame, calibration_end: str | pd.Timestam
     ----------
     log : str, Path or DataFrame
         The log (CSV or Parquet file, or a table), validated with
-        :func:`relsim.transactions.read_log`.
+        :func:`relsim.calibration.transactions.read_log`.
     calibration_end : date
         Last day of the calibration period; later transactions are not fitted.
     margin : float

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from relsim.metrics import summarize
-from relsim.model import MarketModel
-from relsim.scenario import Scenario
+from relsim.market.metrics import summarize
+from relsim.market.model import MarketModel
+from relsim.scenario.schema import Scenario
 
 
 @dataclass
@@ -48,7 +48,7 @@ class RunResult:
     snapshots: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
-        """End-of-run headline numbers per firm (see :func:`relsim.metrics.summarize`)."""
+        """End-of-run headline numbers per firm (see :func:`relsim.market.metrics.summarize`)."""
         return summarize(self.steps)
 
     def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

@@ -12,8 +12,8 @@ Re-running on an existing store skips finished runs (and, unless
 ``retry_failed``, failed ones): a sweep killed at any moment loses at most
 the runs in flight.
 
->>> from relsim.experiment import load_experiment
->>> from relsim.sweep import sweep
+>>> from relsim.studies.experiment import load_experiment
+>>> from relsim.studies.sweep import sweep
 >>> plan = load_experiment("experiments/strategies_by_scenario/experiment.toml")
 >>> outcome = sweep(plan, "results/s1")  # doctest: +SKIP
 """
@@ -33,12 +33,12 @@ from typing import Any
 
 import pandas as pd
 
-from relsim.experiment import Plan, Run
-from relsim.metrics import summarize
-from relsim.progress import progress_bar
-from relsim.runner import simulate
-from relsim.scenario import Scenario
-from relsim.store import Store, StoreError, code_version
+from relsim.market.metrics import summarize
+from relsim.market.runner import simulate
+from relsim.scenario.schema import Scenario
+from relsim.studies.experiment import Plan, Run
+from relsim.studies.store import Store, StoreError, code_version
+from relsim.util.progress import progress_bar
 
 #: A local pool is restarted at most this often after a worker process died
 #: (killed, out of memory) before the runs in flight are recorded as failed.
@@ -126,7 +126,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     Parameters
     ----------
     plan : Plan
-        From :func:`relsim.experiment.load_experiment`.
+        From :func:`relsim.studies.experiment.load_experiment`.
     store : str or Path
         The results store folder (created if absent).
     workers : int, optional
@@ -231,7 +231,7 @@ def _context() -> multiprocessing.context.BaseContext:
     again in every worker (seconds each), so the forkserver preloads them.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["relsim.sweep"])
+    context.set_forkserver_preload(["relsim.studies.sweep"])
     return context
 
 
@@ -273,7 +273,7 @@ def command_sweep(args) -> int:
     """
     import sys
 
-    from relsim.experiment import load_experiment
+    from relsim.studies.experiment import load_experiment
 
     plan = load_experiment(args.experiment)
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from relsim.draws import Draws
+from relsim.market.draws import Draws
 
 if TYPE_CHECKING:
-    from relsim.scenario import OperationsSpec
+    from relsim.scenario.schema import OperationsSpec
 
 #: Callback ``(late, defective)`` for a delivery.
 DeliveryCallback = Callable[[bool, bool], None]

@@ -32,11 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from relsim.util.errors import RelsimError
+
 BGNBD_PARAMETERS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMETERS = ("p", "q", "gamma")
 
 
-class FitError(ValueError):
+class FitError(RelsimError):
     """A model cannot be fitted to the data given (too little of it, no convergence)."""
 
 
@@ -124,7 +126,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray,  # noqa: N803
     Parameters
     ----------
     x, t_x, T : ndarray
-        RFM summary in weeks (see :func:`relsim.transactions.rfm_summary`).
+        RFM summary in weeks (see :func:`relsim.calibration.transactions.rfm_summary`).
     start : (r, alpha, a, b)
         Starting values.
 

@@ -26,16 +26,18 @@ import gc
 import mesa
 import numpy as np
 
-from relsim import rules
-from relsim.agents import AlliancePartner, Customer, Distributor, Firm, Supplier
-from relsim.draws import Draws, lognormal, poisson
-from relsim.dyad import PartnerDyad
-from relsim.engine import build_population
-from relsim.metrics import Recorder
-from relsim.network import build_network
-from relsim.operations import Operations
-from relsim.population import load_population
-from relsim.scenario import Scenario
+from relsim.market import rules
+from relsim.market.agents import Customer
+from relsim.market.draws import Draws, lognormal, poisson
+from relsim.market.dyad import PartnerDyad
+from relsim.market.firms import Firm
+from relsim.market.interfaces import ENGINES, Population
+from relsim.market.metrics import Recorder
+from relsim.market.network import build_network
+from relsim.market.operations import Operations
+from relsim.market.partners import AlliancePartner, Distributor, Supplier
+from relsim.scenario.population import load_population
+from relsim.scenario.schema import Scenario
 
 #: Named random streams, spawned in this order from the run's SeedSequence.
 STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners")
@@ -341,3 +343,14 @@ def _long_lived_objects_frozen():
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def build_population(model: MarketModel, engine: str) -> Population:
+    """The population of ``model`` for ``engine`` (``"agents"`` or ``"arrays"``)."""
+    if engine == "agents":
+        from relsim.market.engines.agents import AgentPopulation
+        return AgentPopulation(model)
+    if engine == "arrays":
+        from relsim.market.engines.arrays import ArrayPopulation
+        return ArrayPopulation(model)
+    raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from relsim.compare import mean_interval
-from relsim.report import PALETTE
-from relsim.store import Store, StoreError
+from relsim.studies.compare import mean_interval
+from relsim.studies.store import Store, StoreError
+from relsim.util.style import PALETTE
 
 LEVEL = 0.95
 
@@ -362,7 +362,7 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
     Parameters
     ----------
     store : str or Path
-        A results store written by :func:`relsim.sweep.sweep`.
+        A results store written by :func:`relsim.studies.sweep.sweep`.
     out : str or Path, optional
         Folder for the analysis; default ``STORE/analysis``. Written through a
         staging folder, so an error leaves nothing half-written.
@@ -372,7 +372,7 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
     dict
         Paths of what was written, by file name.
     """
-    from relsim.cli import staged_output
+    from relsim.util.outputs import staged_output
 
     view = StoreView(store)
     out = Path(out) if out is not None else Path(store) / "analysis"

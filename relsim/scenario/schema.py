@@ -22,11 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from relsim.strategies import PRESETS, Strategy
-
-
-class ScenarioError(ValueError):
-    """A scenario (file or dict) is invalid. The message is meant for users."""
+from relsim.scenario.errors import ScenarioError
+from relsim.scenario.strategies import PRESETS, Strategy
 
 
 class _Section(BaseModel):
@@ -94,7 +91,7 @@ class SegmentSpec(_Section):
 
 
 class BehaviourSpec(_Section):
-    """Parameters of the relationship rules (see relsim.rules)."""
+    """Parameters of the relationship rules (see relsim.market.rules)."""
 
     initial_trust: float = Field(0.5, ge=0, le=1)
     initial_responsiveness: float = Field(0.5, ge=0, le=1)
@@ -266,7 +263,7 @@ class AllianceSpec(_Section):
 
 
 class PopulationSpec(_Section):
-    """A per-customer population table instead of random draws (see relsim.population)."""
+    """A per-customer population table instead of random draws (see relsim.scenario.population)."""
 
     file: str = Field(description=(
         "CSV or Parquet file, one row per customer (need_rate, dropout, spend_rate, purchases, "
@@ -470,7 +467,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         population["file"] = str((path.parent / population["file"]).resolve())
     scenario = from_dict(data, source=str(path))
     if scenario.population is not None:
-        from relsim.population import load_population
+        from relsim.scenario.population import load_population
         load_population(scenario)   # fail now, with the file's problems, not mid-run
     return scenario
 
@@ -494,7 +491,7 @@ def resolve_scenario_path(path: str | Path) -> Path:
     candidate = Path(path)
     if candidate.exists() or candidate.suffix:
         return candidate
-    shipped = Path(__file__).resolve().parent.parent / "scenarios" / f"{candidate.name}.toml"
+    shipped = Path(__file__).resolve().parent.parent.parent / "scenarios" / f"{candidate.name}.toml"
     return shipped if shipped.exists() else candidate
 
 

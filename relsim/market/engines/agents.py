@@ -1,8 +1,8 @@
-"""The agent engine: every customer a Mesa agent (:class:`relsim.agents.Customer`).
+"""The agent engine: every customer a Mesa agent (:class:`relsim.market.agents.Customer`).
 
-:class:`AgentPopulation` implements :class:`relsim.engine.Population` by
+:class:`AgentPopulation` implements :class:`relsim.market.interfaces.Population` by
 looping over Customer objects; what a customer does is written in the
-Customer's methods, which call :mod:`relsim.rules`.
+Customer's methods, which call :mod:`relsim.market.rules`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from relsim import rules
-from relsim.agents import Customer
-from relsim.dyad import CustomerDyad, relationship_state
-from relsim.metrics import CUSTOMER_COLUMNS
+from relsim.market import rules
+from relsim.market.agents import Customer
+from relsim.market.dyad import CustomerDyad, relationship_state
+from relsim.market.metrics import CUSTOMER_COLUMNS
+from relsim.market.terms import LEAVER_WARNING_WEEKS
 
 if TYPE_CHECKING:
-    from relsim.model import MarketModel
-
-#: Weeks a customer who left after a failure (or was pruned) may still warn others.
-WARNING_WEEKS = 8
+    from relsim.market.model import MarketModel
 
 
 class AgentPopulation:
@@ -166,7 +164,7 @@ class AgentPopulation:
         self.ended_spells.append((customer.index, dyad.firm, dyad.spell_start, model.week, reason,
                                   dyad.source if dyad.spells == 1 else "returning"))
         if reason in ("failure", "pruned"):
-            self.recent_leavers.append((customer, dyad.firm, model.week + WARNING_WEEKS))
+            self.recent_leavers.append((customer, dyad.firm, model.week + LEAVER_WARNING_WEEKS))
 
     def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
         """For each firm the rules are applied to the relationship state of all its

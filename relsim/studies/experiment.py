@@ -46,11 +46,19 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from relsim.agents import BOOK_LINES
-from relsim.scenario import Scenario, ScenarioError, _describe, from_dict, read_toml, resolve_scenario_path, set_dotted
-from relsim.strategies import PRESETS
+from relsim.market.terms import BOOK_LINES
+from relsim.scenario.schema import (
+    Scenario,
+    ScenarioError,
+    _describe,
+    from_dict,
+    read_toml,
+    resolve_scenario_path,
+    set_dotted,
+)
+from relsim.scenario.strategies import PRESETS
 
-#: End-of-run metrics a sweep can analyse (columns of :func:`relsim.metrics.summarize`).
+#: End-of-run metrics a sweep can analyse (columns of :func:`relsim.market.metrics.summarize`).
 SUMMARY_METRICS: tuple[str, ...] = (
     "customers_end", "annual_retention", "weekly_retention", "cumulative_discounted_profit", "profit",
     *BOOK_LINES, "new_customers", "wom_share_of_new", "referral_share_of_orders", "nps", "mean_trust",

@@ -1,0 +1,225 @@
+"""The firm agent: the focal firm or a competitor (same class, different strategy).
+
+A firm decides and pays; what happens to its customers is done by the
+model's population (:mod:`relsim.market.interfaces`), the same for both engines.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from relsim.market import rules
+from relsim.market.dyad import QUARTER_WEEKS, PartnerDyad
+from relsim.market.operations import SupportDesk
+from relsim.market.terms import BOOK_LINES, CHURN_REASONS, SPELL_SOURCES
+
+if TYPE_CHECKING:
+    from relsim.market.agents import Customer
+    from relsim.market.dyad import CustomerDyad
+    from relsim.market.model import MarketModel
+    from relsim.market.partners import Supplier
+    from relsim.scenario.schema import AllianceSpec, FirmSpec
+    from relsim.scenario.strategies import Strategy
+
+# ==========================================================================
+# Firm
+# ==========================================================================
+class Firm(mesa.Agent):
+    """A firm: the focal one or a competitor. Same class, different strategy.
+
+    Parameters
+    ----------
+    model : MarketModel
+    index : int
+        Position in ``model.firms`` (0 is the focal firm).
+    spec : FirmSpec
+    strategy : Strategy
+    supplier : Supplier
+    """
+
+    def __init__(self, model: MarketModel, index: int, spec: FirmSpec, strategy: Strategy,
+                 supplier: Supplier) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = spec.name
+        self.spec = spec
+        self.strategy = strategy
+        self.quality = spec.quality
+        self.supplier = supplier
+        self.alliances: list[AllianceSpec] = []
+        self.programme = spec.name if strategy.reward_rate > 0 else ""
+        self.partner_dyads: dict[str, PartnerDyad] = {}
+        desk_agents = 0
+        if strategy.level >= 2 and strategy.service_capacity > 0:
+            desk_agents = max(1, round(strategy.service_capacity
+                                       * model.spec.market.reference_desk_agents))
+        self.desk: SupportDesk = model.operations.add_desk(index, desk_agents)
+        self.key_accounts = 0
+        # trailing margins are kept only where a rule reads them (memory)
+        self.tracks_margins = strategy.pruning or (strategy.level >= 5 and strategy.key_account_share > 0)
+        self.promotion = False
+        self.price = strategy.price
+        self.customers_at_start = 0
+        self._clear_counters()
+
+    # -- bookkeeping -------------------------------------------------------
+    def reset_week(self) -> None:
+        """Clear the week's counters; called at the start of every step."""
+        self._clear_counters()
+        self.customers_at_start = self.model.population.count(self.index)
+
+    def _clear_counters(self) -> None:
+        self.books = dict.fromkeys(BOOK_LINES, 0.0)
+        self.new_by_source = dict.fromkeys(SPELL_SOURCES, 0)
+        self.churned_by_reason = dict.fromkeys(CHURN_REASONS, 0)
+        self.orders = 0
+        self.referral_orders = 0
+        self.complaints = 0
+        self.deliveries = 0
+        self.failures = 0
+        self.wom_spoken = [0, 0]   # [negative, positive]
+        self.desk.reset_week()
+
+    def welcome(self, source: str, count: int = 1) -> None:
+        """``count`` customer spells start (``source``: how they came)."""
+        self.new_by_source[source] += count
+
+    def farewell(self, reason: str, count: int = 1) -> None:
+        """``count`` customer spells end (``reason``: lapsed, switched, failure, pruned)."""
+        self.churned_by_reason[reason] += count
+
+    # -- prices, programmes ------------------------------------------------
+    def price_now(self) -> float:
+        """Price index paid this week, promotion included (also kept in ``self.price``)."""
+        if self.promotion:
+            return self.strategy.price * (1.0 - self.strategy.promotion_discount)
+        return self.strategy.price
+
+    def reward_value(self, enrolled):
+        """Value of the loyalty programme to a customer: the reward rate, halved
+        for a customer not (yet) enrolled in the firm's programme or alliance.
+        ``enrolled`` is a bool or a boolean array (one per customer)."""
+        rate = self.strategy.reward_rate
+        if rate == 0.0:
+            return 0.0 * enrolled
+        return rate * (0.5 + 0.5 * enrolled)
+
+    def sell(self, basket, retention_discount, channel_fee, referred):
+        """Book orders; return their margins (revenue − COGS − fees − rewards).
+
+        Works for one order (floats) and for a batch (arrays, one entry per
+        order): ``retention_discount`` is the win-back discount on the order,
+        ``channel_fee`` the distributor's share, ``referred`` whether the
+        customer came by word of mouth.
+        """
+        revenue = basket * (self.price * (1.0 - retention_discount))
+        cogs = basket * self.supplier.unit_cost(self)
+        fee = revenue * channel_fee
+        reward = revenue * (self.strategy.reward_rate * self.model.spec.costs.reward_redemption)
+        books = self.books
+        if isinstance(basket, np.ndarray):
+            books["revenue"] += float(revenue.sum())
+            books["cogs"] += float(cogs.sum())
+            books["partner_fees"] += float(fee.sum())
+            books["rewards"] += float(reward.sum())
+            self.orders += basket.size
+            self.referral_orders += int(np.count_nonzero(referred))
+        else:
+            books["revenue"] += revenue
+            books["cogs"] += cogs
+            books["partner_fees"] += fee
+            books["rewards"] += reward
+            self.orders += 1
+            self.referral_orders += referred
+        return revenue - cogs - fee - reward
+
+    def open_ticket(self, customer: Customer, dyad: CustomerDyad, complaint: bool) -> None:
+        """Send a question or complaint to the desk (key accounts first)."""
+        self.complaints += complaint
+        self.model.operations.open_ticket(
+            self.index, 0 if dyad.key_account else 1,
+            partial(customer.on_answer, dyad, complaint))
+
+    # -- 2. the firm acts ----------------------------------------------------
+    def act(self) -> None:
+        """The firm's weekly moves: promotion, campaign, relationship activities.
+
+        What happens to the customers is done by the model's population
+        (:mod:`relsim.market.interfaces`), the same for both engines; the firm decides and pays.
+        """
+        model = self.model
+        strategy = self.strategy
+        population = model.population
+        week_number = model.steps - 1
+        self.promotion = (strategy.promotion_every_weeks > 0
+                          and week_number % strategy.promotion_every_weeks == 0)
+        self.price = self.price_now()
+        self._campaign()
+        self.books["service_desk"] += (self.desk.agents * model.spec.costs.desk_agent_per_week
+                                       * model.step_weeks)
+        if strategy.level >= 3:
+            self.books["relationship"] += (population.count(self.index) * model.step_weeks
+                                           * model.spec.costs.programme_per_customer_week)
+        if strategy.level >= 4:
+            self._personalised_offers()
+        quarter_end = week_number % QUARTER_WEEKS == QUARTER_WEEKS - 1
+        if strategy.level >= 5:
+            self._key_accounts(quarter_end)
+        if strategy.pruning and quarter_end:
+            population.prune(self.index, strategy.pruning_min_margin)
+
+    def _campaign(self) -> None:
+        """Paid acquisition: each unaware direct-channel customer is reached with the
+        campaign's reach probability (rules.paid_reach)."""
+        model = self.model
+        market = model.spec.market
+        budget = self.strategy.acquisition_budget * market.reference_budget * model.step_weeks
+        if budget <= 0:
+            return
+        self.books["acquisition"] += budget
+        reach = rules.per_step(rules.paid_reach(budget / model.step_weeks,
+                                                market.max_reach_share,
+                                                market.half_saturation), model.step_weeks)
+        reachable = ~model.aware[:, self.index] & model.direct
+        if self.strategy.target_segments:
+            names = [segment.name for segment in model.spec.segments]
+            targeted = [names.index(name) for name in self.strategy.target_segments]
+            reachable &= np.isin(model.segment_of, targeted)
+        model.population.learn_of(self.index, model.sample(np.flatnonzero(reachable), reach), "paid")
+
+    def _personalised_offers(self) -> None:
+        """Proactive level: offers built on CRM knowledge, and win-back offers."""
+        costs = self.model.spec.costs
+        population = self.model.population
+        offers = population.personalised_offers(self.index, self.strategy.personalisation)
+        if self.strategy.retention_offer and costs.retention_offer_discount > 0:   # no discount, no offer
+            offers += population.retention_offers(self.index, costs.retention_offer_discount)
+        self.books["relationship"] += offers * costs.offer
+
+    def _key_accounts(self, review: bool) -> None:
+        """Partnership level: managers for the top customers by trailing margin,
+        chosen at the quarterly account review."""
+        model = self.model
+        share = self.strategy.key_account_share
+        if share <= 0:
+            return
+        if review:
+            model.population.review_key_accounts(self.index, share)
+        self.key_accounts = model.population.serve_key_accounts(self.index)
+        managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
+        self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
+
+    def co_create(self, partners: int) -> None:
+        """Partnership level: feedback from partner-rung customers improves quality."""
+        if self.strategy.level >= 5 and partners:
+            params = self.model.behaviour
+            self.quality = min(params.max_quality,
+                               self.quality + params.co_creation_quality * partners
+                               * self.model.step_weeks)
+
+

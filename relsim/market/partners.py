@@ -1,0 +1,181 @@
+"""The firms' partners: suppliers, distributors and alliance partners (Mesa agents).
+
+Each partner has its own random stream and updates its dyad with each firm
+it serves from what it delivered that week.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from relsim.market import rules
+from relsim.market.draws import lognormal
+
+if TYPE_CHECKING:
+    from relsim.market.dyad import PartnerDyad
+    from relsim.market.firms import Firm
+    from relsim.market.model import MarketModel
+    from relsim.scenario.schema import AllianceSpec, DistributorSpec, SupplierSpec
+
+class Supplier(mesa.Agent):
+    """A supplier: cost of goods, lead times, defects, shortages.
+
+    Firms on a long contract pay a stable price and, once committed, get
+    priority in shortages; spot buyers pay a varying, on average lower, price
+    and wait longer when supply is short.
+    """
+
+    def __init__(self, model: MarketModel, spec: SupplierSpec, rng: np.random.Generator) -> None:
+        super().__init__(model)
+        self.generator = rng   # this partner's own random stream
+        self.spec = spec
+        self.name = spec.name
+        self.spot_log_deviation = 0.0
+        self.shortage_until = -1.0
+        self.dyads: dict[int, PartnerDyad] = {}
+
+    def step(self) -> None:
+        """1. Partners deliver: shortages start and end, the spot price moves."""
+        model = self.model
+        spec = self.spec
+        rng = self.generator
+        if model.week >= self.shortage_until and rng.random() < rules.per_step(
+                spec.shortage_probability, model.step_weeks):
+            self.shortage_until = model.week + spec.shortage_weeks
+        # mean-reverting log spot price (AR(1), half of the deviation survives a week)
+        self.spot_log_deviation = (0.5 * self.spot_log_deviation
+                                   + spec.spot_volatility * rng.standard_normal())
+
+    @property
+    def in_shortage(self) -> bool:
+        """True while a shortage lasts."""
+        return self.model.week < self.shortage_until
+
+    def has_priority(self, firm: Firm) -> bool:
+        """Committed contract partners are served first in a shortage."""
+        dyad = self.dyads[firm.index]
+        return firm.strategy.supplier_contract == "long" and dyad.commitment >= 0.5
+
+    def unit_cost(self, firm: Firm) -> float:
+        """Cost of goods per unit of basket value for ``firm`` this week."""
+        spec = self.spec
+        if firm.strategy.supplier_contract == "long":
+            return spec.unit_cost
+        scarcity = 1.3 if self.in_shortage else 1.0
+        spread = spec.spot_volatility**2 / (2 * (1 - 0.25))  # keep the spot mean at its target
+        return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
+                * math.exp(self.spot_log_deviation - spread))
+
+    def lead_time(self, firm: Firm, normal):
+        """Lead times (weeks): lognormal with the contract's variability, from
+        standard normal draws ``normal`` (a float or an array); spot buyers
+        without priority wait longer in a shortage."""
+        spec = self.spec
+        cv = spec.lead_time_cv if firm.strategy.supplier_contract == "long" else spec.spot_lead_time_cv
+        lead = lognormal(spec.lead_time_weeks, cv, normal)
+        if self.in_shortage and not self.has_priority(firm):
+            lead += spec.shortage_delay_weeks
+        return lead
+
+    def review(self, firm: Firm) -> None:
+        """Update the firm–supplier dyad from this week's deliveries."""
+        params = self.model.behaviour
+        dyad = self.dyads[firm.index]
+        if firm.deliveries:
+            reliability = 1.0 - firm.failures / firm.deliveries
+            dyad.trust = rules.clip(rules.update_trust(dyad.trust, reliability, params.trust_gain,
+                                                       params.trust_loss), 0.0, 1.0)
+        long_contract = firm.strategy.supplier_contract == "long"
+        target = rules.commitment_target(dyad.trust, dyad.reciprocity, self.model.week,
+                                         params.commitment_trust_weight,
+                                         params.commitment_reciprocity_weight,
+                                         params.commitment_tenure_weight, params.tenure_scale_weeks)
+        dyad.commitment = rules.update_commitment(
+            rules.decay(dyad.commitment, params.commitment_decay, self.model.step_weeks),
+            target if long_contract else 0.0, 1.0, params.commitment_rate)
+        if self.in_shortage:
+            served = self.has_priority(firm)
+            dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, float(served),
+                                                              params.responsiveness_rate)
+            if served:
+                dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
+                                                            params.recovery_goodwill)
+        dyad.reciprocity = rules.decay(dyad.reciprocity, params.reciprocity_decay,
+                                       self.model.step_weeks)
+
+
+class Distributor(mesa.Agent):
+    """A channel partner: reaches customers who prefer not to buy direct, for a fee."""
+
+    def __init__(self, model: MarketModel, spec: DistributorSpec, firms: list[Firm],
+                 rng: np.random.Generator) -> None:
+        super().__init__(model)
+        self.generator = rng   # this partner's own random stream
+        self.spec = spec
+        self.name = spec.name
+        self.firms = firms
+
+    def step(self) -> None:
+        """Make indirect-channel customers aware of one of the distributor's firms."""
+        model = self.model
+        if not self.firms:
+            return
+        indirect = np.flatnonzero(~model.direct)
+        if indirect.size == 0:
+            return
+        reached = self.generator.poisson(self.spec.reach * model.step_weeks)
+        expected = self.spec.reach * model.step_weeks
+        chosen = self.generator.choice(indirect, size=min(reached, indirect.size), replace=False)
+        firm_of = self.generator.integers(len(self.firms), size=chosen.size)
+        for position, firm in enumerate(self.firms):
+            model.population.learn_of(firm.index, chosen[firm_of == position], "partner",
+                                      channel_fee=self.spec.fee)
+        for firm in self.firms:
+            _review_partner(model, firm.partner_dyads[self.name],
+                            min(1.0, reached / expected) if expected > 0 else 1.0)
+
+
+class AlliancePartner(mesa.Agent):
+    """A non-competing alliance partner (e.g. an airline) that refers its customers."""
+
+    def __init__(self, model: MarketModel, name: str, alliance: AllianceSpec,
+                 members: list[Firm], rng: np.random.Generator) -> None:
+        super().__init__(model)
+        self.generator = rng   # this partner's own random stream
+        self.name = name
+        self.alliance = alliance
+        self.members = members
+
+    def step(self) -> None:
+        """Refer prospects to the alliance's member firms."""
+        model = self.model
+        members = [f for f in self.members if f.strategy.join_alliances and f.strategy.level >= 5]
+        if not members:
+            return
+        expected = self.alliance.referrals_per_week * model.step_weeks
+        referred = self.generator.poisson(expected)
+        prospects = self.generator.integers(model.population.size, size=referred)
+        firm_of = self.generator.integers(len(members), size=referred)
+        for position, firm in enumerate(members):
+            model.population.recommend(firm.index, prospects[firm_of == position])
+        for firm in members:
+            _review_partner(model, firm.partner_dyads[self.name],
+                            min(1.0, referred / expected) if expected > 0 else 1.0)
+
+
+def _review_partner(model: MarketModel, dyad: PartnerDyad, performance: float) -> None:
+    """Weekly update of a firm–partner dyad from the partner's delivered performance."""
+    params = model.behaviour
+    dyad.trust = rules.clip(rules.update_trust(dyad.trust, performance, params.trust_gain,
+                                               params.trust_loss), 0.0, 1.0)
+    target = rules.commitment_target(dyad.trust, dyad.reciprocity, model.week,
+                                     params.commitment_trust_weight,
+                                     params.commitment_reciprocity_weight,
+                                     params.commitment_tenure_weight, params.tenure_scale_weeks)
+    dyad.commitment = rules.update_commitment(dyad.commitment, target, 0.5, params.commitment_rate)
+    dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, performance,
+                                                      params.responsiveness_rate)

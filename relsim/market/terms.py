@@ -1,0 +1,21 @@
+"""The market's vocabulary: names used by agents, engines, metrics and reports.
+
+Defined once here so that a table column, a book line or a churn reason is
+spelled the same everywhere.
+"""
+
+#: How a customer first learned of a firm; also the acquisition source.
+SOURCES = ("paid", "wom", "organic", "partner", "initial")
+
+#: Acquisition sources of a customer spell: a later spell with the same firm is "returning".
+SPELL_SOURCES = (*SOURCES, "returning")
+
+#: Why a customer spell ends.
+CHURN_REASONS = ("lapsed", "switched", "failure", "pruned")
+
+#: A firm's books: revenue and every cost line, per week.
+BOOK_LINES = ("revenue", "cogs", "acquisition", "relationship", "service_desk",
+              "partner_fees", "rewards")
+
+#: Weeks during which a customer who left after a failure (or was pruned) may still warn contacts.
+LEAVER_WARNING_WEEKS = 8

@@ -1,0 +1,1 @@
+"""Studies built on runs: strategy comparisons and reports, experiments, sweeps, stores and their analysis."""

@@ -1,0 +1,191 @@
+"""Compare strategies of the focal firm over common random numbers.
+
+Every strategy runs on the same seeds: a seed fixes the population, the
+network and the weekly needs, so the difference between two strategies on one
+seed is mostly the strategy's doing (common random numbers), and paired
+differences have much tighter intervals than the two means apart.
+
+>>> from relsim import load_scenario
+>>> from relsim.studies.compare import compare
+>>> comparison = compare(load_scenario("ecommerce"), ["transactional", "relationship"], seeds=20)
+>>> comparison.table()            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from relsim.market.metrics import summarize
+from relsim.market.runner import simulate
+from relsim.scenario.schema import Scenario
+from relsim.util.progress import progress_bar
+
+#: Headline metrics of the focal firm shown in comparison tables.
+HEADLINES: dict[str, str] = {
+    "annual_retention": "Annual retention (last year)",
+    "cumulative_discounted_profit": "Cumulative discounted profit",
+    "revenue": "Revenue (total)",
+    "customers_end": "Customers at the end",
+    "new_customers": "New customers (total)",
+    "wom_share_of_new": "Share of new customers from word of mouth",
+    "referral_share_of_orders": "Share of orders from customers won by word of mouth",
+    "nps": "NPS (last year)",
+    "mean_trust": "Mean trust (last year)",
+    "mean_commitment": "Mean commitment (last year)",
+    "market_share": "Market share (last year)",
+}
+
+
+def _one_run(scenario_data: dict, strategy: str, seed: int) -> dict[str, pd.DataFrame]:
+    """Worker: run one (strategy, seed) and return its tables (no per-customer rows)."""
+    scenario = Scenario.model_validate(scenario_data).with_focal_strategy(strategy)
+    result = simulate(scenario, seed=seed)
+    tagged = {}
+    for name, table in (("steps", result.steps), ("cohorts", result.cohorts),
+                        ("summary", summarize(result.steps))):
+        table = table.copy()
+        table.insert(0, "seed", seed)
+        table.insert(0, "run_strategy", strategy)
+        tagged[name] = table
+    customers = result.customers
+    focal = customers[customers["firm"] == scenario.firms[0].name]
+    ltv = (focal.assign(seed=seed, run_strategy=strategy)
+           .groupby(["run_strategy", "seed", "source"], as_index=False)
+           .agg(customers=("ltv", "size"), mean_ltv=("ltv", "mean")))
+    tagged["ltv"] = ltv
+    return tagged
+
+
+@dataclass
+class Comparison:
+    """Results of running several strategies of the focal firm over the same seeds.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    strategies : list of str
+    seeds : list of int
+    steps, cohorts, summaries, ltv : DataFrame
+        Concatenated over runs, with ``run_strategy`` and ``seed`` columns.
+    """
+
+    scenario: Scenario
+    strategies: list[str]
+    seeds: list[int]
+    steps: pd.DataFrame
+    cohorts: pd.DataFrame
+    summaries: pd.DataFrame
+    ltv: pd.DataFrame
+    focal: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.focal = self.scenario.firms[0].name
+
+    def focal_summaries(self) -> pd.DataFrame:
+        """End-of-run summary of the focal firm, one row per run."""
+        return self.summaries[self.summaries["firm"] == self.focal]
+
+    def table(self, metrics: Sequence[str] = tuple(HEADLINES)) -> pd.DataFrame:
+        """Mean and 95 % t-interval of each metric per strategy (focal firm)."""
+        rows = []
+        focal = self.focal_summaries()
+        for strategy in self.strategies:
+            runs = focal[focal["run_strategy"] == strategy]
+            for metric in metrics:
+                mean, low, high = mean_interval(runs[metric].to_numpy(dtype=float))
+                rows.append({"strategy": strategy, "metric": metric, "mean": mean,
+                             "ci_low": low, "ci_high": high, "runs": len(runs)})
+        return pd.DataFrame(rows)
+
+    def differences(self, baseline: str | None = None,
+                    metrics: Sequence[str] = tuple(HEADLINES)) -> pd.DataFrame:
+        """Paired differences (strategy − baseline) per seed: mean and 95 % interval."""
+        baseline = baseline or self.strategies[0]
+        focal = self.focal_summaries().set_index(["run_strategy", "seed"])
+        rows = []
+        for strategy in self.strategies:
+            if strategy == baseline:
+                continue
+            for metric in metrics:
+                paired = (focal.loc[strategy, metric] - focal.loc[baseline, metric]).to_numpy(dtype=float)
+                mean, low, high = mean_interval(paired)
+                rows.append({"strategy": strategy, "baseline": baseline, "metric": metric,
+                             "difference": mean, "ci_low": low, "ci_high": high,
+                             "significant": bool(low > 0 or high < 0)})
+        return pd.DataFrame(rows)
+
+    def profit_bridge(self, baseline: str | None = None) -> pd.DataFrame:
+        """Mean paired difference of revenue and of each cost line (strategy − baseline)."""
+        from relsim.market.metrics import COST_LINES
+        return self.differences(baseline, metrics=("revenue", *COST_LINES, "profit"))
+
+
+def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t confidence interval of ``values`` (NaN dropped)."""
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if values.size < 2:
+        return (mean, np.nan, np.nan)
+    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    return (mean, mean - half, mean + half)
+
+
+def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence[int] = 20,
+            workers: int | None = None, progress: bool = False) -> Comparison:
+    """Run every strategy of the focal firm on the same seeds.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    strategies : sequence of str
+        Preset names, or ``"current"`` for the scenario's own strategy.
+    seeds : int or sequence of int
+        Number of seeds (``0 … n−1``) or the seeds themselves.
+    workers : int, optional
+        Worker processes; default all cores. 1 runs in this process.
+    progress : bool
+        Show a progress bar (runs done, time left).
+
+    Returns
+    -------
+    Comparison
+    """
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    strategies = list(strategies)
+    for strategy in strategies:           # fail fast on a bad name, before any run
+        scenario.with_focal_strategy(strategy)
+    tasks = [(strategy, seed) for seed in seed_list for strategy in strategies]
+    workers = workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(tasks)))
+    payload = scenario.model_dump(mode="json")
+    outputs: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+    with progress_bar(len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds",
+                      enabled=progress) as advance:
+        if workers == 1:
+            for strategy, seed in tasks:
+                outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
+                advance()
+        else:
+            # forkserver: forking a process that may hold threads (rich, BLAS) can deadlock
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("forkserver")) as pool:
+                futures = {pool.submit(_one_run, payload, strategy, seed): (strategy, seed)
+                           for strategy, seed in tasks}
+                for future in as_completed(futures):
+                    outputs[futures[future]] = future.result()
+                    advance()
+    ordered = [outputs[task] for task in tasks]   # completion order never matters
+    tables = {name: pd.concat([o[name] for o in ordered], ignore_index=True)
+              for name in ("steps", "cohorts", "summary", "ltv")}
+    return Comparison(scenario, strategies, seed_list, tables["steps"], tables["cohorts"],
+                      tables["summary"], tables["ltv"])
