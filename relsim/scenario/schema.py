@@ -23,11 +23,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from relsim.scenario.errors import ScenarioError
+from relsim.scenario.fields import reject_coercion
 from relsim.scenario.strategies import PRESETS, Strategy
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_coercion(cls, value, info.field_name)
 
 
 class NetworkSpec(_Section):

@@ -14,9 +14,11 @@ index on the market's reference price.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from relsim.scenario.fields import reject_coercion
 
 #: Kotler's five levels of relationship, by number.
 LEVELS: dict[int, str] = {
@@ -31,7 +33,12 @@ LEVELS: dict[int, str] = {
 class Strategy(BaseModel):
     """The levers of one firm."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_coercion(cls, value, info.field_name)
 
     level: int = Field(2, ge=1, le=5, description=(
         "Kotler level: 1 basic (sell only), 2 reactive (+ support desk answers), "

@@ -44,9 +44,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from relsim.market.terms import BOOK_LINES
+from relsim.scenario.fields import reject_coercion
 from relsim.scenario.schema import (
     Scenario,
     ScenarioError,
@@ -76,7 +77,12 @@ class ExperimentError(ScenarioError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_coercion(cls, value, info.field_name)
 
 
 class FactorSpec(_Strict):
