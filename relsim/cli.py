@@ -19,11 +19,7 @@ staged in a temporary folder and moved into place only when complete.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +32,15 @@ from relsim.scenario import ScenarioError, load_scenario
 from relsim.store import StoreError
 from relsim.strategies import PRESETS, Strategy
 from relsim.transactions import LogError
+from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: importable from here too)
+    OUTPUT_LIST,
+    OutputError,
+    check_no_links,
+    check_output_file,
+    check_output_folder,
+    slug,
+    staged_output,
+)
 
 USAGE_ERROR = 2
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -173,61 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class OutputError(ValueError):
-    """The output folder cannot be used (a user mistake: exit 2)."""
-
-
-OUTPUT_LIST = ".relsim-outputs"
-
-
-def check_output_folder(target: Path) -> None:
-    """Fail early, before any work, if ``target`` cannot be an output folder."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"--out = {str(target)!r} is a file; give a folder")
-
-
-@contextlib.contextmanager
-def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]:
-    """A temporary folder inside ``target`` whose files move into ``target`` only if
-    the block succeeds.
-
-    With ``replace_previous`` the files an earlier relsim command wrote into
-    ``target`` (listed in ``.relsim-outputs``) and this one did not write are
-    removed, so the folder never mixes two runs' outputs; files relsim did not
-    write are never touched. A failed block leaves ``target`` as it was (and
-    removes it if it did not exist before).
-    """
-    check_output_folder(target)
-    existed = target.exists()
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
-    except OSError as error:
-        raise OutputError(f"cannot write to {str(target)!r}: {error.strerror}") from None
-    try:
-        yield staging
-        written = sorted(item.name for item in staging.iterdir())
-        listing = target / OUTPUT_LIST
-        if replace_previous and listing.exists():
-            for name in listing.read_text().split("\n"):
-                stale = target / name
-                if name and name not in written and stale.exists() and stale.parent == target:
-                    shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-        for name in written:
-            destination = target / name
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            (staging / name).replace(destination)
-        if replace_previous:
-            listing.write_text("\n".join(written) + "\n")
-    except BaseException:
-        if not existed:
-            shutil.rmtree(target, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def _load(args: argparse.Namespace):
     """The scenario of ``run``/``compare`` with ``--weeks``, ``--engine`` and ``--customers`` applied.
 
@@ -253,7 +203,9 @@ def command_run(args: argparse.Namespace) -> int:
     from relsim.runner import simulate
 
     scenario = _load(args)
-    out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
+    out = args.out or Path("out") / f"{slug(scenario.name)}-seed{args.seed}"
+    if args.out is None:
+        check_no_links(Path("out"), out)
     check_output_folder(out)
     with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
         result = simulate(scenario, seed=args.seed, progress=advance)
@@ -273,7 +225,9 @@ def command_compare(args: argparse.Namespace) -> int:
     from relsim.report import write_report
 
     scenario = _load(args)
-    out = args.out or Path("reports") / scenario.name
+    out = args.out or Path("reports") / slug(scenario.name)
+    if args.out is None:
+        check_no_links(Path("reports"), out)
     check_output_folder(out)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
@@ -311,9 +265,9 @@ def command_app(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     app_file = Path(__file__).resolve().parent / "app.py"
     url = f"http://127.0.0.1:{args.port}/"
-    # solara's own command, from this interpreter's environment (its script may not be on PATH)
-    command = [sys.executable, "-m", "solara", "run", str(app_file), "--host", "127.0.0.1",
-               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    # solara's own command, from this interpreter's environment (its script may not be on PATH),
+    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
+    command = [sys.executable, "-m", "relsim.util.serve", str(app_file), str(args.port)]
     shipped = (SHIPPED / f"{args.scenario}.toml").is_file()
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
@@ -331,6 +285,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".toml":
         raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
+    check_output_file(args.out)
+    check_output_folder(args.out.parent)
+    if (args.out.parent / f"{args.out.stem}-calibration").is_file():
+        raise OutputError(f"{str(args.out.parent / f'{args.out.stem}-calibration')!r} is a file; the calibration "
+                          "report is a folder of that name (move the file away or choose another --out)")
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")
