@@ -324,6 +324,28 @@ def test_calibrate_refuses_a_folder_as_its_output_file(tmp_path, capsys):
     assert not (tmp_path / "y.toml").exists()
 
 
+def test_calibrate_again_replaces_its_own_report_but_not_a_users_folder(tmp_path, capsys):
+    import numpy as np
+
+    from relsim import btyd
+    from tests.test_calibration import TRUE_BGNBD, TRUE_GAMMA_GAMMA
+    log = btyd.simulate_log(400, TRUE_BGNBD, TRUE_GAMMA_GAMMA, np.random.default_rng(5), start="2020-01-01",
+                            entry_weeks=12, horizon_weeks=40)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    flags = ["calibrate", tmp_path / "log.csv", "--calibration-end", "2020-07-01", "--margin", "0.3",
+             "--weeks", "4"]
+    for _ in range(2):
+        status, stderr = run_main(*flags, "--out", tmp_path / "out" / "cal.toml", capsys=capsys)
+        assert status == 0, stderr
+    assert (tmp_path / "out" / "cal-calibration" / "report.md").exists()
+    (tmp_path / "out" / "mine-calibration").mkdir()
+    (tmp_path / "out" / "mine-calibration" / "notes.txt").write_text("keep")
+    status, stderr = run_main(*flags, "--out", tmp_path / "out" / "mine.toml", capsys=capsys)
+    assert status == 2 and "mine-calibration" in stderr and "relsim did not write" in stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "mine-calibration").iterdir()) == ["notes.txt"]
+    assert not (tmp_path / "out" / "mine.toml").exists()
+
+
 # ----------------------------------------------------------------------
 # 6. one file mode, the user's umask
 # ----------------------------------------------------------------------
