@@ -13,7 +13,8 @@
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
-staged in a temporary folder and moved into place only when complete.
+staged in a temporary folder and moved into place only when complete. What may
+be replaced or deleted, and how, is decided in :mod:`relsim.util.outputs`.
 """
 
 from __future__ import annotations
