@@ -1,6 +1,7 @@
 """The browser app: relsim on Mesa's SolaraViz.
 
-Start it with ``relsim app [SCENARIO]`` (or ``solara run relsim/app.py``).
+Start it with ``relsim app [SCENARIO]`` (which serves it through ``relsim.util.serve``: only
+requests addressed to 127.0.0.1/localhost are answered; a plain ``solara run relsim/app.py`` lacks that check).
 The sidebar re-creates the market from its controls when *Reset* is pressed:
 the scenario, the seed, the population, the focal firm's strategy preset and
 — when "Use my lever settings" is ticked — six of its levers, and four

@@ -13,7 +13,8 @@
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
-staged in a temporary folder and moved into place only when complete.
+staged in a temporary folder and moved into place only when complete. What may
+be replaced or deleted, and how, is decided in :mod:`relsim.util.outputs`.
 """
 
 from __future__ import annotations
@@ -24,12 +25,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from relsim.calibration.fromlog import CalibrationError
 from relsim.market.interfaces import ENGINES
 from relsim.scenario.schema import ScenarioError, load_scenario
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util.errors import RelsimError
-from relsim.util.outputs import check_output_folder, staged_output
+from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: importable from here too)
+    OUTPUT_LIST,
+    OutputError,
+    check_no_links,
+    check_output_file,
+    check_output_folder,
+    slug,
+    staged_output,
+)
 from relsim.util.progress import progress_bar
 from relsim.util.version import __version__
 
@@ -194,7 +202,9 @@ def command_run(args: argparse.Namespace) -> int:
     from relsim.studies.report import run_figures
 
     scenario = _load(args)
-    out = args.out or Path("out") / f"{scenario.name}-seed{args.seed}"
+    out = args.out or Path("out") / f"{slug(scenario.name)}-seed{args.seed}"
+    if args.out is None:
+        check_no_links(Path("out"), out)
     check_output_folder(out)
     with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
         result = simulate(scenario, seed=args.seed, progress=advance)
@@ -214,7 +224,9 @@ def command_compare(args: argparse.Namespace) -> int:
     from relsim.studies.report import write_report
 
     scenario = _load(args)
-    out = args.out or Path("reports") / scenario.name
+    out = args.out or Path("reports") / slug(scenario.name)
+    if args.out is None:
+        check_no_links(Path("reports"), out)
     check_output_folder(out)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
@@ -252,9 +264,9 @@ def command_app(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     app_file = Path(__file__).resolve().parent / "app.py"
     url = f"http://127.0.0.1:{args.port}/"
-    # solara's own command, from this interpreter's environment (its script may not be on PATH)
-    command = [sys.executable, "-m", "solara", "run", str(app_file), "--host", "127.0.0.1",
-               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    # solara's own command, from this interpreter's environment (its script may not be on PATH),
+    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
+    command = [sys.executable, "-m", "relsim.util.serve", str(app_file), str(args.port)]
     shipped = (SHIPPED / f"{args.scenario}.toml").is_file()
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
@@ -267,11 +279,16 @@ def command_app(args: argparse.Namespace) -> int:
     return 0   # not reached
 def command_calibrate(args: argparse.Namespace) -> int:
     """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
-    from relsim.calibration.fromlog import calibrate, write_report
+    from relsim.calibration.fromlog import CalibrationError, calibrate, write_report
     from relsim.calibration.transactions import LogColumns
 
     if args.out.suffix != ".toml":
         raise CalibrationError(f"--out = {str(args.out)!r}: the scenario file must end in .toml")
+    check_output_file(args.out)
+    check_output_folder(args.out.parent)
+    if (args.out.parent / f"{args.out.stem}-calibration").is_file():
+        raise OutputError(f"{str(args.out.parent / f'{args.out.stem}-calibration')!r} is a file; the calibration "
+                          "report is a folder of that name (move the file away or choose another --out)")
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")

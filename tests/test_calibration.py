@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsim.calibration import btyd
-from relsim.calibration.fromlog import CalibrationError, calibrate
+from relsim.calibration.fromlog import CalibrationError, btyd, calibrate
 from relsim.calibration.transactions import (
     CDNOW_CALIBRATION_END,
     CDNOW_HOLDOUT_END,
@@ -355,7 +354,8 @@ def test_cli_calibrates_with_holdout(tmp_path, synthetic_log):
     assert done.returncode == 0, done.stderr
     assert "hold-out (12 weeks)" in done.stdout
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["cal-calibration", "cal.population.csv", "cal.toml"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".relsim-outputs") == [
+        "cal-calibration", "cal.population.csv", "cal.toml"]
     report = (out / "cal-calibration" / "report.md").read_text()
     assert "Not identified by a log" in report and "holdout.png" in report
     assert (out / "cal-calibration" / "holdout.png").read_bytes()[:4] == b"\x89PNG"

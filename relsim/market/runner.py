@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import pandas as pd
 from relsim.market.metrics import summarize
 from relsim.market.model import MarketModel
 from relsim.scenario.schema import Scenario
+from relsim.util.outputs import atomic_write_table
 
 
 @dataclass
@@ -68,24 +67,6 @@ class RunResult:
                 target = directory / f"{name}.{fmt}"
                 written.append(atomic_write_table(table, target, fmt))
         return written
-
-
-def atomic_write_table(table: pd.DataFrame, target: Path, fmt: str) -> Path:
-    """Write ``table`` to ``target`` via a temporary file and ``os.replace``."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        if fmt == "parquet":
-            table.to_parquet(temporary, index=False)
-        elif fmt == "csv":
-            table.to_csv(temporary, index=False)
-        else:
-            raise ValueError(f"unknown table format {fmt!r}; allowed: parquet, csv")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def simulate(scenario: Scenario, seed: int = 0,

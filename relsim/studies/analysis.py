@@ -372,10 +372,13 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
     dict
         Paths of what was written, by file name.
     """
-    from relsim.util.outputs import staged_output
+    from relsim.util.outputs import check_no_links, staged_output
 
     view = StoreView(store)
-    out = Path(out) if out is not None else Path(store) / "analysis"
+    if out is None:                  # the default folder, below the store: never through a link
+        out = Path(store) / "analysis"
+        check_no_links(Path(store), out)
+    out = Path(out)
     tables: dict[str, pd.DataFrame] = {"point_means": point_means(view)}
     indices, note = sensitivity(view)
     tables["sensitivity"] = indices

@@ -11,9 +11,13 @@ Layout::
     STORE/cohorts/<run_id>.parquet cohort retention (if kept)
     STORE/failures/<run_id>.json   a failed run: error and traceback
 
-Every file is written under a temporary name starting with ``.`` and renamed
-into place (``os.replace`` is atomic), so a sweep killed at any moment leaves
-only whole files, and readers (pandas, pyarrow, DuckDB) skip the temporaries.
+Every file is written under a temporary name starting with ``.relsim-tmp-``
+and renamed into place (``os.replace`` is atomic), so a sweep killed at any
+moment leaves only whole files, and readers (pandas, pyarrow, DuckDB) skip the
+temporaries; a resume removes those temporaries and nothing else (a
+``.gitignore`` or README of yours stays). A sweep holds ``STORE/.relsim-lock``
+(its PID and host) while it runs, so one store has one experiment and one
+sweep at a time; the store's subfolders must be real folders, not symlinks.
 Query with either::
 
     pd.read_parquet("STORE/summary")
@@ -22,20 +26,33 @@ Query with either::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from relsim.market.runner import atomic_write_table
 from relsim.studies.experiment import TABLES, Plan
 from relsim.util.errors import RelsimError
+from relsim.util.outputs import (
+    FolderLock,
+    atomic_write_table,
+    atomic_write_text,
+    check_no_links,
+    ensure_folder,
+    exclusive_write_text,
+    remove_entry,
+    remove_temporaries,
+)
 from relsim.util.version import __version__
+
+#: The subfolders a store writes (each a real folder, never a link).
+SUBFOLDERS = (*TABLES, "failures")
 
 
 class StoreError(RelsimError):
@@ -55,19 +72,6 @@ def code_version() -> str:
     return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
 
 
-def atomic_write_text(text: str, target: Path) -> Path:
-    """Write ``text`` to ``target`` via a hidden temporary file and ``os.replace``."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
-
-
 class Store:
     """A results store folder (see the module docstring for its layout).
 
@@ -80,6 +84,39 @@ class Store:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.manifest_path = self.root / "manifest.json"
+        self._lock: FolderLock | None = None
+
+    @contextlib.contextmanager
+    def lock(self, doing: str = "a sweep") -> Iterator[Store]:
+        """Hold the store's lock (``STORE/.relsim-lock``) for the block; re-entrant.
+
+        Raises
+        ------
+        relsim.util.outputs.LockedError
+            If another process holds it (the message names its PID and host).
+        """
+        if self._lock is not None:
+            yield self
+            return
+        if os.path.lexists(self.root) and not self.root.is_dir():
+            raise StoreError(f"{self.root}: is a file, not a results store folder; give a folder to --out")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{self.root}: cannot create the store folder ({error.strerror})") from None
+        lock = FolderLock(self.root, doing)
+        lock.acquire()
+        self._lock = lock
+        try:
+            yield self
+        finally:
+            self._lock = None
+            lock.release()
+
+    def check_folders(self) -> None:
+        """Refuse (OutputError) if a subfolder of the store is a symlink or not a folder."""
+        for name in SUBFOLDERS:
+            check_no_links(self.root, self.root / name)
 
     # ------------------------------------------------------------------
     def manifest(self) -> dict:
@@ -105,11 +142,16 @@ class Store:
         ------
         StoreError
             If the folder holds another experiment's store, or files but no manifest.
+        relsim.util.outputs.OutputError
+            If another sweep holds the store, or a subfolder is a symlink.
         """
+        with self.lock(f"experiment {plan.experiment.name!r}"):
+            self.check_folders()
+            return self._prepare(plan)
+
+    def _prepare(self, plan: Plan) -> tuple[dict, str | None]:
         version = code_version()
-        if self.root.exists() and not self.root.is_dir():
-            raise StoreError(f"{self.root}: is a file, not a results store folder; give a folder to --out")
-        if self.manifest_path.exists():
+        if os.path.lexists(self.manifest_path):
             manifest = self.manifest()
             if manifest.get("experiment_hash") != plan.experiment_hash:
                 raise StoreError(
@@ -125,11 +167,9 @@ class Store:
             return manifest, warning
         # a sweep killed while creating the store leaves only these: start again
         ours = {"design.parquet", "experiment.toml"}
-        if self.root.exists() and any(p.name not in ours and not p.name.startswith(".")
-                                      for p in self.root.iterdir()):
+        if any(p.name not in ours and not p.name.startswith(".") for p in self.root.iterdir()):
             raise StoreError(f"{self.root}: folder exists, is not empty and has no manifest.json; "
                              "give a new or empty --out folder")
-        self.root.mkdir(parents=True, exist_ok=True)
         experiment = plan.experiment
         manifest = {
             "experiment": experiment.name,
@@ -155,8 +195,10 @@ class Store:
         design["focal_firm"] = [s.firms[0].name for s in plan.scenarios]
         atomic_write_table(_plain_columns(design), self.root / "design.parquet", "parquet")
         atomic_write_text(plan.text, self.root / "experiment.toml")
-        # the manifest last: a store with a manifest is complete as a design
-        atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+        # the manifest last: a store with a manifest is complete as a design. It is linked into
+        # place, which fails if one exists: exactly one experiment ever owns the store.
+        if not exclusive_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path):
+            return self._prepare(plan)       # another experiment's, or the same: checked there
         return manifest, None
 
     # ------------------------------------------------------------------
@@ -190,15 +232,15 @@ class Store:
     def write_run(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
         """Write a finished run's tables, the summary last; forget an earlier failure."""
         for name in sorted(tables, key=lambda n: n == "summary"):
-            folder = self.root / name
-            folder.mkdir(exist_ok=True)
+            folder = ensure_folder(self.root, name)
             atomic_write_table(tables[name], folder / f"{run_id}.parquet", "parquet")
-        (self.root / "failures" / f"{run_id}.json").unlink(missing_ok=True)
+        if (self.root / "failures").is_dir():
+            failures = ensure_folder(self.root, "failures")
+            remove_entry(failures, f"{run_id}.json", {f"{run_id}.json"})
 
     def write_failure(self, run_id: str, record: dict[str, Any]) -> None:
         """Record a failed run with its traceback."""
-        folder = self.root / "failures"
-        folder.mkdir(exist_ok=True)
+        folder = ensure_folder(self.root, "failures")
         atomic_write_text(json.dumps(record, indent=1, default=str), folder / f"{run_id}.json")
 
     def table(self, name: str) -> pd.DataFrame:
@@ -217,12 +259,12 @@ class Store:
         return pd.read_parquet(self.root / "design.parquet")
 
     def _clean_temporaries(self) -> None:
-        """Remove half-written temporaries a killed sweep left behind (never whole files)."""
+        """Remove half-written temporaries a killed sweep left behind (``.relsim-tmp-*``),
+        nothing else: hidden files of yours stay."""
+        self.check_folders()
         for folder in (self.root, *(self.root / t for t in (*TABLES, "failures"))):
             if folder.is_dir():
-                for leftover in folder.glob(".*"):
-                    if leftover.is_file():
-                        leftover.unlink(missing_ok=True)
+                remove_temporaries(folder)
 
 
 def _stems(folder: Path, suffix: str) -> set[str]:

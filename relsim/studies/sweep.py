@@ -151,7 +151,10 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     # reach the cluster first: an unreachable scheduler must not leave a store behind
     client = _connect(scheduler) if scheduler else None
     try:
-        return _sweep(plan, Store(store), client, workers, retry_failed, progress)
+        results = Store(store)
+        # one sweep at a time on a store: a second one refuses, naming this process
+        with results.lock(f"experiment {plan.experiment.name!r}"):
+            return _sweep(plan, results, client, workers, retry_failed, progress)
     finally:
         if client is not None:
             client.close()
