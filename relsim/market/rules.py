@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TypeVar
 
 import numpy as np
 
-#: A rule argument: a Python float (agent engine) or a numpy array (vectorised use).
-Number = float | np.ndarray
+#: A rule argument: a Python float (agent engine) or a numpy array (vectorised use);
+#: for the type checker, a rule called on floats returns a float, on arrays an array.
+Number = TypeVar("Number", float, np.ndarray)
 
 #: Loyalty-ladder rungs, lowest first. ``rung`` integers index this tuple.
 RUNGS: tuple[str, ...] = ("prospect", "customer", "client", "supporter", "advocate", "partner")
@@ -63,7 +65,7 @@ def logit(probability: float) -> float:
 # --------------------------------------------------------------------------
 # Relationship parameters of a dyad
 # --------------------------------------------------------------------------
-def decay(value: Number, rate: float, weeks: Number = 1.0) -> Number:
+def decay(value: Number, rate: float, weeks: Number | float = 1.0) -> Number:
     """Geometric decay without contact.
 
     ``x_{t+w} = x_t · (1 − rate)^w``
@@ -76,7 +78,7 @@ def decay(value: Number, rate: float, weeks: Number = 1.0) -> Number:
 
 
 def update_trust(trust: Number, success: Number, gain: float, loss: float,
-                 severity: Number = 1.0) -> Number:
+                 severity: Number | float = 1.0) -> Number:
     """Trust moves toward observed reliability, faster down than up.
 
     ``T' = T + s·gain·(1 − T) − (1 − s)·loss·severity·T``
@@ -338,7 +340,7 @@ def update_wom_influence(influence: Number, positive: Number, strength: float,
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
                  satisfaction: Number, *, supporter_commitment: float,
                  advocate_commitment: float, partner_commitment: float,
-                 promoter_threshold: float, co_creation: Number) -> Number:
+                 promoter_threshold: float, co_creation: float) -> Number:
     """Rung on the loyalty ladder (0 prospect … 5 partner).
 
     - prospect: not (or no longer) a customer of the firm;
