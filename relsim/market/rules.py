@@ -73,6 +73,13 @@ def decay(value: Number, rate: float, weeks: Number | float = 1.0) -> Number:
     Applying it once for ``w`` weeks equals applying it ``w`` times for one
     week, which lets the agent engine decay a dyad lazily when it is next
     touched.
+
+    >>> decay(0.8, 0.5, 2.0)                     # 0.8 · 0.5²
+    0.2
+    >>> decay(decay(0.8, 0.5), 0.5) == decay(0.8, 0.5, 2.0)
+    True
+    >>> decay(np.array([1.0, 0.5]), 0.5)          # the same rule on an array
+    array([0.5 , 0.25])
     """
     return value * (1.0 - rate) ** weeks
 
@@ -298,6 +305,9 @@ def per_step(probability_per_week: Number, step_weeks: float) -> Number:
     """Convert a weekly probability to a step of ``step_weeks`` weeks.
 
     ``p_step = 1 − (1 − p_week)^{Δ}``
+
+    >>> round(per_step(0.1, 2.0), 4)      # two weeks: 1 − 0.9²
+    0.19
     """
     return 1.0 - (1.0 - probability_per_week) ** step_weeks
 
@@ -366,7 +376,11 @@ def weekly_rate(annual_rate: float) -> float:
 
 
 def discount_factor(week: Number, annual_rate: float) -> Number:
-    """Present value of one unit received in ``week``: ``(1+i)^{−week/52}``."""
+    """Present value of one unit received in ``week``: ``(1+i)^{−week/52}``.
+
+    >>> round(discount_factor(52.0, 0.10), 6)   # one year at 10 %: 1 / 1.1
+    0.909091
+    """
     return (1.0 + annual_rate) ** (-week / 52.0)
 
 
@@ -377,6 +391,9 @@ def lifetime_value_closed_form(margin: float, retention: float, discount: float)
 
     margin ``m`` per period counted from the first retained period, retention
     ``r`` and discount rate ``i`` per period (Gupta & Lehmann 2003).
+
+    >>> round(lifetime_value_closed_form(100.0, 0.8, 0.1), 2)   # 100 · 0.8 / 0.3
+    266.67
     """
     return margin * retention / (1.0 + discount - retention)
 
