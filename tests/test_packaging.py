@@ -227,12 +227,15 @@ def test_the_wheel_works_installed_elsewhere(tmp_path):
     assert wheel.name.startswith(f"relsim-{__version__}-")
 
     # 2. a fresh venv, inside the user's own git repository, with the wheel and its deps
+    # (without PYTHONPATH: a checkout on it would make pip think relsim is installed already)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     user = tmp_path / "my-study"
     user.mkdir()
     venv = user / ".venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=user)
+    _run([sys.executable, "-m", "venv", str(venv)], cwd=user, env=env)
     python = venv / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "-q", f"relsim[app] @ {wheel.as_uri()}"], cwd=user, timeout=1200)
+    _run([str(python), "-m", "pip", "install", "-q", f"relsim[app] @ {wheel.as_uri()}"], cwd=user,
+         timeout=1200, env=env)
     if shutil.which("git"):
         (user / "notes.md").write_text("my study\n")
         _git(user, "init", "-q")
@@ -241,7 +244,6 @@ def test_the_wheel_works_installed_elsewhere(tmp_path):
     work = user / "work"
     work.mkdir()
     relsim_command = str(venv / "bin" / "relsim")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
     # the installed relsim is the one that runs, not this checkout
     where = _run([str(python), "-c", "import relsim; print(relsim.__file__)"], cwd=work, env=env)
