@@ -34,7 +34,6 @@ from __future__ import annotations
 import inspect
 import os
 from html import escape
-from pathlib import Path
 
 import matplotlib
 
@@ -51,6 +50,7 @@ from relsim.market import rules
 from relsim.market.model import MarketModel
 from relsim.scenario.schema import BehaviourSpec, Scenario, load_scenario
 from relsim.scenario.strategies import PRESETS
+from relsim.util.shipped import shipped_names
 from relsim.util.style import PALETTE
 
 #: Population of the app's market unless the slider says otherwise: small
@@ -60,7 +60,6 @@ APP_CUSTOMERS = 1500
 NETWORK_SAMPLE = 150
 #: Environment variable through which ``relsim app SCENARIO`` passes its scenario.
 SCENARIO_ENV = "RELSIM_APP_SCENARIO"
-SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 RUNG_COLOURS = ("#BBBBBB", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 NO_FIRM = "#DDDDDD"
@@ -108,7 +107,7 @@ HELP = {
 
 
 def _shipped_names() -> list[str]:
-    return sorted(path.stem for path in SHIPPED.glob("*.toml"))
+    return shipped_names("scenario")
 
 
 def _scenario_choices() -> tuple[list[str], str]:
@@ -296,7 +295,7 @@ def draw_network(ax, model: MarketModel, sample: NetworkSample, title: str) -> N
     firms, rungs = sample_state(model, sample)
     segments = sample.xy[sample.edges] if len(sample.edges) else np.zeros((0, 2, 2))
     from matplotlib.collections import LineCollection
-    ax.add_collection(LineCollection(segments, colors="#999999", linewidths=0.4, alpha=0.6))
+    ax.add_collection(LineCollection(list(segments), colors="#999999", linewidths=0.4, alpha=0.6))
     fill = [PALETTE[f % len(PALETTE)] if f >= 0 else NO_FIRM for f in firms]
     ring = [RUNG_COLOURS[r] for r in rungs]
     ax.scatter(sample.xy[:, 0], sample.xy[:, 1], s=18 + 22 * rungs, c=fill, edgecolors=ring,

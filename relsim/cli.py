@@ -8,6 +8,7 @@
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim scenarios        # shipped scenarios
+    relsim experiments      # shipped experiments (relsim sweep NAME --out STORE)
     relsim strategies       # strategy presets and their levers
     relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
 
@@ -39,10 +40,10 @@ from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: im
     staged_output,
 )
 from relsim.util.progress import progress_bar
+from relsim.util.shipped import shipped_folder, shipped_names, shipped_path
 from relsim.util.version import __version__
 
 USAGE_ERROR = 2
-SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def _whole_number(minimum: int):
@@ -134,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
 
     sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
-    sweep.add_argument("experiment", help="experiment TOML file (see experiments/)")
+    sweep.add_argument("experiment", help="experiment TOML file, or the name of a shipped experiment "
+                       "(relsim experiments lists them)")
     sweep.add_argument("--out", type=Path, required=True, help="results store folder (resumed if it exists)")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
@@ -173,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
     commands.add_parser("scenarios", help="list the shipped scenarios")
+    commands.add_parser("experiments", help="list the shipped experiments (for relsim sweep NAME)")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
     return parser
 
@@ -267,7 +270,7 @@ def command_app(args: argparse.Namespace) -> int:
     # solara's own command, from this interpreter's environment (its script may not be on PATH),
     # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
     command = [sys.executable, "-m", "relsim.util.serve", str(app_file), str(args.port)]
-    shipped = (SHIPPED / f"{args.scenario}.toml").is_file()
+    shipped = shipped_path("scenario", args.scenario) is not None and not Path(args.scenario).exists()
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
     # the app works offline: no version check and no usage statistics sent out
@@ -321,12 +324,30 @@ def _timestamp(text: str) -> pd.Timestamp:
 
 def command_scenarios(_: argparse.Namespace) -> int:
     """List shipped scenarios with their descriptions."""
-    for path in sorted(SHIPPED.glob("*.toml")):
+    for name in shipped_names("scenario"):
+        path = shipped_path("scenario", name)
+        if path is None:
+            continue
         try:
             scenario = load_scenario(path)
             print(f"{path.stem:<12} {scenario.description}")
         except ScenarioError as error:
             print(f"{path.stem:<12} (invalid: {error})")
+    return 0
+
+
+def command_experiments(_: argparse.Namespace) -> int:
+    """List shipped experiments (``relsim sweep NAME --out STORE`` runs one)."""
+    import tomllib
+    for name in shipped_names("experiment"):
+        path = shipped_path("experiment", name)
+        if path is None:
+            continue
+        with open(path, "rb") as handle:
+            description = tomllib.load(handle).get("description", "")
+        print(f"{name:<24} {description}")
+    print(f"\nfiles in {shipped_folder('experiment')}/ (each with a README); "
+          "run one with: relsim sweep NAME --out STORE")
     return 0
 
 
@@ -344,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` command."""
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
-                "scenarios": command_scenarios, "strategies": command_strategies,
+                "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
                 "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
     try:
         return handlers[args.command](args)

@@ -20,7 +20,7 @@ from relsim.market import rules
 from relsim.market.dyad import CustomerDyad
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market
     from relsim.scenario.schema import SegmentSpec
 
 # ==========================================================================
@@ -31,7 +31,7 @@ class Customer(mesa.Agent):
 
     Parameters
     ----------
-    model : MarketModel
+    model : Market
     index : int
         Position in the population (and in the social network).
     segment : SegmentSpec
@@ -42,7 +42,7 @@ class Customer(mesa.Agent):
         Prefers the firms' own channel (False: reached through distributors).
     """
 
-    def __init__(self, model: MarketModel, index: int, segment: SegmentSpec,
+    def __init__(self, model: Market, index: int, segment: SegmentSpec,
                  need_rate: float, direct: bool) -> None:
         super().__init__(model)
         self.index = index

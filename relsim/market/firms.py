@@ -21,7 +21,7 @@ from relsim.market.terms import BOOK_LINES, CHURN_REASONS, SPELL_SOURCES
 if TYPE_CHECKING:
     from relsim.market.agents import Customer
     from relsim.market.dyad import CustomerDyad
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market
     from relsim.market.partners import Supplier
     from relsim.scenario.schema import AllianceSpec, FirmSpec
     from relsim.scenario.strategies import Strategy
@@ -34,7 +34,7 @@ class Firm(mesa.Agent):
 
     Parameters
     ----------
-    model : MarketModel
+    model : Market
     index : int
         Position in ``model.firms`` (0 is the focal firm).
     spec : FirmSpec
@@ -42,7 +42,7 @@ class Firm(mesa.Agent):
     supplier : Supplier
     """
 
-    def __init__(self, model: MarketModel, index: int, spec: FirmSpec, strategy: Strategy,
+    def __init__(self, model: Market, index: int, spec: FirmSpec, strategy: Strategy,
                  supplier: Supplier) -> None:
         super().__init__(model)
         self.index = index

@@ -14,6 +14,10 @@ A run has one population of customers, held either
 Firms, suppliers, distributors and alliance partners are Mesa agents in both;
 they act on customers only through the :class:`Population` interface below,
 and both populations apply the same behaviour rules from :mod:`relsim.market.rules`.
+What customers, firms, partners and engines may read from the model is the
+narrow :class:`Market` protocol; :class:`relsim.market.model.MarketModel`
+implements both sides, and the type checker (mypy, ``scripts/test.sh``) checks
+each engine against :class:`Population` and the model against :class:`Market`.
 The two engines are docked (``tests/test_docking.py``): over many seeds their
 outputs have the same distributions.
 """
@@ -26,7 +30,12 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    pass
+    from relsim.market.agents import Customer
+    from relsim.market.draws import Draws
+    from relsim.market.firms import Firm
+    from relsim.market.network import SocialNetwork
+    from relsim.market.operations import Operations
+    from relsim.scenario.schema import BehaviourSpec, Scenario
 
 ENGINES = ("agents", "arrays")
 
@@ -105,3 +114,52 @@ class Population(Protocol):
 
     def open_spells(self) -> pd.DataFrame:
         """Spells still running: customer, firm, start, source."""
+
+
+class Market(Protocol):
+    """What customers, firms, partners and the engines may read from the model.
+
+    A narrow view of :class:`relsim.market.model.MarketModel`: the clock, the
+    scenario, the firms, the shared per-customer arrays (one row per customer)
+    and the few services the model offers (draws, sampling, the churn hazard).
+    Anything else on the model is its own business.
+    """
+
+    # -- the clock and the scenario ------------------------------------------
+    week: float                      # time at the start of the current step, in weeks
+    steps: int                       # steps taken so far (Mesa's counter)
+    step_weeks: float                # length of one step in weeks
+    spec: Scenario                   # the whole scenario
+    behaviour: BehaviourSpec         # its behaviour parameters (``spec.behaviour``)
+    choice_weights: tuple[float, ...]
+    talk_weights: tuple[float, float, float, float, float, float]
+    decay_rates: tuple[float, float, float]
+
+    # -- who is in the market ------------------------------------------------
+    firms: list[Firm]
+    population: Population
+    network: SocialNetwork
+    operations: Operations
+
+    # -- per-customer arrays (row = customer) ----------------------------------
+    aware: np.ndarray                # (customers, firms) bool: knows the firm
+    dormant_until: np.ndarray        # week until which a customer does not shop
+    extra_occasions: np.ndarray      # referral trials next week
+    need_rate: np.ndarray            # purchase occasions per week
+    spend_rate: np.ndarray           # Gamma-Gamma spend scale
+    dropout: np.ndarray              # BG/NBD dropout probability per purchase
+    segment_of: np.ndarray           # segment number
+    direct: np.ndarray               # buys direct (True) or through a distributor
+
+    # -- randomness and services ---------------------------------------------
+    draws: Draws
+    rng_events: np.random.Generator
+
+    def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
+        """Each candidate independently with ``probability``."""
+
+    def draw_basket(self, customer: Customer) -> float:
+        """Order value of ``customer`` at reference price."""
+
+    def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
+        """Churn probability this step of the customers ``index`` of one firm."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from typing import TYPE_CHECKING, cast
 
 import mesa
 import numpy as np
@@ -31,13 +32,16 @@ from relsim.market.agents import Customer
 from relsim.market.draws import Draws, lognormal, poisson
 from relsim.market.dyad import PartnerDyad
 from relsim.market.firms import Firm
-from relsim.market.interfaces import ENGINES, Population
+from relsim.market.interfaces import ENGINES, Market, Population
 from relsim.market.metrics import Recorder
 from relsim.market.network import build_network
 from relsim.market.operations import Operations
 from relsim.market.partners import AlliancePartner, Distributor, Supplier
 from relsim.scenario.population import load_population
 from relsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from relsim.market.engines.agents import AgentPopulation
 
 #: Named random streams, spawned in this order from the run's SeedSequence.
 STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners")
@@ -131,7 +135,7 @@ class MarketModel(mesa.Model):
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
         self.population = build_population(self, self.engine)
         if self.engine == "agents":
-            self.customers = self.population.customers
+            self.customers = cast("AgentPopulation", self.population).customers
         self.recorder = Recorder(self)
         self._seed_initial_state(rng_population)
         if scenario.word_of_mouth.seeding != "none":
@@ -224,6 +228,7 @@ class MarketModel(mesa.Model):
         """Customers with purchases in the population table start with the focal firm,
         with their own history; those not alive have left it for good before week 0."""
         table = self.population_table
+        assert table is not None, "called only for a scenario with a population file"
         focal = self.firms[0].index
         members = np.flatnonzero(table["purchases"].to_numpy() > 0)
         self.population.start_initial(
@@ -346,11 +351,20 @@ def _long_lived_objects_frozen():
 
 
 def build_population(model: MarketModel, engine: str) -> Population:
-    """The population of ``model`` for ``engine`` (``"agents"`` or ``"arrays"``)."""
+    """The population of ``model`` for ``engine`` (``"agents"`` or ``"arrays"``).
+
+    Each engine's population is bound to a variable typed :class:`Population`,
+    so the type checker (mypy, run by scripts/test.sh) checks both engines
+    against the protocol: a missing method or a changed signature fails it.
+    """
+    market: Market = model   # the model offers what agents and engines may read
+    population: Population
     if engine == "agents":
         from relsim.market.engines.agents import AgentPopulation
-        return AgentPopulation(model)
-    if engine == "arrays":
+        population = AgentPopulation(market)
+    elif engine == "arrays":
         from relsim.market.engines.arrays import ArrayPopulation
-        return ArrayPopulation(model)
-    raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        population = ArrayPopulation(market)
+    else:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    return population

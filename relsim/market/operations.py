@@ -208,7 +208,9 @@ class _Ticket:
         self.env, self.desk = env, desk
         self.handling, self.resolved, self.on_answer = handling, resolved, on_answer
         self.opened = env.now
-        self.request = desk.resource.request(priority=priority)
+        resource = desk.resource
+        assert resource is not None, "tickets go only to a desk with agents"
+        self.request = resource.request(priority=priority)
         self.request.callbacks.append(self._taken)
         if not self.request.triggered:   # no agent free: the customer waits, but not for ever
             env.timeout(patience).callbacks.append(self._patience_ends)
@@ -223,7 +225,9 @@ class _Ticket:
         self.env.timeout(self.handling).callbacks.append(self._answered)
 
     def _answered(self, _event) -> None:
-        self.desk.resource.release(self.request)
+        resource = self.desk.resource
+        assert resource is not None
+        resource.release(self.request)
         response_time = self.env.now - self.opened
         desk = self.desk
         desk.answered += 1

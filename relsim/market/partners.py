@@ -18,7 +18,7 @@ from relsim.market.draws import lognormal
 if TYPE_CHECKING:
     from relsim.market.dyad import PartnerDyad
     from relsim.market.firms import Firm
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market
     from relsim.scenario.schema import AllianceSpec, DistributorSpec, SupplierSpec
 
 class Supplier(mesa.Agent):
@@ -29,7 +29,7 @@ class Supplier(mesa.Agent):
     and wait longer when supply is short.
     """
 
-    def __init__(self, model: MarketModel, spec: SupplierSpec, rng: np.random.Generator) -> None:
+    def __init__(self, model: Market, spec: SupplierSpec, rng: np.random.Generator) -> None:
         super().__init__(model)
         self.generator = rng   # this partner's own random stream
         self.spec = spec
@@ -111,7 +111,7 @@ class Supplier(mesa.Agent):
 class Distributor(mesa.Agent):
     """A channel partner: reaches customers who prefer not to buy direct, for a fee."""
 
-    def __init__(self, model: MarketModel, spec: DistributorSpec, firms: list[Firm],
+    def __init__(self, model: Market, spec: DistributorSpec, firms: list[Firm],
                  rng: np.random.Generator) -> None:
         super().__init__(model)
         self.generator = rng   # this partner's own random stream
@@ -142,7 +142,7 @@ class Distributor(mesa.Agent):
 class AlliancePartner(mesa.Agent):
     """A non-competing alliance partner (e.g. an airline) that refers its customers."""
 
-    def __init__(self, model: MarketModel, name: str, alliance: AllianceSpec,
+    def __init__(self, model: Market, name: str, alliance: AllianceSpec,
                  members: list[Firm], rng: np.random.Generator) -> None:
         super().__init__(model)
         self.generator = rng   # this partner's own random stream
@@ -167,7 +167,7 @@ class AlliancePartner(mesa.Agent):
                             min(1.0, referred / expected) if expected > 0 else 1.0)
 
 
-def _review_partner(model: MarketModel, dyad: PartnerDyad, performance: float) -> None:
+def _review_partner(model: Market, dyad: PartnerDyad, performance: float) -> None:
     """Weekly update of a firm–partner dyad from the partner's delivered performance."""
     params = model.behaviour
     dyad.trust = rules.clip(rules.update_trust(dyad.trust, performance, params.trust_gain,

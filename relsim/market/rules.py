@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TypeVar
 
 import numpy as np
 
-#: A rule argument: a Python float (agent engine) or a numpy array (vectorised use).
-Number = float | np.ndarray
+#: A rule argument: a Python float (agent engine) or a numpy array (vectorised use);
+#: for the type checker, a rule called on floats returns a float, on arrays an array.
+Number = TypeVar("Number", float, np.ndarray)
 
 #: Loyalty-ladder rungs, lowest first. ``rung`` integers index this tuple.
 RUNGS: tuple[str, ...] = ("prospect", "customer", "client", "supporter", "advocate", "partner")
@@ -63,7 +65,7 @@ def logit(probability: float) -> float:
 # --------------------------------------------------------------------------
 # Relationship parameters of a dyad
 # --------------------------------------------------------------------------
-def decay(value: Number, rate: float, weeks: Number = 1.0) -> Number:
+def decay(value: Number, rate: float, weeks: Number | float = 1.0) -> Number:
     """Geometric decay without contact.
 
     ``x_{t+w} = x_t · (1 − rate)^w``
@@ -71,12 +73,19 @@ def decay(value: Number, rate: float, weeks: Number = 1.0) -> Number:
     Applying it once for ``w`` weeks equals applying it ``w`` times for one
     week, which lets the agent engine decay a dyad lazily when it is next
     touched.
+
+    >>> decay(0.8, 0.5, 2.0)                     # 0.8 · 0.5²
+    0.2
+    >>> decay(decay(0.8, 0.5), 0.5) == decay(0.8, 0.5, 2.0)
+    True
+    >>> decay(np.array([1.0, 0.5]), 0.5)          # the same rule on an array
+    array([0.5 , 0.25])
     """
     return value * (1.0 - rate) ** weeks
 
 
 def update_trust(trust: Number, success: Number, gain: float, loss: float,
-                 severity: Number = 1.0) -> Number:
+                 severity: Number | float = 1.0) -> Number:
     """Trust moves toward observed reliability, faster down than up.
 
     ``T' = T + s·gain·(1 − T) − (1 − s)·loss·severity·T``
@@ -296,6 +305,9 @@ def per_step(probability_per_week: Number, step_weeks: float) -> Number:
     """Convert a weekly probability to a step of ``step_weeks`` weeks.
 
     ``p_step = 1 − (1 − p_week)^{Δ}``
+
+    >>> round(per_step(0.1, 2.0), 4)      # two weeks: 1 − 0.9²
+    0.19
     """
     return 1.0 - (1.0 - probability_per_week) ** step_weeks
 
@@ -338,7 +350,7 @@ def update_wom_influence(influence: Number, positive: Number, strength: float,
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
                  satisfaction: Number, *, supporter_commitment: float,
                  advocate_commitment: float, partner_commitment: float,
-                 promoter_threshold: float, co_creation: Number) -> Number:
+                 promoter_threshold: float, co_creation: float) -> Number:
     """Rung on the loyalty ladder (0 prospect … 5 partner).
 
     - prospect: not (or no longer) a customer of the firm;
@@ -364,7 +376,11 @@ def weekly_rate(annual_rate: float) -> float:
 
 
 def discount_factor(week: Number, annual_rate: float) -> Number:
-    """Present value of one unit received in ``week``: ``(1+i)^{−week/52}``."""
+    """Present value of one unit received in ``week``: ``(1+i)^{−week/52}``.
+
+    >>> round(discount_factor(52.0, 0.10), 6)   # one year at 10 %: 1 / 1.1
+    0.909091
+    """
     return (1.0 + annual_rate) ** (-week / 52.0)
 
 
@@ -375,6 +391,9 @@ def lifetime_value_closed_form(margin: float, retention: float, discount: float)
 
     margin ``m`` per period counted from the first retained period, retention
     ``r`` and discount rate ``i`` per period (Gupta & Lehmann 2003).
+
+    >>> round(lifetime_value_closed_form(100.0, 0.8, 0.1), 2)   # 100 · 0.8 / 0.3
+    266.67
     """
     return margin * retention / (1.0 + discount - retention)
 

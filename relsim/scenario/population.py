@@ -62,6 +62,8 @@ def load_population(scenario: Scenario) -> pd.DataFrame:
     ScenarioError
         Naming the file, the column, the rows and the bad values.
     """
+    if scenario.population is None:
+        raise ScenarioError(f"{scenario.name}: the scenario names no population file")
     path = Path(scenario.population.file)
     name = str(path)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from relsim.scenario.errors import ScenarioError
 from relsim.scenario.fields import reject_coercion
 from relsim.scenario.strategies import PRESETS, Strategy
+from relsim.util.shipped import shipped_path
 
 
 class _Section(BaseModel):
@@ -413,7 +415,7 @@ def _unique(names: list[str], kind: str) -> None:
         seen.add(name)
 
 
-def _describe(error: dict, prefix: str = "") -> str:
+def _describe(error: Mapping[str, Any], prefix: str = "") -> str:
     location = prefix
     for part in error["loc"]:
         location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
@@ -462,6 +464,16 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     ------
     ScenarioError
         If the file is missing, is not TOML, or does not fit the schema.
+
+    Examples
+    --------
+    >>> scenario = load_scenario("ecommerce", **{"market.customers": 500})
+    >>> scenario.name, scenario.market.customers
+    ('ecommerce', 500)
+    >>> load_scenario("ecommerce", **{"market.weeks": -1})
+    Traceback (most recent call last):
+    ...
+    relsim.scenario.errors.ScenarioError: ...market.weeks...
     """
     path = resolve_scenario_path(path)
     data, _ = read_toml(path, "scenario", ScenarioError)
@@ -497,8 +509,7 @@ def resolve_scenario_path(path: str | Path) -> Path:
     candidate = Path(path)
     if candidate.exists() or candidate.suffix:
         return candidate
-    shipped = Path(__file__).resolve().parent.parent.parent / "scenarios" / f"{candidate.name}.toml"
-    return shipped if shipped.exists() else candidate
+    return shipped_path("scenario", str(path)) or candidate
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:

@@ -420,7 +420,7 @@ def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return "n/a"
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:,.4g}" if abs(float(value)) < 1000 else f"{value:,.0f}"
     return str(value)
 
 

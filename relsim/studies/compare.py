@@ -7,7 +7,7 @@ differences have much tighter intervals than the two means apart.
 
 >>> from relsim import load_scenario
 >>> from relsim.studies.compare import compare
->>> comparison = compare(load_scenario("ecommerce"), ["transactional", "relationship"], seeds=20)
+>>> comparison = compare(load_scenario("ecommerce"), ["transactional", "relationship"], seeds=20)  # doctest: +SKIP
 >>> comparison.table()            # doctest: +SKIP
 """
 

@@ -58,6 +58,7 @@ from relsim.scenario.schema import (
     set_dotted,
 )
 from relsim.scenario.strategies import PRESETS
+from relsim.util.shipped import shipped_path
 
 #: End-of-run metrics a sweep can analyse (columns of :func:`relsim.market.metrics.summarize`).
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -67,6 +68,7 @@ SUMMARY_METRICS: tuple[str, ...] = (
 
 #: Tables a run can keep; the summary is always kept (it marks a run as finished).
 TABLES = ("summary", "steps", "cohorts")
+TableName = Literal["summary", "steps", "cohorts"]
 
 #: Factor paths that are not scenario fields.
 SPECIAL_PATHS = ("strategy", "scenario")
@@ -147,8 +149,8 @@ class DesignSpec(_Strict):
 class OutputsSpec(_Strict):
     """What each run keeps and which metrics the analysis reads."""
 
-    tables: list[Literal["summary", "steps", "cohorts"]] = Field(
-        default_factory=lambda: ["summary"], description="Tables kept per run; summary always is.")
+    tables: list[TableName] = Field(
+        default_factory=lambda: list[TableName](["summary"]), description="Tables kept per run; summary always is.")
     metrics: list[str] = Field(
         default_factory=lambda: ["cumulative_discounted_profit", "annual_retention"],
         min_length=1, description="Focal-firm summary metrics the analysis reports.")
@@ -236,7 +238,7 @@ class Experiment(_Strict):
         contrast = self.analysis.contrast
         if contrast is not None:
             factor = self.factor(contrast.factor)
-            if factor.levels is None or contrast.baseline not in factor.levels:
+            if factor is None or factor.levels is None or contrast.baseline not in factor.levels:
                 raise ValueError(f"analysis.contrast.baseline = {contrast.baseline!r} is not a level "
                                  f"of {contrast.factor}")
         metrics = [m for spec in (self.analysis.best,) if spec for m in [spec.metric]]
@@ -316,13 +318,20 @@ def design_generator(seed: int) -> np.random.Generator:
 def load_experiment(path: str | Path) -> Plan:
     """Read, validate and plan an experiment file, before any run.
 
+    ``path`` is a TOML file or the name of a shipped experiment
+    (``relsim experiments`` lists them):
+
+    >>> plan = load_experiment("wom_seeding")
+    >>> plan.experiment.name, len(plan.points), len(plan.seeds)
+    ('wom_seeding', 3, 30)
+
     Raises
     ------
     ExperimentError
         If the file is missing or not TOML, a key or value is wrong, a factor's
         path is not a scenario field, or a design point's scenario is invalid.
     """
-    path = Path(path)
+    path = resolve_experiment_path(path)
     data, text = read_toml(path, "experiment", ExperimentError)
     try:
         experiment = Experiment.model_validate(data)
@@ -330,6 +339,14 @@ def load_experiment(path: str | Path) -> Plan:
         lines = [_describe(e) for e in error.errors()]
         raise ExperimentError(f"{path}: invalid experiment\n  " + "\n  ".join(lines)) from None
     return plan(experiment, source=str(path), base_dir=path.parent, text=text)
+
+
+def resolve_experiment_path(path: str | Path) -> Path:
+    """Return ``path`` or, for a bare shipped name, the packaged experiment file."""
+    candidate = Path(path)
+    if candidate.exists() or candidate.suffix:
+        return candidate
+    return shipped_path("experiment", str(path)) or candidate
 
 
 def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | None = None,
@@ -350,13 +367,13 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
         _check_path(base(base_name), dotted, value, f"{source}: overrides.{dotted}")
     for i, factor in enumerate(factors):
         if factor.path == "scenario":
-            for level in factor.levels:
+            for level in factor.levels or []:
                 if not isinstance(level, str):
                     raise ExperimentError(f"{source}: factors[{i}].levels: {level!r} is not a scenario name")
                 base(level)
             continue
         if factor.path == "strategy":
-            for level in factor.levels:
+            for level in factor.levels or []:
                 if level not in PRESETS:
                     raise ExperimentError(f"{source}: factors[{i}].levels: unknown strategy {level!r}; "
                                           f"allowed: {', '.join(PRESETS)}")
@@ -405,6 +422,8 @@ def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], np.ndar
             if factor.levels is not None:
                 axes.append(list(factor.levels))
             else:
+                # a grid factor without levels has a range and points (Experiment validates it)
+                assert factor.low is not None and factor.high is not None and factor.points is not None
                 values = np.linspace(factor.low, factor.high, factor.points)
                 axes.append(_cast(factor, values))
         return [dict(zip([f.label for f in factors], combo, strict=True))

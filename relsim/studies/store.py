@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,17 +60,39 @@ class StoreError(RelsimError):
     """A results store cannot be used for this sweep. The message is meant for users."""
 
 
-def code_version() -> str:
-    """relsim's version and, inside a git checkout, the commit (``+dirty`` if modified)."""
-    here = Path(__file__).resolve().parent.parent.parent
+def code_version(package: Path | None = None) -> str:
+    """The version of relsim that runs: ``__version__`` (relsim/util/version.py), plus
+    the commit (``+g<commit>``, ``.dirty`` if relsim/ is modified) only when relsim
+    runs from a git checkout of relsim itself.
+
+    An installed relsim inside a user's own git repository (a virtual environment
+    in a project folder) records its version alone, never the user's commit.
+    ``package`` is relsim's package folder (default: the one running).
+    """
+    commit = _checkout_commit(package or Path(__file__).resolve().parent.parent)
+    return f"{__version__}+{commit}" if commit else __version__
+
+
+def _git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=5,
+                          check=True).stdout.strip()
+
+
+def _checkout_commit(package: Path) -> str | None:
+    """``g<commit>[.dirty]`` if ``package`` is the relsim/ folder of a git checkout of relsim, else None."""
     try:
-        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
-                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "relsim"],
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+        top = Path(_git(package, "rev-parse", "--show-toplevel"))
+        # the checkout must be relsim's own: its relsim/ is this package and its pyproject names relsim
+        if (top / "relsim").resolve() != package.resolve():
+            return None
+        project = tomllib.loads((top / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") != "relsim":
+            return None
+        commit = _git(top, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(top, "status", "--porcelain", "--", "relsim")
+    except (OSError, ValueError, subprocess.SubprocessError):   # no git, not a checkout, bad TOML
+        return None
+    return f"g{commit}{'.dirty' if dirty else ''}"
 
 
 class Store:

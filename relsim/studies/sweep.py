@@ -14,7 +14,7 @@ the runs in flight.
 
 >>> from relsim.studies.experiment import load_experiment
 >>> from relsim.studies.sweep import sweep
->>> plan = load_experiment("experiments/strategies_by_scenario/experiment.toml")
+>>> plan = load_experiment("strategies_by_scenario")   # a shipped name, or a TOML path
 >>> outcome = sweep(plan, "results/s1")  # doctest: +SKIP
 """
 

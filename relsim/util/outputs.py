@@ -43,7 +43,7 @@ from relsim.util.errors import RelsimError
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 #: The listing of what relsim wrote into an output folder.
 OUTPUT_LIST = ".relsim-outputs"
@@ -161,7 +161,7 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def atomic_write(target: Path, write: Callable[[str], None]) -> Path:
+def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
     """Call ``write(temporary_path)``, then rename the file onto ``target`` (atomic).
 
     The temporary sits next to ``target`` as ``.relsim-tmp-<name>.*`` and gets
@@ -303,7 +303,7 @@ def remove_entry(folder: Path, name: str,
 
 def remove_temporaries(folder: Path) -> list[str]:
     """Remove relsim's own temporaries (``.relsim-tmp-*``) from ``folder``; nothing else."""
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):

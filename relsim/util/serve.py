@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     from solara.__main__ import cli
 
     # uvicorn looks the application up as "solara.server.starlette:app": it finds the wrapped one
-    server.app = HostCheck(server.app, allowed_hosts(port))
+    server.app = HostCheck(server.app, allowed_hosts(port))  # type: ignore[assignment]
     cli(["run", app_file, "--host", HOST, "--port", str(port), "--production", "--no-open",
          "--no-check-version"])
 

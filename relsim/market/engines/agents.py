@@ -19,7 +19,7 @@ from relsim.market.metrics import CUSTOMER_COLUMNS
 from relsim.market.terms import LEAVER_WARNING_WEEKS
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market
 
 
 class AgentPopulation:
@@ -27,12 +27,12 @@ class AgentPopulation:
 
     Parameters
     ----------
-    model : MarketModel
+    model : Market
         A model whose customer traits (``segment_of``, ``need_rate``,
         ``direct``, ``dropout``, ``spend_rate``) are drawn.
     """
 
-    def __init__(self, model: MarketModel) -> None:
+    def __init__(self, model: Market) -> None:
         self.model = model
         segments = model.spec.segments
         self.size = len(model.need_rate)

@@ -42,7 +42,7 @@ from relsim.market.terms import CHURN_REASONS, LEAVER_WARNING_WEEKS, SOURCES, SP
 from relsim.scenario.schema import ScenarioError
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market
 
 #: Source codes: position in this tuple ("returning": a later spell).
 SOURCE_NAMES = SPELL_SOURCES
@@ -87,11 +87,11 @@ class ArrayPopulation:
 
     Parameters
     ----------
-    model : MarketModel
+    model : Market
         A model whose customer traits are drawn and whose firms exist.
     """
 
-    def __init__(self, model: MarketModel) -> None:
+    def __init__(self, model: Market) -> None:
         self.model = model
         spec = model.spec
         params = model.behaviour
