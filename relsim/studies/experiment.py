@@ -38,7 +38,6 @@ import copy
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -440,14 +439,14 @@ def _read_base(name: str, base_dir: Path, source: str) -> dict:
     candidate = Path(name)
     path = base_dir / candidate if candidate.suffix and not candidate.is_absolute() else \
         resolve_scenario_path(name)
+    if not path.exists():
+        raise ExperimentError(f"{source}: scenario = {name!r}: cannot read {path} (No such file or directory); "
+                              "give a shipped name (ecommerce, b2b, alliance) or a TOML path")
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise ExperimentError(f"{source}: scenario = {name!r}: cannot read {path} ({error.strerror}); "
-                              "give a shipped name (ecommerce, b2b, alliance) or a TOML path") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentError(f"{source}: scenario {path}: not valid TOML: {error}") from None
+        data, _ = read_toml(path, "scenario", ExperimentError)
+    except ExperimentError as error:
+        raise ExperimentError(f"{source}: scenario = {name!r}: {error}") from None
+    return data
 
 
 def _set(data: dict, dotted: str, value: Any, source: str) -> None:
