@@ -26,7 +26,6 @@ from relsim.scenario.fields import reject_coercion
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util import inputs
 
-
 #: Most firms, and most items of the other lists (segments, suppliers, ...), of a scenario.
 MAX_FIRMS = 50
 MAX_LIST = 100

@@ -246,8 +246,9 @@ def _connect(address: str):
         raise StoreError("--scheduler needs Dask distributed: pip install 'relsim[cluster]'") from None
     try:
         return Client(address, timeout="5s")
-    except (OSError, TimeoutError) as error:
-        raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({error})") from None
+    except Exception as error:
+        raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else 'no answer'})") from None
 
 
 def _on_dask(tasks: list[dict], client) -> Iterator[dict]:
@@ -279,6 +280,10 @@ def command_sweep(args) -> int:
     from relsim.studies.experiment import load_experiment
 
     plan = load_experiment(args.experiment)
+    if getattr(args, "scheduler", None) is None:
+        from relsim.market.resources import check_runs
+        check_runs(f"the sweep ({len(plan.runs)} runs)", plan.scenarios, plan.experiment.replicates,
+                   args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
           f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
     try:
