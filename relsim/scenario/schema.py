@@ -27,8 +27,8 @@ from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util import inputs
 
 #: Most firms, and most items of the other lists (segments, suppliers, ...), of a scenario.
-MAX_FIRMS = 50
-MAX_LIST = 100
+MAX_FIRMS = 1000
+MAX_LIST = 1000
 #: Most snapshot weeks.
 MAX_SNAPSHOTS = 1000
 
