@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
     where.add_argument("--scheduler", type=_scheduler, default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
+                       help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
 
     analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
@@ -212,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (run, compare, sweep, calibrate):
         command.add_argument("--yes", action="store_true",
                              help="run even if the memory estimate exceeds the memory available")
+    store = commands.add_parser("store", help="check a results store (relsim store check STORE [--repair])")
+    store.add_argument("action", choices=["check"], help="check: list the store's problems")
+    store.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    store.add_argument("--repair", action="store_true",
+                       help="move damaged or foreign run files to STORE/quarantine and remove temporaries")
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
     return parser
@@ -301,6 +308,12 @@ def command_analyze(args: argparse.Namespace) -> int:
     """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
     from relsim.studies.analysis import command_analyze as run_analyze
     return run_analyze(args)
+
+
+def command_store(args: argparse.Namespace) -> int:
+    """``relsim store check STORE [--repair]``: list (and repair) a store's problems."""
+    from relsim.studies.store import command_store as check_store
+    return check_store(args)
 
 
 def command_app(args: argparse.Namespace) -> int:
@@ -406,11 +419,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "strategies": command_strategies,
-                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
+                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate,
+                "store": command_store}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)
         print(f"relsim: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as error:   # the machine refused (read-only, full disk, not a folder): not a bug
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        print(f"relsim: error: {where}{error.strerror or error} (nothing was written)", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("relsim: interrupted; nothing was written", file=sys.stderr)

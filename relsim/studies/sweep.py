@@ -120,7 +120,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
-          retry_failed: bool = False, progress: bool = False) -> SweepOutcome:
+          retry_failed: bool = False, progress: bool = False, wait: float = 0.0) -> SweepOutcome:
     """Run the runs of ``plan`` that ``store`` does not have yet.
 
     Parameters
@@ -138,6 +138,8 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         Run again the runs that failed before.
     progress : bool
         Show a progress bar (runs done, failures, time left).
+    wait : float
+        Seconds to wait for another sweep's lock on the store before refusing.
 
     Returns
     -------
@@ -153,8 +155,13 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     try:
         results = Store(store)
         # one sweep at a time on a store: a second one refuses, naming this process
-        with results.lock(f"experiment {plan.experiment.name!r}"):
-            return _sweep(plan, results, client, workers, retry_failed, progress)
+        with results.lock(f"experiment {plan.experiment.name!r}", wait=wait):
+            try:
+                return _sweep(plan, results, client, workers, retry_failed, progress)
+            except OSError as error:   # a read-only store, a full disk: finished runs are kept
+                where = f"{error.filename}: " if error.filename else f"{results.root}: "
+                raise StoreError(f"{where}cannot write to the store ({error.strerror or error}); the runs "
+                                 "finished before are kept, run the same command again to continue") from None
     finally:
         if client is not None:
             client.close()
@@ -288,7 +295,7 @@ def command_sweep(args) -> int:
           f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                        retry_failed=args.retry_failed, progress=True)
+                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0))
     except KeyboardInterrupt:
         print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
               "again to complete the sweep", file=sys.stderr)
