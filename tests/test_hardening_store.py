@@ -249,8 +249,9 @@ def test_unreadable_toml_everywhere(content, tmp_path, capsys):
     bad.write_bytes(content)
     experiment = tmp_path / "e.toml"
     experiment.write_text(EXPERIMENT.replace(str(ROOT / "scenarios" / "ecommerce.toml"), str(bad)))
-    for argv in (["run", str(bad), "--out", str(tmp_path / "o")], ["compare", str(bad), "--out", str(tmp_path / "o")],
-                 ["sweep", str(bad), "--out", str(tmp_path / "s")], ["sweep", str(experiment), "--out", str(tmp_path / "s")]):
+    out, store = str(tmp_path / "o"), str(tmp_path / "s")
+    for argv in (["run", str(bad), "--out", out], ["compare", str(bad), "--out", out],
+                 ["sweep", str(bad), "--out", store], ["sweep", str(experiment), "--out", store]):
         assert main(argv) == 2
         one_line_error(capsys, "bad.toml")
     assert not (tmp_path / "o").exists() and not (tmp_path / "s").exists()
