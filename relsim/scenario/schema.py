@@ -31,6 +31,8 @@ MAX_FIRMS = 1000
 MAX_LIST = 1000
 #: Most snapshot weeks.
 MAX_SNAPSHOTS = 1000
+#: Most steps of a run (market.weeks / market.step_weeks).
+MAX_STEPS = 52_000
 
 
 class _Section(BaseModel):
@@ -370,6 +372,9 @@ class Scenario(_Section):
     @model_validator(mode="after")
     def _snapshots_within_horizon(self) -> Scenario:
         weeks = self.market.weeks
+        if weeks / self.market.step_weeks > MAX_STEPS:
+            raise ValueError(f"market.step_weeks = {self.market.step_weeks:g}: market.weeks = {weeks} would take "
+                             f"{weeks / self.market.step_weeks:.3g} steps; at most {MAX_STEPS:,}")
         for i, week in enumerate(self.market.snapshot_weeks):
             if not 1 <= week <= weeks:
                 raise ValueError(f"market.snapshot_weeks[{i}] = {week}: must be a week of the run, "

@@ -390,7 +390,7 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
             continue
         if factor.path == "strategy":
             for level in factor.levels:
-                if level not in PRESETS:
+                if not isinstance(level, str) or level not in PRESETS:
                     raise ExperimentError(f"{source}: factors[{i}].levels: unknown strategy {level!r}; "
                                           f"allowed: {', '.join(PRESETS)}")
             continue
