@@ -6,7 +6,8 @@ boolean, a nested table or list; a log's cells, columns or bytes changed) and
 handed to ``relsim.cli.main``. Every case must end with exit 0 and finite
 results, or exit 2 and a one-line message naming the file or the field —
 never a traceback, never a partial output folder. The examples are
-derandomized, so a CI run is reproducible; 360 cases in all.
+derandomized, so a CI run is reproducible; 340 cases in all (about 45 s on
+one core).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import pytest
 import tomli_w
 
 pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from relsim.cli import main  # noqa: E402
-from relsim.market.finite import SUMMARY_NAN_ALLOWED  # noqa: E402
-from relsim.scenario.schema import set_dotted  # noqa: E402
+from relsim.cli import main
+from relsim.market.finite import SUMMARY_NAN_ALLOWED
+from relsim.scenario.schema import set_dotted
 
 ROOT = Path(__file__).resolve().parent.parent
 def fuzz(examples: int) -> settings:
@@ -124,7 +125,7 @@ EXPERIMENT_PATHS = sorted(set(leaves(EXPERIMENT)) | {"design.samples", "design.k
                                                      "factors.1.name", "overrides.market.network.mean_degree"})
 
 
-@fuzz(120)
+@fuzz(140)
 @given(path=st.sampled_from(EXPERIMENT_PATHS), value=VALUES | st.sampled_from(
     ["lhs", "sobol", "morris", "point", "seed", "run_id", "firm", 1_000_000, "scenario.toml"]))
 def test_fuzz_experiment_load(path, value):
@@ -157,8 +158,8 @@ LOG = pd.DataFrame({"customer": ["a", "a", "b", "b", "c", "d", "d", "e"] * 3,
 LOG["customer"] = [f"{c}{i // 8}" for i, c in enumerate(LOG["customer"])]
 
 
-@fuzz(80)
-@given(row=st.integers(0, len(LOG) - 1), column=st.sampled_from(list(LOG.columns) + ["drop", "bytes"]),
+@fuzz(40)
+@given(row=st.integers(0, len(LOG) - 1), column=st.sampled_from([*LOG.columns, "drop", "bytes"]),
        value=st.one_of(st.text(max_size=12), st.sampled_from(["nan", "inf", "-1", "0", "1e308", "", "9999-99-99",
                                                              "1997-13-01", "1e-300"])))
 def test_fuzz_transaction_log(row, column, value):
@@ -179,7 +180,7 @@ def test_fuzz_transaction_log(row, column, value):
         with captured() as err:
             code = main(["calibrate", str(path), "--calibration-end", "1997-03-31", "--margin", "0.3",
                          "--out", str(out / "calibrated.toml")])
-        check_outcome(code, err.getvalue(), ["log.csv", column, "calibrat"], out)
+        check_outcome(code, err.getvalue(), ["log.csv", column, "calibrat", "fit", "customers"], out)
         if code == 2:
             assert not out.exists()
     finally:
