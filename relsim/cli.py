@@ -21,6 +21,7 @@ be replaced or deleted, and how, is decided in :mod:`relsim.util.outputs`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -105,6 +106,41 @@ def _share(text: str) -> float:
     return value
 
 
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address: ``tcp://host:port`` (or ``tls://``, ``ucx://``, ``ws://``, ``wss://``,
+    ``inproc://``), or ``host:port``."""
+    from urllib.parse import urlsplit
+    example = "e.g. tcp://host:8786"
+    address = text.strip()
+    if not address:
+        raise argparse.ArgumentTypeError(f"give the address of a Dask scheduler, {example}")
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls", "ucx", "ws", "wss", "inproc"):
+        raise argparse.ArgumentTypeError(f"{text!r}: unknown protocol {parts.scheme!r}; {example}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the port is not a number from 0 to 65535; {example}") from None
+    if parts.scheme != "inproc" and (not parts.hostname or port is None or parts.path not in ("", "/")
+                                     or parts.query or parts.fragment):
+        raise argparse.ArgumentTypeError(f"{text!r}: not a scheduler address (host and port); {example}")
+    return address
+
+
+def _date_format(text: str) -> str:
+    """A strftime format that can both write and read back a date (``%Y%m%d``, ``%d/%m/%Y``, ...)."""
+    import datetime as dt
+    sample = dt.datetime(2001, 2, 3, 4, 5, 6)
+    try:
+        dt.datetime.strptime(sample.strftime(text), text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable date format ({error}); "
+                                         "e.g. %Y-%m-%d or %Y%m%d") from None
+    if "%" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} has no % directive; e.g. %Y-%m-%d or %Y%m%d")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -140,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, required=True, help="results store folder (resumed if it exists)")
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
-    where.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--scheduler", type=_scheduler, default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
+                       help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
 
     analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
@@ -165,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--customer-column", default="customer", help="column of customer ids (default customer)")
     calibrate.add_argument("--date-column", default="date", help="column of dates (default date)")
     calibrate.add_argument("--amount-column", default="amount", help="column of amounts (default amount)")
-    calibrate.add_argument("--date-format", default=None, help="strftime format, e.g. %%Y%%m%%d (default ISO 8601)")
+    calibrate.add_argument("--date-format", type=_date_format, default=None,
+                           help="strftime format, e.g. %%Y%%m%%d (default ISO 8601)")
     calibrate.add_argument("--zero-amounts", choices=["error", "keep"], default="error",
                            help="zero amounts: an error (default) or kept as purchases")
     calibrate.add_argument("--duplicates", choices=["error", "keep", "drop"], default="error",
@@ -174,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
+    for command in (run, compare, sweep, calibrate):
+        command.add_argument("--yes", action="store_true",
+                             help="run even if the memory estimate exceeds the memory available")
+    store = commands.add_parser("store", help="check a results store (relsim store check STORE [--repair])")
+    store.add_argument("action", choices=["check"], help="check: list the store's problems")
+    store.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    store.add_argument("--repair", action="store_true",
+                       help="move damaged or foreign run files to STORE/quarantine and remove temporaries")
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("experiments", help="list the shipped experiments (for relsim sweep NAME)")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
@@ -195,6 +242,13 @@ def _load(args: argparse.Namespace):
     return scenario
 
 
+def _check_resources(what: str, scenarios: list, runs_per_scenario: int, workers: int,
+                     args: argparse.Namespace) -> None:
+    """Refuse what cannot fit in memory (unless --yes), announce what will take long."""
+    from relsim.market.resources import check_runs
+    check_runs(what, scenarios, runs_per_scenario, workers, yes=getattr(args, "yes", False))
+
+
 def _steps(scenario) -> int:
     return int(-(-scenario.market.weeks // scenario.market.step_weeks))
 
@@ -209,6 +263,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.out is None:
         check_no_links(Path("out"), out)
     check_output_folder(out)
+    _check_resources(f"the run of {scenario.name!r}", [scenario], 1, 1, args)
     with progress_bar(_steps(scenario), f"{scenario.name} seed {args.seed}", unit="steps") as advance:
         result = simulate(scenario, seed=args.seed, progress=advance)
     with staged_output(out) as staging:
@@ -232,6 +287,9 @@ def command_compare(args: argparse.Namespace) -> int:
         check_no_links(Path("reports"), out)
     check_output_folder(out)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    workers = args.workers or os.cpu_count() or 1
+    _check_resources(f"the comparison ({len(args.strategies)} strategies × {args.seeds} seeds)",
+                     [scenario.with_focal_strategy(s) for s in args.strategies], args.seeds, workers, args)
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
     with staged_output(out) as staging:
         write_report(comparison, staging)
@@ -253,6 +311,12 @@ def command_analyze(args: argparse.Namespace) -> int:
     """``relsim analyze``: means with intervals, sensitivity indices, figures, report."""
     from relsim.studies.analysis import command_analyze as run_analyze
     return run_analyze(args)
+
+
+def command_store(args: argparse.Namespace) -> int:
+    """``relsim store check STORE [--repair]``: list (and repair) a store's problems."""
+    from relsim.studies.store import command_store as check_store
+    return check_store(args)
 
 
 def command_app(args: argparse.Namespace) -> int:
@@ -295,11 +359,21 @@ def command_calibrate(args: argparse.Namespace) -> int:
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")
+    from relsim.util.inputs import check_regular_file
+    from relsim.util.resources import check_fits
+    size = check_regular_file(args.log, "transaction log", CalibrationError)
+    # a CSV log read as text holds ~25 bytes of Python strings and arrays per byte of the file
+    check_fits(f"reading {args.log}", size * 25, size / 2e6, yes=args.yes)
     columns = LogColumns(args.customer_column, args.date_column, args.amount_column, args.date_format)
     calibration = calibrate(args.log, args.calibration_end, margin=args.margin, strategy=args.strategy,
                             columns=columns, zero_amounts=args.zero_amounts, duplicates=args.duplicates,
                             per_customer=args.per_customer, weeks=args.weeks, seed=args.seed,
                             name=args.out.stem)
+    if args.holdout_end:
+        from relsim.scenario.schema import from_dict
+        weeks = max(1, (_timestamp(args.holdout_end) - calibration.calibration_end).days // 7)
+        scenario = from_dict(calibration.scenario_data("population.csv", weeks=weeks), "hold-out scenario")
+        _check_resources(f"the hold-out check ({args.seeds} runs)", [scenario], args.seeds, 1, args)
     holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
     report = f"{args.out.stem}-calibration"
     with staged_output(args.out.parent, replace_previous=False) as staging:
@@ -366,11 +440,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
-                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate}
+                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate,
+                "store": command_store}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)
         print(f"relsim: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as error:   # the machine refused (read-only, full disk, not a folder): not a bug
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        print(f"relsim: error: {where}{error.strerror or error} (nothing was written)", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("relsim: interrupted; nothing was written", file=sys.stderr)

@@ -113,7 +113,11 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
         dates = pd.to_datetime(date_text, format="ISO8601", errors="coerce")
         date_rule = "not an ISO 8601 date (give the format with --date-format, e.g. '%d/%m/%Y')"
     else:
-        dates = pd.to_datetime(date_text, format=columns.date_format, errors="coerce")
+        try:
+            dates = pd.to_datetime(date_text, format=columns.date_format, errors="coerce")
+        except ValueError as error:
+            raise LogError(f"date format {columns.date_format!r} is not usable ({error}); "
+                           "e.g. %Y-%m-%d or %Y%m%d") from None
         date_rule = f"not in the date format {columns.date_format!r}"
     amounts = pd.to_numeric(amount_text, errors="coerce")
     problems: list[tuple[str, str, np.ndarray, pd.Series]] = []

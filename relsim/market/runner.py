@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from relsim.market.finite import check_steps, check_summary
 from relsim.market.metrics import summarize
 from relsim.market.model import MarketModel
 from relsim.scenario.schema import Scenario
@@ -90,5 +91,9 @@ def simulate(scenario: Scenario, seed: int = 0,
     model = MarketModel(scenario, seed=seed)
     model.run(progress)
     recorder = model.recorder
-    return RunResult(scenario, seed, recorder.steps_table(), recorder.customers_table(),
+    steps = recorder.steps_table()
+    # no NaN or infinity leaves a run (issue 14): the week, firm and quantity are named
+    check_steps(steps, f"the run of {scenario.name!r} (seed {seed})")
+    check_summary(summarize(steps), f"the run of {scenario.name!r} (seed {seed})")
+    return RunResult(scenario, seed, steps, recorder.customers_table(),
                      recorder.cohorts_table(), recorder.snapshots_table())

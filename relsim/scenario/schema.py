@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from relsim.scenario.errors import ScenarioError
 from relsim.scenario.fields import reject_coercion
 from relsim.scenario.strategies import PRESETS, Strategy
+from relsim.util import inputs
+from relsim.util.errors import RelsimError
 from relsim.util.shipped import shipped_path
+
+#: Most firms, and most items of the other lists (segments, suppliers, ...), of a scenario.
+MAX_FIRMS = 1000
+MAX_LIST = 1000
+#: Most snapshot weeks.
+MAX_SNAPSHOTS = 1000
+#: Most steps of a run (market.weeks / market.step_weeks).
+MAX_STEPS = 52_000
 
 
 class _Section(BaseModel):
@@ -59,7 +68,7 @@ class MarketSpec(_Section):
         "Simulation engine: 'agents' (a Mesa agent per customer; to read and watch) or "
         "'arrays' (customers as numpy arrays; for 10^5-10^6 customers). Both apply the same rules."))
     network: NetworkSpec = NetworkSpec()
-    snapshot_weeks: list[int] = Field(default_factory=list, description=(
+    snapshot_weeks: list[int] = Field(default_factory=list, max_length=MAX_SNAPSHOTS, description=(
         "Weeks at whose end the per-customer table is also taken (it is always taken at the end)."))
     reference_budget: float = Field(1000.0, ge=0, description=(
         "Weekly acquisition spend that strategies' acquisition_budget = 1 means."))
@@ -263,7 +272,7 @@ class AllianceSpec(_Section):
 
     name: str
     members: list[str] = Field(description="Firm names in the programme.")
-    partners: list[str] = Field(default_factory=list, description=(
+    partners: list[str] = Field(default_factory=list, max_length=MAX_LIST, description=(
         "Non-competing partners (e.g. an airline) that refer their customers."))
     referrals_per_week: float = Field(20.0, ge=0, description=(
         "Customers each partner contacts per week on behalf of a member firm."))
@@ -317,16 +326,16 @@ class Scenario(_Section):
     name: str = "scenario"
     description: str = ""
     market: MarketSpec = MarketSpec()
-    segments: list[SegmentSpec] = Field(min_length=1)
+    segments: list[SegmentSpec] = Field(min_length=1, max_length=MAX_LIST)
     behaviour: BehaviourSpec = BehaviourSpec()
     word_of_mouth: WordOfMouthSpec = WordOfMouthSpec()
     churn: ChurnSpec = ChurnSpec()
     operations: OperationsSpec = OperationsSpec()
     costs: CostSpec = CostSpec()
-    suppliers: list[SupplierSpec] = Field(min_length=1)
-    distributors: list[DistributorSpec] = Field(default_factory=list)
-    alliances: list[AllianceSpec] = Field(default_factory=list)
-    firms: list[FirmSpec] = Field(min_length=1)
+    suppliers: list[SupplierSpec] = Field(min_length=1, max_length=MAX_LIST)
+    distributors: list[DistributorSpec] = Field(default_factory=list, max_length=MAX_LIST)
+    alliances: list[AllianceSpec] = Field(default_factory=list, max_length=MAX_LIST)
+    firms: list[FirmSpec] = Field(min_length=1, max_length=MAX_FIRMS)
     population: PopulationSpec | None = None
 
     @model_validator(mode="after")
@@ -361,6 +370,18 @@ class Scenario(_Section):
             raise ValueError(f"firms' initial_share values sum to {total_initial:g}, more than 1")
         if self.word_of_mouth.detractor_threshold >= self.word_of_mouth.promoter_threshold:
             raise ValueError("word_of_mouth.detractor_threshold must be below promoter_threshold")
+        return self
+
+    @model_validator(mode="after")
+    def _snapshots_within_horizon(self) -> Scenario:
+        weeks = self.market.weeks
+        if weeks / self.market.step_weeks > MAX_STEPS:
+            raise ValueError(f"market.step_weeks = {self.market.step_weeks:g}: market.weeks = {weeks} would take "
+                             f"{weeks / self.market.step_weeks:.3g} steps; at most {MAX_STEPS:,}")
+        for i, week in enumerate(self.market.snapshot_weeks):
+            if not 1 <= week <= weeks:
+                raise ValueError(f"market.snapshot_weeks[{i}] = {week}: must be a week of the run, "
+                                 f"between 1 and market.weeks = {weeks}")
         return self
 
     # ------------------------------------------------------------------
@@ -490,18 +511,11 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     return scenario
 
 
-def read_toml(path: Path, what: str, error: type[ValueError]) -> tuple[dict, str]:
-    """Read a TOML file (data and text); a missing file, bad UTF-8 or bad TOML
-    raises ``error`` with a message naming the file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        return tomllib.loads(text), text
-    except OSError as problem:
-        raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
-    except UnicodeDecodeError:
-        raise error(f"{path}: not a text file in UTF-8 (TOML files must be UTF-8)") from None
-    except tomllib.TOMLDecodeError as problem:
-        raise error(f"{path}: not valid TOML: {problem}") from None
+def read_toml(path: Path, what: str, error: type[RelsimError]) -> tuple[dict, str]:
+    """Read a TOML file (data and text); a missing file, a device or pipe, a file over
+    10 MB, bad UTF-8, bad TOML or nesting over 32 deep raises ``error`` with a message
+    naming the file (one reader for every file: :func:`relsim.util.inputs.read_toml`)."""
+    return inputs.read_toml(path, what, error)
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

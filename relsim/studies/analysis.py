@@ -57,11 +57,22 @@ class StoreView:
     def __init__(self, store: str | Path) -> None:
         self.store = Store(store)
         self.manifest = self.store.manifest()
+        damaged = self.store.verify_runs(self.manifest)
+        if damaged:
+            shown = "; ".join(f"{self.store.root / where}: {why}" for where, why in list(damaged.items())[:5])
+            raise StoreError(f"{self.store.root}: {len(damaged)} damaged or foreign run file(s): {shown}"
+                             f"{' ...' if len(damaged) > 5 else ''}; run relsim store check {self.store.root} "
+                             "--repair, then resume the sweep to run them again")
         self.design = self.store.design()
-        self.factors = [f["name"] or ("focal_strategy" if f["path"] == "strategy" else f["path"])
+        self.factors = [f.get("name") or ("focal_strategy" if f["path"] == "strategy" else f["path"])
                         for f in self.manifest["factors"]]
         self.specs = dict(zip(self.factors, self.manifest["factors"], strict=True))
         self.metrics = list(self.manifest["outputs"]["metrics"])
+        missing = [f for f in self.factors if f not in self.design.columns]
+        if missing:
+            raise StoreError(f"{self.store.root / 'design.parquet'}: no column for factor(s) "
+                             f"{', '.join(map(repr, missing))}; not this store's design "
+                             "(resume the sweep to rewrite it)")
         summary = self.store.table("summary")
         if summary.empty:
             raise StoreError(f"{self.store.root}: no finished runs yet; run relsim sweep first")

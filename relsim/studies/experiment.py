@@ -38,7 +38,6 @@ import copy
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +71,28 @@ TableName = Literal["summary", "steps", "cohorts"]
 
 #: Factor paths that are not scenario fields.
 SPECIAL_PATHS = ("strategy", "scenario")
+
+
+#: Columns every run's tables or the design table carry, which a factor's name must not shadow.
+RUN_COLUMNS = {"point": "the design point's number (design.parquet and every table)",
+               "replicate": "the replicate's number in every table", "seed": "the run's seed in every table",
+               "run_id": "the run's id in every table", "firm": "the summary's firm column",
+               "focal": "the summary's focal-firm column", "strategy": "the summary's strategy column",
+               "scenario_hash": "a column of the summary and design.parquet",
+               "code_version": "the summary's code version column", "focal_firm": "a column of design.parquet",
+               "scenario": "a column of design.parquet (the scenario's name)"}
+
+
+def reserved_column(factor: FactorSpec) -> str | None:
+    """Why ``factor``'s label is refused (it shadows a column of the results), or None."""
+    label = factor.label
+    if label == "scenario" and factor.path == "scenario":
+        return None                      # the scenario factor is the design's scenario column
+    if label in RUN_COLUMNS:
+        return f"{RUN_COLUMNS[label]} (column {label!r})"
+    if label in SUMMARY_METRICS:
+        return f"an output column of the summary table (metric {label!r})"
+    return None
 
 
 class ExperimentError(ScenarioError):
@@ -184,6 +205,13 @@ class ResponseSpec(_Strict):
     y: str = "cumulative_discounted_profit"
     delta: float = 0.05
 
+    @field_validator("delta")
+    @classmethod
+    def _nonzero(cls, delta: float) -> float:
+        if delta == 0:
+            raise ValueError("must not be 0 (the change in x the response is reported for)")
+        return delta
+
 
 class AnalysisSpec(_Strict):
     """Extra analyses the experiment asks for (besides means, intervals and indices)."""
@@ -211,6 +239,11 @@ class Experiment(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         labels = [f.label for f in self.factors]
+        for i, factor in enumerate(self.factors):
+            why = reserved_column(factor)
+            if why:
+                raise ValueError(f"factors[{i}] (path {factor.path!r}): name {factor.label!r} is also {why}; "
+                                 "give the factor another name = \"...\"")
         for label in labels:
             if labels.count(label) > 1:
                 raise ValueError(f"factor name {label!r} appears twice")
@@ -374,13 +407,14 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
             continue
         if factor.path == "strategy":
             for level in factor.levels or []:
-                if level not in PRESETS:
+                if not isinstance(level, str) or level not in PRESETS:
                     raise ExperimentError(f"{source}: factors[{i}].levels: unknown strategy {level!r}; "
                                           f"allowed: {', '.join(PRESETS)}")
             continue
         value = factor.levels[0] if factor.levels is not None else factor.low
         _check_path(base(base_name), factor.path, value, f"{source}: factors[{i}].path = {factor.path!r}")
-    # 2. the design
+    # 2. the design, counted before it is generated: a huge one is refused, not built
+    check_design_size(experiment, source)
     points, matrix = design_points(experiment)
     # 3. every point's scenario
     scenarios = []
@@ -410,6 +444,41 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
                           "scenarios": hashes, "seeds": seeds}, sort_keys=True, default=str)
     digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
     return Plan(experiment, source, text, points, matrix, scenarios, seeds, runs, digest)
+
+
+#: Most design points, and most runs (points × replicates), of one experiment.
+MAX_POINTS = 10_000
+MAX_RUNS = 200_000
+
+
+def design_size(experiment: Experiment) -> int:
+    """The number of design points ``experiment`` has, computed without generating them."""
+    factors = experiment.factors
+    design = experiment.design
+    k = len(factors)
+    if design.kind == "grid":
+        size = 1
+        for factor in factors:
+            size *= len(factor.levels) if factor.levels is not None else int(factor.points or 0)
+        return size
+    samples = int(design.samples or 0)
+    if design.kind == "lhs":
+        return samples
+    if design.kind == "sobol":
+        return samples * (2 * k + 2 if design.second_order else k + 2)
+    return samples * (k + 1)
+
+
+def check_design_size(experiment: Experiment, source: str = "<experiment>") -> None:
+    """Refuse (ExperimentError) a design of more than MAX_POINTS points or MAX_RUNS runs."""
+    points = design_size(experiment)
+    runs = points * experiment.replicates
+    if points > MAX_POINTS or runs > MAX_RUNS:
+        raise ExperimentError(
+            f"{source}: design.kind = {experiment.design.kind!r} gives {points:,} design points × "
+            f"{experiment.replicates} replicates = {runs:,} runs; at most {MAX_POINTS:,} points and "
+            f"{MAX_RUNS:,} runs per experiment (lower design.samples, the levels or points, or replicates; "
+            "or split the experiment)")
 
 
 def design_points(experiment: Experiment) -> tuple[list[dict[str, Any]], np.ndarray | None]:
@@ -459,14 +528,14 @@ def _read_base(name: str, base_dir: Path, source: str) -> dict:
     candidate = Path(name)
     path = base_dir / candidate if candidate.suffix and not candidate.is_absolute() else \
         resolve_scenario_path(name)
+    if not path.exists():
+        raise ExperimentError(f"{source}: scenario = {name!r}: cannot read {path} (No such file or directory); "
+                              "give a shipped name (ecommerce, b2b, alliance) or a TOML path")
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise ExperimentError(f"{source}: scenario = {name!r}: cannot read {path} ({error.strerror}); "
-                              "give a shipped name (ecommerce, b2b, alliance) or a TOML path") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentError(f"{source}: scenario {path}: not valid TOML: {error}") from None
+        data, _ = read_toml(path, "scenario", ExperimentError)
+    except ExperimentError as error:
+        raise ExperimentError(f"{source}: scenario = {name!r}: {error}") from None
+    return data
 
 
 def _set(data: dict, dotted: str, value: Any, source: str) -> None:

@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,13 +41,16 @@ import pandas as pd
 
 from relsim.studies.experiment import TABLES, Plan
 from relsim.util.errors import RelsimError
+from relsim.util.inputs import read_json
 from relsim.util.outputs import (
+    TEMP_PREFIX,
     FolderLock,
     atomic_write_table,
     atomic_write_text,
     check_no_links,
     ensure_folder,
     exclusive_write_text,
+    quarantine_entry,
     remove_entry,
     remove_temporaries,
 )
@@ -110,7 +114,7 @@ class Store:
         self._lock: FolderLock | None = None
 
     @contextlib.contextmanager
-    def lock(self, doing: str = "a sweep") -> Iterator[Store]:
+    def lock(self, doing: str = "a sweep", wait: float = 0.0) -> Iterator[Store]:
         """Hold the store's lock (``STORE/.relsim-lock``) for the block; re-entrant.
 
         Raises
@@ -128,7 +132,11 @@ class Store:
         except OSError as error:
             raise StoreError(f"{self.root}: cannot create the store folder ({error.strerror})") from None
         lock = FolderLock(self.root, doing)
-        lock.acquire()
+        try:
+            lock.acquire(wait)
+        except OSError as error:
+            raise StoreError(f"{self.root}: cannot take the store's lock ({error.strerror}); "
+                             "is the folder writable?") from None
         self._lock = lock
         try:
             yield self
@@ -143,14 +151,17 @@ class Store:
 
     # ------------------------------------------------------------------
     def manifest(self) -> dict:
-        """The manifest, or raise :class:`StoreError` if the folder is not a store."""
-        try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """The manifest, or raise :class:`StoreError` if the folder is not a store or the
+        manifest is damaged (not UTF-8 JSON, not an object, a key missing or of the wrong type)."""
+        if not os.path.lexists(self.manifest_path):
             raise StoreError(f"{self.root}: not a results store (no manifest.json); "
-                             "create one with relsim sweep EXPERIMENT --out STORE") from None
-        except (OSError, json.JSONDecodeError) as error:
-            raise StoreError(f"{self.manifest_path}: unreadable manifest ({error})") from None
+                             "create one with relsim sweep EXPERIMENT --out STORE")
+        data = read_json(self.manifest_path, "results store manifest", StoreError, max_bytes=MAX_MANIFEST_BYTES)
+        problem = manifest_problem(data)
+        if problem:
+            raise StoreError(f"{self.manifest_path}: damaged manifest ({problem}); resume the sweep "
+                             "(relsim sweep EXPERIMENT --out STORE) to rebuild it from the experiment")
+        return data
 
     def prepare(self, plan: Plan) -> tuple[dict, str | None]:
         """Create the store for ``plan``, or check that an existing one belongs to it.
@@ -172,10 +183,20 @@ class Store:
             self.check_folders()
             return self._prepare(plan)
 
-    def _prepare(self, plan: Plan) -> tuple[dict, str | None]:
+    def _prepare(self, plan: Plan, rebuild: bool = False) -> tuple[dict, str | None]:
         version = code_version()
+        notes = []
         if os.path.lexists(self.manifest_path):
-            manifest = self.manifest()
+            try:
+                manifest = self.manifest()
+            except StoreError as error:
+                if not self._same_experiment_file(plan):
+                    raise StoreError(f"{error}; the store's experiment.toml is missing or differs from "
+                                     f"{plan.source}, so relsim cannot rebuild it") from None
+                moved = quarantine_entry(self.root, "manifest.json", self.root / QUARANTINE)
+                print(f"relsim: note: {self.manifest_path} was damaged; moved to {moved} and rebuilt "
+                      "from the experiment", file=sys.stderr)
+                return self._prepare(plan, rebuild=True)
             if manifest.get("experiment_hash") != plan.experiment_hash:
                 raise StoreError(
                     f"{self.root}: this store holds experiment {manifest.get('experiment')!r} with hash "
@@ -183,14 +204,20 @@ class Store:
                     "(its factors, design, seeds, replicates or scenarios differ); "
                     "use a new --out folder to run it")
             self._clean_temporaries()
-            warning = None
+            if design_problem(self.root / "design.parquet"):
+                self._write_design(plan)
+                notes.append(f"{self.root / 'design.parquet'} was missing or damaged; rewritten from the experiment")
+            moved = self.quarantine(self.verify_runs(manifest))
+            if moved:
+                notes.append(f"{len(moved)} damaged or foreign run files moved to {self.root / QUARANTINE} "
+                             f"(their runs run again): {', '.join(moved[:5])}{' ...' if len(moved) > 5 else ''}")
             if manifest.get("code_version") != version:
-                warning = (f"the store was started with relsim {manifest.get('code_version')}, this is "
-                           f"{version}; finished runs are kept, new ones record the new version")
-            return manifest, warning
+                notes.append(f"the store was started with relsim {manifest.get('code_version')}, this is "
+                             f"{version}; finished runs are kept, new ones record the new version")
+            return manifest, "; ".join(notes) or None
         # a sweep killed while creating the store leaves only these: start again
         ours = {"design.parquet", "experiment.toml"}
-        if any(p.name not in ours and not p.name.startswith(".") for p in self.root.iterdir()):
+        if not rebuild and any(p.name not in ours and not p.name.startswith(".") for p in self.root.iterdir()):
             raise StoreError(f"{self.root}: folder exists, is not empty and has no manifest.json; "
                              "give a new or empty --out folder")
         experiment = plan.experiment
@@ -211,12 +238,7 @@ class Store:
             "runs": [{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
                       "scenario_hash": r.scenario_hash, "code_version": version} for r in plan.runs],
         }
-        design = pd.DataFrame(plan.points)
-        design.insert(0, "point", range(len(plan.points)))
-        design["scenario_hash"] = [s.digest() for s in plan.scenarios]
-        design["scenario"] = [s.name for s in plan.scenarios]
-        design["focal_firm"] = [s.firms[0].name for s in plan.scenarios]
-        atomic_write_table(_plain_columns(design), self.root / "design.parquet", "parquet")
+        self._write_design(plan)
         atomic_write_text(plan.text, self.root / "experiment.toml")
         # the manifest last: a store with a manifest is complete as a design. It is linked into
         # place, which fails if one exists: exactly one experiment ever owns the store.
@@ -224,7 +246,70 @@ class Store:
             return self._prepare(plan)       # another experiment's, or the same: checked there
         return manifest, None
 
+    def _write_design(self, plan: Plan) -> None:
+        design = pd.DataFrame(plan.points)
+        design.insert(0, "point", range(len(plan.points)))
+        design["scenario_hash"] = [s.digest() for s in plan.scenarios]
+        design["scenario"] = [s.name for s in plan.scenarios]
+        design["focal_firm"] = [s.firms[0].name for s in plan.scenarios]
+        atomic_write_table(_plain_columns(design), self.root / "design.parquet", "parquet")
+
+    def _same_experiment_file(self, plan: Plan) -> bool:
+        try:
+            return (self.root / "experiment.toml").read_text(encoding="utf-8") == plan.text != ""
+        except (OSError, ValueError):
+            return False
+
     # ------------------------------------------------------------------
+    def verify_runs(self, manifest: dict) -> dict[str, str]:
+        """Damaged or foreign per-run files, as ``table/name`` → what is wrong.
+
+        A run file must be ``<run_id>.parquet`` of a run of the manifest, a readable
+        Parquet file with the key columns, holding that run's rows only.
+        """
+        runs = {entry["run_id"] for entry in manifest["runs"]}
+        problems: dict[str, str] = {}
+        for table in TABLES:
+            folder = self.root / table
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            for name in sorted(os.listdir(folder)):
+                if name.startswith(".") or not name.endswith(".parquet"):
+                    continue
+                run = name[:-len(".parquet")]
+                problem = "not a run of this store" if run not in runs else run_file_problem(
+                    folder / name, run, SUMMARY_COLUMNS if table == "summary" else ())
+                if problem:
+                    problems[f"{table}/{name}"] = problem
+        return problems
+
+    def quarantine(self, problems: dict[str, str]) -> list[str]:
+        """Move the files named in ``problems`` (``table/name``) to ``STORE/quarantine/<table>/``."""
+        moved = []
+        for where in problems:
+            table, name = where.split("/", 1)
+            if quarantine_entry(self.root / table, name, self.root / QUARANTINE / table) is not None:
+                moved.append(where)
+        return moved
+
+    def check(self) -> list[str]:
+        """Every problem of the store, one line each (empty: the store is sound)."""
+        lines = []
+        try:
+            manifest = self.manifest()
+        except StoreError as error:
+            return [str(error)]
+        problem = design_problem(self.root / "design.parquet")
+        if problem:
+            lines.append(f"{self.root / 'design.parquet'}: {problem}; resume the sweep to rewrite it")
+        for where, problem in self.verify_runs(manifest).items():
+            lines.append(f"{self.root / where}: {problem}")
+        for folder in (self.root, *(self.root / t for t in SUBFOLDERS)):
+            if folder.is_dir() and not folder.is_symlink():
+                lines += [f"{folder / n}: temporary file of an interrupted sweep" for n in sorted(os.listdir(folder))
+                          if n.startswith(TEMP_PREFIX)]
+        return lines
+
     def record_versions(self, run_ids: set[str], version: str) -> None:
         """Note in the manifest the code version that (re)runs ``run_ids`` (a resumed store
         may mix versions; the summary's ``code_version`` column has it per run too)."""
@@ -248,7 +333,7 @@ class Store:
         for run in sorted(_stems(self.root / "failures", ".json") - done):
             try:
                 records[run] = json.loads((self.root / "failures" / f"{run}.json").read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+            except (OSError, ValueError):
                 records[run] = {"run_id": run, "error": "unreadable failure record"}
         return records
 
@@ -278,7 +363,11 @@ class Store:
         return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
 
     def design(self) -> pd.DataFrame:
-        """One row per design point with the factors' values."""
+        """One row per design point with the factors' values (StoreError if missing or damaged)."""
+        problem = design_problem(self.root / "design.parquet")
+        if problem:
+            raise StoreError(f"{self.root / 'design.parquet'}: {problem}; resume the sweep "
+                             "(relsim sweep EXPERIMENT --out STORE) to rewrite it")
         return pd.read_parquet(self.root / "design.parquet")
 
     def _clean_temporaries(self) -> None:
@@ -288,6 +377,107 @@ class Store:
         for folder in (self.root, *(self.root / t for t in (*TABLES, "failures"))):
             if folder.is_dir():
                 remove_temporaries(folder)
+
+
+#: Folder of a store where damaged or foreign files are moved.
+QUARANTINE = "quarantine"
+#: Largest manifest read (200,000 runs of about 200 bytes each, with room).
+MAX_MANIFEST_BYTES = 200 * 1024 * 1024
+#: Keys of a manifest and their types.
+MANIFEST_KEYS = {"experiment": str, "experiment_hash": str, "runs": list, "factors": list, "design": dict,
+                 "outputs": dict, "analysis": dict, "replicates": int, "points": int, "root_seed": int}
+#: Columns every per-run table has.
+KEY_COLUMNS = ("run_id", "point", "replicate", "seed")
+#: Further columns of every summary file.
+SUMMARY_COLUMNS = ("firm", "focal")
+
+
+def manifest_problem(data: Any) -> str | None:
+    """What is wrong with a manifest's data, or None."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    for key, kind in MANIFEST_KEYS.items():
+        if key not in data:
+            return f"key {key!r} is missing"
+        if not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
+            return f"{key!r} is not a JSON {'number' if kind is int else kind.__name__}"
+    for i, entry in enumerate(data["runs"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("run_id"), str):
+            return f"runs[{i}] has no run_id"
+    if not isinstance(data["outputs"].get("metrics"), list):
+        return "outputs.metrics is missing"
+    for i, factor in enumerate(data["factors"]):
+        if not isinstance(factor, dict) or not isinstance(factor.get("path"), str):
+            return f"factors[{i}] has no path"
+    return None
+
+
+def _parquet_columns(path: Path) -> tuple[list[str] | None, str | None]:
+    import pyarrow.parquet as pq
+    try:
+        if not path.is_file() or path.is_symlink():
+            return None, "missing" if not os.path.lexists(path) else "not a regular file"
+        return list(pq.read_schema(path).names), None
+    except Exception as error:   # pyarrow raises several types for a damaged file
+        return None, f"not a readable Parquet file ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+
+
+def design_problem(path: Path) -> str | None:
+    """What is wrong with ``design.parquet``, or None."""
+    columns, problem = _parquet_columns(path)
+    if problem or columns is None:
+        return problem or "not a readable Parquet file"
+    return None if "point" in columns else "not a design table (no 'point' column)"
+
+
+def run_file_problem(path: Path, run: str, required: tuple[str, ...] = ()) -> str | None:
+    """What is wrong with a run's table file ``path``, or None."""
+    import pyarrow.parquet as pq
+    columns, problem = _parquet_columns(path)
+    if problem or columns is None:
+        return problem or "not a readable Parquet file"
+    missing = [c for c in (*KEY_COLUMNS, *required) if c not in columns]
+    if missing:
+        return f"not a run's table (no column {', '.join(map(repr, missing))})"
+    try:
+        ids = set(pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist())
+    except Exception as error:   # pyarrow raises several types for a damaged file
+        return f"not a readable Parquet file ({type(error).__name__})"
+    if ids != {run}:
+        return f"holds rows of run(s) {', '.join(sorted(map(str, ids)))[:80] or 'none'}, not {run}"
+    return None
+
+
+def command_store(args) -> int:
+    """``relsim store check STORE [--repair]``: list (and repair) a store's problems.
+
+    Returns 0 if the store is sound (or was repaired), 1 if problems remain.
+    """
+    store = Store(args.store)
+    if not store.root.is_dir():
+        raise StoreError(f"{store.root}: no such results store folder")
+    problems = store.check()
+    if not problems:
+        print(f"{store.root}: no problems found")
+        return 0
+    for line in problems:
+        print(line)
+    if not args.repair:
+        print(f"{len(problems)} problem(s); relsim store check {store.root} --repair moves damaged run files to "
+              f"{store.root / QUARANTINE} and removes temporaries (then resume the sweep to run them again)")
+        return 1
+    with store.lock("a store check"):
+        store.check_folders()
+        store._clean_temporaries()
+        try:
+            moved = store.quarantine(store.verify_runs(store.manifest()))
+        except StoreError:
+            moved = []
+    left = store.check()
+    print(f"repaired: {len(moved)} file(s) moved to {store.root / QUARANTINE}, temporaries removed")
+    for line in left:
+        print(f"left: {line}")
+    return 1 if left else 0
 
 
 def _stems(folder: Path, suffix: str) -> set[str]:

@@ -120,7 +120,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
-          retry_failed: bool = False, progress: bool = False) -> SweepOutcome:
+          retry_failed: bool = False, progress: bool = False, wait: float = 0.0) -> SweepOutcome:
     """Run the runs of ``plan`` that ``store`` does not have yet.
 
     Parameters
@@ -138,6 +138,8 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         Run again the runs that failed before.
     progress : bool
         Show a progress bar (runs done, failures, time left).
+    wait : float
+        Seconds to wait for another sweep's lock on the store before refusing.
 
     Returns
     -------
@@ -153,8 +155,13 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     try:
         results = Store(store)
         # one sweep at a time on a store: a second one refuses, naming this process
-        with results.lock(f"experiment {plan.experiment.name!r}"):
-            return _sweep(plan, results, client, workers, retry_failed, progress)
+        with results.lock(f"experiment {plan.experiment.name!r}", wait=wait):
+            try:
+                return _sweep(plan, results, client, workers, retry_failed, progress)
+            except OSError as error:   # a read-only store, a full disk: finished runs are kept
+                where = f"{error.filename}: " if error.filename else f"{results.root}: "
+                raise StoreError(f"{where}cannot write to the store ({error.strerror or error}); the runs "
+                                 "finished before are kept, run the same command again to continue") from None
     finally:
         if client is not None:
             client.close()
@@ -246,8 +253,9 @@ def _connect(address: str):
         raise StoreError("--scheduler needs Dask distributed: pip install 'relsim[cluster]'") from None
     try:
         return Client(address, timeout="5s")
-    except (OSError, TimeoutError) as error:
-        raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({error})") from None
+    except Exception as error:
+        raise StoreError(f"cannot reach the Dask scheduler at {address!r} ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else 'no answer'})") from None
 
 
 def _on_dask(tasks: list[dict], client) -> Iterator[dict]:
@@ -279,11 +287,15 @@ def command_sweep(args) -> int:
     from relsim.studies.experiment import load_experiment
 
     plan = load_experiment(args.experiment)
+    if getattr(args, "scheduler", None) is None:
+        from relsim.market.resources import check_runs
+        check_runs(f"the sweep ({len(plan.runs)} runs)", plan.scenarios, plan.experiment.replicates,
+                   args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
           f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                        retry_failed=args.retry_failed, progress=True)
+                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0))
     except KeyboardInterrupt:
         print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
               "again to complete the sweep", file=sys.stderr)

@@ -35,6 +35,7 @@ import socket
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 
@@ -435,6 +436,31 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def quarantine_entry(folder: Path, name: str, quarantine: Path) -> Path | None:
+    """Move the regular file ``folder/name`` into the folder ``quarantine`` (created; a
+    real folder), under a free name; never a link, folder or device. Returns the new path,
+    or None if the entry is gone or not a regular file."""
+    if not single_name(name):
+        return None
+    try:
+        info = os.lstat(Path(folder) / name)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    quarantine = Path(quarantine)
+    quarantine.mkdir(parents=True, exist_ok=True)
+    if quarantine.is_symlink() or not quarantine.is_dir():
+        raise OutputError(f"{str(quarantine)!r} is not a folder; relsim puts damaged files there")
+    target = quarantine / name
+    number = 1
+    while os.path.lexists(target):
+        target = quarantine / f"{name}.{number}"
+        number += 1
+    os.rename(Path(folder) / name, target)
+    return target
+
+
 # ----------------------------------------------------------------------
 # one owner at a time
 # ----------------------------------------------------------------------
@@ -486,7 +512,26 @@ class FolderLock:
         except (OSError, ValueError):
             return None
 
-    def acquire(self) -> None:
+    def acquire(self, wait: float = 0.0) -> None:
+        """Take the lock; if another process holds it, wait up to ``wait`` seconds (a note on
+        stderr names the owner), then refuse with :class:`LockedError`."""
+        deadline = time.monotonic() + max(wait, 0.0)
+        noted = False
+        while True:
+            try:
+                return self._acquire_once()
+            except LockedError as error:
+                if time.monotonic() >= deadline:
+                    if noted:
+                        raise LockedError(f"{error} (waited {wait:g} s)") from None
+                    raise
+                if not noted:
+                    print(f"relsim: note: waiting up to {wait:g} s for the lock: {error}", file=sys.stderr,
+                          flush=True)
+                    noted = True
+                time.sleep(min(0.5, max(deadline - time.monotonic(), 0.01)))
+
+    def _acquire_once(self) -> None:
         host = socket.gethostname()
         with _guard(self.folder):
             for _ in range(2):

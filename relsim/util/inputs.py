@@ -1,0 +1,136 @@
+"""Every file relsim reads from a user goes through one gate, with one message style.
+
+A file must be a regular file (not ``/dev/zero``, a pipe or a folder), no
+larger than a sane limit, and — for text — UTF-8. Structured data read from
+it (TOML, JSON) must not nest deeper than :data:`MAX_DEPTH`. Each refusal
+raises the caller's error class (a :class:`relsim.util.errors.RelsimError`)
+with a one-line message that starts with the file's path::
+
+    bad.toml: not UTF-8 text (byte 0xff at position 12); scenario files must be UTF-8
+    /dev/zero: not a regular file; give a scenario file
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "a.toml"
+>>> _ = path.write_bytes(b"name = '\\xe9'")
+>>> read_text(path, "scenario")
+Traceback (most recent call last):
+...
+relsim.util.inputs.InputError: ...a.toml: not UTF-8 text (byte 0xe9 at position 8); scenario files must be UTF-8
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from relsim.util.errors import RelsimError
+
+#: Largest text file (scenario, experiment) relsim reads.
+MAX_TEXT_BYTES = 10 * 1024 * 1024
+#: Deepest nesting of tables and arrays accepted in a TOML or JSON file.
+MAX_DEPTH = 32
+
+
+class InputError(RelsimError):
+    """An input file cannot be read (the default error class of this module)."""
+
+
+def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = InputError,
+                       max_bytes: int | None = None) -> int:
+    """Refuse ``path`` unless it is an existing regular file of at most ``max_bytes``; its size.
+
+    A device (``/dev/zero``), a pipe, a socket or a folder is refused before
+    anything is read from it, so relsim never reads without end.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as problem:
+        raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a folder; give a {what} file") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path}: not a regular file (a device, pipe or socket); give a {what} file")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise error(f"{path}: {info.st_size / 1e6:.1f} MB is too large for a {what} file "
+                    f"(at most {max_bytes / 1e6:.0f} MB)")
+    return info.st_size
+
+
+def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError,
+              max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``max_bytes`` (``error`` otherwise)."""
+    check_regular_file(path, what, error, max_bytes)
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except OSError as problem:
+        raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
+    if len(data) > max_bytes:       # grew since the check
+        raise error(f"{path}: too large for a {what} file (at most {max_bytes / 1e6:.0f} MB)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        raise error(f"{path}: not UTF-8 text (byte 0x{data[problem.start]:02x} at position {problem.start}); "
+                    f"{what} files must be UTF-8") from None
+    if "\0" in text:
+        raise error(f"{path}: not a text file (it holds NUL bytes); {what} files are UTF-8 text")
+    return text
+
+
+def depth(value: Any) -> int:
+    """Nesting depth of dicts and lists in ``value`` (iterative: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH + 1:
+            return level
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def check_depth(value: Any, path: str | Path, what: str, error: type[RelsimError] = InputError) -> None:
+    """Refuse data nested deeper than :data:`MAX_DEPTH` tables/arrays."""
+    if depth(value) > MAX_DEPTH:
+        raise error(f"{path}: tables or arrays nested more than {MAX_DEPTH} deep; not a {what} file")
+
+
+def read_toml(path: str | Path, what: str, error: type[RelsimError] = InputError) -> tuple[dict, str]:
+    """A TOML file's data and text, through every check above (``error`` names the file)."""
+    import tomllib
+
+    text = read_text(path, what, error)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as problem:
+        raise error(f"{path}: not valid TOML: {problem}") from None
+    except RecursionError:
+        raise error(f"{path}: tables or arrays nested too deep (at most {MAX_DEPTH}); "
+                    f"not a {what} file") from None
+    check_depth(data, path, what, error)
+    return data, text
+
+
+def read_json(path: str | Path, what: str, error: type[RelsimError] = InputError,
+              max_bytes: int = MAX_TEXT_BYTES) -> Any:
+    """A JSON file's data through the same checks (regular, size, UTF-8, depth)."""
+    import json
+
+    text = read_text(path, what, error, max_bytes)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise error(f"{path}: nested too deep (at most {MAX_DEPTH}); not a {what} file") from None
+    except ValueError as problem:
+        raise error(f"{path}: not valid JSON ({problem}); not a {what} file") from None
+    check_depth(data, path, what, error)
+    return data
