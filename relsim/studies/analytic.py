@@ -40,6 +40,10 @@ BASS_TEXTBOOK = {"p": 0.03, "q": 0.38}
 #: maximum-likelihood sBG fits to the two 7-year cohorts of their worked example.
 SBG_REGULAR = {"alpha": 0.704, "beta": 1.182}
 SBG_HIGH_END = {"alpha": 0.668, "beta": 3.806}
+#: The survivor counts of those two cohorts of 1,000 customers in years 1–7 (F&H 2007, Table 1),
+#: from which the published fits come (:func:`fit_sbg` reproduces them to three decimals).
+SBG_PUBLISHED_SURVIVORS = {"regular": (631, 468, 382, 326, 289, 262, 241),
+                           "high end": (869, 743, 653, 593, 551, 517, 491)}
 #: Fader, Hardie & Lee (2005), Marketing Science 24(2): BG/NBD fit to the CDNOW sample
 #: (2,357 customers, 39 weeks of calibration).
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -618,7 +618,7 @@ def _call(job):
 
 
 def run_validation(quick: bool = True, workers: int = 1, only: Sequence[str] | None = None,
-                   progress: Callable[[str], None] | None = None) -> Validation:
+                   progress: Callable[[str], None] | None = None, sizes: dict | None = None) -> Validation:
     """Run the validation suite.
 
     Parameters
@@ -631,6 +631,8 @@ def run_validation(quick: bool = True, workers: int = 1, only: Sequence[str] | N
         Run only these checks (names in :data:`CHECKS`).
     progress : callable, optional
         Called with a check's name when it starts.
+    sizes : dict, optional
+        Overrides of the mode's sizes (keys of :data:`SETTINGS`), e.g. for a fast test.
 
     Returns
     -------
@@ -641,7 +643,10 @@ def run_validation(quick: bool = True, workers: int = 1, only: Sequence[str] | N
     if unknown:
         raise ValidationError(f"unknown check {unknown[0]!r}; allowed: {', '.join(CHECKS)}")
     mode = "quick" if quick else "full"
-    settings = SETTINGS[mode]
+    unknown = sorted(set(sizes or {}) - set(SETTINGS[mode]))
+    if unknown:
+        raise ValidationError(f"unknown size {unknown[0]!r}; allowed: {', '.join(SETTINGS[mode])}")
+    settings = {**SETTINGS[mode], **(sizes or {})}
     start = time.perf_counter()
     jobs = {name: CHECK_FUNCTIONS[name][0](settings) for name in names}
     checks = []
