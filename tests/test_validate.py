@@ -149,10 +149,12 @@ def test_bass_curve_is_the_discrete_bass_map():
     p, q = 0.03, 0.38
     curve = analytic.bass_curve(p, q, 40)
     previous = np.concatenate([[0.0], curve[:-1]])
-    np.testing.assert_allclose(curve - previous, (p + q * previous) * (1 - previous), rtol=1e-12)
+    np.testing.assert_allclose(curve - previous, (p + q * previous) * (1 - previous), rtol=0, atol=1e-14)
     assert curve[0] == pytest.approx(p)
-    # close to Bass's continuous solution with the same p, q (a per-period map, not the same curve)
-    assert np.max(np.abs(curve - rules.bass_adopters(np.arange(1, 41), p, q))) < 0.05
+    # Bass's continuous solution with the same p, q is a different curve (0.07 apart at most here):
+    # the target is the discrete map, as issue 12 states it
+    gap = np.max(np.abs(curve - rules.bass_adopters(np.arange(1, 41), p, q)))
+    assert 0.05 < gap < 0.1
 
 
 def test_bass_scenario_maps_p_and_q_to_the_levers():
