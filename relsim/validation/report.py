@@ -78,7 +78,7 @@ def write_validation_report(validation: Validation, directory: str | Path) -> di
     written: dict[str, Path] = {}
     for check in validation.checks:
         if check.figure is not None:
-            fig, ax = plt.subplots(figsize=(8, 4.2))
+            fig, ax = plt.subplots(figsize=check.figure_size)
             check.figure(ax)
             written[f"{check.key}.png"] = _finish(fig, directory / f"{check.key}.png")
         if not check.table.empty:
