@@ -123,11 +123,21 @@ def _bass_job(p: float, q: float, customers: int, weeks: int, seed: int) -> np.n
     return steps["new_customers"].cumsum().to_numpy() / customers
 
 
+def ltv_weeks(retention: float, weeks: int) -> int:
+    """Horizon of the LTV run: at least ``weeks``, and a year more than the weeks after which a
+    customer's remaining value is negligible (r^k < 1e-4), so that early customers count whole."""
+    return max(weeks, analytic.ceil_weeks(retention) + 52)
+
+
 def _ltv_job(retention: float, customers: int, weeks: int, seed: int) -> dict:
+    weeks = ltv_weeks(retention, weeks)
     customers_table = simulate(analytic.ltv_scenario(retention, customers, weeks), seed=seed).customers
     horizon = analytic.ceil_weeks(retention)
     observed = customers_table.loc[customers_table["first_week"] <= weeks - horizon, "ltv"].to_numpy()
-    return {"n": int(observed.size), "mean": float(observed.mean()),
+    if observed.size < 2:
+        raise ValidationError(f"lifetime-value check: no customer acquired {horizon} weeks before the "
+                              f"horizon of {weeks} weeks")
+    return {"n": int(observed.size), "mean": float(observed.mean()), "weeks": weeks,
             "se": float(observed.std(ddof=1) / math.sqrt(observed.size))}
 
 
@@ -361,7 +371,8 @@ def check_ltv(settings: dict, results: list) -> Check:
         source="Berger, P. D. & Nasr, N. I. (1998). Customer lifetime value: marketing models and "
                "applications. J. Interactive Marketing 12(1):17–30; Gupta, S. & Lehmann, D. R. (2003). "
                "Customers as assets. J. Interactive Marketing 17(1):9–24: CLV = m·r/(1 + i − r).",
-        setup=f"`analytic.ltv_scenario(r, customers={customers:,}, weeks={weeks})`: everyone aware at start, "
+        setup=f"`analytic.ltv_scenario(r, customers={customers:,}, weeks)` with weeks = "
+              f"{', '.join(str(ltv_weeks(r, weeks)) for r in retentions)}: everyone aware at start, "
               f"`churn.model = \"constant\"` (weekly retention r ∈ {list(retentions)}), no return, no word of "
               f"mouth, no operations; margin per week m = 0.5 × 20 × (1 − 0.6) = {margin:g}; "
               f"annual discount 50 % (weekly i = {weekly:.5f}); customers acquired early enough that r^k "
