@@ -49,7 +49,7 @@ def _format_table(table: pd.DataFrame) -> pd.DataFrame:
 def _markdown_table(table: pd.DataFrame) -> str:
     shown = _format_table(table)
     lines = ["| " + " | ".join(shown.columns) + " |", "|" + "---|" * len(shown.columns)]
-    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in shown.to_numpy()]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in shown.to_numpy()]
     if len(table) > SHOWN_ROWS:
         lines.append(f"\n_{len(table) - SHOWN_ROWS} more rows in the CSV._")
     return "\n".join(lines)
