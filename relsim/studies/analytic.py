@@ -131,7 +131,7 @@ def bass_scenario(p: float, q: float, customers: int, weeks: int = 30, engine: s
                        "referral_trial": 0.0},
         firm={"levers": {"acquisition_budget": 1.0}})
     scenario = from_dict(data, source=f"Bass special case p={p:g} q={q:g}")
-    reach = rules.paid_reach(1000.0, p, 1e-3)
+    reach = float(rules.paid_reach(1000.0, p, 1e-3))
     assert abs(reach - p) < 1e-12, reach
     return scenario
 
@@ -194,7 +194,8 @@ def fit_sbg(alive: np.ndarray, size: int) -> dict[str, float]:
     """Maximum-likelihood (α, β) of the sBG from survivor counts (log-parameters, Nelder–Mead then
     BFGS); standard errors from the inverse Hessian, by the delta method."""
     def negative(log_params: np.ndarray) -> float:
-        value = sbg_log_likelihood(*np.exp(log_params), alive, size)
+        alpha, beta = np.exp(log_params)
+        value = sbg_log_likelihood(float(alpha), float(beta), alive, size)
         return -value if np.isfinite(value) else 1e300
 
     first = optimize.minimize(negative, np.log([1.0, 1.0]), method="Nelder-Mead",

@@ -18,10 +18,12 @@ numbers every time (and in any process).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,7 +157,7 @@ def _bgnbd_job(customers: int, weeks: int, seed: int) -> dict:
     scenario = analytic.bgnbd_scenario(params["r"], params["alpha"], params["a"], params["b"],
                                        customers, weeks)
     model = MarketModel(scenario, seed=seed)
-    population = model.population
+    population: Any = model.population   # the array engine's per-dyad RFM arrays (customer × firm)
     before = population.purchases[:, 0].astype(float).copy()
     model.run()
     x = population.purchases[:, 0].astype(float) - before
@@ -171,13 +173,13 @@ def _dock_job(scenario: str, engine: str, customers: int, weeks: int, seed: int)
     return docking.docking_outputs(simulate(spec, seed=seed).steps)
 
 
-def corner_scenarios() -> dict[str, dict]:
+def corner_scenarios() -> dict[str, tuple[str, dict]]:
     """The corner cases: name → (description, scenario data or None if it must be refused)."""
     base = load_scenario("ecommerce").resized(300).model_dump()
     base["market"]["weeks"] = 26
 
     def variant(**changes) -> dict:
-        data = {key: (value.copy() if isinstance(value, dict) else
+        data: dict[str, Any] = {key: (value.copy() if isinstance(value, dict) else
                       [dict(item) for item in value] if isinstance(value, list) else value)
                 for key, value in base.items()}
         for path, value in changes.items():
@@ -224,7 +226,7 @@ _UNDEFINED_WHEN = {
 
 
 def _corner_job(case: str, engine: str) -> dict:
-    description, data = corner_scenarios()[case]
+    _, data = corner_scenarios()[case]
     data = {**data, "market": {**data["market"], "engine": engine}}
     try:
         scenario = from_dict(data, source=case)
@@ -670,7 +672,8 @@ def run_validation(quick: bool = True, workers: int = 1, only: Sequence[str] | N
     checks = []
     if workers > 1:
         # every job of every check in one pool, the long single jobs first, so that the cores stay busy
-        with ProcessPoolExecutor(workers) as pool:
+        # forkserver: no fork of a process that may hold threads (BLAS, matplotlib)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             futures = {name: [pool.submit(_timed, job) for job in jobs[name]]
                        for name in sorted(names, key=SUBMIT_ORDER.index)}
             for name in names:
