@@ -7,6 +7,7 @@
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
+    relsim validate [--quick] [--out DIR] [--workers N]   # the validation suite and its report
     relsim scenarios        # shipped scenarios
     relsim experiments      # shipped experiments (relsim sweep NAME --out STORE)
     relsim strategies       # strategy presets and their levers
@@ -45,6 +46,9 @@ from relsim.util.shipped import shipped_folder, shipped_names, shipped_path
 from relsim.util.version import __version__
 
 USAGE_ERROR = 2
+#: The checks of ``relsim validate`` (relsim.validation.checks.CHECKS, named here so that
+#: the parser does not import the model).
+VALIDATION_CHECKS = ("bass", "ltv", "sbg", "bgnbd", "docking", "corners")
 
 
 def _whole_number(minimum: int):
@@ -221,6 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("store", type=Path, help="results store folder written by relsim sweep")
     store.add_argument("--repair", action="store_true",
                        help="move damaged or foreign run files to STORE/quarantine and remove temporaries")
+    validate = commands.add_parser("validate", help="run the validation suite (analytic limits, docking, "
+                                   "corner cases) and write its report")
+    validate.add_argument("--quick", action="store_true", help="small sizes: under two minutes on two cores")
+    validate.add_argument("--out", type=Path, default=Path("validation"),
+                          help="report folder (default validation/)")
+    validate.add_argument("--workers", type=_positive_int, default=None,
+                          help="processes (default: all cores, at most 2 with --quick)")
+    validate.add_argument("--only", type=_checks, default=None,
+                          help="comma-separated checks to run (default all): " + ", ".join(VALIDATION_CHECKS))
+
     commands.add_parser("scenarios", help="list the shipped scenarios")
     commands.add_parser("experiments", help="list the shipped experiments (for relsim sweep NAME)")
     commands.add_parser("strategies", help="list the strategy presets and their levers")
@@ -396,6 +410,35 @@ def _timestamp(text: str) -> pd.Timestamp:
     return pd.Timestamp(text)
 
 
+def command_validate(args: argparse.Namespace) -> int:
+    """``relsim validate``: the validation suite; exit 0 if every check passes, 1 if one fails."""
+    import os
+
+    from relsim.validation.checks import run_validation
+    from relsim.validation.report import write_validation_report
+
+    check_output_folder(args.out)
+    workers = args.workers or max(1, min(os.cpu_count() or 1, 2 if args.quick else 64))
+    validation = run_validation(quick=args.quick, workers=workers, only=args.only,
+                                progress=lambda name: print(f"relsim validate: {name}", file=sys.stderr))
+    with staged_output(args.out) as staging:
+        write_validation_report(validation, staging)
+    for check in validation.checks:
+        print(f"{'PASS' if check.passed else 'FAIL'}  {check.title}: {check.measured}")
+    print(f"{sum(c.passed for c in validation.checks)} of {len(validation.checks)} checks pass "
+          f"({validation.mode}, {validation.seconds:.0f} s); report: {args.out / 'validation.html'}")
+    return 0 if validation.passed else 1
+
+
+def _checks(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in VALIDATION_CHECKS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown check {(unknown or [text])[0]!r}; allowed: {', '.join(VALIDATION_CHECKS)}")
+    return names
+
+
 def command_scenarios(_: argparse.Namespace) -> int:
     """List shipped scenarios with their descriptions."""
     for name in shipped_names("scenario"):
@@ -441,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
                 "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate,
-                "store": command_store}
+                "store": command_store, "validate": command_validate}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)

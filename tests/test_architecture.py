@@ -22,7 +22,8 @@ ALLOWED = {
     "studies": {"util", "scenario", "market"},
     "calibration": {"util", "scenario", "market", "studies"},
     "compare": {"studies"},            # public face of relsim.studies.compare
-    "cli": {"util", "scenario", "market", "studies", "calibration"},
+    "validation": {"util", "scenario", "market", "studies", "calibration"},
+    "cli": {"util", "scenario", "market", "studies", "calibration", "validation"},
     "app": {"util", "scenario", "market", "studies"},
     "__init__": {"util", "scenario", "market"},
 }

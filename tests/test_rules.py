@@ -572,6 +572,7 @@ SCALAR_CASES = {
                                           lambda r, n: r.normal(0, 1, n)], HAZARD_KW),
     "per_step": (rules.per_step, [_u, 0.5], {}),
     "talk_probability": (rules.talk_probability, [_s, _u], TALK_KW),
+    "listen": (rules.listen, [_u, _u, _u], {}),
     "update_wom_influence": (rules.update_wom_influence, [_s, _b, 0.5, 2.0], {}),
     "loyalty_rung": (rules.loyalty_rung, [_b, lambda r, n: r.integers(0, 4, n).astype(float), _u, _u, _s],
                      {**RUNG_KW, "co_creation": 1.0}),

@@ -282,11 +282,54 @@ class MarketModel(mesa.Model):
             firm.supplier.review(firm)
         # 7. word of mouth, 8. churn: every customer of every firm may talk, then may leave
         size = self.population.size
-        self.population.word_of_mouth_and_churn(self.rng_talk.random(size), self.rng_churn.random(size))
+        if self.spec.word_of_mouth.enabled and self.spec.word_of_mouth.listening:
+            # listening formulation: nobody talks in the population's pass (draws of 1 never
+            # talk); the model holds the conversations after churn (MarketModel._listen)
+            talk_draws = self.rng_talk.random(size)
+            self.population.word_of_mouth_and_churn(np.ones(size), self.rng_churn.random(size))
+            self._listen(talk_draws)
+        else:
+            self.population.word_of_mouth_and_churn(self.rng_talk.random(size), self.rng_churn.random(size))
         # 9. books
         self.recorder.record_week()
         if self.steps * self.step_weeks >= self.spec.market.weeks:
             self.running = False
+
+    def _listen(self, draws: np.ndarray) -> None:
+        """Word of mouth by listening (``word_of_mouth.listening``), after churn.
+
+        Every customer attends to one random contact (the *speaker*, one
+        uniform each from the ``talk`` stream); a speaker who is a customer of
+        firm f speaks for f with its probability p⁺ and against f with p⁻
+        (``rules.talk_probability`` on its end-of-week state), and the listener
+        hears it (``rules.listen``, one uniform each). The chance a listener
+        hears of f is then the mean talk probability of its contacts about f:
+        in a fully mixed market ``(talk_base)·A_f/(N − 1)`` when all
+        customers of f are promoters — linear in the adopter share, as in the
+        Bass (1969) model (docs/validation.md). Recent leavers do not speak.
+        """
+        size = self.population.size
+        listeners = np.arange(size)
+        speakers = self.network.pick_listeners(listeners, self.rng_talk.random(size))
+        has_speaker = speakers >= 0
+        listeners, speakers, draws = listeners[has_speaker], speakers[has_speaker], draws[has_speaker]
+        for firm in self.firms:
+            members = self.population.members_of(firm.index)
+            if members.size == 0:
+                continue
+            state = self.population.relationship_state(firm.index)
+            positive, negative = rules.talk_probability(state["satisfaction"], state["commitment"],
+                                                        *self.talk_weights)
+            for_firm = np.zeros(size)
+            against_firm = np.zeros(size)
+            for_firm[members] = positive
+            against_firm[members] = negative
+            heard, good = rules.listen(for_firm[speakers], against_firm[speakers], draws)
+            heard = np.asarray(heard, dtype=bool)
+            good = np.asarray(good, dtype=bool)[heard]
+            firm.wom_spoken[1] += int(np.count_nonzero(good))
+            firm.wom_spoken[0] += int(np.count_nonzero(~good))
+            self.population.hear(firm.index, listeners[heard], good)
 
     def _organic_awareness(self) -> None:
         rate = rules.per_step(self.spec.market.organic_awareness, self.step_weeks)
@@ -305,12 +348,14 @@ class MarketModel(mesa.Model):
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Churn probability this step of the customers ``index`` of one firm, from
         their relationship ``state`` (``rules.churn_hazard``, or the scenario's
-        constant or BG/NBD churn)."""
+        constant, BG/NBD or beta-geometric churn)."""
         churn = self.spec.churn
         if churn.model in ("off", "bgnbd"):   # bgnbd: dropout happens at purchases
             return np.zeros(index.size)
         if churn.model == "constant":
             return np.full(index.size, rules.per_step(1.0 - churn.constant_retention, self.step_weeks))
+        if churn.model == "beta_geometric":   # own churn probability per period ~ Beta (Fader & Hardie 2007)
+            return rules.per_step(self.dropout[index].astype(float), self.step_weeks / churn.period_weeks)
         recency = (self.week - state["last_purchase"]) * self.need_rate[index]
         return rules.per_step(rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
                                                  state["competitor_advantage"], *self.hazard_weights),

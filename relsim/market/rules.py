@@ -335,6 +335,23 @@ def talk_probability(satisfaction: Number, commitment: Number, base: float,
     return positive, negative
 
 
+def listen(speaker_positive: Number, speaker_negative: Number, draw: Number) -> tuple[Number, Number]:
+    """Listening formulation of word of mouth (``word_of_mouth.listening``).
+
+    A listener attends to one contact (the speaker), who speaks for a firm
+    with probability ``p⁺`` and against it with ``p⁻`` (its
+    :func:`talk_probability`; both 0 for a contact who is not the firm's
+    customer). With one uniform ``u`` per listener::
+
+        heard = [u < p⁺ + p⁻]     positive = [u < p⁺]
+
+    Averaged over a fully mixed market the chance of hearing is the mean talk
+    probability of the others: linear in the firm's adopter share, the
+    imitation term q·F(t) of the Bass (1969) model.
+    """
+    return draw < speaker_positive + speaker_negative, draw < speaker_positive
+
+
 def update_wom_influence(influence: Number, positive: Number, strength: float,
                          negativity_weight: float) -> Number:
     """Word-of-mouth influence a listener attaches to a firm.

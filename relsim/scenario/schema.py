@@ -97,7 +97,8 @@ class SegmentSpec(_Section):
         "Multiplies the trust lost on a failure and the weight of responsiveness."))
     expectation: float = Field(0.6, ge=0, le=1, description="Experience a customer expects.")
     dropout_a: float = Field(0.0, ge=0, description=(
-        "Beta(a, b) of the per-purchase dropout probability (churn.model = 'bgnbd'); 0 = none."))
+        "Beta(a, b) of the dropout probability: per repeat purchase (churn.model = 'bgnbd') "
+        "or per period (churn.model = 'beta_geometric'); 0 = none."))
     dropout_b: float = Field(1.0, gt=0, description="Beta(a, b) second parameter (see dropout_a).")
     spend_shape: float = Field(0.0, ge=0, description=(
         "Gamma-Gamma spend: shape p of an order's value (0 = lognormal basket_mean/basket_cv)."))
@@ -177,6 +178,10 @@ class WordOfMouthSpec(_Section):
     strength: float = Field(0.5, ge=0, le=5, description="Utility a recommendation adds.")
     negativity_weight: float = Field(2.0, ge=0, le=10, description="Negative WOM weighs this many times more.")
     decay: float = Field(0.05, ge=0, le=1, description="Weekly decay of heard influence.")
+    listening: bool = Field(False, description=(
+        "false: each customer who talks tells one random contact (conversations); true: each customer "
+        "listens to one random contact and hears what that contact says (linear in the adopter share: "
+        "the Bass special case, docs/validation.md)."))
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
         "Chance a recommended prospect gets an extra purchase occasion next week "
         "(referred buyers convert faster)."))
@@ -194,11 +199,14 @@ class WordOfMouthSpec(_Section):
 class ChurnSpec(_Section):
     """How customers lapse."""
 
-    model: Literal["behavioural", "constant", "bgnbd", "off"] = Field("behavioural", description=(
+    model: Literal["behavioural", "constant", "bgnbd", "beta_geometric", "off"] = Field(
+        "behavioural", description=(
         "behavioural: weekly hazard from satisfaction, commitment, recency, competition; "
         "constant: weekly retention constant_retention; bgnbd: after each repeat purchase the "
         "customer leaves for good with its own probability ~ Beta(dropout_a, dropout_b) "
-        "(Fader, Hardie & Lee 2005); off: no churn."))
+        "(Fader, Hardie & Lee 2005); beta_geometric: each customer churns with its own constant "
+        "probability per period of period_weeks ~ Beta(dropout_a, dropout_b) (Fader & Hardie 2007); "
+        "off: no churn."))
     base_hazard: float = Field(0.01, gt=0, lt=1, description="Weekly hazard at S=C=0, on time.")
     w_satisfaction: float = 2.0
     w_commitment: float = 3.0
@@ -206,6 +214,8 @@ class ChurnSpec(_Section):
     w_competitor: float = 0.5
     constant_retention: float = Field(0.98, ge=0, le=1, description=(
         "Weekly retention when model = 'constant'."))
+    period_weeks: float = Field(52.0, gt=0, description=(
+        "Length of the period of a beta_geometric churn probability (52: a year)."))
     lapsed_return: bool = Field(True, description=(
         "Lapsed customers come back to the market after dormancy_weeks; false: they leave for good."))
     dormancy_weeks: int = Field(26, ge=0, description="Weeks a lapsed customer has no needs.")
