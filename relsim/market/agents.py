@@ -102,6 +102,11 @@ class Customer(mesa.Agent):
         if len(dyads) == 1:
             dyads[0].competitor_advantage = 0.0
             return dyads[0].firm
+        if self.current >= 0:   # habit: a repeat without weighing the alternatives
+            mine = self.dyads[self.current]
+            if self.model.draws.uniform() < self.model.habit_probability(
+                    self.model.segment_of[self.index], mine.satisfaction, mine.commitment):
+                return self.current
         utilities = [self.utility(d) for d in dyads]
         probabilities = rules.logit_probabilities(utilities)
         draw = self.model.draws.uniform()
@@ -148,8 +153,7 @@ class Customer(mesa.Agent):
         dyad.retention_discount = 0.0
         self.contact(dyad, model.behaviour.purchase_intensity)
         if firm.strategy.reward_rate > 0.0:
-            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
-                                                        model.behaviour.reward_goodwill)
+            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, firm.reward_goodwill)
         if not model.spec.operations.enabled:
             self.on_delivery(dyad, late=False, defective=False)
         else:

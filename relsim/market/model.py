@@ -75,6 +75,8 @@ class MarketModel(mesa.Model):
                                churn.w_recency, churn.w_competitor)
         self.talk_weights = (wom.talk_base, wom.talk_satisfaction, wom.talk_commitment,
                              wom.promoter_threshold, wom.detractor_threshold, wom.talk_negative)
+        self.habit_satisfaction = np.full(len(scenario.segments), params.habit_satisfaction)
+        self.habit_commitment = np.full(len(scenario.segments), params.habit_commitment)
         self.decay_rates = (params.commitment_decay, params.reciprocity_decay, wom.decay)
         self.week = 0.0
         rng_population = np.random.default_rng(streams["population"])
@@ -126,6 +128,7 @@ class MarketModel(mesa.Model):
         # a scenario may name a per-customer population table (e.g. calibrated from a log)
         self.population_table = load_population(scenario) if scenario.population else None
         self._draw_traits(size, rng_population)
+        self.customer_value = self._expected_spend()
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
@@ -173,6 +176,29 @@ class MarketModel(mesa.Model):
             self.need_rate[:] = table["need_rate"].to_numpy()
             self.dropout[:] = table["dropout"].to_numpy()
             self.spend_rate[:] = table["spend_rate"].to_numpy()
+
+    def _expected_spend(self) -> np.ndarray:
+        """Each customer's expected weekly spend at reference price (need rate × mean
+        order value): the value co-creation weighs its partners by."""
+        segments = self.spec.segments
+        basket = np.array([s.basket_mean for s in segments])[self.segment_of]
+        shape = np.array([s.spend_shape for s in segments])[self.segment_of]
+        gamma = self.spend_rate > 0
+        basket = np.where(gamma, shape / np.where(gamma, self.spend_rate, 1.0), basket)
+        return (self.need_rate * basket).astype(float)
+
+    def habit_probability(self, segment, satisfaction, commitment):
+        """Chance that a purchase occasion is a habitual repeat with the current firm
+        (``rules.habit_probability``); ``segment`` is a segment number or an array of them."""
+        params = self.behaviour
+        if isinstance(segment, np.ndarray):
+            return rules.habit_probability(satisfaction, commitment, params.habit_base,
+                                           self.habit_satisfaction[segment], self.habit_commitment[segment],
+                                           params.habit_max)
+        segment = int(segment)
+        return rules.habit_probability(satisfaction, commitment, params.habit_base,
+                                       float(self.habit_satisfaction[segment]),
+                                       float(self.habit_commitment[segment]), params.habit_max)
 
     def _seed_initial_state(self, rng: np.random.Generator) -> None:
         """Initial awareness and each firm's initial customer base (the same draws

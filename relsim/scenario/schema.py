@@ -124,7 +124,11 @@ class BehaviourSpec(_Section):
     offer_intensity: float = Field(0.3, ge=0)
     key_account_intensity: float = Field(1.0, ge=0)
     # goodwill sizes for reciprocity
-    reward_goodwill: float = Field(0.05, ge=0, le=1)
+    reward_goodwill: float = Field(0.06, ge=0, le=1, description=(
+        "Ceiling of the goodwill one purchase adds under a loyalty programme "
+        "(rules.reward_goodwill: g_max·(1 − e^{−rate/scale}); zero programme, zero goodwill)."))
+    reward_goodwill_scale: float = Field(0.02, gt=0, le=0.5, description=(
+        "Reward rate (share of spend returned) at which goodwill reaches 63 % of its ceiling."))
     recovery_goodwill: float = Field(0.2, ge=0, le=1)
     offer_goodwill: float = Field(0.05, ge=0, le=1)
     key_account_goodwill: float = Field(0.05, ge=0, le=1)
@@ -142,9 +146,22 @@ class BehaviourSpec(_Section):
     supporter_commitment: float = Field(0.4, ge=0, le=1)
     advocate_commitment: float = Field(0.6, ge=0, le=1)
     partner_commitment: float = Field(0.8, ge=0, le=1)
-    co_creation_quality: float = Field(0.0005, ge=0, le=0.1, description=(
-        "Quality gained per partner-rung customer per week at a co-creating firm."))
+    co_creation_rate: float = Field(0.005, ge=0, le=0.5, description=(
+        "Weekly share of the gap to max_quality that co-creation closes when all the firm's "
+        "customer value is on the partner rung (rules.co_creation_quality)."))
+    co_creation_half_share: float = Field(0.25, gt=0, le=10, description=(
+        "Partner-rung share of customer value at which co-creation works at half strength "
+        "(diminishing returns)."))
+    co_creation_decay: float = Field(0.02, ge=0, le=1, description=(
+        "Weekly decay of quality toward the firm's own base quality without co-creation."))
     max_quality: float = Field(1.5, gt=0)
+    # choice state dependence (habit, inattention, switching costs)
+    habit_base: float = Field(0.3, ge=0, le=1, description=(
+        "Chance a customer repeats with its current firm without weighing alternatives, at S=C=0."))
+    habit_satisfaction: float = Field(1.0, ge=0, le=5, description="Habit gained per unit of satisfaction.")
+    habit_commitment: float = Field(0.5, ge=0, le=5, description="Habit gained per unit of commitment.")
+    habit_max: float = Field(0.9, ge=0, lt=1, description=(
+        "Ceiling of the habit probability: at least 1 − habit_max of occasions are real choices."))
 
 
 class WordOfMouthSpec(_Section):
@@ -217,6 +234,8 @@ class CostSpec(_Section):
         "CRM and programme overhead per active customer and week, at level >= 3."))
     manager_per_week: float = Field(1500.0, ge=0, description="A key-account manager's weekly cost.")
     accounts_per_manager: int = Field(25, ge=1)
+    co_creation_per_partner_week: float = Field(0.2, ge=0, description=(
+        "Cost of co-creation per partner-rung customer and week (panels, community, incentives)."))
     reward_redemption: float = Field(0.7, ge=0, le=1, description="Share of reward points redeemed.")
     retention_offer_discount: float = Field(0.1, ge=0, le=1, description=(
         "Discount a retention offer gives on the next order."))

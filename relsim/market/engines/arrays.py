@@ -206,7 +206,7 @@ class ArrayPopulation:
         self.key_account[customers] = False
         spells = self.spells[customers, firms]
         source = np.where(spells == 1, self.source[customers, firms], SOURCE_CODE["returning"])
-        self.ended_spells.append((customers.astype(np.int32), firms.astype(np.int8),
+        self.ended_spells.append((customers.astype(np.int32), firms.astype(self.current.dtype),
                                   self.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
                                   REASONS.index(reason), source.astype(np.int8)))
         if reason in ("failure", "pruned"):
@@ -377,8 +377,13 @@ class ArrayPopulation:
         chosen = utility[rows, pick]
         utility[rows, pick] = -np.inf
         advantage = utility.max(axis=1) - chosen
-        self.competitor_advantage[buyers] = np.where(known.sum(axis=1) > 1, advantage, 0.0)
-        return pick
+        # habit: a repeat with the current firm without weighing the alternatives
+        current = self.current[buyers].astype(np.int64)
+        habit = (current >= 0) & (known.sum(axis=1) > 1) & (model.rng_events.random(buyers.size) < model.habit_probability(
+            segment, self.satisfaction[buyers, current], self.commitment[buyers, current]))
+        self.competitor_advantage[buyers] = np.where(habit, self.competitor_advantage[buyers],
+                                                     np.where(known.sum(axis=1) > 1, advantage, 0.0))
+        return np.where(habit, current, pick)
 
     def _baskets(self, buyers: np.ndarray) -> np.ndarray:
         """Order values at reference price (see MarketModel.draw_basket)."""
@@ -440,7 +445,8 @@ class ArrayPopulation:
         self._contact(buyers, chosen, params.purchase_intensity)
         rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
         self.reciprocity[buyers[rewarding], chosen[rewarding]] = rules.update_reciprocity(
-            self.reciprocity[buyers[rewarding], chosen[rewarding]], params.reward_goodwill)
+            self.reciprocity[buyers[rewarding], chosen[rewarding]],
+            np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]])
         if not spec.operations.enabled:
             self._deliver(buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                           np.full(buyers.size, week))
