@@ -92,7 +92,7 @@ class Customer(mesa.Agent):
             dyad.trust, dyad.commitment, dyad.reciprocity,
             dyad.responsiveness * segment.service_sensitivity,
             firm.reward_value(firm.programme in self.programmes), dyad.wom, dyad.offer,
-            float(dyad.firm == self.current), *self.model.choice_weights)
+            float(dyad.firm == self.current), *self.model.choice_weights_for(self.model.segment_of[self.index]))
 
     def choose(self) -> int:
         """Pick a known firm by multinomial logit; remember the best alternative."""

@@ -75,8 +75,17 @@ class MarketModel(mesa.Model):
                                churn.w_recency, churn.w_competitor)
         self.talk_weights = (wom.talk_base, wom.talk_satisfaction, wom.talk_commitment,
                              wom.promoter_threshold, wom.detractor_threshold, wom.talk_negative)
-        self.habit_satisfaction = np.full(len(scenario.segments), params.habit_satisfaction)
-        self.habit_commitment = np.full(len(scenario.segments), params.habit_commitment)
+        # relational orientation per segment (Garbarino & Johnson 1999): relational customers
+        # weigh trust and commitment, transactional ones satisfaction (2·o and 2·(1 − o))
+        orientation = np.array([segment.relational for segment in scenario.segments])
+        self.relational_weight = 2.0 * orientation
+        self.transactional_weight = 2.0 * (1.0 - orientation)
+        self.segment_choice_weights = [
+            (params.w_trust * r, params.w_commitment * r, params.w_reciprocity * r, params.w_responsiveness,
+             params.w_reward, params.w_wom, params.inertia, params.inertia_commitment * r)
+            for r in self.relational_weight.tolist()]
+        self.habit_satisfaction = params.habit_satisfaction * self.transactional_weight
+        self.habit_commitment = params.habit_commitment * self.relational_weight
         self.decay_rates = (params.commitment_decay, params.reciprocity_decay, wom.decay)
         self.week = 0.0
         rng_population = np.random.default_rng(streams["population"])
@@ -186,6 +195,16 @@ class MarketModel(mesa.Model):
         gamma = self.spend_rate > 0
         basket = np.where(gamma, shape / np.where(gamma, self.spend_rate, 1.0), basket)
         return (self.need_rate * basket).astype(float)
+
+    def choice_weights_for(self, segment):
+        """The weights of ``rules.choice_utility`` (after ``offer, is_current``) for a
+        segment number, or, for an array of segment numbers, as columns (one row per
+        customer) that broadcast over the firms: trust, commitment, reciprocity and
+        commitment's inertia are weighted by the segment's relational orientation."""
+        if isinstance(segment, np.ndarray):
+            table = np.array(self.segment_choice_weights)[segment]
+            return tuple(table[:, k, None] for k in range(table.shape[1]))
+        return self.segment_choice_weights[int(segment)]
 
     def habit_probability(self, segment, satisfaction, commitment):
         """Chance that a purchase occasion is a habitual repeat with the current firm
@@ -333,9 +352,12 @@ class MarketModel(mesa.Model):
         if churn.model == "constant":
             return np.full(index.size, rules.per_step(1.0 - churn.constant_retention, self.step_weeks))
         recency = (self.week - state["last_purchase"]) * self.need_rate[index]
-        return rules.per_step(rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
-                                                 state["competitor_advantage"], *self.hazard_weights),
-                              self.step_weeks)
+        base, w_satisfaction, w_commitment, w_recency, w_competitor = self.hazard_weights
+        segment = self.segment_of[index]
+        return rules.per_step(rules.churn_hazard(
+            state["satisfaction"], state["commitment"], recency, state["competitor_advantage"], base,
+            w_satisfaction * self.transactional_weight[segment], w_commitment * self.relational_weight[segment],
+            w_recency, w_competitor), self.step_weeks)
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""

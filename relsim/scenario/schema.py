@@ -88,6 +88,11 @@ class SegmentSpec(_Section):
     spend_scale_rate: float = Field(1.0, gt=0, description="Gamma-Gamma spend: rate gamma of the rate nu.")
     direct_channel: float = Field(1.0, ge=0, le=1, description=(
         "Share preferring the firm's own channel; the rest are reached through distributors."))
+    relational: float = Field(0.5, ge=0, le=1, description=(
+        "Relational orientation (Garbarino & Johnson 1999): 0 = transactional customers whose "
+        "satisfaction drives repeat and churn, 1 = relational customers whose trust and commitment "
+        "do. Weights trust/commitment/reciprocity terms by 2·o and satisfaction terms by 2·(1 − o); "
+        "0.5 = the unweighted rules."))
 
 
 class BehaviourSpec(_Section):

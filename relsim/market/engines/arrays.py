@@ -365,7 +365,7 @@ class ArrayPopulation:
             np.array([f.quality for f in firms]), price, self.price_sensitivity[segment, None],
             self.trust[buyers], self.commitment[buyers], self.reciprocity[buyers],
             self.responsiveness[buyers] * self.service_sensitivity[segment, None], reward,
-            self.wom[buyers], self.offer[buyers], is_current, *model.choice_weights)
+            self.wom[buyers], self.offer[buyers], is_current, *model.choice_weights_for(segment))
         utility = np.where(known, utility, -np.inf)
         probabilities = rules.logit_probabilities(utility)
         draw = model.rng_events.random(buyers.size)
