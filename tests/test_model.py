@@ -108,7 +108,7 @@ def test_pruning_lets_customers_go(engine):
 
 
 def test_alliance_members_share_enrolment():
-    scenario = small("alliance", customers=300, weeks=4)
+    scenario = small("alliance", customers=300, weeks=4, **{"market.competition": "static"})
     model = MarketModel(scenario, seed=0)
     focal, partner_firm, outsider = model.firms
     assert focal.programme == partner_firm.programme == "SkyPoints"

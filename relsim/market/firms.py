@@ -52,7 +52,9 @@ class Firm(mesa.Agent):
         self.quality = spec.quality
         self.supplier = supplier
         self.alliances: list[AllianceSpec] = []
-        self.programme = spec.name if strategy.reward_rate > 0 else ""
+        # an adaptive competitor may start a programme later: its name exists from the start
+        adaptive = model.spec.market.competition == "adaptive"
+        self.programme = spec.name if strategy.reward_rate > 0 or adaptive else ""
         self.partner_dyads: dict[str, PartnerDyad] = {}
         desk_agents = 0
         if strategy.level >= 2 and strategy.service_capacity > 0:

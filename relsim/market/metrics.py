@@ -118,6 +118,7 @@ class Recorder:
                 if desk.response_times else np.nan,
                 "desk_queue": desk.queue_length, "desk_agents": desk.agents,
                 "key_accounts": firm.key_accounts, "quality": firm.quality,
+                "level": firm.strategy.level, "price_index": firm.strategy.price,
                 "market_share": books["revenue"] / market_revenue,
                 "aware": int(model.aware[:, firm.index].sum()),
             }

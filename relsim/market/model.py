@@ -26,7 +26,7 @@ import gc
 import mesa
 import numpy as np
 
-from relsim.market import rules
+from relsim.market import competition, rules
 from relsim.market.agents import Customer
 from relsim.market.draws import Draws, lognormal, poisson
 from relsim.market.dyad import PartnerDyad
@@ -40,7 +40,8 @@ from relsim.scenario.population import load_population
 from relsim.scenario.schema import Scenario
 
 #: Named random streams, spawned in this order from the run's SeedSequence.
-STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners")
+STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners",
+           "competition")
 
 
 class MarketModel(mesa.Model):
@@ -94,6 +95,8 @@ class MarketModel(mesa.Model):
         self.rng_talk = np.random.default_rng(streams["talk"])
         self.rng_events = np.random.default_rng(streams["events"])
         self.rng_ops = np.random.default_rng(streams["operations"])
+        self.rng_competition = np.random.default_rng(streams["competition"])
+        self.strategy_moves: list[tuple[float, str, str]] = []   # (week, firm, rival imitated)
         # one stream per partner agent, so that one partner's draws never shift another's
         partner_streams = iter(streams["partners"].spawn(
             len(scenario.suppliers) + len(scenario.distributors)
@@ -302,6 +305,8 @@ class MarketModel(mesa.Model):
         self.population.begin_week()
         for firm in self.firms:
             firm.reset_week()
+        if self.spec.market.competition == "adaptive":   # competitors review their strategies
+            competition.review(self)
         # 1. partners deliver
         self.agents_by_type[Supplier].do("step")
         # 2. firms act; partners and chance bring prospects

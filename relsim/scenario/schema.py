@@ -63,6 +63,20 @@ class MarketSpec(_Section):
         "Weekly spend that reaches half of the saturated reach."))
     organic_awareness: float = Field(0.002, ge=0, le=1, description=(
         "Weekly chance an unaware customer learns of a firm by itself."))
+    competition: Literal["static", "adaptive"] = Field("static", description=(
+        "static: competitors keep their strategies; adaptive: every review_weeks each competitor "
+        "that trails the most profitable firm or loses customers moves its levers toward that "
+        "firm's (relsim.market.competition)."))
+    review_weeks: float = Field(13.0, gt=0, description="Weeks between competitors' strategy reviews.")
+    adaptation_step: float = Field(0.5, gt=0, le=1, description=(
+        "Share of the gap to the imitated rival's levers closed in one move."))
+    adaptation_inertia: float = Field(0.5, ge=0, le=1, description=(
+        "Chance a competitor that should move does not move at a review (organisational inertia)."))
+    adaptation_threshold: float = Field(0.1, ge=0, description=(
+        "Profit gap to the best firm, as a share of the best firm's review-period profit, that "
+        "makes a competitor move (it also moves when it lost more customers than it won)."))
+    adaptation_cost: float = Field(2.0, ge=0, description=(
+        "One-off cost of a strategy move, in weeks of reference_budget."))
 
 
 class SegmentSpec(_Section):
