@@ -576,6 +576,7 @@ SCALAR_CASES = {
     "loyalty_rung": (rules.loyalty_rung, [_b, lambda r, n: r.integers(0, 4, n).astype(float), _u, _u, _s],
                      {**RUNG_KW, "co_creation": 1.0}),
     "discount_factor": (rules.discount_factor, [lambda r, n: r.uniform(0, 520, n), 0.1], {}),
+    "relationship_dropout": (rules.relationship_dropout, [_u, _s, _s, 2.0, 3.0], {}),
     "habit_probability": (rules.habit_probability, [_s, _u, 0.3, 1.0, 0.5, 0.9], {}),
     "reward_goodwill": (rules.reward_goodwill, [lambda r, n: r.uniform(0, 0.5, n), 0.06, 0.02], {}),
     "co_creation_quality": (rules.co_creation_quality,

@@ -165,7 +165,8 @@ class Customer(mesa.Agent):
                 on_delivery=partial(self.on_delivery, dyad))
         # BG/NBD: after a repeat purchase the customer may drop out for good
         if (model.spec.churn.model == "bgnbd" and dyad.purchases >= 2 and self.current == firm_index
-                and model.draws.uniform() < self.dropout):
+                and model.draws.uniform() < model.dropout_probability(
+                    self.dropout, model.segment_of[self.index], dyad.satisfaction, dyad.commitment)):
             self.leave("lapsed")
 
     def join(self, firm_index: int) -> None:

@@ -180,7 +180,8 @@ class Recorder:
                 rows.append({"firm": names[firm_index], "cohort_week": cohort,
                              "age_weeks": age, "size": size,
                              "retained": float(np.mean(durations > age))})
-        return pd.DataFrame(rows)
+        # a closed cohort (e.g. a calibrated scenario) acquires no one: an empty table, with its columns
+        return pd.DataFrame(rows, columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
 
 
 def summarize(steps: pd.DataFrame) -> pd.DataFrame:

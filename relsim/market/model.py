@@ -209,6 +209,18 @@ class MarketModel(mesa.Model):
             return tuple(table[:, k, None] for k in range(table.shape[1]))
         return self.segment_choice_weights[int(segment)]
 
+    def dropout_probability(self, dropout, segment, satisfaction, commitment):
+        """BG/NBD dropout after a repeat purchase, moved by satisfaction and commitment
+        from the scenario's reference state (``rules.relationship_dropout``), with the
+        churn weights weighted by the segment's relational orientation."""
+        churn = self.spec.churn
+        w_satisfaction = churn.w_satisfaction * self.transactional_weight[segment]
+        w_commitment = churn.w_commitment * self.relational_weight[segment]
+        if not isinstance(segment, np.ndarray):
+            w_satisfaction, w_commitment, dropout = float(w_satisfaction), float(w_commitment), float(dropout)
+        return rules.relationship_dropout(dropout, satisfaction - churn.reference_satisfaction,
+                                          commitment - churn.reference_commitment, w_satisfaction, w_commitment)
+
     def habit_probability(self, segment, satisfaction, commitment):
         """Chance that a purchase occasion is a habitual repeat with the current firm
         (``rules.habit_probability``); ``segment`` is a segment number or an array of them."""

@@ -364,6 +364,24 @@ def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number
                    + w_recency * (recency_ratio - 1.0) + w_competitor * competitor_advantage)
 
 
+def relationship_dropout(dropout: Number, satisfaction_gap: Number, commitment_gap: Number,
+                         w_satisfaction: Number, w_commitment: Number) -> Number:
+    """BG/NBD dropout after a repeat purchase, moved by the relationship.
+
+    ``p' = p·m / (1 − p + p·m)``,  ``m = e^{−w_S·(S − S_ref) − w_C·(C − C_ref)}``
+
+    i.e. ``logit p' = logit p − w_S·ΔS − w_C·ΔC``: the customer's fitted
+    dropout ``p`` (Fader, Hardie & Lee 2005) is the *baseline* at the
+    reference relationship state (the state the log's customers were in under
+    the firm's strategy, estimated when calibrating), and satisfaction and
+    commitment above it lower the odds of leaving as they lower the
+    behavioural hazard (:func:`churn_hazard`). ``p = 0`` stays 0; at
+    ``ΔS = ΔC = 0``, ``p' = p``.
+    """
+    shift = exp(-w_satisfaction * satisfaction_gap - w_commitment * commitment_gap)
+    return dropout * shift / (1.0 - dropout + dropout * shift)
+
+
 def per_step(probability_per_week: Number, step_weeks: float) -> Number:
     """Convert a weekly probability to a step of ``step_weeks`` weeks.
 

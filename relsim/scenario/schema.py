@@ -223,6 +223,11 @@ class ChurnSpec(_Section):
     w_commitment: float = 3.0
     w_recency: float = 0.3
     w_competitor: float = 0.5
+    reference_satisfaction: float = Field(0.0, ge=-1, le=1, description=(
+        "bgnbd: satisfaction at which a customer's dropout is its fitted value (relsim calibrate "
+        "sets it to what the firm's customers reach under its calibrated strategy)."))
+    reference_commitment: float = Field(0.0, ge=0, le=1, description=(
+        "bgnbd: commitment at which a customer's dropout is its fitted value (see reference_satisfaction)."))
     constant_retention: float = Field(0.98, ge=0, le=1, description=(
         "Weekly retention when model = 'constant'."))
     lapsed_return: bool = Field(True, description=(

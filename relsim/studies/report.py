@@ -108,7 +108,11 @@ def figure_retention(comparison: Comparison, path: Path) -> Path:
     ax.set_ylim(0, 100)
     ax.set_xlim(left=0)
     ax.set_title(f"Retention by cohort age — {comparison.focal} (13-week cohorts pooled)")
-    ax.legend(title="Strategy")
+    if cohorts.empty:   # a closed cohort (a calibrated scenario) acquires no one during the run
+        ax.text(0.5, 0.5, "No customer was acquired during the run\n(a closed cohort): no cohort curves",
+                ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.legend(title="Strategy")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 

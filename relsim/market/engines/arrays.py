@@ -455,7 +455,9 @@ class ArrayPopulation:
         # BG/NBD: after a repeat purchase the customer may drop out for good
         if spec.churn.model == "bgnbd":
             repeat = (self.purchases[buyers, chosen] >= 2) & (self.current[buyers] == chosen)
-            dropping = repeat & (model.rng_events.random(buyers.size) < model.dropout[buyers])
+            dropping = repeat & (model.rng_events.random(buyers.size) < model.dropout_probability(
+                model.dropout[buyers], self.segment[buyers], self.satisfaction[buyers, chosen],
+                self.commitment[buyers, chosen]))
             self._leave(buyers[dropping], "lapsed")
 
     # ------------------------------------------------------------------
