@@ -25,8 +25,7 @@ import pandas as pd
 from relsim import load_scenario
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
-from relsim.scenario.schema import (BehaviourSpec, ChurnSpec, CostSpec, OperationsSpec, WordOfMouthSpec,
-                                    from_dict)
+from relsim.scenario.schema import BehaviourSpec, ChurnSpec, CostSpec, OperationsSpec, WordOfMouthSpec, from_dict
 
 SECTIONS = {"behaviour": BehaviourSpec, "churn": ChurnSpec, "word_of_mouth": WordOfMouthSpec,
             "costs": CostSpec, "operations": OperationsSpec}
@@ -95,7 +94,7 @@ def main():
         low, high = RANGES.get(key, (default * 0.5, default * 1.5) if default else (0.0, 0.1))
         for end, value in (("low", bounded(low, info)), ("high", bounded(high, info))):
             if info.annotation is int:
-                value = int(round(value))
+                value = round(value)
             changed = {**data, section: {**data[section], name: value}}
             try:
                 result = run(changed, seeds)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the source table reads best one row per line)
 """Write docs/evidence.md's parameter table from SOURCES (below) and the one-at-a-time
 sensitivity results in oat.csv (written by oat.py).
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from oat import SECTIONS, fields  # noqa: E402
+from oat import fields  # noqa: E402
 
 # field: (meaning, source). "Assumption" where no published figure fits; the range then is wide.
 SOURCES: dict[str, tuple[str, str]] = {

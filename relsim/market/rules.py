@@ -358,7 +358,8 @@ def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number
     ``r`` is recency over the customer's usual inter-purchase time (RFM: a
     customer overdue for a purchase is at risk), ``A`` the best competitor's
     utility advantage. At ``S = C = A = 0`` and ``r = 1`` the hazard is
-    ``h_0``.
+    ``h_0``. The weights may be arrays (one per customer: the model weights
+    ``w_S`` and ``w_C`` by the segment's relational orientation).
     """
     return sigmoid(logit(base) - w_satisfaction * satisfaction - w_commitment * commitment
                    + w_recency * (recency_ratio - 1.0) + w_competitor * competitor_advantage)

@@ -379,8 +379,9 @@ class ArrayPopulation:
         advantage = utility.max(axis=1) - chosen
         # habit: a repeat with the current firm without weighing the alternatives
         current = self.current[buyers].astype(np.int64)
-        habit = (current >= 0) & (known.sum(axis=1) > 1) & (model.rng_events.random(buyers.size) < model.habit_probability(
-            segment, self.satisfaction[buyers, current], self.commitment[buyers, current]))
+        habit = (current >= 0) & (known.sum(axis=1) > 1) & (
+            model.rng_events.random(buyers.size)
+            < model.habit_probability(segment, self.satisfaction[buyers, current], self.commitment[buyers, current]))
         self.competitor_advantage[buyers] = np.where(habit, self.competitor_advantage[buyers],
                                                      np.where(known.sum(axis=1) > 1, advantage, 0.0))
         return np.where(habit, current, pick)
