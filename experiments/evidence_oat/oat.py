@@ -81,7 +81,9 @@ def main():
     parser.add_argument("--weeks", type=int, default=156)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default="experiments/evidence_oat/oat.csv")
+    parser.add_argument("--sections", default="", help="comma-separated sections to run (default: all)")
     args = parser.parse_args()
+    sections = set(filter(None, args.sections.split(",")))
     base = load_scenario("ecommerce", **{"market.engine": "arrays"}).resized(args.customers)
     data = base.model_dump(mode="json")
     data["market"]["weeks"] = args.weeks
@@ -90,6 +92,8 @@ def main():
     records = [{"field": "(baseline)", "end": "", "value": np.nan, **run(data, seeds)}]
     for key, info in fields():
         section, name = key.split(".")
+        if sections and section not in sections:
+            continue
         default = data[section][name]
         low, high = RANGES.get(key, (default * 0.5, default * 1.5) if default else (0.0, 0.1))
         for end, value in (("low", bounded(low, info)), ("high", bounded(high, info))):

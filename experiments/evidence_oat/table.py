@@ -119,7 +119,8 @@ def fmt(value):
 
 
 def main():
-    oat = pd.read_csv(HERE / "oat.csv")
+    oat = pd.concat([pd.read_csv(path) for path in sorted(HERE.glob("oat*.csv"))], ignore_index=True)
+    oat = oat.drop_duplicates(subset=["field", "end"], keep="last")
     spread = {name: oat[name].std() for name in OUTPUTS}
     from relsim.scenario.schema import load_scenario
     ecommerce = load_scenario("ecommerce").model_dump()
