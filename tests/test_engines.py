@@ -228,7 +228,7 @@ def test_array_engine_with_many_firms_and_programmes():
     template = data["firms"][0]
     data["firms"] = [{**template, "name": f"Firm {k}", "initial_share": 0.002, "initial_awareness": 0.05,
                       "levers": {"reward_rate": 0.02} if k < 20 else {}} for k in range(130)]
-    data["market"].update(customers=400, weeks=3, engine="arrays")
+    data["market"].update(customers=400, weeks=3, engine="arrays", competition="static")
     steps = simulate(from_dict(data), seed=1).steps
     assert steps["firm"].nunique() == 130 and steps["orders"].sum() > 0
     late_firms = steps["firm"].isin(["Firm 128", "Firm 129"])   # numbers an int8 cannot hold

@@ -577,6 +577,12 @@ SCALAR_CASES = {
     "loyalty_rung": (rules.loyalty_rung, [_b, lambda r, n: r.integers(0, 4, n).astype(float), _u, _u, _s],
                      {**RUNG_KW, "co_creation": 1.0}),
     "discount_factor": (rules.discount_factor, [lambda r, n: r.uniform(0, 520, n), 0.1], {}),
+    "relationship_dropout": (rules.relationship_dropout, [_u, _s, _s, 2.0, 3.0], {}),
+    "habit_probability": (rules.habit_probability, [_s, _u, 0.3, 1.0, 0.5, 0.9], {}),
+    "reward_goodwill": (rules.reward_goodwill, [lambda r, n: r.uniform(0, 0.5, n), 0.06, 0.02], {}),
+    "co_creation_quality": (rules.co_creation_quality,
+                            [lambda r, n: r.uniform(0.5, 1.5, n), 0.8, _u, 0.005, 0.25, 0.02, 1.5, 1.0], {}),
+    "co_creation_cost": (rules.co_creation_cost, [lambda r, n: r.integers(0, 100, n).astype(float), 0.2], {}),
 }
 
 

@@ -100,7 +100,42 @@ class Calibration:
     firm: str = "Us"
 
     # -- the scenario -------------------------------------------------------
-    def scenario_data(self, population_file: str | None = None, weeks: int | None = None) -> dict:
+    def reference_state(self) -> dict[str, float]:
+        """Satisfaction and commitment at which the fitted dropout applies.
+
+        The log was recorded while the firm ran its current strategy, so the
+        fitted dropout is the dropout of customers in the relationship state that
+        strategy gives them. A pilot run of the calibrated market under that
+        strategy, with the relationship's pull on dropout switched off (pure
+        BG/NBD), measures it: the order-weighted mean satisfaction and commitment
+        of the firm's customers over the horizon. A scenario that changes the
+        strategy then moves dropout from there (``rules.relationship_dropout``,
+        docs/model.md §9.3). Computed once per calibration.
+        """
+        cached = getattr(self, "_reference", None)
+        if cached is not None and cached[0] == (self.strategy, self.weeks, self.seed):
+            return cached[1]
+        from relsim.market.runner import simulate
+        self._reference = None
+        data = self.scenario_data(weeks=max(26, min(int(self.weeks), 104)), reference=False)
+        data["churn"].update(w_satisfaction=0.0, w_commitment=0.0)
+        data["market"]["engine"] = "arrays"
+        scenario = from_dict(data, source="calibration pilot")
+        if scenario.market.customers > 3000:
+            scenario = scenario.resized(3000)
+        steps = simulate(scenario, seed=self.seed).steps
+        mine = steps[(steps["firm"] == self.firm) & (steps["orders"] > 0)]
+        weights = mine["orders"].to_numpy(dtype=float)
+        state = {"reference_satisfaction": 0.0, "reference_commitment": 0.0}
+        if weights.sum() > 0:
+            state = {"reference_satisfaction": float(np.average(mine["mean_satisfaction"].fillna(0), weights=weights)),
+                     "reference_commitment": float(np.average(mine["mean_commitment"].fillna(0), weights=weights))}
+        state = {key: round(value, 4) for key, value in state.items()}
+        self._reference = ((self.strategy, self.weeks, self.seed), state)
+        return state
+
+    def scenario_data(self, population_file: str | None = None, weeks: int | None = None,
+                      reference: bool = True) -> dict:
         """The scenario as a dict (what :meth:`write` puts in the TOML file).
 
         Parameters
@@ -109,6 +144,9 @@ class Calibration:
             Name a per-customer population file (``[population] file``).
         weeks : int, optional
             Horizon; default ``self.weeks``.
+        reference : bool
+            Include the reference relationship state of the fitted dropout
+            (:meth:`reference_state`, which needs a pilot run).
 
         Returns
         -------
@@ -136,7 +174,7 @@ class Calibration:
                 "spend_shape": p, "spend_scale_shape": q, "spend_scale_rate": gamma,
                 "basket_mean": float(mean_spend),
             }],
-            "churn": {"model": "bgnbd"},
+            "churn": {"model": "bgnbd", **(self.reference_state() if reference else {})},
             "word_of_mouth": {"enabled": False},
             # the observed margin exactly: no spot discount, volatility or shortage markup
             "suppliers": [{"name": "Supplier", "unit_cost": 1.0 - self.margin, "spot_discount": 0.0,

@@ -92,7 +92,7 @@ class Customer(mesa.Agent):
             dyad.trust, dyad.commitment, dyad.reciprocity,
             dyad.responsiveness * segment.service_sensitivity,
             firm.reward_value(firm.programme in self.programmes), dyad.wom, dyad.offer,
-            float(dyad.firm == self.current), *self.model.choice_weights)
+            float(dyad.firm == self.current), *self.model.choice_weights_for(self.model.segment_of[self.index]))
 
     def choose(self) -> int:
         """Pick a known firm by multinomial logit; remember the best alternative."""
@@ -102,6 +102,11 @@ class Customer(mesa.Agent):
         if len(dyads) == 1:
             dyads[0].competitor_advantage = 0.0
             return dyads[0].firm
+        if self.current >= 0:   # habit: a repeat without weighing the alternatives
+            mine = self.dyads[self.current]
+            if self.model.draws.uniform() < self.model.habit_probability(
+                    self.model.segment_of[self.index], mine.satisfaction, mine.commitment):
+                return self.current
         utilities = [self.utility(d) for d in dyads]
         probabilities = rules.logit_probabilities(utilities)
         draw = self.model.draws.uniform()
@@ -148,8 +153,7 @@ class Customer(mesa.Agent):
         dyad.retention_discount = 0.0
         self.contact(dyad, model.behaviour.purchase_intensity)
         if firm.strategy.reward_rate > 0.0:
-            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
-                                                        model.behaviour.reward_goodwill)
+            dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity, firm.reward_goodwill)
         if not model.spec.operations.enabled:
             self.on_delivery(dyad, late=False, defective=False)
         else:
@@ -161,7 +165,8 @@ class Customer(mesa.Agent):
                 on_delivery=partial(self.on_delivery, dyad))
         # BG/NBD: after a repeat purchase the customer may drop out for good
         if (model.spec.churn.model == "bgnbd" and dyad.purchases >= 2 and self.current == firm_index
-                and model.draws.uniform() < self.dropout):
+                and model.draws.uniform() < model.dropout_probability(
+                    self.dropout, model.segment_of[self.index], dyad.satisfaction, dyad.commitment)):
             self.leave("lapsed")
 
     def join(self, firm_index: int) -> None:

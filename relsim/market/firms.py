@@ -52,7 +52,9 @@ class Firm(mesa.Agent):
         self.quality = spec.quality
         self.supplier = supplier
         self.alliances: list[AllianceSpec] = []
-        self.programme = spec.name if strategy.reward_rate > 0 else ""
+        # an adaptive competitor may start a programme later: its name exists from the start
+        adaptive = model.spec.market.competition == "adaptive"
+        self.programme = spec.name if strategy.reward_rate > 0 or adaptive else ""
         self.partner_dyads: dict[str, PartnerDyad] = {}
         desk_agents = 0
         if strategy.level >= 2 and strategy.service_capacity > 0:
@@ -65,7 +67,16 @@ class Firm(mesa.Agent):
         self.promotion = False
         self.price = strategy.price
         self.customers_at_start = 0
+        self.reward_goodwill = 0.0
+        self._strategy_changed()
         self._clear_counters()
+
+    def _strategy_changed(self) -> None:
+        """Derived values that follow from the strategy (also after an adaptive move)."""
+        params = self.model.behaviour
+        # goodwill per purchase grows with the reward's value relative to spend (concave)
+        self.reward_goodwill = float(rules.reward_goodwill(self.strategy.reward_rate, params.reward_goodwill,
+                                                           params.reward_goodwill_scale))
 
     # -- bookkeeping -------------------------------------------------------
     def reset_week(self) -> None:
@@ -214,12 +225,21 @@ class Firm(mesa.Agent):
         managers = math.ceil(self.key_accounts / model.spec.costs.accounts_per_manager)
         self.books["relationship"] += managers * model.spec.costs.manager_per_week * model.step_weeks
 
-    def co_create(self, partners: int) -> None:
-        """Partnership level: feedback from partner-rung customers improves quality."""
-        if self.strategy.level >= 5 and partners:
-            params = self.model.behaviour
-            self.quality = min(params.max_quality,
-                               self.quality + params.co_creation_quality * partners
-                               * self.model.step_weeks)
+    def co_create(self, partners: int, value_share: float) -> None:
+        """Partnership level: feedback from partner-rung customers improves quality,
+        with diminishing returns, at a cost, and decaying toward the firm's own
+        quality without upkeep (rules.co_creation_quality, rules.co_creation_cost).
 
-
+        ``value_share`` is the share of the firm's customer value (expected spend)
+        held by its partner-rung customers. A firm that does not co-create (level
+        below 5) still decays toward its base quality.
+        """
+        params = self.model.behaviour
+        co_creating = self.strategy.level >= 5
+        share = value_share if co_creating else 0.0
+        self.quality = min(params.max_quality, rules.co_creation_quality(
+            self.quality, self.spec.quality, share, params.co_creation_rate, params.co_creation_half_share,
+            params.co_creation_decay, params.max_quality, self.model.step_weeks))
+        if co_creating and partners:
+            self.books["relationship"] += rules.co_creation_cost(
+                partners, self.model.spec.costs.co_creation_per_partner_week, self.model.step_weeks)

@@ -40,6 +40,18 @@ CUSTOMER_COLUMNS = ("customer", "segment", "firm", "source", "referred", "active
                     "need_rate")
 
 
+def partner_value_share(model: MarketModel, firm: int, rung: np.ndarray) -> float:
+    """Share of ``firm``'s customer value (expected weekly spend, ``model.customer_value``)
+    held by its partner-rung customers; ``rung`` is aligned with the firm's members."""
+    members = model.population.members_of(firm)
+    rung = np.asarray(rung)
+    if members.size == 0 or members.size != rung.size:
+        return float(np.mean(rung == rules.PARTNER)) if rung.size else 0.0
+    value = model.customer_value[members]
+    total = float(value.sum())
+    return float(value[rung == rules.PARTNER].sum()) / total if total > 0 else 0.0
+
+
 class Recorder:
     """Collects the weekly per-firm table of one run, and its customer tables
     (the population keeps the spells the cohort table is made of)."""
@@ -75,7 +87,7 @@ class Recorder:
             active = len(state["trust"])
             rungs[rules.PROSPECT] = population - active
             means = {name: float(state[name].mean()) if active else np.nan for name in RELATIONSHIP}
-            firm.co_create(int(rungs[rules.PARTNER]))
+            firm.co_create(int(rungs[rules.PARTNER]), partner_value_share(model, firm.index, rung))
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)
             profit = books["revenue"] - costs
@@ -106,6 +118,7 @@ class Recorder:
                 if desk.response_times else np.nan,
                 "desk_queue": desk.queue_length, "desk_agents": desk.agents,
                 "key_accounts": firm.key_accounts, "quality": firm.quality,
+                "level": firm.strategy.level, "price_index": firm.strategy.price,
                 "market_share": books["revenue"] / market_revenue,
                 "aware": int(model.aware[:, firm.index].sum()),
             }
@@ -167,7 +180,8 @@ class Recorder:
                 rows.append({"firm": names[firm_index], "cohort_week": cohort,
                              "age_weeks": age, "size": size,
                              "retained": float(np.mean(durations > age))})
-        return pd.DataFrame(rows)
+        # a closed cohort (e.g. a calibrated scenario) acquires no one: an empty table, with its columns
+        return pd.DataFrame(rows, columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
 
 
 def summarize(steps: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, cast
 import mesa
 import numpy as np
 
-from relsim.market import rules
+from relsim.market import competition, rules
 from relsim.market.agents import Customer
 from relsim.market.draws import Draws, lognormal, poisson
 from relsim.market.dyad import PartnerDyad
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from relsim.market.engines.agents import AgentPopulation
 
 #: Named random streams, spawned in this order from the run's SeedSequence.
-STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners")
+STREAMS = ("population", "network", "needs", "churn", "talk", "events", "operations", "partners",
+           "competition")
 
 
 class MarketModel(mesa.Model):
@@ -79,6 +80,17 @@ class MarketModel(mesa.Model):
                                churn.w_recency, churn.w_competitor)
         self.talk_weights = (wom.talk_base, wom.talk_satisfaction, wom.talk_commitment,
                              wom.promoter_threshold, wom.detractor_threshold, wom.talk_negative)
+        # relational orientation per segment (Garbarino & Johnson 1999): relational customers
+        # weigh trust and commitment, transactional ones satisfaction (2·o and 2·(1 − o))
+        orientation = np.array([segment.relational for segment in scenario.segments])
+        self.relational_weight = 2.0 * orientation
+        self.transactional_weight = 2.0 * (1.0 - orientation)
+        self.segment_choice_weights = [
+            (params.w_trust * r, params.w_commitment * r, params.w_reciprocity * r, params.w_responsiveness,
+             params.w_reward, params.w_wom, params.inertia, params.inertia_commitment * r)
+            for r in self.relational_weight.tolist()]
+        self.habit_satisfaction = params.habit_satisfaction * self.transactional_weight
+        self.habit_commitment = params.habit_commitment * self.relational_weight
         self.decay_rates = (params.commitment_decay, params.reciprocity_decay, wom.decay)
         self.week = 0.0
         rng_population = np.random.default_rng(streams["population"])
@@ -87,6 +99,8 @@ class MarketModel(mesa.Model):
         self.rng_talk = np.random.default_rng(streams["talk"])
         self.rng_events = np.random.default_rng(streams["events"])
         self.rng_ops = np.random.default_rng(streams["operations"])
+        self.rng_competition = np.random.default_rng(streams["competition"])
+        self.strategy_moves: list[tuple[float, str, str]] = []   # (week, firm, rival imitated)
         # one stream per partner agent, so that one partner's draws never shift another's
         partner_streams = iter(streams["partners"].spawn(
             len(scenario.suppliers) + len(scenario.distributors)
@@ -130,6 +144,7 @@ class MarketModel(mesa.Model):
         # a scenario may name a per-customer population table (e.g. calibrated from a log)
         self.population_table = load_population(scenario) if scenario.population else None
         self._draw_traits(size, rng_population)
+        self.customer_value = self._expected_spend()
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
@@ -177,6 +192,51 @@ class MarketModel(mesa.Model):
             self.need_rate[:] = table["need_rate"].to_numpy()
             self.dropout[:] = table["dropout"].to_numpy()
             self.spend_rate[:] = table["spend_rate"].to_numpy()
+
+    def _expected_spend(self) -> np.ndarray:
+        """Each customer's expected weekly spend at reference price (need rate × mean
+        order value): the value co-creation weighs its partners by."""
+        segments = self.spec.segments
+        basket = np.array([s.basket_mean for s in segments])[self.segment_of]
+        shape = np.array([s.spend_shape for s in segments])[self.segment_of]
+        gamma = self.spend_rate > 0
+        basket = np.where(gamma, shape / np.where(gamma, self.spend_rate, 1.0), basket)
+        return (self.need_rate * basket).astype(float)
+
+    def choice_weights_for(self, segment):
+        """The weights of ``rules.choice_utility`` (after ``offer, is_current``) for a
+        segment number, or, for an array of segment numbers, as columns (one row per
+        customer) that broadcast over the firms: trust, commitment, reciprocity and
+        commitment's inertia are weighted by the segment's relational orientation."""
+        if isinstance(segment, np.ndarray):
+            table = np.array(self.segment_choice_weights)[segment]
+            return tuple(table[:, k, None] for k in range(table.shape[1]))
+        return self.segment_choice_weights[int(segment)]
+
+    def dropout_probability(self, dropout, segment, satisfaction, commitment):
+        """BG/NBD dropout after a repeat purchase, moved by satisfaction and commitment
+        from the scenario's reference state (``rules.relationship_dropout``), with the
+        churn weights weighted by the segment's relational orientation."""
+        churn = self.spec.churn
+        w_satisfaction = churn.w_satisfaction * self.transactional_weight[segment]
+        w_commitment = churn.w_commitment * self.relational_weight[segment]
+        if not isinstance(segment, np.ndarray):
+            w_satisfaction, w_commitment, dropout = float(w_satisfaction), float(w_commitment), float(dropout)
+        return rules.relationship_dropout(dropout, satisfaction - churn.reference_satisfaction,
+                                          commitment - churn.reference_commitment, w_satisfaction, w_commitment)
+
+    def habit_probability(self, segment, satisfaction, commitment):
+        """Chance that a purchase occasion is a habitual repeat with the current firm
+        (``rules.habit_probability``); ``segment`` is a segment number or an array of them."""
+        params = self.behaviour
+        if isinstance(segment, np.ndarray):
+            return rules.habit_probability(satisfaction, commitment, params.habit_base,
+                                           self.habit_satisfaction[segment], self.habit_commitment[segment],
+                                           params.habit_max)
+        segment = int(segment)
+        return rules.habit_probability(satisfaction, commitment, params.habit_base,
+                                       float(self.habit_satisfaction[segment]),
+                                       float(self.habit_commitment[segment]), params.habit_max)
 
     def _seed_initial_state(self, rng: np.random.Generator) -> None:
         """Initial awareness and each firm's initial customer base (the same draws
@@ -262,6 +322,8 @@ class MarketModel(mesa.Model):
         self.population.begin_week()
         for firm in self.firms:
             firm.reset_week()
+        if self.spec.market.competition == "adaptive":   # competitors review their strategies
+            competition.review(self)
         # 1. partners deliver
         self.agents_by_type[Supplier].do("step")
         # 2. firms act; partners and chance bring prospects
@@ -357,9 +419,12 @@ class MarketModel(mesa.Model):
         if churn.model == "beta_geometric":   # own churn probability per period ~ Beta (Fader & Hardie 2007)
             return rules.per_step(self.dropout[index].astype(float), self.step_weeks / churn.period_weeks)
         recency = (self.week - state["last_purchase"]) * self.need_rate[index]
-        return rules.per_step(rules.churn_hazard(state["satisfaction"], state["commitment"], recency,
-                                                 state["competitor_advantage"], *self.hazard_weights),
-                              self.step_weeks)
+        base, w_satisfaction, w_commitment, w_recency, w_competitor = self.hazard_weights
+        segment = self.segment_of[index]
+        return rules.per_step(rules.churn_hazard(
+            state["satisfaction"], state["commitment"], recency, state["competitor_advantage"], base,
+            w_satisfaction * self.transactional_weight[segment], w_commitment * self.relational_weight[segment],
+            w_recency, w_competitor), self.step_weeks)
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""

@@ -230,6 +230,26 @@ def choice_utility(quality: Number, price: Number, price_sensitivity: Number,
             + is_current * (inertia + inertia_commitment * commitment))
 
 
+def habit_probability(satisfaction: Number, commitment: Number, base: float,
+                      w_satisfaction: Number, w_commitment: Number, maximum: float) -> Number:
+    """Probability that a purchase occasion is a habitual repeat with the current firm.
+
+    ``π = clip(π_0 + w_S·S + w_C·C, 0, π_max)``
+
+    With probability ``π`` a customer who has a current firm buys there again
+    without weighing the alternatives (habit, inattention, switching costs:
+    the state dependence of Guadagni & Little 1983 and Dubé, Hitsch & Rossi
+    2010; most online shoppers visit a single store per category, Johnson et
+    al. 2004); otherwise it chooses by multinomial logit
+    (:func:`logit_probabilities`). Satisfaction and commitment raise the
+    habit; a dissatisfied customer (``S < 0``) shops around. **Bound:**
+    ``π ≤ π_max < 1``, so at least a share ``1 − π_max`` of every customer's
+    occasions is a real choice, however loyal it is. ``w_S`` and ``w_C`` may
+    be arrays (weighted by the segment's relational orientation).
+    """
+    return clip(base + w_satisfaction * satisfaction + w_commitment * commitment, 0.0, maximum)
+
+
 def logit_probabilities(utilities):
     """Multinomial-logit choice probabilities along the last axis.
 
@@ -259,6 +279,58 @@ def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Numb
     budget never doubles the reach.
     """
     return max_reach * (1.0 - 2.0 ** (-budget / half_saturation))
+
+
+def reward_goodwill(reward_rate: Number, maximum: float, scale: float) -> Number:
+    """Goodwill one purchase adds to reciprocity, from the reward's value
+    relative to the spend.
+
+    ``g = g_max · (1 − e^{−ρ / ρ_0})``
+
+    ``ρ`` is the share of spend the programme returns (``strategy.reward_rate``),
+    ``ρ_0`` the rate at which goodwill reaches 63 % of its ceiling ``g_max``.
+    Zero programme, zero goodwill; goodwill is concave in the reward (doubling
+    the rate never doubles it), bounded by ``g_max``: a token programme buys
+    almost nothing (loyalty programmes' effects are modest and depend on the
+    value offered: Dowling & Uncles 1997; Bijmolt, Dorotic & Verhoef 2011).
+    """
+    if isinstance(reward_rate, np.ndarray):
+        return maximum * (1.0 - np.exp(-reward_rate / scale))
+    return maximum * (1.0 - math.exp(-reward_rate / scale))
+
+
+def co_creation_quality(quality: Number, base_quality: Number, partner_value_share: Number,
+                        rate: float, half_share: float, decay_rate: float,
+                        max_quality: float, weeks: float = 1.0) -> Number:
+    """Quality after a step of co-creation (feedback of partner-rung customers).
+
+    ``q' = q + Δ · [γ · g(v) · (q_max − q) − δ · (q − q_0)]``,
+    ``g(v) = v / (v + v_½)``
+
+    ``v`` in ``[0, 1]`` is the share of the firm's customer *value* (expected
+    spend) held by its partner-rung customers, not their head count, so a
+    market with more customers does not co-create more; ``g`` has diminishing
+    returns; the gain closes a shrinking share of the gap to ``q_max``;
+    without upkeep quality decays toward the firm's own base ``q_0`` at rate
+    ``δ``. **Steady state** for a constant ``v``:
+    ``q* = q_0 + (q_max − q_0) · γ g(v) / (γ g(v) + δ)``, so
+    ``q* < q_0 + (q_max − q_0) · γ / (γ + δ)`` for any ``v`` (and ``q* = q_max``
+    only without decay). Stable for ``Δ(γ + δ) < 1``. Co-creation is paid
+    for: see :func:`co_creation_cost`. Customer participation in product
+    development has modest, stage-dependent effects (Chang & Taylor 2016,
+    meta-analysis).
+    """
+    gain = rate * partner_value_share / (partner_value_share + half_share) * (max_quality - quality)
+    return quality + weeks * (gain - decay_rate * (quality - base_quality))
+
+
+def co_creation_cost(partners: Number, cost_per_partner: float, weeks: float = 1.0) -> Number:
+    """Weekly cost of co-creating: ``cost = c_p · N_p · Δ``.
+
+    Panels, community management and the incentives of the ``N_p``
+    partner-rung customers whose feedback the firm uses.
+    """
+    return partners * cost_per_partner * weeks
 
 
 # --------------------------------------------------------------------------
@@ -295,10 +367,29 @@ def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number
     ``r`` is recency over the customer's usual inter-purchase time (RFM: a
     customer overdue for a purchase is at risk), ``A`` the best competitor's
     utility advantage. At ``S = C = A = 0`` and ``r = 1`` the hazard is
-    ``h_0``.
+    ``h_0``. The weights may be arrays (one per customer: the model weights
+    ``w_S`` and ``w_C`` by the segment's relational orientation).
     """
     return sigmoid(logit(base) - w_satisfaction * satisfaction - w_commitment * commitment
                    + w_recency * (recency_ratio - 1.0) + w_competitor * competitor_advantage)
+
+
+def relationship_dropout(dropout: Number, satisfaction_gap: Number, commitment_gap: Number,
+                         w_satisfaction: Number, w_commitment: Number) -> Number:
+    """BG/NBD dropout after a repeat purchase, moved by the relationship.
+
+    ``p' = p·m / (1 − p + p·m)``,  ``m = e^{−w_S·(S − S_ref) − w_C·(C − C_ref)}``
+
+    i.e. ``logit p' = logit p − w_S·ΔS − w_C·ΔC``: the customer's fitted
+    dropout ``p`` (Fader, Hardie & Lee 2005) is the *baseline* at the
+    reference relationship state (the state the log's customers were in under
+    the firm's strategy, estimated when calibrating), and satisfaction and
+    commitment above it lower the odds of leaving as they lower the
+    behavioural hazard (:func:`churn_hazard`). ``p = 0`` stays 0; at
+    ``ΔS = ΔC = 0``, ``p' = p``.
+    """
+    shift = exp(-w_satisfaction * satisfaction_gap - w_commitment * commitment_gap)
+    return dropout * shift / (1.0 - dropout + dropout * shift)
 
 
 def per_step(probability_per_week: Number, step_weeks: float) -> Number:

@@ -15,7 +15,7 @@ CHURN_REASONS = ("lapsed", "switched", "failure", "pruned")
 
 #: A firm's books: revenue and every cost line, per week.
 BOOK_LINES = ("revenue", "cogs", "acquisition", "relationship", "service_desk",
-              "partner_fees", "rewards")
+              "partner_fees", "rewards", "adaptation")
 
 #: Weeks during which a customer who left after a failure (or was pruned) may still warn contacts.
 LEAVER_WARNING_WEEKS = 8

@@ -80,6 +80,20 @@ class MarketSpec(_Section):
         "Weekly spend that reaches half of the saturated reach."))
     organic_awareness: float = Field(0.002, ge=0, le=1, description=(
         "Weekly chance an unaware customer learns of a firm by itself."))
+    competition: Literal["static", "adaptive"] = Field("static", description=(
+        "static: competitors keep their strategies; adaptive: every review_weeks each competitor "
+        "that trails the most profitable firm or loses customers moves its levers toward that "
+        "firm's (relsim.market.competition)."))
+    review_weeks: float = Field(13.0, gt=0, description="Weeks between competitors' strategy reviews.")
+    adaptation_step: float = Field(0.5, gt=0, le=1, description=(
+        "Share of the gap to the imitated rival's levers closed in one move."))
+    adaptation_inertia: float = Field(0.5, ge=0, le=1, description=(
+        "Chance a competitor that should move does not move at a review (organisational inertia)."))
+    adaptation_threshold: float = Field(0.1, ge=0, description=(
+        "Profit gap to the best firm, as a share of the best firm's review-period profit, that "
+        "makes a competitor move (it also moves when it lost more customers than it won)."))
+    adaptation_cost: float = Field(2.0, ge=0, description=(
+        "One-off cost of a strategy move, in weeks of reference_budget."))
 
 
 class SegmentSpec(_Section):
@@ -106,6 +120,11 @@ class SegmentSpec(_Section):
     spend_scale_rate: float = Field(1.0, gt=0, description="Gamma-Gamma spend: rate gamma of the rate nu.")
     direct_channel: float = Field(1.0, ge=0, le=1, description=(
         "Share preferring the firm's own channel; the rest are reached through distributors."))
+    relational: float = Field(0.5, ge=0, le=1, description=(
+        "Relational orientation (Garbarino & Johnson 1999): 0 = transactional customers whose "
+        "satisfaction drives repeat and churn, 1 = relational customers whose trust and commitment "
+        "do. Weights trust/commitment/reciprocity terms by 2·o and satisfaction terms by 2·(1 − o); "
+        "0.5 = the unweighted rules."))
 
 
 class BehaviourSpec(_Section):
@@ -142,7 +161,11 @@ class BehaviourSpec(_Section):
     offer_intensity: float = Field(0.3, ge=0)
     key_account_intensity: float = Field(1.0, ge=0)
     # goodwill sizes for reciprocity
-    reward_goodwill: float = Field(0.05, ge=0, le=1)
+    reward_goodwill: float = Field(0.06, ge=0, le=1, description=(
+        "Ceiling of the goodwill one purchase adds under a loyalty programme "
+        "(rules.reward_goodwill: g_max·(1 − e^{−rate/scale}); zero programme, zero goodwill)."))
+    reward_goodwill_scale: float = Field(0.02, gt=0, le=0.5, description=(
+        "Reward rate (share of spend returned) at which goodwill reaches 63 % of its ceiling."))
     recovery_goodwill: float = Field(0.2, ge=0, le=1)
     offer_goodwill: float = Field(0.05, ge=0, le=1)
     key_account_goodwill: float = Field(0.05, ge=0, le=1)
@@ -160,9 +183,22 @@ class BehaviourSpec(_Section):
     supporter_commitment: float = Field(0.4, ge=0, le=1)
     advocate_commitment: float = Field(0.6, ge=0, le=1)
     partner_commitment: float = Field(0.8, ge=0, le=1)
-    co_creation_quality: float = Field(0.0005, ge=0, le=0.1, description=(
-        "Quality gained per partner-rung customer per week at a co-creating firm."))
+    co_creation_rate: float = Field(0.005, ge=0, le=0.5, description=(
+        "Weekly share of the gap to max_quality that co-creation closes when all the firm's "
+        "customer value is on the partner rung (rules.co_creation_quality)."))
+    co_creation_half_share: float = Field(0.25, gt=0, le=10, description=(
+        "Partner-rung share of customer value at which co-creation works at half strength "
+        "(diminishing returns)."))
+    co_creation_decay: float = Field(0.02, ge=0, le=1, description=(
+        "Weekly decay of quality toward the firm's own base quality without co-creation."))
     max_quality: float = Field(1.5, gt=0)
+    # choice state dependence (habit, inattention, switching costs)
+    habit_base: float = Field(0.3, ge=0, le=1, description=(
+        "Chance a customer repeats with its current firm without weighing alternatives, at S=C=0."))
+    habit_satisfaction: float = Field(1.0, ge=0, le=5, description="Habit gained per unit of satisfaction.")
+    habit_commitment: float = Field(0.5, ge=0, le=5, description="Habit gained per unit of commitment.")
+    habit_max: float = Field(0.9, ge=0, lt=1, description=(
+        "Ceiling of the habit probability: at least 1 − habit_max of occasions are real choices."))
 
 
 class WordOfMouthSpec(_Section):
@@ -212,6 +248,11 @@ class ChurnSpec(_Section):
     w_commitment: float = 3.0
     w_recency: float = 0.3
     w_competitor: float = 0.5
+    reference_satisfaction: float = Field(0.0, ge=-1, le=1, description=(
+        "bgnbd: satisfaction at which a customer's dropout is its fitted value (relsim calibrate "
+        "sets it to what the firm's customers reach under its calibrated strategy)."))
+    reference_commitment: float = Field(0.0, ge=0, le=1, description=(
+        "bgnbd: commitment at which a customer's dropout is its fitted value (see reference_satisfaction)."))
     constant_retention: float = Field(0.98, ge=0, le=1, description=(
         "Weekly retention when model = 'constant'."))
     period_weeks: float = Field(52.0, gt=0, description=(
@@ -244,6 +285,8 @@ class CostSpec(_Section):
         "CRM and programme overhead per active customer and week, at level >= 3."))
     manager_per_week: float = Field(1500.0, ge=0, description="A key-account manager's weekly cost.")
     accounts_per_manager: int = Field(25, ge=1)
+    co_creation_per_partner_week: float = Field(0.2, ge=0, description=(
+        "Cost of co-creation per partner-rung customer and week (panels, community, incentives)."))
     reward_redemption: float = Field(0.7, ge=0, le=1, description="Share of reward points redeemed.")
     retention_offer_discount: float = Field(0.1, ge=0, le=1, description=(
         "Discount a retention offer gives on the next order."))

@@ -28,7 +28,8 @@ from relsim.util.style import PALETTE
 RUNG_COLOURS = ("#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
                "relationship": "Relationship programme", "service_desk": "Service desk",
-               "partner_fees": "Partner fees", "rewards": "Loyalty rewards", "profit": "Profit"}
+               "partner_fees": "Partner fees", "rewards": "Loyalty rewards",
+               "adaptation": "Strategy changes", "profit": "Profit"}
 
 
 #: What each line of the books holds, for readers of the profit bridge.
@@ -41,6 +42,7 @@ LINE_MEANINGS = {
     "service_desk": "support-desk agents answering questions and complaints, paid every week",
     "partner_fees": "fees to distributors on orders they bring, and alliance membership fees",
     "rewards": "loyalty points redeemed by customers (share of spend × redemption rate)",
+    "adaptation": "one-off costs of changing strategy (adaptive competitors only, market.adaptation_cost)",
 }
 #: Metrics that are shares (0–1): shown in %, their intervals cut at 0 % and 100 %.
 SHARES = ("annual_retention", "wom_share_of_new", "referral_share_of_orders", "market_share")
@@ -106,7 +108,11 @@ def figure_retention(comparison: Comparison, path: Path) -> Path:
     ax.set_ylim(0, 100)
     ax.set_xlim(left=0)
     ax.set_title(f"Retention by cohort age — {comparison.focal} (13-week cohorts pooled)")
-    ax.legend(title="Strategy")
+    if cohorts.empty:   # a closed cohort (a calibrated scenario) acquires no one during the run
+        ax.text(0.5, 0.5, "No customer was acquired during the run\n(a closed cohort): no cohort curves",
+                ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.legend(title="Strategy")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 
@@ -357,15 +363,38 @@ def _table_markdown(comparison: Comparison) -> str:
     return "\n".join(rows)
 
 
+def _firms_markdown(comparison: Comparison) -> str:
+    """Every firm under every strategy of the focal firm: market share and annual
+    retention over the last year, cumulative discounted profit (means over seeds),
+    so a reader sees who lost what."""
+    rows = ["| Focal strategy | Firm | Market share (last year) | Annual retention (last year) "
+            "| Cumulative discounted profit |", "|---|---|---|---|---|"]
+    summaries = comparison.summaries
+    order = list(dict.fromkeys(summaries["firm"]))
+    for strategy in comparison.strategies:
+        runs = summaries[summaries["run_strategy"] == strategy]
+        for firm in order:
+            mine = runs[runs["firm"] == firm]
+            if mine.empty:
+                continue
+            rows.append(f"| {strategy} | {firm} | {_fmt(mine['market_share'].mean(), 'market_share')} | "
+                        f"{_fmt(mine['annual_retention'].mean(), 'annual_retention')} | "
+                        f"{money(mine['cumulative_discounted_profit'].mean())} |")
+    return "\n".join(rows)
+
+
 def _assumptions(comparison: Comparison) -> list[str]:
     scenario = comparison.scenario
     market = scenario.market
     firms = ", ".join(f"{f.name} ({f.strategy})" for f in scenario.firms[1:]) or "none"
+    rivals = ("competitors keep their strategies" if market.competition == "static" else
+              f"competitors start from and adapt (every {market.review_weeks:g} weeks, imitating the most "
+              "profitable rival with inertia and a cost of changing)")
     return [
         f"Scenario **{scenario.name}** ({scenario.description}), content hash `{scenario.digest()}`.",
         f"{market.customers:,} customers, {market.weeks} weeks, one step = {market.step_weeks:g} week(s), "
         f"annual discount rate {100 * market.discount_rate:.0f} %, {market.network.kind.replace('_', ' ')} network.",
-        f"Focal firm **{comparison.focal}**; competitors keep their strategies: {firms}.",
+        f"Focal firm **{comparison.focal}**; {rivals}: {firms}.",
         f"Strategies compared: {', '.join(comparison.strategies)}; seeds {comparison.seeds[0]}–"
         f"{comparison.seeds[-1]} ({len(comparison.seeds)} runs each, common random numbers).",
         "Intervals are 95 % Student-t intervals over seeds; differences are paired by seed; intervals of "
@@ -401,6 +430,7 @@ def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Pat
         ("What was compared", "\n".join(f"- {line}" for line in _assumptions(comparison))),
         ("Findings", "\n\n".join(findings)),
         ("Headline numbers (focal firm, mean [95 % interval])", _table_markdown(comparison)),
+        ("Every firm (means over seeds)", _firms_markdown(comparison)),
         ("What the money lines mean", "\n".join(f"- **{LINE_LABELS[line]}**: {meaning}."
                                                 for line, meaning in LINE_MEANINGS.items())),
     ]

@@ -206,7 +206,7 @@ class ArrayPopulation:
         self.key_account[customers] = False
         spells = self.spells[customers, firms]
         source = np.where(spells == 1, self.source[customers, firms], SOURCE_CODE["returning"])
-        self.ended_spells.append((customers.astype(np.int32), firms.astype(np.int8),
+        self.ended_spells.append((customers.astype(np.int32), firms.astype(self.current.dtype),
                                   self.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
                                   REASONS.index(reason), source.astype(np.int8)))
         if reason in ("failure", "pruned"):
@@ -365,7 +365,7 @@ class ArrayPopulation:
             np.array([f.quality for f in firms]), price, self.price_sensitivity[segment, None],
             self.trust[buyers], self.commitment[buyers], self.reciprocity[buyers],
             self.responsiveness[buyers] * self.service_sensitivity[segment, None], reward,
-            self.wom[buyers], self.offer[buyers], is_current, *model.choice_weights)
+            self.wom[buyers], self.offer[buyers], is_current, *model.choice_weights_for(segment))
         utility = np.where(known, utility, -np.inf)
         probabilities = rules.logit_probabilities(utility)
         draw = model.rng_events.random(buyers.size)
@@ -377,8 +377,14 @@ class ArrayPopulation:
         chosen = utility[rows, pick]
         utility[rows, pick] = -np.inf
         advantage = utility.max(axis=1) - chosen
-        self.competitor_advantage[buyers] = np.where(known.sum(axis=1) > 1, advantage, 0.0)
-        return pick
+        # habit: a repeat with the current firm without weighing the alternatives
+        current = self.current[buyers].astype(np.int64)
+        habit = (current >= 0) & (known.sum(axis=1) > 1) & (
+            model.rng_events.random(buyers.size)
+            < model.habit_probability(segment, self.satisfaction[buyers, current], self.commitment[buyers, current]))
+        self.competitor_advantage[buyers] = np.where(habit, self.competitor_advantage[buyers],
+                                                     np.where(known.sum(axis=1) > 1, advantage, 0.0))
+        return np.where(habit, current, pick)
 
     def _baskets(self, buyers: np.ndarray) -> np.ndarray:
         """Order values at reference price (see MarketModel.draw_basket)."""
@@ -440,7 +446,8 @@ class ArrayPopulation:
         self._contact(buyers, chosen, params.purchase_intensity)
         rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
         self.reciprocity[buyers[rewarding], chosen[rewarding]] = rules.update_reciprocity(
-            self.reciprocity[buyers[rewarding], chosen[rewarding]], params.reward_goodwill)
+            self.reciprocity[buyers[rewarding], chosen[rewarding]],
+            np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]])
         if not spec.operations.enabled:
             self._deliver(buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                           np.full(buyers.size, week))
@@ -449,7 +456,9 @@ class ArrayPopulation:
         # BG/NBD: after a repeat purchase the customer may drop out for good
         if spec.churn.model == "bgnbd":
             repeat = (self.purchases[buyers, chosen] >= 2) & (self.current[buyers] == chosen)
-            dropping = repeat & (model.rng_events.random(buyers.size) < model.dropout[buyers])
+            dropping = repeat & (model.rng_events.random(buyers.size) < model.dropout_probability(
+                model.dropout[buyers], self.segment[buyers], self.satisfaction[buyers, chosen],
+                self.commitment[buyers, chosen]))
             self._leave(buyers[dropping], "lapsed")
 
     # ------------------------------------------------------------------

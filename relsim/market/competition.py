@@ -1,0 +1,103 @@
+"""Competitors that answer back (``market.competition = "adaptive"``).
+
+Every ``market.review_weeks`` each competitor (every firm but the focal one,
+whose strategy is what a study varies) looks at its own books over the review
+period and at its rivals': if the most profitable firm earned clearly more
+than it did, or it lost customers on net, it moves its levers part of the way
+toward that firm's — imitation of the most profitable rival (Lieberman &
+Asaba 2006, "Why do firms imitate each other?", Academy of Management
+Review 31(2)) — with inertia (it reacts at a review only with probability
+``1 − adaptation_inertia``: organisational inertia, Hannan & Freeman 1984)
+and a one-off cost of changing (``adaptation_cost`` weeks of the market's
+reference acquisition budget, booked to the ``adaptation`` line).
+
+What moves: price, promotion depth and rhythm, acquisition budget, reward
+rate, personalisation, retention offers and the Kotler level (one level per
+review at most). What does not: the desk (its agents are hired at the start),
+key accounts and pruning (they need records kept from the start), alliance
+membership and the supplier contract (contracts signed at the start). The
+rule reads only the firm's books and its rivals' observable results, so both
+engines share it: it runs from ``MarketModel.step`` after the week's books.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from relsim.scenario.strategies import Strategy
+
+if TYPE_CHECKING:
+    from relsim.market.firms import Firm
+    from relsim.market.model import MarketModel
+
+#: Continuous levers moved part of the way toward the rival's value.
+CONTINUOUS = ("price", "acquisition_budget", "reward_rate", "personalisation", "promotion_discount")
+
+
+def imitate(own: Strategy, rival: Strategy, step: float) -> Strategy:
+    """``own`` moved a share ``step`` of the way toward ``rival``.
+
+    ``x' = x + step · (x_rival − x)`` for the continuous levers; the level
+    moves by one toward the rival's; the promotion rhythm and retention
+    offers are copied once the level allows them; everything else is kept.
+    """
+    update = {name: getattr(own, name) + step * (getattr(rival, name) - getattr(own, name))
+              for name in CONTINUOUS}
+    update["level"] = own.level + int(np.sign(rival.level - own.level))
+    if rival.promotion_every_weeks == 0:
+        if update["promotion_discount"] < 0.01:   # promotions faded out
+            update.update(promotion_discount=0.0, promotion_every_weeks=0)
+    else:
+        update["promotion_every_weeks"] = rival.promotion_every_weeks
+    if update["level"] >= 4:
+        update["retention_offer"] = rival.retention_offer or own.retention_offer
+    return own.model_copy(update=update)
+
+
+def review(model: MarketModel) -> list[tuple[str, str]]:
+    """The competitors' review, at the start of the first step after a review period
+    (after the week's books are cleared, so the cost of a move is in the new
+    week's books); returns the moves made as ``(firm, rival imitated)`` pairs
+    (also kept in ``model.strategy_moves`` with the week)."""
+    market = model.spec.market
+    steps_per_review = max(1, round(market.review_weeks / model.step_weeks))
+    done = model.steps - 1   # weeks on the books: the review runs at the start of a step
+    if done == 0 or done % steps_per_review != 0:
+        return []
+    window = model.recorder.rows[-steps_per_review * len(model.firms):]
+    profit = {firm.name: 0.0 for firm in model.firms}
+    lost = dict.fromkeys(profit, 0)
+    won = dict.fromkeys(profit, 0)
+    for row in window:
+        profit[row["firm"]] += row["profit"]
+        lost[row["firm"]] += row["churned"]
+        won[row["firm"]] += row["new_customers"]
+    best = max(model.firms, key=lambda f: (profit[f.name], -f.index))
+    scale = max(abs(profit[best.name]), market.reference_budget * steps_per_review * model.step_weeks)
+    moves = []
+    for firm in model.firms[1:]:
+        if firm is best:
+            continue
+        behind = profit[best.name] - profit[firm.name] > market.adaptation_threshold * scale
+        losing = lost[firm.name] > won[firm.name]
+        if not (behind or losing):
+            continue
+        if model.rng_competition.random() < market.adaptation_inertia:
+            continue
+        moved = imitate(firm.strategy, best.strategy, market.adaptation_step)
+        if moved != firm.strategy:
+            adopt(firm, moved)
+            moves.append((firm.name, best.name))
+    model.strategy_moves.extend((model.week, firm, rival) for firm, rival in moves)
+    return moves
+
+
+def adopt(firm: Firm, strategy: Strategy) -> None:
+    """``firm`` switches to ``strategy`` and pays the cost of changing."""
+    market = firm.model.spec.market
+    firm.strategy = strategy
+    firm.price = strategy.price
+    firm._strategy_changed()
+    firm.books["adaptation"] += market.adaptation_cost * market.reference_budget
