@@ -2,8 +2,8 @@
 
 ::
 
-    relsim run SCENARIO [--seed N] [--out DIR]
-    relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
+    relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
+    relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
@@ -141,6 +141,21 @@ def _date_format(text: str) -> str:
     return text
 
 
+def _assignment(text: str) -> tuple[str, object]:
+    """``--set dotted.path=value``: a TOML literal (never evaluated as code)."""
+    from relsim.scenario.overrides import parse_assignment
+    try:
+        return parse_assignment(text)
+    except ScenarioError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--set ")) from None
+
+
+def _add_set(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--set", dest="assignments", type=_assignment, action="append", default=[],
+                         metavar="PATH=VALUE", help="change one scenario field, e.g. --set market.weeks=52 "
+                         "--set firms.0.levers.price=1.1 (repeatable; the value is a TOML literal)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -213,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
+    for command in (run, compare):
+        _add_set(command)
     for command in (run, compare, sweep, calibrate):
         command.add_argument("--yes", action="store_true",
                              help="run even if the memory estimate exceeds the memory available")
@@ -228,12 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace):
-    """The scenario of ``run``/``compare`` with ``--weeks``, ``--engine`` and ``--customers`` applied.
+    """The scenario of ``run``/``compare`` with ``--set``, ``--weeks``, ``--engine`` and ``--customers``
+    applied (the named flags win over a ``--set`` of the same field).
 
     ``--customers`` resizes the market with its money scale (Scenario.resized),
     so a small trial run spends per customer what the full scenario does.
     """
-    overrides = {"market.weeks": args.weeks} if getattr(args, "weeks", None) else {}
+    overrides: dict = {}
+    for path, value in getattr(args, "assignments", None) or []:
+        if path in overrides:
+            raise ScenarioError(f"--set {path}: given twice")
+        overrides[path] = value
+    if getattr(args, "weeks", None):
+        overrides["market.weeks"] = args.weeks
     if getattr(args, "engine", None):
         overrides["market.engine"] = args.engine
     scenario = load_scenario(args.scenario, **overrides)
