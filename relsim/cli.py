@@ -4,6 +4,8 @@
 
     relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
+    relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
+                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
@@ -185,6 +187,41 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--engine", choices=ENGINES, default=None,
                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
 
+    optimize = commands.add_parser(
+        "optimize", help="search the focal firm's levers for the best policy (Optuna), resumable; confirm the "
+        "winners on fresh seeds against the presets; write a report")
+    optimize.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
+    optimize.add_argument("--levers", nargs="+", action="extend", required=True, metavar="LEVER",
+                          help="levers and their ranges: price=0.8:1.4 reward_rate=0:0.1 "
+                          "acquisition_budget=0.2:5:log level=1:5:int supplier_contract=long,spot, "
+                          "or a TOML file with a [levers] table")
+    optimize.add_argument("--objective", action="append", default=None, metavar="OUTCOME",
+                          help="outcome to maximise: profit (default), retention, share, ...; two "
+                          "(profit,retention) give a Pareto front")
+    optimize.add_argument("--constraint", action="append", default=[], metavar="OUTCOME>=X",
+                          help="e.g. retention>=0.6 or share<=0.3, on the mean over seeds (repeatable)")
+    optimize.add_argument("--trials", type=_positive_int, default=50, help="trials in the study (default 50)")
+    optimize.add_argument("--seeds", type=_positive_int, default=5,
+                          help="seeds per trial, the same for every trial (default 5)")
+    optimize.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
+    optimize.add_argument("--confirm-seeds", type=_whole_number(2), default=10,
+                          help="fresh seeds the winners and presets are re-evaluated on (default 10)")
+    optimize.add_argument("--top", type=_positive_int, default=3, help="best policies confirmed (default 3)")
+    optimize.add_argument("--presets", default=None, help="presets to compare with, comma-separated "
+                          "(default: current and every preset)")
+    optimize.add_argument("--base-strategy", choices=list(PRESETS), default=None,
+                          help="preset the levers modify (default: the focal firm's strategy in the scenario)")
+    optimize.add_argument("--sampler", choices=["tpe", "cmaes", "nsga2", "random"], default="tpe",
+                          help="Optuna sampler (default tpe; cmaes: one objective, no constraints)")
+    optimize.add_argument("--sampler-seed", type=_seed, default=0, help="seed of the sampler (default 0)")
+    optimize.add_argument("--workers", type=_positive_int, default=1, help="processes (default 1)")
+    optimize.add_argument("--out", type=Path, required=True,
+                          help="folder of the study (DIR/study.db, resumed if it exists) and its report")
+    optimize.add_argument("--weeks", type=_positive_int, help="override market.weeks")
+    optimize.add_argument("--customers", type=_positive_int, help="override market.customers")
+    optimize.add_argument("--engine", choices=ENGINES, default=None,
+                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
+
     sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
     sweep.add_argument("experiment", help="experiment TOML file, or the name of a shipped experiment "
                        "(relsim experiments lists them)")
@@ -228,9 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
-    for command in (run, compare):
+    for command in (run, compare, optimize):
         _add_set(command)
-    for command in (run, compare, sweep, calibrate):
+    for command in (run, compare, optimize, sweep, calibrate):
         command.add_argument("--yes", action="store_true",
                              help="run even if the memory estimate exceeds the memory available")
     store = commands.add_parser("store", help="check a results store (relsim store check STORE [--repair])")
@@ -323,6 +360,18 @@ def command_compare(args: argparse.Namespace) -> int:
     print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
     print(f"\nreport: {out / 'report.html'} (and report.md)")
     return 0
+
+
+def command_optimize(args: argparse.Namespace) -> int:
+    """``relsim optimize``: a resumable Optuna search over the focal firm's levers, then a report."""
+    import importlib.util
+    if importlib.util.find_spec("optuna") is None:
+        print("relsim: error: relsim optimize needs Optuna: pip install 'relsim[optimize]' (or optuna)",
+              file=sys.stderr)
+        return USAGE_ERROR
+    from relsim.studies.optimize import command_optimize as run_optimize
+    args.objective = args.objective or ["profit"]
+    return run_optimize(args, _load(args))
 
 
 def command_sweep(args: argparse.Namespace) -> int:
@@ -464,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
-                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate,
+                "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze, "calibrate": command_calibrate,
                 "store": command_store}
     try:
         return handlers[args.command](args)
