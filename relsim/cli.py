@@ -513,7 +513,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
-                "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze, "calibrate": command_calibrate,
+                "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze,
+                "calibrate": command_calibrate,
                 "store": command_store}
     try:
         return handlers[args.command](args)

@@ -298,7 +298,7 @@ def caveats(confirmation: Confirmation, scenario: Scenario, trials: int, search_
         f"Scenario **{scenario.name}**, content hash `{scenario.digest()}`: {market.customers:,} customers, "
         f"{market.weeks} weeks; the model's answer, not the market's — its behaviour rules and parameters are "
         "assumptions (see the scenario file).",
-        f"The search ran {trials} trials over levers {', '.join(l.text() for l in search.space.levers)} with "
+        f"The search ran {trials} trials over levers {', '.join(lever.text() for lever in search.space.levers)} with "
         f"sampler {search.sampler}, each trial on the same {len(search.seeds)} seeds (common random numbers; seeds "
         f"{search.seeds[0]}–{search.seeds[-1]}), {search_seconds:.0f} s of simulation in all. Levers not searched "
         "keep the focal firm's strategy; competitors keep theirs (they do not react).",
