@@ -36,9 +36,10 @@ levers are the lever space's and whose outcomes are the means over seeds::
     from ema_workbench import SequentialEvaluator
     from relsim.studies.evaluate import ema_model
     from relsim.studies.optimize import parse_levers
-    model = ema_model(scenario, parse_levers(["price=0.8:1.4", "reward_rate=0:0.1"]), seeds=[0, 1, 2])
+    model = ema_model(scenario, parse_levers(["price=0.8:1.4", "reward_rate=0:0.1"]), seeds=[0, 1, 2],
+                      uncertainties={"segments.0.price_sensitivity": (4.0, 8.0)})
     with SequentialEvaluator(model) as evaluator:
-        experiments, outcomes = evaluator.perform_experiments(policies=8)
+        experiments, outcomes = evaluator.perform_experiments(scenarios=4, policies=8)
 """
 
 from __future__ import annotations
@@ -212,16 +213,26 @@ def evaluate(policy: Mapping[str, Any] | None, scenario: Scenario | str | Path,
 
 
 class EmaFunction:
-    """The picklable function an EMA workbench model calls: levers in, mean outcomes out."""
+    """The picklable function an EMA workbench model calls: levers (and uncertain scenario fields) in,
+    mean outcomes over the seeds out."""
 
     def __init__(self, scenario: Scenario, seeds: Sequence[int], outcomes: Sequence[str],
-                 base: Mapping[str, Any] | None = None) -> None:
+                 base: Mapping[str, Any] | None = None, uncertain: Mapping[str, str] | None = None) -> None:
         self.scenario, self.seeds, self.outcomes = scenario, list(seeds), list(outcomes)
         self.base = dict(base or {})
+        self.uncertain = dict(uncertain or {})    # EMA parameter name -> dotted scenario path
 
-    def __call__(self, **levers: Any) -> dict[str, float]:
-        policy = {**self.base, **{k: _plain(v) for k, v in levers.items()}}
-        table = evaluate(policy, self.scenario, self.seeds)
+    def __call__(self, **values: Any) -> dict[str, float]:
+        scenario = self.scenario
+        changes = {self.uncertain[k]: _plain(v) for k, v in values.items() if k in self.uncertain}
+        if changes:
+            from relsim.scenario.schema import set_dotted
+            data = scenario.model_dump()
+            for path, value in changes.items():
+                set_dotted(data, path, value)
+            scenario = from_dict(data, source=f"{scenario.name} with {changes}")
+        policy = {**self.base, **{k: _plain(v) for k, v in values.items() if k not in self.uncertain}}
+        table = evaluate(policy, scenario, self.seeds)
         return {name: float(table[name].mean()) for name in self.outcomes}
 
 
@@ -232,11 +243,17 @@ def _plain(value: Any) -> Any:
 
 def ema_model(scenario: Scenario | str | Path, space: LeverSpace, seeds: int | Sequence[int] = 5,
               outcomes: Sequence[str] = ("profit", "retention"), name: str = "relsim",
-              base: Mapping[str, Any] | None = None):
+              base: Mapping[str, Any] | None = None,
+              uncertainties: Mapping[str, tuple[float, float]] | None = None):
     """An ``ema_workbench.Model`` of ``scenario``: the space's levers, the mean outcomes over ``seeds``.
 
-    Needs the ``ema`` extra (``pip install ema-workbench``). Every policy EMA
-    samples runs on the same seeds (common random numbers).
+    ``uncertainties`` maps dotted scenario paths to ranges (e.g.
+    ``{"segments.0.price_sensitivity": (4.0, 8.0)}``); EMA samples them as
+    scenarios (its parameter names are the paths with ``.`` as ``__``).
+    Needs the ``ema`` extra (``pip install ema-workbench``); ema-workbench
+    3.0.0 fails in its progress callback on a model without uncertainties,
+    so give at least one. Every policy EMA samples runs on the same seeds
+    (common random numbers).
     """
     try:
         from ema_workbench import (
@@ -251,15 +268,19 @@ def ema_model(scenario: Scenario | str | Path, space: LeverSpace, seeds: int | S
     unknown = [o for o in outcomes if o not in OUTCOMES]
     if unknown:
         raise PolicyError(f"outcome {unknown[0]!r} is unknown; allowed: {', '.join(OUTCOMES)}")
-    model = Model(name, function=EmaFunction(resolve(scenario), _seed_list(seeds), outcomes, base))
+    chosen = resolve(scenario)
+    uncertain = {path.replace(".", "__"): path for path in (uncertainties or {})}
+    model = Model(name, function=EmaFunction(chosen, _seed_list(seeds), outcomes, base, uncertain))
+    model.uncertainties = [RealParameter(key, float(low), float(high))
+                           for key, (low, high) in zip(uncertain, (uncertainties or {}).values(), strict=True)]
     levers = []
     for lever in space.levers:
         if lever.choices is not None:
             levers.append(CategoricalParameter(lever.name, list(lever.choices)))
         elif lever.integer:
-            levers.append(IntegerParameter(lever.name, int(lever.low), int(lever.high)))
+            levers.append(IntegerParameter(lever.name, int(lever.low or 0), int(lever.high or 0)))
         else:
-            levers.append(RealParameter(lever.name, float(lever.low), float(lever.high)))
+            levers.append(RealParameter(lever.name, float(lever.low or 0), float(lever.high or 0)))
     model.levers = levers
     model.outcomes = [ScalarOutcome(o, kind=ScalarOutcome.MAXIMIZE) for o in outcomes]
     return model

@@ -399,23 +399,19 @@ def _quiet_optuna():
     return optuna
 
 
-def _constraints_func(trial) -> list[float]:
-    return list(trial.user_attrs.get("constraint_violations", [0.0]))
-
-
 def make_sampler(search: Search, seed: int, workers: int = 1):
-    """The Optuna sampler of ``search`` (seeded; constrained where the search has constraints)."""
+    """The Optuna sampler of ``search`` (seeded). Constraints reach TPE and NSGA-II through each trial's
+    ``set_constraint`` (Optuna 5; ``constraints_func`` is deprecated there)."""
     optuna = _quiet_optuna()
-    constraints = _constraints_func if search.constraints else None
     if search.sampler == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed)
     if search.sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
+        return optuna.samplers.NSGAIISampler(seed=seed)
     if search.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=constraints,
-                                      constant_liar=workers > 1, n_startup_trials=min(10, max(3, len(
-                                          search.space.levers) + 1)))
+    startup = min(10, max(3, len(search.space.levers) + 1))
+    return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=workers > 1,
+                                      n_startup_trials=startup)
 
 
 def open_study(search: Search, storage_url: str, workers: int = 1, load_only: bool = False):
@@ -497,7 +493,10 @@ def run_search(search: Search, storage_url: str, trials: int, evaluator: BatchEv
                                             for name in OUTCOMES})
                 trial.set_user_attr("seconds", float(table["seconds"].sum()) if "seconds" in table else 0.0)
                 if search.constraints:
-                    trial.set_user_attr("constraint_violations", search.violations(means))
+                    violations = [min(v, 1e300) for v in search.violations(means)]
+                    trial.set_user_attr("constraint_violations", violations)
+                    for constraint, violation in zip(search.constraints, violations, strict=True):
+                        trial.set_constraint(constraint.text(), violation)   # read by TPE and NSGA-II
                 values = [means[o] if math.isfinite(means[o]) else -1e300 for o in search.objectives]
                 study.tell(trial, values[0] if len(values) == 1 else values)
                 done += 1
