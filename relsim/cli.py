@@ -369,7 +369,7 @@ def command_optimize(args: argparse.Namespace) -> int:
         print("relsim: error: relsim optimize needs Optuna: pip install 'relsim[optimize]' (or optuna)",
               file=sys.stderr)
         return USAGE_ERROR
-    from relsim.studies.optimize import command_optimize as run_optimize
+    from relsim.studies.optimize_command import command_optimize as run_optimize
     args.objective = args.objective or ["profit"]
     return run_optimize(args, _load(args))
 

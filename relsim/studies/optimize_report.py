@@ -164,6 +164,13 @@ def figure_pareto(frame: pd.DataFrame, search: Search, confirmation: Confirmatio
     return _finish(fig, path)
 
 
+def _negated(index: int):
+    """The target ``−values[index]`` of a trial (PED-ANOVA looks for low targets; ours are maximised)."""
+    def target(trial) -> float:
+        return -float(trial.values[index])
+    return target
+
+
 def lever_importance(study, search: Search) -> pd.DataFrame:
     """Optuna's lever importance (PED-ANOVA) for each objective; empty when it cannot be estimated."""
     import warnings
@@ -175,7 +182,7 @@ def lever_importance(study, search: Search) -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # PED-ANOVA ranks levers by how they reach *low* targets: every objective here is maximised
-                importances = optuna.importance.get_param_importances(study, target=lambda t, i=index: -t.values[i])
+                importances = optuna.importance.get_param_importances(study, target=_negated(index))
         except (RuntimeError, ValueError, ZeroDivisionError):
             continue
         for lever, value in importances.items():
