@@ -249,6 +249,10 @@ def recommendation(confirmation: Confirmation, scenario: Scenario) -> list[str]:
         text = ", ".join(c.text() for c in search.constraints)
         lines.append(f"**Constraints** ({text}) {'hold' if kept else 'do NOT hold'} on the fresh seeds' means"
                      + ("." if kept else ": no confirmed candidate keeps them; treat the recommendation with care."))
+        breaking = [p for p in confirmation.presets if not confirmation.feasible(p)]
+        if breaking:
+            lines.append(f"Presets that break the constraints on the fresh seeds (a profit comparison with them "
+                         f"is not like for like): {', '.join(breaking)}.")
     beats = confirmation.beats(label)
     differences = confirmation.differences([objective])
     part = differences[differences["candidate"] == label].set_index("preset")
