@@ -1,6 +1,7 @@
 """relsim: agent-based simulation of transactional and relationship marketing.
 
 The public face: :func:`load_scenario` and :func:`simulate` for one run,
+:func:`evaluate` for the outcomes of a policy of the focal firm over seeds,
 :mod:`relsim.compare` for strategy comparisons, :mod:`relsim.calibration`
 for scenarios from a transaction log. The model itself (Mesa, SimPy) loads
 on first use of :func:`simulate`, so ``import relsim.calibration`` stays light.
@@ -17,6 +18,7 @@ from relsim.util.version import __version__
 
 if TYPE_CHECKING:
     from relsim.market.runner import RunResult, simulate
+    from relsim.studies.evaluate import evaluate
 
 __all__ = [
     "PRESETS",
@@ -25,6 +27,7 @@ __all__ = [
     "ScenarioError",
     "Strategy",
     "__version__",
+    "evaluate",
     "load_scenario",
     "simulate",
 ]
@@ -33,4 +36,6 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name in ("simulate", "RunResult"):
         return getattr(importlib.import_module("relsim.market.runner"), name)
+    if name == "evaluate":
+        return importlib.import_module("relsim.studies.evaluate").evaluate
     raise AttributeError(f"module 'relsim' has no attribute {name!r}")

@@ -2,8 +2,10 @@
 
 ::
 
-    relsim run SCENARIO [--seed N] [--out DIR]
-    relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR]
+    relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
+    relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
+    relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
+                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
@@ -145,6 +147,21 @@ def _date_format(text: str) -> str:
     return text
 
 
+def _assignment(text: str) -> tuple[str, object]:
+    """``--set dotted.path=value``: a TOML literal (never evaluated as code)."""
+    from relsim.scenario.overrides import parse_assignment
+    try:
+        return parse_assignment(text)
+    except ScenarioError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--set ")) from None
+
+
+def _add_set(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--set", dest="assignments", type=_assignment, action="append", default=[],
+                         metavar="PATH=VALUE", help="change one scenario field, e.g. --set market.weeks=52 "
+                         "--set firms.0.levers.price=1.1 (repeatable; the value is a TOML literal)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -173,6 +190,41 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
     compare.add_argument("--engine", choices=ENGINES, default=None,
                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
+
+    optimize = commands.add_parser(
+        "optimize", help="search the focal firm's levers for the best policy (Optuna), resumable; confirm the "
+        "winners on fresh seeds against the presets; write a report")
+    optimize.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
+    optimize.add_argument("--levers", nargs="+", action="extend", required=True, metavar="LEVER",
+                          help="levers and their ranges: price=0.8:1.4 reward_rate=0:0.1 "
+                          "acquisition_budget=0.2:5:log level=1:5:int supplier_contract=long,spot, "
+                          "or a TOML file with a [levers] table")
+    optimize.add_argument("--objective", action="append", default=None, metavar="OUTCOME",
+                          help="outcome to maximise: profit (default), retention, share, ...; two "
+                          "(profit,retention) give a Pareto front")
+    optimize.add_argument("--constraint", action="append", default=[], metavar="OUTCOME>=X",
+                          help="e.g. retention>=0.6 or share<=0.3, on the mean over seeds (repeatable)")
+    optimize.add_argument("--trials", type=_positive_int, default=50, help="trials in the study (default 50)")
+    optimize.add_argument("--seeds", type=_positive_int, default=5,
+                          help="seeds per trial, the same for every trial (default 5)")
+    optimize.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
+    optimize.add_argument("--confirm-seeds", type=_whole_number(2), default=10,
+                          help="fresh seeds the winners and presets are re-evaluated on (default 10)")
+    optimize.add_argument("--top", type=_positive_int, default=3, help="best policies confirmed (default 3)")
+    optimize.add_argument("--presets", default=None, help="presets to compare with, comma-separated "
+                          "(default: current and every preset)")
+    optimize.add_argument("--base-strategy", choices=list(PRESETS), default=None,
+                          help="preset the levers modify (default: the focal firm's strategy in the scenario)")
+    optimize.add_argument("--sampler", choices=["tpe", "cmaes", "nsga2", "random"], default="tpe",
+                          help="Optuna sampler (default tpe; cmaes: one objective, no constraints)")
+    optimize.add_argument("--sampler-seed", type=_seed, default=0, help="seed of the sampler (default 0)")
+    optimize.add_argument("--workers", type=_positive_int, default=1, help="processes (default 1)")
+    optimize.add_argument("--out", type=Path, required=True,
+                          help="folder of the study (DIR/study.db, resumed if it exists) and its report")
+    optimize.add_argument("--weeks", type=_positive_int, help="override market.weeks")
+    optimize.add_argument("--customers", type=_positive_int, help="override market.customers")
+    optimize.add_argument("--engine", choices=ENGINES, default=None,
+                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
 
     sweep = commands.add_parser("sweep", help="run an experiment (design × seeds) into a resumable store")
     sweep.add_argument("experiment", help="experiment TOML file, or the name of a shipped experiment "
@@ -217,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
-    for command in (run, compare, sweep, calibrate):
+    for command in (run, compare, optimize):
+        _add_set(command)
+    for command in (run, compare, optimize, sweep, calibrate):
         command.add_argument("--yes", action="store_true",
                              help="run even if the memory estimate exceeds the memory available")
     store = commands.add_parser("store", help="check a results store (relsim store check STORE [--repair])")
@@ -242,12 +296,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace):
-    """The scenario of ``run``/``compare`` with ``--weeks``, ``--engine`` and ``--customers`` applied.
+    """The scenario of ``run``/``compare`` with ``--set``, ``--weeks``, ``--engine`` and ``--customers``
+    applied (the named flags win over a ``--set`` of the same field).
 
     ``--customers`` resizes the market with its money scale (Scenario.resized),
     so a small trial run spends per customer what the full scenario does.
     """
-    overrides = {"market.weeks": args.weeks} if getattr(args, "weeks", None) else {}
+    overrides: dict = {}
+    for path, value in getattr(args, "assignments", None) or []:
+        if path in overrides:
+            raise ScenarioError(f"--set {path}: given twice")
+        overrides[path] = value
+    if getattr(args, "weeks", None):
+        overrides["market.weeks"] = args.weeks
     if getattr(args, "engine", None):
         overrides["market.engine"] = args.engine
     scenario = load_scenario(args.scenario, **overrides)
@@ -313,6 +374,18 @@ def command_compare(args: argparse.Namespace) -> int:
     print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
     print(f"\nreport: {out / 'report.html'} (and report.md)")
     return 0
+
+
+def command_optimize(args: argparse.Namespace) -> int:
+    """``relsim optimize``: a resumable Optuna search over the focal firm's levers, then a report."""
+    import importlib.util
+    if importlib.util.find_spec("optuna") is None:
+        print("relsim: error: relsim optimize needs Optuna: pip install 'relsim[optimize]' (or optuna)",
+              file=sys.stderr)
+        return USAGE_ERROR
+    from relsim.studies.optimize_command import command_optimize as run_optimize
+    args.objective = args.objective or ["profit"]
+    return run_optimize(args, _load(args))
 
 
 def command_sweep(args: argparse.Namespace) -> int:
@@ -483,8 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
-                "sweep": command_sweep, "analyze": command_analyze, "calibrate": command_calibrate,
-                "store": command_store, "validate": command_validate}
+                "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze,
+                "calibrate": command_calibrate, "store": command_store, "validate": command_validate}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)

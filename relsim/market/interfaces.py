@@ -24,7 +24,7 @@ outputs have the same distributions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -163,3 +163,12 @@ class Market(Protocol):
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Churn probability this step of the customers ``index`` of one firm."""
+
+    def choice_weights_for(self, segment: Any) -> tuple[Any, ...]:
+        """The choice-utility weights for a segment number (floats) or an array of them (columns)."""
+
+    def habit_probability(self, segment: Any, satisfaction: Any, commitment: Any) -> Any:
+        """Chance that a purchase occasion is a habitual repeat with the current firm."""
+
+    def dropout_probability(self, dropout: Any, segment: Any, satisfaction: Any, commitment: Any) -> Any:
+        """BG/NBD dropout after a repeat purchase, moved by satisfaction and commitment."""

@@ -1,0 +1,122 @@
+"""``relsim optimize``: the command that runs a search (:mod:`relsim.studies.optimize`), confirms its
+winners on fresh seeds and writes the report (:mod:`relsim.studies.optimize_report`).
+
+Layout of ``--out DIR``::
+
+    DIR/study.db        the Optuna study (SQLite): resumed by the same command
+    DIR/manifest.json   the search, the fresh seeds, the presets, package versions and the machine
+    DIR/report/         report.md, report.html, figures, trials.csv, confirmation.csv, differences.csv
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from relsim.scenario.schema import Scenario
+from relsim.scenario.strategies import PRESETS
+from relsim.studies.evaluate import check_policy
+from relsim.studies.optimize import (
+    FRESH_SEED_OFFSET,
+    OptimizeError,
+    Search,
+    SimulationEvaluator,
+    completed,
+    confirm,
+    open_study,
+    parse_constraint,
+    parse_levers,
+    parse_objectives,
+    pool,
+    run_search,
+)
+from relsim.studies.optimize_report import recommendation, write_report
+
+
+def parse_presets(text: str | None) -> list[str]:
+    """``--presets``: comma-separated presets and/or ``current`` (default: current and every preset)."""
+    if text is None:
+        return ["current", *PRESETS]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    allowed = ["current", *PRESETS]
+    for name in names:
+        if name not in allowed:
+            raise OptimizeError(f"--presets {name!r}: unknown preset; allowed: {', '.join(allowed)}")
+    if not names:
+        raise OptimizeError("--presets: give at least one preset, e.g. --presets current,relationship")
+    return list(dict.fromkeys(names))
+
+
+def environment() -> dict[str, Any]:
+    """Package versions and the machine, for the store's manifest."""
+    import importlib.metadata
+    import os
+    import platform
+    versions: dict[str, str | None] = {}
+    for package in ("relsim", "optuna", "mesa", "numpy", "pandas", "simpy", "pydantic"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    from relsim.studies.store import code_version
+    return {"code_version": code_version(), "python": platform.python_version(), "packages": versions,
+            "machine": {"system": platform.system(), "release": platform.release(), "machine": platform.machine(),
+                        "processor": platform.processor(), "cpus": os.cpu_count(), "host": platform.node()}}
+
+
+def command_optimize(args, scenario: Scenario) -> int:
+    """``relsim optimize``: search, confirm on fresh seeds, report. Everything is checked before DIR is made."""
+    from relsim.util.outputs import FolderLock, atomic_write_text, check_output_folder, staged_output
+    space = parse_levers(args.levers)
+    objectives = parse_objectives(args.objective)
+    constraints = [parse_constraint(text) for text in args.constraint]
+    presets = parse_presets(args.presets)
+    base: dict[str, Any] = {"strategy": args.base_strategy} if args.base_strategy else {}
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    search = Search(space, objectives, seeds, constraints, args.sampler, base, scenario, args.sampler_seed)
+    for lever in space.levers:     # both ends on the focal firm's starting strategy
+        for value in (lever.choices or (lever.low, lever.high)):
+            check_policy(search.policy({lever.name: int(value) if lever.integer else value}),
+                         {**PRESETS[scenario.firms[0].strategy], **scenario.firms[0].levers})
+    fresh = list(range(FRESH_SEED_OFFSET + args.first_seed, FRESH_SEED_OFFSET + args.first_seed
+                       + args.confirm_seeds))
+    out = Path(args.out)
+    check_output_folder(out)
+    workers = max(1, args.workers or 1)
+    from relsim.market.resources import check_runs
+    check_runs("the search", [scenario], len(seeds), workers, yes=getattr(args, "yes", False))
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(out, "relsim optimize")
+    lock.acquire()
+    executor = pool(workers)
+    try:
+        storage = f"sqlite:///{(out / 'study.db').resolve()}"
+        study = open_study(search, storage, workers)
+        manifest = {"search": search.identity(), "sampler": search.sampler, "trials": args.trials,
+                    "scenario": scenario.name, "fresh_seeds": [fresh[0], fresh[-1]], "presets": presets,
+                    **environment()}
+        atomic_write_text(json.dumps(manifest, indent=2, default=str), out / "manifest.json")
+        evaluator = SimulationEvaluator(scenario, seeds, executor)
+        started = time.monotonic()
+        try:
+            run_search(search, storage, args.trials, evaluator, workers, progress=True, study=study)
+        except KeyboardInterrupt:
+            print(f"relsim: interrupted; the finished trials are kept in {out / 'study.db'}: run the same "
+                  "command to resume", file=sys.stderr)
+            return 130
+        search_seconds = time.monotonic() - started
+        confirmation = confirm(search, scenario, study, fresh, presets, top=args.top, executor=executor,
+                               progress=True)
+        with staged_output(out / "report") as staging:
+            write_report(study, search, confirmation, scenario, staging)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+        lock.release()
+    print("\n".join(line.replace("**", "").replace("*", "") for line in recommendation(confirmation, scenario)))
+    print(f"\n{len(completed(study))} trials in {out / 'study.db'} ({search_seconds:.0f} s this time); "
+          f"report: {out / 'report' / 'report.html'} (and report.md)")
+    return 0
