@@ -95,6 +95,8 @@ class BehaviourSpec(_Section):
 
     initial_trust: float = Field(0.5, ge=0, le=1)
     initial_responsiveness: float = Field(0.5, ge=0, le=1)
+    initial_customer_trust_bonus: float = Field(0.2, ge=0, le=1, description=(
+        "Trust a firm's initial customers hold above initial_trust (capped at 1); range 0-1."))
     trust_gain: float = Field(0.05, ge=0, le=1, description="Trust gained per kept promise.")
     trust_loss: float = Field(0.25, ge=0, le=1, description="Trust lost per failure (negativity bias).")
     forgiveness: float = Field(0.7, ge=0, le=1, description="How much commitment softens minor failures.")
@@ -108,6 +110,12 @@ class BehaviourSpec(_Section):
     reciprocity_decay: float = Field(0.03, ge=0, le=1)
     responsiveness_rate: float = Field(0.3, ge=0, le=1)
     knowledge_rate: float = Field(0.1, ge=0, le=1, description="CRM knowledge gained per interaction.")
+    # firm rules read on the customers' state
+    win_back_overdue_cycles: float = Field(2.0, gt=0, le=52, description=(
+        "A customer is overdue for a win-back offer after this many of its own purchase cycles "
+        "(1 / need rate) without a purchase; range 0.5-10."))
+    pruning_min_tenure_weeks: float = Field(52.0, ge=0, le=520, description=(
+        "Pruning ends only relationships at least this many weeks old; range 13-104."))
     # choice
     w_trust: float = 1.0
     w_commitment: float = 1.0
