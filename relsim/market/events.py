@@ -269,16 +269,15 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     week = model.week
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
-    for firm in model.firms:
-        join(state, buyers[switching & (chosen == firm.index)], firm.index)
+    chosen_firms = np.unique(chosen).tolist()   # in firm order
+    for f in chosen_firms:
+        join(state, buyers[switching & (chosen == f)], f)
     values = baskets(state, buyers, chosen, draws)
     margins = np.empty(buyers.size)
-    for firm in model.firms:
-        mine = chosen == firm.index
-        if not mine.any():
-            continue
+    for f in chosen_firms:
+        firm = model.firms[f]
+        mine = chosen == f
         customers = buyers[mine]
-        f = firm.index
         margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
                                   0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
                                   state.source[customers, f] == SOURCE_CODE["wom"])
@@ -329,8 +328,9 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     lead = np.empty(buyers.size)
     defective = np.empty(buyers.size, dtype=bool)
     late = np.empty(buyers.size, dtype=bool)
-    for firm in model.firms:
-        mine = chosen == firm.index
+    for f in np.unique(chosen).tolist():   # in firm order
+        firm = model.firms[f]
+        mine = chosen == f
         if mine.any():
             lead[mine] = firm.supplier.lead_time(firm, normal[mine])
             late[mine] = lead[mine] > operations.spec.promise_weeks
