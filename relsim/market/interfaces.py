@@ -2,20 +2,20 @@
 
 A run has one population of customers, held either
 
-* as Mesa agents, one :class:`relsim.market.agents.Customer` per customer with a
-  :class:`relsim.market.dyad.CustomerDyad` per firm it knows
-  (``market.engine = "agents"``, :mod:`relsim.market.engines.agents`): the engine to
-  read, step through and show in the app; or
-* as numpy arrays, one row per customer and one column per firm for each
-  relationship parameter (``market.engine = "arrays"``,
-  :mod:`relsim.market.engines.arrays`): the engine for 10^5–10^6 customers and large
-  sweeps.
+* as Mesa agents, one :class:`relsim.market.agents.Customer` per customer, advanced
+  one at a time (``market.engine = "agents"``, :mod:`relsim.market.engines.agents`):
+  the engine to read, step through and show in the app; or
+* in batches (``market.engine = "arrays"``, :mod:`relsim.market.engines.arrays`):
+  the engine for 10^5–10^6 customers and large sweeps.
 
+Both hold the same state (:class:`relsim.market.state.CustomerState`, one row per
+customer and one column per firm) and change it only through the event
+functions of :mod:`relsim.market.events`; they differ only in scheduling.
 Firms, suppliers, distributors and alliance partners are Mesa agents in both;
-they act on customers only through the :class:`Population` interface below,
-and both populations apply the same behaviour rules from :mod:`relsim.market.rules`.
-The two engines are docked (``tests/test_docking.py``): over many seeds their
-outputs have the same distributions.
+they act on customers only through the :class:`Population` interface below.
+In lock step (keyed draws) both engines give identical states
+(``tests/test_lockstep.py``); in ordinary runs their outputs have the same
+distributions (``tests/test_docking.py``).
 """
 
 from __future__ import annotations
