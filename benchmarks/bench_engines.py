@@ -12,7 +12,7 @@ times the weekly phases, to show where the time goes.
 
 Columns: wall time of ``model.run()`` (set-up excluded, reported apart),
 customer-steps per second (customers × weeks / wall time), the array
-engine's state in bytes per customer (``ArrayPopulation.state_bytes``:
+engine's state in bytes per customer (``CustomerState.state_bytes``:
 every per-customer array, network excluded), the network's CSR arrays per
 customer, and the growth of the process's peak resident memory during
 set-up and run, per customer. The ratio column is arrays over agents at the

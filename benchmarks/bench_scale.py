@@ -64,7 +64,7 @@ def one_run(customers: int, weeks: int, seed: int) -> tuple[pd.DataFrame, float,
     elapsed = time.perf_counter() - started
     steps = model.recorder.steps_table()
     booked = float((steps["revenue"] - steps["cogs"] - steps["partner_fees"] - steps["rewards"]).sum())
-    accumulated = float(model.population.margin.sum(dtype=np.float64))
+    accumulated = float(model.population.state.margin.sum(dtype=np.float64))
     return steps, elapsed, abs(accumulated - booked) / abs(booked)
 
 

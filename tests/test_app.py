@@ -48,7 +48,7 @@ def test_controls_change_the_market():
     assert custom.behaviour.commitment_rate == pytest.approx(0.3)
     assert custom.behaviour.w_responsiveness == pytest.approx(1.5)
     assert custom.behaviour.reward_goodwill == pytest.approx(2 * plain.behaviour.reward_goodwill)
-    assert plain.twin is None and len(plain.customers) == 300
+    assert plain.twin is None and len(plain.need_rate) == 300
 
 
 def test_side_by_side_runs_two_strategies_on_the_same_seed():

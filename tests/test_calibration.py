@@ -220,12 +220,12 @@ def test_per_customer_scenario_starts_from_the_log(tmp_path, synthetic_log):
     scenario = load_scenario(tmp_path / "sub" / "cal.toml")
     assert Path(scenario.population.file) == (tmp_path / "sub" / "cal.population.csv").resolve()
     from relsim.market.model import MarketModel
-    model = MarketModel(scenario, seed=1)
+    model = MarketModel(scenario, seed=1, engine="agents")   # reads one Customer agent
     table = pd.read_csv(tmp_path / "sub" / "cal.population.csv")
     alive = table["alive"].to_numpy()
     assert model.population.count(0) == int(alive.sum())
-    first = model.customers[0].dyads[0]
-    assert first.purchases == table["purchases"][0] and first.last_purchase == pytest.approx(
+    first = model.customers[0].relationship(0)
+    assert first["purchases"] == table["purchases"][0] and first["last_purchase"] == pytest.approx(
         table["last_purchase_week"][0])
     assert model.dormant_until[~alive].min() == np.inf
     np.testing.assert_allclose(model.need_rate, table["need_rate"])

@@ -48,10 +48,12 @@ more, not against subtle ones. For scale: on ecommerce, raising the array
 engine's ``behaviour.trust_gain`` from 0.05 to 0.06 moves the focal firm's
 mean trust by d ≈ 0.8 and is *not* detected, whereas 0.08 moves it by
 d ≈ 2.4 and is (``test_docking_detects_a_perturbed_engine``: 12 perturbed
-runs against the 30 agent runs, detectable d ≈ 1.55). What can be docked
-exactly is: the set-up draws are shared, so both engines must start from the
-same customers in the same state (``tests/test_engines.py``,
-``test_both_engines_start_from_the_same_market``).
+runs against the 30 agent runs, detectable d ≈ 1.55). Such slips are caught
+exactly by the lock-step test (``tests/test_lockstep.py``): both engines share
+one implementation of each event and, with keyed draws, must give identical
+per-customer state. Here, the set-up draws are shared too, so both engines
+must start from the same customers in the same state
+(``tests/test_engines.py``, ``test_both_engines_start_from_the_same_market``).
 
 Runs use ``CUSTOMERS = 1000`` customers (``Scenario.resized``) over
 ``WEEKS = 104`` weeks. The 180 docking runs take about 3.5 minutes on one

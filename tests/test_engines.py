@@ -17,7 +17,6 @@ import pytest
 from relsim import simulate
 from relsim.cli import main
 from relsim.market.draws import Draws, lognormal
-from relsim.market.dyad import CustomerDyad
 from relsim.market.engines.arrays import rounds
 from relsim.market.model import MarketModel
 from relsim.market.network import build_network
@@ -93,23 +92,34 @@ def test_lognormal_on_arrays_as_on_floats():
                                [lognormal(40.0, cv, z) for cv, z in zip(cvs, normals, strict=True)])
 
 
-def test_trailing_margin_is_the_current_quarter_and_three_before():
-    dyad = CustomerDyad(0, "paid", 0.0, 0.5, 0.5)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_trailing_margin_is_the_current_quarter_and_three_before(engine):
+    scenario = small(customers=50, weeks=4, engine=engine, **{"firms.0.levers": {"pruning": True}})
+    model = MarketModel(scenario, seed=1)
+    state = model.population.state
+    state.quarter_margins[0][:] = 0.0
+    customer = np.array([7])
+
+    def at(week, margin=0.0):
+        model.week = week
+        state.begin_week()
+        state.quarter_margins[0][7, int(week // 13) % 4] += margin
+        return float(state.trailing_margin(customer, 0)[0])
+
     for week, margin in ((1, 1.0), (14, 10.0), (30, 100.0), (45, 1000.0)):
-        dyad.book_quarter_margin(week, margin)
-    assert dyad.trailing_margin(45) == 1111.0        # quarters 0-3
-    assert dyad.trailing_margin(52) == 1110.0        # quarter 4 begins: quarter 0 drops out
-    assert dyad.trailing_margin(80) == 1000.0        # quarter 6: quarters 3-6
-    dyad.book_quarter_margin(95, 5.0)                # quarter 7: quarters 4-6 had nothing
-    assert dyad.trailing_margin(95) == 5.0
-    assert dyad.trailing_margin(200) == 0.0
+        at(week, margin)
+    assert at(45) == 1111.0        # quarters 0-3
+    assert at(52) == 1110.0        # quarter 4 begins: quarter 0 drops out
+    assert at(80) == 1000.0        # quarter 6: quarters 3-6
+    assert at(95, 5.0) == 5.0      # quarter 7: quarters 4-6 had nothing
+    assert at(200) == 0.0
 
 
 def test_array_margin_buckets_forget_quarters_a_year_old():
     scenario = small(customers=200, weeks=4, engine="arrays",
                      **{"market.step_weeks": 2.0, "firms.0.levers": {"pruning": True}})
     model = MarketModel(scenario, seed=1)
-    buckets = model.population.quarter_margins[0]
+    buckets = model.population.state.quarter_margins[0]
     buckets[:] = 1.0
     model.week = 13 * 5 + 1          # quarter 5 (steps of two weeks skip week 65)
     model.population.begin_week()
@@ -129,12 +139,8 @@ def test_key_accounts_are_the_top_share_by_trailing_margin(engine):
     population = model.population
     members = population.members_of(0)
     population.review_key_accounts(0, 0.1)
-    if engine == "agents":
-        margins = np.array([population.customers[i].dyads[0].trailing_margin(model.week) for i in members])
-        key = np.array([population.customers[i].dyads[0].key_account for i in members])
-    else:
-        margins = population._trailing_margin(members, 0)
-        key = population.key_account[members]
+    margins = population.state.trailing_margin(members, 0)
+    key = population.state.key_account[members]
     assert key.sum() == round(0.1 * members.size) > 0
     assert margins[key].min() >= margins[~key].max()
     assert population.serve_key_accounts(0) == key.sum()

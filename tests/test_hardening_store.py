@@ -232,7 +232,8 @@ def test_disk_full_writes_nothing(tmp_path, capsys, monkeypatch):
 def test_nan_from_a_rule_stops_the_run(tmp_path, capsys, monkeypatch):
     from relsim.market import rules
     original = rules.discount_factor
-    monkeypatch.setattr(rules, "discount_factor", lambda week, rate: np.nan if week >= 2 else original(week, rate))
+    monkeypatch.setattr(rules, "discount_factor",
+                        lambda week, rate: np.where(np.asarray(week) >= 2, np.nan, original(week, rate)))
     out = tmp_path / "out"
     assert main(["run", "ecommerce", "--customers", "50", "--weeks", "3", "--out", str(out)]) == 2
     one_line_error(capsys, "week 2", "discounted_profit")

@@ -112,10 +112,12 @@ def test_alliance_members_share_enrolment():
     model = MarketModel(scenario, seed=0)
     focal, partner_firm, outsider = model.firms
     assert focal.programme == partner_firm.programme == "SkyPoints"
-    customer = model.customers[0]
-    before = focal.reward_value(focal.programme in customer.programmes)
-    customer.programmes.add(partner_firm.programme)   # enrolled by buying at the competitor
-    assert focal.reward_value(focal.programme in customer.programmes) == pytest.approx(2 * before)
+    state = model.population.state
+    enrolled = (state.programmes & state.programme_bit[focal.index]) != 0
+    before = focal.reward_value(enrolled[0])
+    state.programmes[0] |= state.programme_bit[partner_firm.index]   # enrolled by buying at the competitor
+    enrolled = (state.programmes & state.programme_bit[focal.index]) != 0
+    assert focal.reward_value(enrolled[0]) == pytest.approx(2 * before)
     assert outsider.programme == ""
 
 

@@ -95,3 +95,156 @@ def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
         going = (draw >= cdf) & (term > 0.0)
         walking, term, cdf, rate, draw = walking[going], term[going], cdf[going], rate[going], draw[going]
     return counts
+
+
+# ==========================================================================
+# The random numbers of customer events (relsim.market.events)
+# ==========================================================================
+#: Every kind of random draw a customer event takes, and the run's stream it
+#: comes from in an ordinary run ("events" or "operations", see
+#: ``model.STREAMS``). An event function names the purpose of each draw it takes.
+PURPOSES = {
+    "sample": "events",        # a firm or the model picks customers (MarketModel.sample)
+    "choice": "events",        # the logit pick among the firms a buyer knows
+    "basket": "events",        # the normal of a lognormal order value
+    "basket_gamma": "events",  # a Gamma-Gamma order value
+    "dropout": "events",       # BG/NBD dropout after a repeat purchase
+    "order_time": "operations",  # when in the week the order is placed
+    "lead_time": "operations",   # the normal of the supplier's lead time
+    "defect": "operations",      # whether the delivered product is defective
+    "question": "operations",    # whether a delivery raises a question
+    "voice": "operations",       # complaint after a failure
+    "exit": "operations",        # silent exit after a failure
+    "handling": "operations",    # desk handling time of a ticket
+    "resolution": "operations",  # whether the desk resolves a ticket
+    "answer_exit": "events",   # exit after an unresolved complaint
+    "listener": "events",      # which contact a talker tells
+    "referral": "events",      # a referred prospect tries the firm next week
+    "habit": "events",         # a habitual repeat with the current firm, without choosing
+}
+PURPOSE_CODE = {name: code for code, name in enumerate(PURPOSES)}
+
+
+class BatchDraws:
+    """Event draws in an ordinary run of the array engine: each call draws one
+    number per entry of ``customers`` from the purpose's stream, in the order
+    of the calls (``need`` is ignored: the whole batch is drawn, as numpy draws
+    a batch at once)."""
+
+    def __init__(self, streams: dict[str, np.random.Generator]) -> None:
+        self.streams = streams
+
+    def uniform(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self.streams[PURPOSES[purpose]].random(len(customers))
+
+    def normal(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self.streams[PURPOSES[purpose]].standard_normal(len(customers))
+
+    def exponential(self, purpose, customers, firms, mean, need=None) -> np.ndarray:
+        return self.streams[PURPOSES[purpose]].exponential(mean, len(customers))
+
+    def gamma(self, purpose, customers, firms, shape, scale) -> np.ndarray:
+        return self.streams[PURPOSES[purpose]].gamma(shape, scale)
+
+
+class ScalarDraws:
+    """Event draws in an ordinary run of the agent engine: one scalar per entry
+    of ``customers`` where ``need`` holds (all entries without ``need``), served
+    from blocks (:class:`Draws`) of the purpose's stream; entries not needed get NaN."""
+
+    def __init__(self, streams: dict[str, Draws]) -> None:
+        self.streams = streams
+
+    def _fill(self, customers, need, draw) -> np.ndarray:
+        values = np.full(len(customers), np.nan)
+        for position in (range(len(customers)) if need is None else np.flatnonzero(need).tolist()):
+            values[position] = draw()
+        return values
+
+    def uniform(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self._fill(customers, need, self.streams[PURPOSES[purpose]].uniform)
+
+    def normal(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self._fill(customers, need, self.streams[PURPOSES[purpose]].normal)
+
+    def exponential(self, purpose, customers, firms, mean, need=None) -> np.ndarray:
+        draws = self.streams[PURPOSES[purpose]]
+        return self._fill(customers, need, lambda: draws.exponential(mean))
+
+    def gamma(self, purpose, customers, firms, shape, scale) -> np.ndarray:
+        generator = self.streams[PURPOSES[purpose]].generator
+        return np.array([generator.gamma(a, b) for a, b in zip(np.broadcast_to(shape, len(customers)).tolist(),
+                                                              np.broadcast_to(scale, len(customers)).tolist(),
+                                                              strict=True)])
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def keyed_uniforms(seed: int, purpose: int, step: int, customers, firms, occurrence) -> np.ndarray:
+    """Counter-based uniforms in (0, 1): a hash of (seed, purpose, step, customer, firm,
+    occurrence), so a draw depends on what it is for, never on when it is asked for."""
+    with np.errstate(over="ignore"):
+        key = _splitmix(np.full(len(customers), np.uint64(seed) * _GOLDEN + np.uint64(purpose + 1)))
+        for part in (np.uint64(step + 1), np.asarray(customers, dtype=np.uint64),
+                     np.asarray(firms, dtype=np.uint64), np.asarray(occurrence, dtype=np.uint64)):
+            key = _splitmix((key + _GOLDEN) ^ part)
+    return ((key >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53
+
+
+class KeyedDraws:
+    """Event draws for lock-step runs (``MarketModel(..., lockstep=True)``).
+
+    Draw number ``k`` of a purpose for the dyad (customer, firm) in a step is
+    :func:`keyed_uniforms` of (seed, purpose, step, customer, firm, k): the
+    same in both engines whatever the order in which they schedule the
+    events, as long as each dyad's events come in the same order. Only the
+    entries where ``need`` holds count as draws (the others get a value that
+    the event ignores), so drawing for a whole batch or for one customer at a
+    time gives the same numbers. Normals and gammas are the inverse CDFs of
+    such uniforms.
+    """
+
+    def __init__(self, seed: int, clock, firm_count: int) -> None:
+        self.seed = seed
+        self.clock = clock            # () -> the current step number
+        self.firm_count = firm_count
+        self.step = -1
+        self.counts: dict[tuple[int, int], int] = {}
+
+    def uniform(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        customers = np.asarray(customers, dtype=np.int64)
+        firms = np.broadcast_to(np.asarray(firms, dtype=np.int64), customers.shape)
+        step = self.clock()
+        if step != self.step:
+            self.step, self.counts = step, {}
+        code = PURPOSE_CODE[purpose]
+        chosen = range(customers.size) if need is None else np.flatnonzero(need).tolist()
+        occurrence = np.zeros(customers.size, dtype=np.int64)
+        counts = self.counts
+        for position in chosen:
+            key = (code, int(customers[position]) * self.firm_count + int(firms[position]))
+            occurrence[position] = counts.get(key, 0)
+            counts[key] = occurrence[position] + 1
+        values = keyed_uniforms(self.seed, code, step, customers, firms, occurrence)
+        if need is not None:
+            values[~np.asarray(need, dtype=bool)] = np.nan
+        return values
+
+    def normal(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        from scipy.special import ndtri
+        return ndtri(self.uniform(purpose, customers, firms, need))
+
+    def exponential(self, purpose, customers, firms, mean, need=None) -> np.ndarray:
+        return -mean * np.log1p(-self.uniform(purpose, customers, firms, need))
+
+    def gamma(self, purpose, customers, firms, shape, scale) -> np.ndarray:
+        from scipy.special import gammaincinv
+        return gammaincinv(shape, self.uniform(purpose, customers, firms)) * scale

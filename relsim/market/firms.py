@@ -7,7 +7,6 @@ model's population (:mod:`relsim.market.interfaces`), the same for both engines.
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
@@ -19,8 +18,6 @@ from relsim.market.operations import SupportDesk
 from relsim.market.terms import BOOK_LINES, CHURN_REASONS, SPELL_SOURCES
 
 if TYPE_CHECKING:
-    from relsim.market.agents import Customer
-    from relsim.market.dyad import CustomerDyad
     from relsim.market.interfaces import Market
     from relsim.market.partners import Supplier
     from relsim.scenario.schema import AllianceSpec, FirmSpec
@@ -148,13 +145,6 @@ class Firm(mesa.Agent):
             self.orders += 1
             self.referral_orders += referred
         return revenue - cogs - fee - reward
-
-    def open_ticket(self, customer: Customer, dyad: CustomerDyad, complaint: bool) -> None:
-        """Send a question or complaint to the desk (key accounts first)."""
-        self.complaints += complaint
-        self.model.operations.open_ticket(
-            self.index, 0 if dyad.key_account else 1,
-            partial(customer.on_answer, dyad, complaint))
 
     # -- 2. the firm acts ----------------------------------------------------
     def act(self) -> None:

@@ -2,24 +2,24 @@
 
 A run has one population of customers, held either
 
-* as Mesa agents, one :class:`relsim.market.agents.Customer` per customer with a
-  :class:`relsim.market.dyad.CustomerDyad` per firm it knows
-  (``market.engine = "agents"``, :mod:`relsim.market.engines.agents`): the engine to
-  read, step through and show in the app; or
-* as numpy arrays, one row per customer and one column per firm for each
-  relationship parameter (``market.engine = "arrays"``,
-  :mod:`relsim.market.engines.arrays`): the engine for 10^5–10^6 customers and large
-  sweeps.
+* as Mesa agents, one :class:`relsim.market.agents.Customer` per customer, advanced
+  one at a time (``market.engine = "agents"``, :mod:`relsim.market.engines.agents`):
+  the engine to read, step through and show in the app; or
+* in batches (``market.engine = "arrays"``, :mod:`relsim.market.engines.arrays`):
+  the engine for 10^5–10^6 customers and large sweeps.
 
+Both hold the same state (:class:`relsim.market.state.CustomerState`, one row per
+customer and one column per firm) and change it only through the event
+functions of :mod:`relsim.market.events`; they differ only in scheduling.
 Firms, suppliers, distributors and alliance partners are Mesa agents in both;
-they act on customers only through the :class:`Population` interface below,
-and both populations apply the same behaviour rules from :mod:`relsim.market.rules`.
+they act on customers only through the :class:`Population` interface below.
 What customers, firms, partners and engines may read from the model is the
 narrow :class:`Market` protocol; :class:`relsim.market.model.MarketModel`
 implements both sides, and the type checker (mypy, ``scripts/test.sh``) checks
 each engine against :class:`Population` and the model against :class:`Market`.
-The two engines are docked (``tests/test_docking.py``): over many seeds their
-outputs have the same distributions.
+In lock step (keyed draws) both engines give identical states
+(``tests/test_lockstep.py``); in ordinary runs their outputs have the same
+distributions (``tests/test_docking.py``).
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ class Market(Protocol):
     # -- randomness and services ---------------------------------------------
     draws: Draws
     rng_events: np.random.Generator
+    rng_ops: np.random.Generator
 
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
         """Each candidate independently with ``probability``."""
@@ -163,6 +164,9 @@ class Market(Protocol):
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Churn probability this step of the customers ``index`` of one firm."""
+
+    #: Keyed (counter-based) draws in a lock-step run (``MarketModel(..., lockstep=True)``), else None.
+    keyed_draws: Any
 
     def choice_weights_for(self, segment: Any) -> tuple[Any, ...]:
         """The choice-utility weights for a segment number (floats) or an array of them (columns)."""

@@ -28,8 +28,7 @@ import mesa
 import numpy as np
 
 from relsim.market import competition, rules
-from relsim.market.agents import Customer
-from relsim.market.draws import Draws, lognormal, poisson
+from relsim.market.draws import Draws, KeyedDraws, poisson
 from relsim.market.dyad import PartnerDyad
 from relsim.market.firms import Firm
 from relsim.market.interfaces import ENGINES, Market, Population
@@ -59,9 +58,16 @@ class MarketModel(mesa.Model):
         Root seed of the run.
     engine : str, optional
         ``"agents"`` or ``"arrays"`` (default: the scenario's ``market.engine``).
+    lockstep : bool, optional
+        For testing the engines against each other (``tests/test_lockstep.py``):
+        every random draw of a customer event and of :meth:`sample` is keyed
+        by what it is for (:class:`relsim.market.draws.KeyedDraws`) instead of
+        being taken from the run's streams in turn, so that both engines make
+        the same draws for the same events whatever order they schedule them in.
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0, engine: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, engine: str | None = None,
+                 lockstep: bool = False) -> None:
         streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)),
                            strict=True))
         super().__init__(rng=np.random.default_rng(streams["events"].spawn(1)[0]))
@@ -120,6 +126,7 @@ class MarketModel(mesa.Model):
         for firm in self.firms:
             firm.supplier.dyads[firm.index] = PartnerDyad(firm.supplier.name)
             firm.partner_dyads[firm.supplier.name] = firm.supplier.dyads[firm.index]
+        self.keyed_draws = KeyedDraws(seed, lambda: self.steps, len(self.firms)) if lockstep else None
         by_name = {firm.name: firm for firm in self.firms}
         self.distributors = [Distributor(self, spec, [by_name[n] for n in spec.firms],
                                          np.random.default_rng(next(partner_streams)))
@@ -299,21 +306,14 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
-        """Each candidate independently with ``probability`` (binomial count, then a draw)."""
+        """Each candidate independently with ``probability`` (binomial count, then a draw;
+        in a lock-step run one keyed uniform per candidate)."""
         if candidates.size == 0 or probability <= 0:
             return candidates[:0]
+        if self.keyed_draws is not None:
+            return candidates[self.keyed_draws.uniform("sample", candidates) < probability]
         count = int(self.rng_events.binomial(candidates.size, min(1.0, probability)))
         return self.rng_events.choice(candidates, size=count, replace=False)
-
-    def draw_basket(self, customer: Customer) -> float:
-        """Order value at reference price: lognormal with the segment's mean and CV,
-        or Gamma(p, rate ν) with the customer's own ν (Gamma-Gamma spend model)."""
-        if customer.spend_rate > 0:
-            return float(self.rng_events.gamma(customer.segment.spend_shape, 1.0 / customer.spend_rate))
-        cv = customer.segment.basket_cv
-        if cv == 0:
-            return customer.basket_mean
-        return lognormal(customer.basket_mean, cv, self.draws.normal())
 
     # ------------------------------------------------------------------
     def step(self) -> None:

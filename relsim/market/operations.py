@@ -158,25 +158,32 @@ class Operations:
         self._arrive(firm, priority, handling, resolved, on_answer)
 
     def open_tickets_at(self, times: np.ndarray, firms: np.ndarray, priorities: np.ndarray,
-                        tickets: np.ndarray, on_answer: Callable[[int, float, bool], None]) -> None:
+                        handling: np.ndarray, resolved: np.ndarray, tickets: np.ndarray,
+                        on_answer: Callable[[int, float, bool], None]) -> None:
         """Feed a batch of tickets to the desks as timed arrivals.
 
-        The array engine draws a week's tickets with numpy; each still queues
-        at its firm's SimPy desk from its own arrival time. ``on_answer(ticket,
-        response_time, resolved)`` is called with the ticket's number from
-        ``tickets``.
+        The array engine raises a week's tickets in batches; each still queues
+        at its firm's SimPy desk from its own arrival time, with the handling
+        time and resolution drawn for it (``relsim.market.events.tickets``).
+        ``on_answer(ticket, response_time, resolved)`` is called with the
+        ticket's number from ``tickets``.
         """
-        size = len(tickets)
-        # the handling times and resolutions of the batch, drawn at once
-        handling = self.rng.exponential(self.spec.service_time_weeks, size).tolist()
-        resolved = (self.rng.random(size) < self.spec.resolution_probability).tolist()
         now = self.env.now
         for number, time, firm, priority, handle, fixed in zip(
-                tickets.tolist(), times.tolist(), firms.tolist(), priorities.tolist(), handling, resolved,
-                strict=True):
+                tickets.tolist(), times.tolist(), firms.tolist(), priorities.tolist(), handling.tolist(),
+                resolved.tolist(), strict=True):
             arrival = self.env.timeout(max(0.0, time - now))
             arrival.callbacks.append(partial(self._arrive, firm, priority, handle, fixed,
                                              partial(on_answer, number)))
+
+    def deliver_at(self, time: float, on_delivery: Callable[[], None]) -> None:
+        """Call ``on_delivery()`` at ``time`` (the agent engine's orders)."""
+        self.env.timeout(max(0.0, time - self.env.now)).callbacks.append(lambda _event: on_delivery())
+
+    def queue_ticket(self, firm: int, priority: int, handling: float, resolved: bool,
+                     on_answer: TicketCallback) -> None:
+        """A ticket with its drawn handling time and resolution reaches ``firm``'s desk now."""
+        self._arrive(firm, priority, handling, resolved, on_answer)
 
     def _arrive(self, firm: int, priority: int, handling: float, resolved: bool,
                 on_answer: TicketCallback, _event=None) -> None:

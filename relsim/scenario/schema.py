@@ -64,9 +64,10 @@ class MarketSpec(_Section):
     weeks: int = Field(260, ge=1, le=5200, description="Simulated weeks.")
     step_weeks: float = Field(1.0, gt=0, le=4, description="Length of one step in weeks.")
     discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate for profit.")
-    engine: Literal["agents", "arrays"] = Field("agents", description=(
-        "Simulation engine: 'agents' (a Mesa agent per customer; to read and watch) or "
-        "'arrays' (customers as numpy arrays; for 10^5-10^6 customers). Both apply the same rules."))
+    engine: Literal["agents", "arrays"] = Field("arrays", description=(
+        "Simulation engine, the same events in two schedules: 'arrays' (default; customers "
+        "advanced in batches, 10-20x faster) or 'agents' (a Mesa agent per customer, one at a "
+        "time; to read and step through). In lock step both give identical states."))
     network: NetworkSpec = NetworkSpec()
     snapshot_weeks: list[int] = Field(default_factory=list, max_length=MAX_SNAPSHOTS, description=(
         "Weeks at whose end the per-customer table is also taken (it is always taken at the end)."))
@@ -132,6 +133,8 @@ class BehaviourSpec(_Section):
 
     initial_trust: float = Field(0.5, ge=0, le=1)
     initial_responsiveness: float = Field(0.5, ge=0, le=1)
+    initial_customer_trust_bonus: float = Field(0.2, ge=0, le=1, description=(
+        "Trust a firm's initial customers hold above initial_trust (capped at 1); range 0-1."))
     trust_gain: float = Field(0.05, ge=0, le=1, description="Trust gained per kept promise.")
     trust_loss: float = Field(0.25, ge=0, le=1, description="Trust lost per failure (negativity bias).")
     forgiveness: float = Field(0.7, ge=0, le=1, description="How much commitment softens minor failures.")
@@ -145,6 +148,12 @@ class BehaviourSpec(_Section):
     reciprocity_decay: float = Field(0.03, ge=0, le=1)
     responsiveness_rate: float = Field(0.3, ge=0, le=1)
     knowledge_rate: float = Field(0.1, ge=0, le=1, description="CRM knowledge gained per interaction.")
+    # firm rules read on the customers' state
+    win_back_overdue_cycles: float = Field(2.0, gt=0, le=52, description=(
+        "A customer is overdue for a win-back offer after this many of its own purchase cycles "
+        "(1 / need rate) without a purchase; range 0.5-10."))
+    pruning_min_tenure_weeks: float = Field(52.0, ge=0, le=520, description=(
+        "Pruning ends only relationships at least this many weeks old; range 13-104."))
     # choice
     w_trust: float = 1.0
     w_commitment: float = 1.0

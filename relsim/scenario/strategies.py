@@ -44,7 +44,7 @@ class Strategy(BaseModel):
         "Kotler level: 1 basic (sell only), 2 reactive (+ support desk answers), "
         "3 accountable (+ follow-up contact after every sale), 4 proactive "
         "(+ personalised offers), 5 partnership (+ key accounts, co-creation, alliances)."))
-    acquisition_budget: float = Field(1.0, ge=0, description=(
+    acquisition_budget: float = Field(1.0, ge=0, le=10_000, description=(
         "Weekly acquisition spend as a multiple of market.reference_budget."))
     target_segments: tuple[str, ...] = Field((), description=(
         "Campaign management: segments the paid campaign targets (empty = all segments)."))
@@ -53,7 +53,7 @@ class Strategy(BaseModel):
         "Price cut during a promotion week, as a share of list price."))
     promotion_every_weeks: int = Field(0, ge=0, description=(
         "A one-week promotion every N weeks (0 = never)."))
-    service_capacity: float = Field(1.0, ge=0, description=(
+    service_capacity: float = Field(1.0, ge=0, le=1_000, description=(
         "Support-desk agents as a multiple of market.reference_desk_agents (0 = no desk)."))
     reward_rate: float = Field(0.0, ge=0, le=0.5, description=(
         "Loyalty programme: share of spend returned as reward points (0 = no programme)."))

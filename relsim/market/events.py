@@ -1,0 +1,526 @@
+"""What happens to customers: every customer event, written once for both engines.
+
+Each function is one event of MODEL.md's week, applied to the customers
+``customers`` (an index array into :class:`relsim.market.state.CustomerState`)
+and, where the event concerns a relationship, their firms ``firms`` (an
+array, or one firm for all). The array engine calls a function once for a
+whole batch (each dyad at most once per call: see ``engines.arrays.rounds``);
+the agent engine's Mesa :class:`relsim.market.agents.Customer` calls it for
+itself, with a one-element index. *How* a relationship parameter moves is not
+written here but in :mod:`relsim.market.rules`; an event says which rules
+apply, in which order, to which dyads, and what the firms book.
+
+Random numbers. An event takes its draws from ``draws`` (one of the sources in
+:mod:`relsim.market.draws`), naming the purpose of each draw
+(``draws.PURPOSES``) and, with ``need``, the entries that use it. The order
+of the draws within each function is part of its contract: the array engine's
+ordinary runs draw whole batches in that order, and lock-step runs key each
+draw by (purpose, step, customer, firm, occurrence), so that both engines get
+the same numbers for the same events (``tests/test_lockstep.py``).
+
+Scheduling is the engines' part: where an event starts another one later
+(an order that is delivered, a ticket that is answered) it is handed to a
+callback the engine passes in (``fulfil``, ``open_tickets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from relsim.market import rules
+from relsim.market.draws import lognormal
+from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
+from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
+from relsim.market.terms import (
+    FOLLOW_UP_LEVEL,
+    KEY_ACCOUNT_PRIORITY,
+    LEAVER_WARNING_WEEKS,
+    STANDARD_PRIORITY,
+    WARNING_REASONS,
+)
+
+if TYPE_CHECKING:
+    from relsim.market.draws import BatchDraws
+
+#: ``fulfil(customers, firms, due, late, defective)``: the engine delivers these orders at ``due``.
+Fulfil = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+#: ``open_tickets(customers, firms, complaint, times, priority, handling, resolved)``:
+#: the engine queues these tickets at the firms' desks from ``times``.
+OpenTickets = Callable[..., None]
+
+
+# ==========================================================================
+# Awareness and spells
+# ==========================================================================
+def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str,
+             channel_fee: float = 0.0) -> None:
+    """``customers`` become aware of ``firm`` through ``source`` (no effect on those already aware)."""
+    aware = state.model.aware
+    new = customers[~aware[customers, firm]]
+    aware[new, firm] = True
+    state.source[new, firm] = SOURCE_CODE[source]
+    if channel_fee and state.fee_code is not None:
+        state.fee_code[new, firm] = np.searchsorted(state.fees, channel_fee)
+
+
+def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
+    """An alliance partner refers ``customers`` to ``firm``: aware, and a positive word (each dyad once)."""
+    learn_of(state, firm, customers, "partner")
+    strength = state.model.spec.word_of_mouth.strength
+    state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, strength, 0.0)
+
+
+def join(state: CustomerState, customers: np.ndarray, firm: int) -> None:
+    """Start spells of ``customers`` (customers of nobody now) with ``firm``."""
+    if customers.size == 0:
+        return
+    spells = state.spells[customers, firm]
+    source = np.where(spells == 0, state.source[customers, firm], SOURCE_CODE["returning"])
+    for code, count in enumerate(np.bincount(source, minlength=len(SOURCE_NAMES)).tolist()):
+        if count:
+            state.model.firms[firm].welcome(SOURCE_NAMES[code], count)
+    state.spells[customers, firm] = spells + 1
+    state.spell_start[customers] = state.model.week
+    state.current[customers] = firm
+    state.counts[firm] += customers.size
+
+
+def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:
+    """End the current spells of ``customers`` (each customer once) for ``reason``.
+
+    ``when``: the time of each departure (default: the start of the week);
+    those who leave after a failure or are pruned warn their contacts for a
+    while, in the order they left.
+    """
+    if customers.size == 0:
+        return
+    model = state.model
+    week = model.week
+    firms = state.current[customers].astype(np.int64)
+    for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
+        if count:
+            model.firms[firm].farewell(reason, count)
+            state.counts[firm] -= count
+    state.key_account[customers] = False
+    spells = state.spells[customers, firms]
+    source = np.where(spells == 1, state.source[customers, firms], SOURCE_CODE["returning"])
+    state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
+                               state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
+                               REASONS.index(reason), source.astype(np.int8)))
+    if reason in WARNING_REASONS:
+        leavers, leaver_firms, until, left = state.recent_leavers
+        state.recent_leavers = (
+            np.concatenate([leavers, customers]), np.concatenate([leaver_firms, firms]),
+            np.concatenate([until, np.full(customers.size, week + LEAVER_WARNING_WEEKS)]),
+            np.concatenate([left, np.full(customers.size, week) if when is None else when]))
+    state.current[customers] = -1
+    if reason != "switched":
+        churn = model.spec.churn
+        returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
+        model.dormant_until[customers] = week + churn.dormancy_weeks if returns else np.inf
+
+
+def start_initial(state: CustomerState, firm: int, customers: np.ndarray, first_week: np.ndarray,
+                  last_purchase: np.ndarray, purchases: np.ndarray, commitment: np.ndarray) -> None:
+    """Make ``customers`` initial customers of ``firm`` with the given purchase history."""
+    params = state.model.behaviour
+    state.model.aware[customers, firm] = True
+    state.source[customers, firm] = SOURCE_CODE["initial"]
+    join(state, customers, firm)
+    state.spell_start[customers] = first_week
+    state.first_week[customers, firm] = first_week
+    state.last_purchase[customers, firm] = last_purchase
+    state.purchases[customers, firm] = purchases
+    # relationship state is not in a history: the same for any initial customer
+    state.trust[customers, firm] = min(1.0, params.initial_trust + params.initial_customer_trust_bonus)
+    state.commitment[customers, firm] = commitment
+    state.knowledge[customers, firm] = rules.update_knowledge(0.0, purchases, params.knowledge_rate)
+
+
+# ==========================================================================
+# Step 2: what firms do for their customers
+# ==========================================================================
+def contact(state: CustomerState, customers: np.ndarray, firms, intensity, knowledge: bool = True) -> None:
+    """Contacts with the firm: commitment grows toward its target; the CRM learns (``knowledge``)."""
+    params = state.model.behaviour
+    target = rules.commitment_target(
+        state.trust[customers, firms], state.reciprocity[customers, firms], state.tenure(customers, firms),
+        params.commitment_trust_weight, params.commitment_reciprocity_weight,
+        params.commitment_tenure_weight, params.tenure_scale_weeks)
+    state.commitment[customers, firms] = rules.update_commitment(
+        state.commitment[customers, firms], target, intensity, params.commitment_rate)
+    if knowledge:
+        state.knowledge[customers, firms] = rules.update_knowledge(
+            state.knowledge[customers, firms], 1, params.knowledge_rate)
+
+
+def personalised_offer(state: CustomerState, customers: np.ndarray, firm: int) -> None:
+    """A personalised offer from ``firm``, worth what its CRM knows; goodwill; a contact."""
+    params = state.model.behaviour
+    state.offer[customers, firm] = params.offer_value * state.knowledge[customers, firm]
+    state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm],
+                                                                  params.offer_goodwill)
+    contact(state, customers, firm, params.offer_intensity, knowledge=False)
+
+
+def overdue(state: CustomerState, customers: np.ndarray, firm: int) -> np.ndarray:
+    """Which of ``customers`` are overdue for a win-back offer from ``firm`` (none pending)."""
+    model = state.model
+    cycles = (model.week - state.last_purchase[customers, firm]) * model.need_rate[customers]
+    return (cycles > model.behaviour.win_back_overdue_cycles) & ~state.retention_offer[customers, firm]
+
+
+def retention_offer(state: CustomerState, customers: np.ndarray, firm: int, discount: float) -> None:
+    """A win-back discount of ``discount`` on the next order from ``firm``."""
+    state.retention_offer[customers, firm] = True
+    state.retention_discount = discount
+
+
+def review_key_accounts(state: CustomerState, firm: int, share: float) -> None:
+    """The quarterly account review: the top ``share`` of ``firm``'s customers by trailing margin
+    (ties: lower index first) become its key accounts, the others stop being."""
+    members = state.members_of(firm)
+    ranked = members[np.lexsort((members, -state.trailing_margin(members, firm)))]
+    state.key_account[members] = False
+    state.key_account[ranked[:round(share * members.size)]] = True
+
+
+def manage_account(state: CustomerState, customers: np.ndarray, firm: int) -> None:
+    """A week of key-account management by ``firm``: goodwill and a contact."""
+    params = state.model.behaviour
+    state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm],
+                                                                  params.key_account_goodwill)
+    contact(state, customers, firm, params.key_account_intensity)
+
+
+def prunable(state: CustomerState, customers: np.ndarray, firm: int, threshold: float) -> np.ndarray:
+    """Which of ``firm``'s customers ``customers`` earn it less than ``threshold`` over the
+    trailing year, among those in a spell of at least ``behaviour.pruning_min_tenure_weeks``."""
+    old_enough = state.tenure(customers, firm) >= state.model.behaviour.pruning_min_tenure_weeks
+    return old_enough & (state.trailing_margin(customers, firm) < threshold)
+
+
+# ==========================================================================
+# Step 3: choice and purchase
+# ==========================================================================
+def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.ndarray:
+    """Each buyer picks one of the firms it knows by multinomial logit (one "choice"
+    draw per buyer who knows more than one); remembers its best alternative."""
+    model = state.model
+    firms = model.firms
+    known = model.aware[buyers]
+    segment = state.segment[buyers]
+    discount = state.retention_offer[buyers] * state.retention_discount
+    price = np.array([f.price for f in firms]) * (1.0 - discount)
+    enrolled = (state.programmes[buyers, None] & state.programme_bit[None, :]) != 0
+    reward = np.column_stack([f.reward_value(enrolled[:, f.index]) for f in firms])
+    is_current = state.current[buyers, None] == np.arange(state.firm_count)[None, :]
+    utility = rules.choice_utility(
+        np.array([f.quality for f in firms]), price, state.price_sensitivity[segment, None],
+        state.trust[buyers], state.commitment[buyers], state.reciprocity[buyers],
+        state.responsiveness[buyers] * state.service_sensitivity[segment, None], reward,
+        state.wom[buyers], state.offer[buyers], is_current, *model.choice_weights_for(segment))
+    utility = np.where(known, utility, -np.inf)
+    probabilities = rules.logit_probabilities(utility)
+    several = known.sum(axis=1) > 1
+    draw = draws.uniform("choice", buyers, 0, need=several)
+    draw = np.where(several, draw, 0.0)   # one known firm: no draw, that firm
+    pick = (np.cumsum(probabilities, axis=1) <= draw[:, None]).sum(axis=1)
+    # rounding can leave the draw above the last cumulative value: take the last known firm
+    last_known = state.firm_count - 1 - np.argmax(known[:, ::-1], axis=1)
+    pick = np.minimum(pick, last_known)
+    rows = np.arange(buyers.size)
+    chosen = utility[rows, pick]
+    utility[rows, pick] = -np.inf
+    advantage = utility.max(axis=1) - chosen
+    # habit: a repeat with the current firm without weighing the alternatives
+    # (rules.habit_probability; one "habit" draw per buyer who has a current firm and a choice)
+    current = state.current[buyers].astype(np.int64)
+    has_current = (current >= 0) & several
+    mine = np.maximum(current, 0)
+    habit = has_current & (draws.uniform("habit", buyers, mine, need=has_current)
+                           < model.habit_probability(segment, state.satisfaction[buyers, mine],
+                                                     state.commitment[buyers, mine]))
+    state.competitor_advantage[buyers] = np.where(habit, state.competitor_advantage[buyers],
+                                                  np.where(several, advantage, 0.0))
+    return np.where(habit, current, pick)
+
+
+def baskets(state: CustomerState, buyers: np.ndarray, firms: np.ndarray, draws: BatchDraws) -> np.ndarray:
+    """Order values at reference price: Gamma(p, rate ν) with the buyer's own ν
+    (Gamma-Gamma spend model), else lognormal with the segment's mean and CV."""
+    model = state.model
+    segment = state.segment[buyers]
+    spend_rate = model.spend_rate[buyers]
+    gamma = spend_rate > 0
+    values = np.empty(buyers.size)
+    if gamma.any():
+        values[gamma] = draws.gamma("basket_gamma", buyers[gamma], firms[gamma],
+                                    state.spend_shape[segment[gamma]], 1.0 / spend_rate[gamma])
+    others = ~gamma
+    if others.any():
+        values[others] = lognormal(state.basket_mean[segment[others]], state.basket_cv[segment[others]],
+                                   draws.normal("basket", buyers[others], firms[others]))
+    return values
+
+
+def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: BatchDraws,
+             fulfil: Fulfil, open_tickets: OpenTickets) -> None:
+    """One order per buyer with its chosen firm (each buyer once): a switch ends the
+    old spell; books, loyalty programme, CRM record (RFM, lifetime value), a
+    contact, reward goodwill; the order goes to fulfilment (``fulfil``, or is
+    delivered at once without operations); BG/NBD dropout after a repeat purchase."""
+    model = state.model
+    params, spec = model.behaviour, model.spec
+    week = model.week
+    switching = state.current[buyers] != chosen
+    leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
+    chosen_firms = np.unique(chosen).tolist()   # in firm order
+    for f in chosen_firms:
+        join(state, buyers[switching & (chosen == f)], f)
+    values = baskets(state, buyers, chosen, draws)
+    margins = np.empty(buyers.size)
+    for f in chosen_firms:
+        firm = model.firms[f]
+        mine = chosen == f
+        customers = buyers[mine]
+        margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
+                                  0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
+                                  state.source[customers, f] == SOURCE_CODE["wom"])
+        if firm.strategy.reward_rate > 0.0:
+            state.programmes[customers] |= state.programme_bit[f]
+    # CRM record (RFM) and realised lifetime value
+    new = state.purchases[buyers, chosen] == 0
+    state.first_week[buyers[new], chosen[new]] = week
+    state.purchases[buyers, chosen] += 1
+    state.last_purchase[buyers, chosen] = week
+    state.spend[buyers, chosen] += values
+    state.margin[buyers, chosen] += margins
+    for firm_index, buckets in state.quarter_margins.items():
+        mine = chosen == firm_index
+        buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
+    first = state.first_week[buyers, chosen]
+    acquisition = first == week
+    state.acquisition_margin[buyers[acquisition], chosen[acquisition]] += margins[acquisition]
+    later = ~acquisition
+    state.ltv[buyers[later], chosen[later]] += margins[later] * rules.discount_factor(
+        week - first[later], spec.market.discount_rate)
+    state.offer[buyers, chosen] = 0.0
+    state.retention_offer[buyers, chosen] = False
+    contact(state, buyers, chosen, params.purchase_intensity)
+    rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
+    state.reciprocity[buyers[rewarding], chosen[rewarding]] = rules.update_reciprocity(
+        state.reciprocity[buyers[rewarding], chosen[rewarding]],
+        np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]])
+    if not spec.operations.enabled:
+        delivery(state, buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
+                 np.full(buyers.size, week), draws, open_tickets)
+    else:
+        fulfil(buyers, chosen, *order(state, buyers, chosen, draws))
+    # BG/NBD: after a repeat purchase the customer may drop out for good
+    if spec.churn.model == "bgnbd":
+        repeat = (state.purchases[buyers, chosen] >= 2) & (state.current[buyers] == chosen)
+        dropping = repeat & (draws.uniform("dropout", buyers, chosen, need=repeat) < model.dropout_probability(
+            model.dropout[buyers], state.segment[buyers], state.satisfaction[buyers, chosen],
+            state.commitment[buyers, chosen]))
+        leave(state, buyers[dropping], "lapsed")
+
+
+def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: BatchDraws):
+    """When the orders arrive and how: placed at a uniform time in the week, the
+    supplier's lead time, late beyond the promise, defective with the supplier's
+    defect rate. Returns ``(due, late, defective)``."""
+    model = state.model
+    operations = model.operations
+    delay = draws.uniform("order_time", buyers, chosen) * model.step_weeks
+    normal = draws.normal("lead_time", buyers, chosen)
+    lead = np.empty(buyers.size)
+    defective = np.empty(buyers.size, dtype=bool)
+    late = np.empty(buyers.size, dtype=bool)
+    for f in np.unique(chosen).tolist():   # in firm order
+        firm = model.firms[f]
+        mine = chosen == f
+        if mine.any():
+            lead[mine] = firm.supplier.lead_time(firm, normal[mine])
+            late[mine] = lead[mine] > operations.spec.promise_weeks
+            defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
+                               < firm.supplier.spec.defect_rate)
+    return model.week + delay + lead, late, defective
+
+
+# ==========================================================================
+# Steps 4-6: deliveries and the support desk
+# ==========================================================================
+def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, late: np.ndarray,
+             defective: np.ndarray, times: np.ndarray, draws: BatchDraws, open_tickets: OpenTickets) -> None:
+    """Orders arrive (each dyad once), at ``times``: maybe a question to the desk;
+    experience and satisfaction; failure severity and trust; the accountable
+    firm's follow-up call; after a failure, voice (a complaint) or, silent,
+    maybe exit."""
+    model = state.model
+    params, spec = model.behaviour, model.spec
+    if spec.operations.enabled:
+        asks = draws.uniform("question", customers, firms) < spec.operations.question_rate
+        tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
+    failure = late | defective
+    quality = np.array([f.quality for f in model.firms])
+    level = np.array([f.strategy.level for f in model.firms])
+    list_price = np.array([f.strategy.price for f in model.firms])
+    for firm, count, failed in zip(model.firms, np.bincount(firms, minlength=state.firm_count).tolist(),
+                                   np.bincount(firms, weights=failure, minlength=state.firm_count).tolist(),
+                                   strict=True):
+        firm.deliveries += count
+        firm.failures += int(failed)
+    experience = np.where(defective, params.defect_experience,
+                          np.where(late, params.late_experience, np.minimum(1.0, quality[firms])))
+    segment = state.segment[customers]
+    expectation = state.expectation[segment] + params.expectation_price_weight * (list_price[firms] - 1.0)
+    state.satisfaction[customers, firms] = rules.update_satisfaction(
+        state.satisfaction[customers, firms], experience, expectation, params.satisfaction_rate)
+    severity = state.service_sensitivity[segment] * rules.failure_severity(
+        state.commitment[customers, firms], (late & ~defective).astype(float), params.forgiveness)
+    state.trust[customers, firms] = rules.clip(rules.update_trust(
+        state.trust[customers, firms], (~failure).astype(float), params.trust_gain, params.trust_loss,
+        severity), 0.0, 1.0)
+    follow_up = level[firms] >= FOLLOW_UP_LEVEL
+    if follow_up.any():
+        # the accountable firm calls after the sale and asks for feedback
+        for firm, count in enumerate(np.bincount(firms[follow_up], minlength=state.firm_count).tolist()):
+            model.firms[firm].books["relationship"] += count * spec.costs.follow_up
+        called, called_firms = customers[follow_up], firms[follow_up]
+        contact(state, called, called_firms, params.follow_up_intensity)
+        state.responsiveness[called, called_firms] = rules.update_responsiveness(
+            state.responsiveness[called, called_firms], 1.0,
+            params.responsiveness_rate * params.follow_up_intensity)
+    failed = failure & (state.current[customers] == firms)
+    if not failed.any():
+        return
+    voice = draws.uniform("voice", customers, firms, need=failed) < rules.complaint_probability(
+        state.commitment[customers, firms], params.voice_base, params.voice_commitment)
+    complain = failed & (voice | follow_up)
+    tickets(state, customers[complain], firms[complain], True, times[complain], draws, open_tickets)
+    if spec.churn.model == "behavioural":
+        # silent customers weigh exit; that is part of the behavioural churn model
+        silent = failed & ~complain
+        exits = silent & (draws.uniform("exit", customers, firms, need=silent) < rules.failure_exit_probability(
+            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness))
+        leave(state, customers[exits], "failure", times[exits])
+
+
+def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
+            times: np.ndarray, draws: BatchDraws, open_tickets: OpenTickets) -> None:
+    """Questions (``complaint`` False) or complaints to the firms' desks: counted,
+    prioritised (key accounts first), their handling time and resolution drawn;
+    the engine queues them (``open_tickets``)."""
+    if customers.size == 0:
+        return
+    model = state.model
+    operations = model.spec.operations
+    flags = np.full(customers.size, complaint)
+    if complaint:
+        for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
+            model.firms[firm].complaints += count
+    key_account = state.key_account[customers] & (state.current[customers] == firms)
+    priority = np.where(key_account, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
+    handling = draws.exponential("handling", customers, firms, operations.service_time_weeks)
+    resolved = draws.uniform("resolution", customers, firms) < operations.resolution_probability
+    open_tickets(customers, firms, flags, times, priority, handling, resolved)
+
+
+def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: np.ndarray,
+           response_time: np.ndarray, resolved: np.ndarray, times: np.ndarray, draws: BatchDraws) -> None:
+    """Tickets answered or abandoned (each dyad once), at ``times``: perceived
+    responsiveness; for a complaint, service recovery, and goodwill and trust if
+    resolved, or, unresolved, maybe exit."""
+    model = state.model
+    params = model.behaviour
+    observed = rules.response_quality(response_time, model.spec.operations.response_target_weeks)
+    state.responsiveness[customers, firms] = rules.update_responsiveness(
+        state.responsiveness[customers, firms], observed, params.responsiveness_rate)
+    if not complaint.any():
+        return
+    customers, firms, times = customers[complaint], firms[complaint], times[complaint]
+    observed, resolved = observed[complaint], resolved[complaint]
+    state.satisfaction[customers, firms] = rules.service_recovery(
+        state.satisfaction[customers, firms], observed, resolved.astype(float), params.recovery_bonus)
+    fixed, fixed_firms = customers[resolved], firms[resolved]
+    state.reciprocity[fixed, fixed_firms] = rules.update_reciprocity(
+        state.reciprocity[fixed, fixed_firms], params.recovery_goodwill * observed[resolved])
+    state.trust[fixed, fixed_firms] = rules.update_trust(
+        state.trust[fixed, fixed_firms], 1.0, params.trust_gain * observed[resolved], params.trust_loss)
+    if model.spec.churn.model == "behavioural":
+        unresolved = ~resolved & (state.current[customers] == firms)
+        exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved)
+                              < rules.failure_exit_probability(state.commitment[customers, firms],
+                                                               params.exit_after_failure, params.forgiveness))
+        leave(state, customers[exits], "failure", times[exits])
+
+
+# ==========================================================================
+# Steps 7-8: word of mouth and churn
+# ==========================================================================
+def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
+                        churn_draws: np.ndarray):
+    """From the relationship state of ``firm``'s customers ``members``: who talks
+    this week (``rules.talk_probability``), for or against the firm, and who
+    lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
+    (masks over ``members``; ``talking`` is None without word of mouth)."""
+    model = state.model
+    relationship = state.state_of(members, firm)
+    talking = positive = None
+    if model.spec.word_of_mouth.enabled:
+        promote, detract = rules.talk_probability(relationship["satisfaction"], relationship["commitment"],
+                                                  *model.talk_weights)
+        draws = talk_draws[members]
+        talking = draws < promote + detract
+        positive = draws < promote
+    leaving = churn_draws[members] < model.hazard(relationship, members)
+    return talking, positive, leaving, relationship
+
+
+def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
+    """Recent leavers (after a failure, or pruned) still within their warning
+    weeks and customers of nobody: who of them talks about the firm they left
+    this week. Returns ``(leavers, firms, positive)`` of the talkers, in the
+    order they left."""
+    model = state.model
+    leavers, firms, until, left = state.recent_leavers
+    keep = (model.week < until) & (state.current[leavers] < 0)
+    leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
+    state.recent_leavers = (leavers, firms, until, left)
+    promote, detract = rules.talk_probability(state.satisfaction[leavers, firms],
+                                              state.commitment[leavers, firms], *model.talk_weights)
+    draws = talk_draws[leavers]
+    talking = draws < promote + detract
+    return leavers[talking], firms[talking], (draws < promote)[talking]
+
+
+def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray, draws: BatchDraws):
+    """Each talker tells one random network contact (one "listener" draw each)
+    about ``firm``. Returns the listeners reached and what they hear."""
+    model = state.model
+    listeners = model.network.pick_listeners(talkers, draws.uniform("listener", talkers, firm))
+    reached = listeners >= 0
+    spoken = model.firms[firm].wom_spoken
+    spoken[1] += int(np.count_nonzero(positive[reached]))
+    spoken[0] += int(np.count_nonzero(~positive[reached]))
+    return listeners[reached], positive[reached]
+
+
+def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,
+         draws: BatchDraws) -> None:
+    """Word of mouth about ``firm`` reaches ``listeners`` (each dyad once): they
+    learn of the firm; its influence moves; a recommended prospect is marked
+    referred and may try the firm next week (one "referral" draw each)."""
+    model = state.model
+    wom = model.spec.word_of_mouth
+    learn_of(state, firm, listeners, "wom")
+    state.wom[listeners, firm] = rules.update_wom_influence(state.wom[listeners, firm], positive.astype(float),
+                                                            wom.strength, wom.negativity_weight)
+    prospects = listeners[positive & (state.current[listeners] != firm)]
+    state.referred[prospects, firm] = True
+    trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
+    model.extra_occasions[trying] += 1   # an extra purchase occasion next week
