@@ -44,6 +44,8 @@ class Population(Protocol):
     """What firms, partners and the model may do to the customers."""
 
     size: int
+    #: the customers' shared state (market/state.py CustomerState), read by tables and checks
+    state: Any
 
     # -- who is whose customer ---------------------------------------------
     def count(self, firm: int) -> int:
