@@ -20,6 +20,9 @@ from relsim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+#: Tests that rely on a read-only folder: root ignores file permissions, so they cannot fail there.
+NEEDS_PERMISSIONS = pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                                       reason="run as root, which writes into read-only folders")
 
 EXPERIMENT = f"""
 name = "tiny"
@@ -185,13 +188,16 @@ def test_out_inside_a_file_and_proc(tmp_path, capsys):
     assert afile.read_text() == "mine"
 
 
-def test_sweep_into_file_and_read_only_store(experiment, tmp_path, capsys):
+def test_sweep_into_a_file(experiment, tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("mine")
     assert sweep(experiment, afile / "store") == 2
     one_line_error(capsys)
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
+    assert afile.read_text() == "mine"
+
+
+@NEEDS_PERMISSIONS
+def test_sweep_into_a_read_only_store(experiment, tmp_path, capsys):
     store = tmp_path / "store"
     assert sweep(experiment, store) == 0
     for path in sorted((store / "summary").glob("*.parquet"))[:2]:
@@ -204,9 +210,24 @@ def test_sweep_into_file_and_read_only_store(experiment, tmp_path, capsys):
         os.chmod(store / "summary", 0o755)
 
 
+def test_sweep_into_a_store_that_refuses_writes(experiment, tmp_path, capsys, monkeypatch):
+    """The read-only store's path for every user (root included): the write fails with EACCES."""
+    from relsim.studies.store import Store
+    store = tmp_path / "store"
+    assert sweep(experiment, store) == 0
+    for path in sorted((store / "summary").glob("*.parquet"))[:2]:
+        path.unlink()
+
+    def refuse(self, run_id, tables):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(store / "summary" / f"{run_id}.parquet"))
+    monkeypatch.setattr(Store, "write_run", refuse)
+    assert sweep(experiment, store) == 2
+    one_line_error(capsys, "summary", "Permission denied", "run the same command again")
+    assert len(list((store / "summary").glob("*.parquet"))) == 4
+
+
+@NEEDS_PERMISSIONS
 def test_read_only_out(tmp_path, capsys):
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
     folder = tmp_path / "ro"
     folder.mkdir()
     os.chmod(folder, 0o555)
