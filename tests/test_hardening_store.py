@@ -116,6 +116,28 @@ def test_missing_design_and_damaged_run_files(experiment, tmp_path, capsys):
     assert main(["store", "check", str(store)]) == 0
 
 
+def test_damaged_or_missing_steps_file_runs_the_run_again(tmp_path, capsys):
+    """A run's summary marks it done: with its steps file damaged or gone, the summary goes to
+    quarantine too, so the resumed sweep runs it again and the store is whole."""
+    experiment = tmp_path / "steps.toml"
+    experiment.write_text(EXPERIMENT + '[outputs]\ntables = ["summary", "steps"]\n')
+    store = tmp_path / "store"
+    assert sweep(experiment, store) == 0
+    expected = summary(store)
+    steps = sorted((store / "steps").glob("*.parquet"))
+    steps[0].write_bytes(b"garbage")
+    steps[1].unlink()
+    capsys.readouterr()
+    assert main(["store", "check", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert steps[0].name in out and f"{steps[1].name}: missing" in out
+    assert sweep(experiment, store) == 0
+    assert (store / "quarantine" / "summary" / steps[0].name).exists()
+    assert (store / "steps" / steps[1].name).exists() and len(list((store / "steps").glob("*.parquet"))) == 6
+    pd.testing.assert_frame_equal(summary(store), expected)
+    assert main(["store", "check", str(store)]) == 0
+
+
 def test_resume_quarantines_without_check(experiment, tmp_path, capsys):
     store = tmp_path / "store"
     assert sweep(experiment, store) == 0

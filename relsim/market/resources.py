@@ -1,17 +1,38 @@
 """Memory and time a run will need, estimated from its scenario before anything is allocated.
 
-The constants come from ``benchmarks/README.md`` (AMD EPYC, 2 cores, Python
-3.12): peak memory growth of 3,424 B per customer for the agent engine and
-about 700 B for the array engine, both with 4 firms; 48 B per customer for a
-small-world network of mean degree 10 once built (its construction holds
-about 40 B per customer and contact); about 10^5 customer-steps a second for
-the agent engine and 10^6 for the array engine, with 4 firms. They are rough
-(within a factor of about 2) and err on the large side.
+The constants were re-measured on 2026-11-29 with ``benchmarks/bench_estimate.py``
+(x86_64, 2 cores shared with other work, load average about 8, Python 3.12;
+figures and method in ``benchmarks/README.md``, "Estimates of memory and
+time"): each run in a fresh process, peak resident memory growth per customer
+and customer-steps per **CPU** second (the wall clock on a loaded machine is
+several times slower). Measured growth per customer, 4 firms unless noted:
+
+=======  ==============================  ================  ========================
+engine   network                          measured growth   estimate (this module)
+=======  ==============================  ================  ========================
+arrays   small world, degree 10           958 B             1,040 B
+arrays   small world, degree 6, 3 firms   792 B             850 B
+arrays   small world, degree 40           1,447 B           1,640 B
+arrays   scale free, degree 8, 3 firms    2,094 B           2,330 B
+agents   small world, degree 10           1,848 B           2,000 B
+agents   small world, degree 6, 3 firms   1,213 B           1,620 B
+=======  ==============================  ================  ========================
+
+Customer-steps per CPU second: arrays 598,000 (ecommerce, degree 10), 741,000
+(b2b, 3 firms, degree 6), 570,000 (classroom, 2 firms: the firm count is not
+what drives the cost, so the estimate lets only half of it grow with the
+firms), 306,000 at degree 40 (word of mouth costs about 5e-8 s per contact
+and step); agents 6,300 (ecommerce), 19,000 (b2b), 7,100 (alliance) — since
+the engines share one implementation of each event the agent engine is about
+100 times slower than the array engine. A scale-free network costs about
+170 B and 6e-6 s per contact to
+build. The estimates are rough (within a factor of about 2, see
+``tests/test_resources.py``) and err on the large side.
 
 >>> from relsim.scenario.schema import load_scenario
 >>> memory, seconds = estimate(load_scenario("ecommerce", **{"market.customers": 1_000_000,
 ...                                                         "market.engine": "arrays"}))
->>> 0.5e9 < memory < 3e9 and 100 < seconds < 1000
+>>> 0.5e9 < memory < 3e9 and 30 < seconds < 1000
 True
 """
 
@@ -22,17 +43,19 @@ from collections.abc import Sequence
 from relsim.scenario.schema import Scenario
 from relsim.util.resources import check_fits
 
-#: Peak bytes per customer (base) and per customer-firm pair (dyad), by engine.
-BYTES_PER_CUSTOMER = {"agents": 600.0, "arrays": 200.0}
-BYTES_PER_DYAD = {"agents": 700.0, "arrays": 125.0}
-#: Peak bytes per customer and contact while the network is built, by network kind.
-BYTES_PER_CONTACT = {"small_world": 40.0, "scale_free": 400.0, "fully_mixed": 0.0}
+#: Peak bytes per customer (base) and per customer-firm pair (dyad), by engine (measured, see above).
+BYTES_PER_CUSTOMER = {"agents": 600.0, "arrays": 400.0}
+BYTES_PER_DYAD = {"agents": 300.0, "arrays": 110.0}
+#: Peak bytes per customer and contact while the network is built and held, by network kind.
+BYTES_PER_CONTACT = {"small_world": 25.0, "scale_free": 200.0, "fully_mixed": 0.0}
 #: Bytes per customer, firm and snapshot week of the per-customer snapshot tables.
 BYTES_PER_SNAPSHOT_ROW = 120.0
-#: Customer-steps a second with 4 firms, by engine (benchmarks/README.md, rounded down).
-CUSTOMER_STEPS_PER_SECOND = {"agents": 90_000.0, "arrays": 900_000.0}
+#: Customer-steps per CPU second with 4 firms, without word of mouth, by engine (measured, rounded down).
+CUSTOMER_STEPS_PER_SECOND = {"agents": 6_000.0, "arrays": 600_000.0}
+#: Seconds per customer, contact and step (word of mouth along the network).
+SECONDS_PER_CONTACT_STEP = 5e-8
 #: Seconds per customer and contact to build a scale-free network (networkx).
-SCALE_FREE_SECONDS_PER_CONTACT = 2e-6
+SCALE_FREE_SECONDS_PER_CONTACT = 6e-6
 
 
 def estimate(scenario: Scenario) -> tuple[float, float]:
@@ -47,7 +70,9 @@ def estimate(scenario: Scenario) -> tuple[float, float]:
               + contacts * BYTES_PER_CONTACT[network.kind]
               + customers * firms * len(market.snapshot_weeks) * BYTES_PER_SNAPSHOT_ROW)
     steps = -(-market.weeks // market.step_weeks)
-    seconds = customers * steps * max(firms, 1) / 4 / CUSTOMER_STEPS_PER_SECOND[engine]
+    # half of a customer-step's cost grows with the firms (4 in the measured scenario), half does not
+    seconds = steps * (customers * (max(firms, 1) + 4) / 8 / CUSTOMER_STEPS_PER_SECOND[engine]
+                       + contacts * SECONDS_PER_CONTACT_STEP)
     if network.kind == "scale_free":
         seconds += contacts * SCALE_FREE_SECONDS_PER_CONTACT
     return memory, seconds
