@@ -4,12 +4,13 @@
                                                   [--weeks 8]
 
 Each run happens in a fresh interpreter (its peak memory is its own): the
-scenario resized to the population, the model built and run once with
-``relsim.simulate``; the child runs 200 customers first (imports and code are not counted), resets
-its peak resident memory to the memory in use (Linux ``/proc/self/clear_refs``)
-and reports the peak during the run over the memory in use before it, the CPU time and the wall time of the run. The table gives both
-per customer (memory) and as customer-steps per second (time), with the
-estimate beside them and their ratio.
+scenario resized to the population, run once with ``relsim.simulate``. The
+child runs 200 customers first (imports and code are not counted), resets its
+peak resident memory to the memory in use (Linux ``/proc/self/clear_refs``)
+and reports the peak during the run over the memory in use before it, the
+CPU time and the wall time of the run. The table gives memory per customer
+and time as customer-steps per second, with the estimate beside them and
+their ratio.
 CPU time, not wall time, is the rate to compare on a shared machine: the wall
 time grows with the other processes' load, the CPU time much less.
 """

@@ -5,28 +5,30 @@ The constants were re-measured on 2026-11-29 with ``benchmarks/bench_estimate.py
 figures and method in ``benchmarks/README.md``, "Estimates of memory and
 time"): each run in a fresh process, peak resident memory growth per customer
 and customer-steps per **CPU** second (the wall clock on a loaded machine is
-several times slower). Measured growth per customer, 4 firms unless noted:
+several times slower). Measured peak growth per customer, 4 firms unless noted:
 
-=======  ==============================  ================  ========================
-engine   network                          measured growth   estimate (this module)
-=======  ==============================  ================  ========================
-arrays   small world, degree 10           958 B             1,040 B
-arrays   small world, degree 6, 3 firms   792 B             850 B
-arrays   small world, degree 40           1,447 B           1,640 B
-arrays   scale free, degree 8, 3 firms    2,094 B           2,330 B
-agents   small world, degree 10           1,848 B           2,000 B
-agents   small world, degree 6, 3 firms   1,213 B           1,620 B
-=======  ==============================  ================  ========================
+=======  =====================================  ================  ======================
+engine   scenario, network                      measured growth   estimate (this module)
+=======  =====================================  ================  ======================
+arrays   ecommerce, small world, degree 10      956 B             1,090 B
+arrays   ecommerce, small world, degree 40      1,801 B           1,840 B
+arrays   b2b (3 firms), small world, degree 6   803 B             880 B
+arrays   classroom (2 firms), degree 10         768 B             870 B
+arrays   alliance (3 firms), scale free, 8      2,094 B           2,330 B
+agents   ecommerce, small world, degree 10      1,768 B           2,050 B
+agents   b2b (3 firms), small world, degree 6   1,194 B           1,650 B
+agents   alliance (3 firms), scale free, 8      1,642 B           3,100 B
+=======  =====================================  ================  ======================
 
-Customer-steps per CPU second: arrays 598,000 (ecommerce, degree 10), 741,000
-(b2b, 3 firms, degree 6), 570,000 (classroom, 2 firms: the firm count is not
+Customer-steps per CPU second: arrays 467,000 (ecommerce, degree 10), 704,000
+(b2b, 3 firms, degree 6), 610,000 (classroom, 2 firms: the firm count is not
 what drives the cost, so the estimate lets only half of it grow with the
-firms), 306,000 at degree 40 (word of mouth costs about 5e-8 s per contact
-and step); agents 6,300 (ecommerce), 19,000 (b2b), 7,100 (alliance) — since
+firms), 304,000 at degree 40 (word of mouth costs about 5e-8 s per contact
+and step); agents 6,200 (ecommerce), 14,000 (b2b), 6,800 (alliance) — since
 the engines share one implementation of each event the agent engine is about
 100 times slower than the array engine. A scale-free network costs about
-170 B and 6e-6 s per contact to
-build. The estimates are rough (within a factor of about 2, see
+170 B and 6e-6 s per contact to build. Estimated time over CPU time was 1.0-2.0
+(agents) and 0.8-1.2 (arrays). The estimates are rough (within a factor of about 2, see
 ``tests/test_resources.py``) and err on the large side.
 
 >>> from relsim.scenario.schema import load_scenario

@@ -10,6 +10,9 @@ Layout::
     STORE/steps/<run_id>.parquet   per-week aggregates (if the experiment keeps them)
     STORE/cohorts/<run_id>.parquet cohort retention (if kept)
     STORE/failures/<run_id>.json   a failed run: error and traceback
+    STORE/quarantine/<table>/      damaged or foreign files moved aside (never deleted) by a
+                                   resume or ``relsim store check STORE --repair``; their runs
+                                   run again
 
 Every file is written under a temporary name starting with ``.relsim-tmp-``
 and renamed into place (``os.replace`` is atomic), so a sweep killed at any
