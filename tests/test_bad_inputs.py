@@ -181,3 +181,56 @@ def test_population_too_large(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     code = main(["run", str(tmp_path / "s.toml"), "--out", str(out)])
     assert_refused(code, capsys.readouterr().err, out, "people.csv", "too large", "at most")
+
+
+# ----------------------------------------------------------------------- the issue's other reproducers
+def test_distributor_reach_inf_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", "b2b", "--set", "distributors.0.reach=inf", "--out", str(out)])
+    assert_refused(code, capsys.readouterr().err, out, "b2b.toml", "distributors[0].reach", "finite")
+
+
+def test_dense_network_of_a_million_is_refused_before_it_is_built(tmp_path, capsys, monkeypatch):
+    """mean_degree = 200 at 10^6 customers used to die allocating; on a machine with 4 GiB
+    available it is refused from the estimate, at once."""
+    import time
+
+    from relsim.util import resources
+    monkeypatch.setattr(resources, "available_memory", lambda: 4 * 1024 ** 3)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code = main(["run", "ecommerce", "--customers", "1000000", "--set", "market.network.mean_degree=200",
+                 "--out", str(out)])
+    assert time.monotonic() - started < 60
+    assert_refused(code, capsys.readouterr().err, out, "memory", "mean_degree", "--yes")
+
+
+def test_ten_million_customers_are_announced_before_the_run(tmp_path, capsys, monkeypatch):
+    """10^7 customers fit in memory here but take long: the estimate is printed before the run
+    starts (the run itself is replaced by a stop, to keep the test short)."""
+    from relsim.market import runner
+    from relsim.util import resources
+    from relsim.util.errors import RelsimError
+    monkeypatch.setattr(resources, "available_memory", lambda: 1024 ** 4)
+
+    def stop(*_, **__):
+        raise RelsimError("stopped by the test before the run")
+    monkeypatch.setattr(runner, "simulate", stop)
+    out = tmp_path / "out"
+    code = main(["run", "ecommerce", "--customers", "10000000", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "will take about" in err and "of memory" in err, err
+    assert err.index("will take about") < err.index("stopped by the test")
+    assert not out.exists()
+
+
+def test_calibrate_out_is_a_folder(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text(GOOD_LOG)
+    folder = tmp_path / "existing.toml"
+    folder.mkdir()
+    code = main(["calibrate", str(log), "--calibration-end", "2024-04-30", "--margin", "0.3",
+                 "--out", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "existing.toml" in err and "folder" in err, err
+    assert list(folder.iterdir()) == []

@@ -10,13 +10,13 @@ several times slower). Measured peak growth per customer, 4 firms unless noted:
 =======  =====================================  ================  ======================
 engine   scenario, network                      measured growth   estimate (this module)
 =======  =====================================  ================  ======================
-arrays   ecommerce, small world, degree 10      956 B             1,090 B
-arrays   ecommerce, small world, degree 40      1,801 B           1,840 B
-arrays   b2b (3 firms), small world, degree 6   803 B             880 B
-arrays   classroom (2 firms), degree 10         768 B             870 B
+arrays   ecommerce, small world, degree 10      956 B             1,190 B
+arrays   ecommerce, small world, degree 40      1,801 B           2,240 B
+arrays   b2b (3 firms), small world, degree 6   803 B             940 B
+arrays   classroom (2 firms), degree 10         768 B             970 B
 arrays   alliance (3 firms), scale free, 8      2,094 B           2,330 B
-agents   ecommerce, small world, degree 10      1,768 B           2,050 B
-agents   b2b (3 firms), small world, degree 6   1,194 B           1,650 B
+agents   ecommerce, small world, degree 10      1,768 B           2,150 B
+agents   b2b (3 firms), small world, degree 6   1,194 B           1,710 B
 agents   alliance (3 firms), scale free, 8      1,642 B           3,100 B
 =======  =====================================  ================  ======================
 
@@ -26,8 +26,10 @@ what drives the cost, so the estimate lets only half of it grow with the
 firms), 304,000 at degree 40 (word of mouth costs about 5e-8 s per contact
 and step); agents 6,200 (ecommerce), 14,000 (b2b), 6,800 (alliance) — since
 the engines share one implementation of each event the agent engine is about
-100 times slower than the array engine. A scale-free network costs about
-170 B and 6e-6 s per contact to build. Estimated time over CPU time was 1.0-2.0
+100 times slower than the array engine. A small-world network costs about
+25 B per contact at degree 10-40 and 32 B at degree 100-200 (20,000 customers,
+7,208 B per customer at degree 200), and about 3e-7 s per contact to build; a
+scale-free one about 170 B and 6e-6 s per contact. Estimated time over CPU time was 1.0-2.0
 (agents) and 0.8-1.2 (arrays). The estimates are rough (within a factor of about 2, see
 ``tests/test_resources.py``) and err on the large side.
 
@@ -49,15 +51,15 @@ from relsim.util.resources import check_fits
 BYTES_PER_CUSTOMER = {"agents": 600.0, "arrays": 400.0}
 BYTES_PER_DYAD = {"agents": 300.0, "arrays": 110.0}
 #: Peak bytes per customer and contact while the network is built and held, by network kind.
-BYTES_PER_CONTACT = {"small_world": 25.0, "scale_free": 200.0, "fully_mixed": 0.0}
+BYTES_PER_CONTACT = {"small_world": 35.0, "scale_free": 200.0, "fully_mixed": 0.0}
 #: Bytes per customer, firm and snapshot week of the per-customer snapshot tables.
 BYTES_PER_SNAPSHOT_ROW = 120.0
 #: Customer-steps per CPU second with 4 firms, without word of mouth, by engine (measured, rounded down).
 CUSTOMER_STEPS_PER_SECOND = {"agents": 6_000.0, "arrays": 600_000.0}
 #: Seconds per customer, contact and step (word of mouth along the network).
 SECONDS_PER_CONTACT_STEP = 5e-8
-#: Seconds per customer and contact to build a scale-free network (networkx).
-SCALE_FREE_SECONDS_PER_CONTACT = 6e-6
+#: Seconds per customer and contact to build the network, by network kind (scale-free: NetworkX).
+NETWORK_SECONDS_PER_CONTACT = {"small_world": 3e-7, "scale_free": 6e-6, "fully_mixed": 0.0}
 
 
 def estimate(scenario: Scenario) -> tuple[float, float]:
@@ -75,8 +77,7 @@ def estimate(scenario: Scenario) -> tuple[float, float]:
     # half of a customer-step's cost grows with the firms (4 in the measured scenario), half does not
     seconds = steps * (customers * (max(firms, 1) + 4) / 8 / CUSTOMER_STEPS_PER_SECOND[engine]
                        + contacts * SECONDS_PER_CONTACT_STEP)
-    if network.kind == "scale_free":
-        seconds += contacts * SCALE_FREE_SECONDS_PER_CONTACT
+    seconds += contacts * NETWORK_SECONDS_PER_CONTACT[network.kind]
     return memory, seconds
 
 
