@@ -266,10 +266,10 @@ def test_posterior_draws_are_reproducible(cdnow_calibration):
 
 POPULATION_ERRORS = {
     "need_rate": ("need_rate,purchases,first_week,last_purchase_week\n0.1,1,-3,-1\n-2,0,,\n",
-                  "need_rate: 1 row(s) must be a number > 0 (row 2: '-2')"),
+                  "need_rate: 1 row(s) must be a number > 0 and <= 50 (occasions a week) (line 3: '-2')"),
     "last week": ("need_rate,purchases,first_week,last_purchase_week\n0.1,1,-3,-5\n0.1,0,,\n",
-                  "last_purchase_week: 1 row(s) must be a week between first_week and 0 (row 1"),
-    "alive": ("need_rate,alive\n0.1,maybe\n0.2,1\n", "alive: 1 row(s) must be true/false or 1/0 (row 1: 'maybe')"),
+                  "last_purchase_week: 1 row(s) must be a week between first_week and 0 (line 2"),
+    "alive": ("need_rate,alive\n0.1,maybe\n0.2,1\n", "alive: 1 row(s) must be true/false or 1/0 (line 2: 'maybe')"),
     "column": ("need_rate,lambda\n0.1,1\n0.2,1\n", "unknown column(s) 'lambda'"),
     "size": ("need_rate\n0.1\n", "has 1 customers but market.customers = 2"),
     "spend": ("need_rate,spend_rate\n0.1,0.5\n0.2,0\n",

@@ -20,6 +20,9 @@ from relsim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+#: Tests that rely on a read-only folder: root ignores file permissions, so they cannot fail there.
+NEEDS_PERMISSIONS = pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                                       reason="run as root, which writes into read-only folders")
 
 EXPERIMENT = f"""
 name = "tiny"
@@ -113,6 +116,28 @@ def test_missing_design_and_damaged_run_files(experiment, tmp_path, capsys):
     assert main(["store", "check", str(store)]) == 0
 
 
+def test_damaged_or_missing_steps_file_runs_the_run_again(tmp_path, capsys):
+    """A run's summary marks it done: with its steps file damaged or gone, the summary goes to
+    quarantine too, so the resumed sweep runs it again and the store is whole."""
+    experiment = tmp_path / "steps.toml"
+    experiment.write_text(EXPERIMENT + '[outputs]\ntables = ["summary", "steps"]\n')
+    store = tmp_path / "store"
+    assert sweep(experiment, store) == 0
+    expected = summary(store)
+    steps = sorted((store / "steps").glob("*.parquet"))
+    steps[0].write_bytes(b"garbage")
+    steps[1].unlink()
+    capsys.readouterr()
+    assert main(["store", "check", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert steps[0].name in out and f"{steps[1].name}: missing" in out
+    assert sweep(experiment, store) == 0
+    assert (store / "quarantine" / "summary" / steps[0].name).exists()
+    assert (store / "steps" / steps[1].name).exists() and len(list((store / "steps").glob("*.parquet"))) == 6
+    pd.testing.assert_frame_equal(summary(store), expected)
+    assert main(["store", "check", str(store)]) == 0
+
+
 def test_resume_quarantines_without_check(experiment, tmp_path, capsys):
     store = tmp_path / "store"
     assert sweep(experiment, store) == 0
@@ -185,13 +210,16 @@ def test_out_inside_a_file_and_proc(tmp_path, capsys):
     assert afile.read_text() == "mine"
 
 
-def test_sweep_into_file_and_read_only_store(experiment, tmp_path, capsys):
+def test_sweep_into_a_file(experiment, tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("mine")
     assert sweep(experiment, afile / "store") == 2
     one_line_error(capsys)
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
+    assert afile.read_text() == "mine"
+
+
+@NEEDS_PERMISSIONS
+def test_sweep_into_a_read_only_store(experiment, tmp_path, capsys):
     store = tmp_path / "store"
     assert sweep(experiment, store) == 0
     for path in sorted((store / "summary").glob("*.parquet"))[:2]:
@@ -204,9 +232,24 @@ def test_sweep_into_file_and_read_only_store(experiment, tmp_path, capsys):
         os.chmod(store / "summary", 0o755)
 
 
+def test_sweep_into_a_store_that_refuses_writes(experiment, tmp_path, capsys, monkeypatch):
+    """The read-only store's path for every user (root included): the write fails with EACCES."""
+    from relsim.studies.store import Store
+    store = tmp_path / "store"
+    assert sweep(experiment, store) == 0
+    for path in sorted((store / "summary").glob("*.parquet"))[:2]:
+        path.unlink()
+
+    def refuse(self, run_id, tables):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(store / "summary" / f"{run_id}.parquet"))
+    monkeypatch.setattr(Store, "write_run", refuse)
+    assert sweep(experiment, store) == 2
+    one_line_error(capsys, "summary", "Permission denied", "run the same command again")
+    assert len(list((store / "summary").glob("*.parquet"))) == 4
+
+
+@NEEDS_PERMISSIONS
 def test_read_only_out(tmp_path, capsys):
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
     folder = tmp_path / "ro"
     folder.mkdir()
     os.chmod(folder, 0o555)

@@ -35,6 +35,7 @@ from relsim.calibration.transactions import (
     rfm_summary,
     weekly_repeat_transactions,
 )
+from relsim.scenario.population import MAX_NEED_RATE
 from relsim.scenario.schema import Scenario, from_dict
 from relsim.scenario.strategies import PRESETS
 from relsim.util.errors import RelsimError
@@ -459,7 +460,8 @@ def draw_customer_states(summary: pd.DataFrame, bgnbd: dict[str, float], gamma_g
     spend_rate = rng.gamma(q + spend_shape * x, 1.0) / (gamma + spend_total)
     return pd.DataFrame({
         "customer": summary.index.astype(str),
-        "need_rate": np.maximum(need_rate, 1e-12),   # a rate of exactly 0 is not a valid need rate
+        # a rate of exactly 0 is not a valid need rate; above MAX_NEED_RATE a population file is refused
+        "need_rate": np.clip(need_rate, 1e-12, MAX_NEED_RATE),
         "dropout": dropout, "spend_rate": spend_rate,
         "purchases": x.astype(np.int64) + 1, "first_week": -T, "last_purchase_week": -(T - t_x),
         "alive": alive,

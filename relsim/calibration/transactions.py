@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.util.errors import RelsimError
+from relsim.util.inputs import MAX_TABLE_BYTES, check_csv_header, check_csv_text, check_regular_file
 
 #: Rows listed per kind of problem in an error message (the count is always given).
 SHOWN_ROWS = 5
@@ -129,7 +130,8 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
 
     check(columns.customer, "no customer id", customer.isna() | (customer == ""), customer)
     check(columns.date, date_rule, dates.isna(), date_text)
-    check(columns.amount, "not a number", amounts.isna() | ~np.isfinite(amounts.astype(float)),
+    check(columns.amount, "not a number", amounts.isna(), amount_text)
+    check(columns.amount, "not a finite number (too large)", amounts.notna() & ~np.isfinite(amounts.astype(float)),
           amount_text)
     positive = amounts > 0 if zero_amounts == "error" else amounts >= 0
     rule = "zero or negative" if zero_amounts == "error" else "negative"
@@ -166,16 +168,35 @@ def _read_raw(source: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     path = Path(source)
+    parquet = path.suffix.lower() == ".parquet"
+    if not path.exists() and not path.is_symlink():
+        raise LogError(f"{name}: no such file")
+    # a regular file of at most MAX_TABLE_BYTES; a CSV file UTF-8 text throughout (line named if not)
+    if parquet:
+        check_regular_file(path, "transaction log", LogError, MAX_TABLE_BYTES)
+    else:
+        check_csv_text(path, "transaction log", LogError, MAX_TABLE_BYTES)
     try:
-        if path.suffix.lower() == ".parquet":
+        if parquet:
             return pd.read_parquet(path)
         # every column as text: ids keep leading zeros, and the checks see what the file says
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
         raise LogError(f"{name}: no such file") from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise LogError(f"{name}: cannot read the log as {'Parquet' if path.suffix.lower() == '.parquet' else 'CSV'}"
-                       f" ({str(error).splitlines()[0]})") from None
+        raise LogError(f"{name}: cannot read the log as {'Parquet' if parquet else 'CSV'}"
+                       f" ({_parser_problem(error)})") from None
+    check_csv_header(name, table.columns, "transaction log", LogError)
+    return table
+
+
+def _parser_problem(error: Exception) -> str:
+    """pandas' reason a CSV could not be parsed, in the file's own terms (lines, fields)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = text.removeprefix("Error tokenizing data. C error: ")
+    if text == "No columns to parse from file":
+        return "the file is empty; the first line must name the columns"
+    return text
 
 
 def daily_transactions(log: pd.DataFrame) -> pd.DataFrame:

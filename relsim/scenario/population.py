@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.scenario.errors import ScenarioError
+from relsim.util.inputs import MAX_TABLE_BYTES, check_csv_header, check_csv_text, check_regular_file
 
 #: Columns a population file may have, with their defaults (None: required or conditional).
 COLUMNS: dict[str, object] = {
@@ -38,6 +39,11 @@ COLUMNS: dict[str, object] = {
     "purchases": 0, "first_week": None, "last_purchase_week": None, "alive": True,
 }
 _SHOWN = 5
+#: Largest purchase rate (occasions a week), as for a segment's ``need_rate``.
+MAX_NEED_RATE = 50.0
+#: Most purchases so far, and the longest history (weeks before week 0), a row may give.
+MAX_PURCHASES = 1e9
+MAX_HISTORY_WEEKS = 100_000
 
 
 def load_population(scenario: Any) -> pd.DataFrame:   # a relsim.scenario.schema.Scenario
@@ -63,14 +69,29 @@ def load_population(scenario: Any) -> pd.DataFrame:   # a relsim.scenario.schema
         raise ScenarioError(f"{scenario.name}: the scenario names no population file")
     path = Path(scenario.population.file)
     name = str(path)
+    parquet = path.suffix.lower() == ".parquet"
+    if not path.exists() and not path.is_symlink():
+        raise ScenarioError(f"{name}: population file not found (population.file)")
+    # a regular file of at most MAX_TABLE_BYTES; a CSV file UTF-8 text throughout (line named if not)
+    if parquet:
+        check_regular_file(path, "population", ScenarioError, MAX_TABLE_BYTES)
+    else:
+        check_csv_text(path, "population", ScenarioError, MAX_TABLE_BYTES)
     try:
         # CSV as text: the checks quote values as the file has them
-        table = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(
-            path, dtype=str, keep_default_na=False)
+        table = pd.read_parquet(path) if parquet else pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ScenarioError(f"{name}: population file not found (population.file)") from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise ScenarioError(f"{name}: cannot read the population file ({str(error).splitlines()[0]})") from None
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if text == "No columns to parse from file":
+            text = "the file is empty; the first line must name the columns"
+        raise ScenarioError(f"{name}: cannot read the population file "
+                            f"({text.removeprefix('Error tokenizing data. C error: ')})") from None
+    if not parquet:
+        check_csv_header(name, table.columns, "population", ScenarioError)
+    # CSV rows are named by their line (the header is line 1), Parquet rows by their number
+    where, first_row = ("row", 1) if parquet else ("line", 2)
     unknown = [c for c in table.columns if c not in COLUMNS]
     if unknown:
         raise ScenarioError(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
@@ -86,30 +107,38 @@ def load_population(scenario: Any) -> pd.DataFrame:   # a relsim.scenario.schema
     problems: list[str] = []
 
     def numbers(column: str) -> pd.Series:
-        values = pd.to_numeric(table[column], errors="coerce") if column in table.columns else None
-        if values is None:
+        if column not in table.columns:
             return pd.Series(np.nan, index=table.index)
-        return values.astype(float)
+        values = pd.to_numeric(table[column], errors="coerce").astype(float)
+        # a cell that holds something other than a number is an error in every row (empty: not given)
+        given = table[column].astype("string").str.strip().fillna("") != ""
+        check(column, (given & values.isna()).to_numpy(), "not a number")
+        return values
 
     def check(column: str, bad: np.ndarray, rule: str) -> None:
         rows = np.flatnonzero(bad)
         if rows.size:
-            shown = ", ".join(f"row {i + 1}: {str(table[column].iloc[i])!r}" if column in table.columns
-                              else f"row {i + 1}" for i in rows[:_SHOWN])
+            shown = ", ".join(f"{where} {i + first_row}: {str(table[column].iloc[i])!r}"
+                              if column in table.columns else f"{where} {i + first_row}" for i in rows[:_SHOWN])
             more = f", … {rows.size - _SHOWN} more" if rows.size > _SHOWN else ""
             problems.append(f"{column}: {rows.size} row(s) {rule} ({shown}{more})")
 
     need = numbers("need_rate")
-    check("need_rate", ~(need > 0) | ~np.isfinite(need), "must be a number > 0")
+    check("need_rate", (~((need > 0) & (need <= MAX_NEED_RATE))).to_numpy(),
+          f"must be a number > 0 and <= {MAX_NEED_RATE:g} (occasions a week)")
     dropout = numbers("dropout")
     check("dropout", ~((dropout >= 0) & (dropout <= 1)), "must be a number in [0, 1]")
     spend = numbers("spend_rate")
-    check("spend_rate", ~(spend >= 0) | ~np.isfinite(spend), "must be a number >= 0")
+    check("spend_rate", ~(spend >= 0) | ~np.isfinite(spend), "must be a finite number >= 0")
     purchases = numbers("purchases")
-    check("purchases", ~(purchases >= 0) | (purchases != np.floor(purchases)), "must be a whole number >= 0")
+    check("purchases", ~((purchases >= 0) & (purchases <= MAX_PURCHASES)) | (purchases != np.floor(purchases)),
+          f"must be a whole number from 0 to {MAX_PURCHASES:.0e}")
     bought = (purchases > 0).to_numpy()
     first = numbers("first_week")
     last = numbers("last_purchase_week")
+    for column, weeks in (("first_week", first), ("last_purchase_week", last)):
+        check(column, (weeks.notna() & ~((weeks >= -MAX_HISTORY_WEEKS) & (weeks <= 0))).to_numpy(),
+              f"must be a week from {-MAX_HISTORY_WEEKS} to 0")
     check("first_week", bought & ~(first <= 0).to_numpy(), "must be a week <= 0 for customers with purchases")
     check("last_purchase_week", bought & ~((last >= first) & (last <= 0)).to_numpy(),
           "must be a week between first_week and 0")

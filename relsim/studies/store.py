@@ -10,6 +10,9 @@ Layout::
     STORE/steps/<run_id>.parquet   per-week aggregates (if the experiment keeps them)
     STORE/cohorts/<run_id>.parquet cohort retention (if kept)
     STORE/failures/<run_id>.json   a failed run: error and traceback
+    STORE/quarantine/<table>/      damaged or foreign files moved aside (never deleted) by a
+                                   resume or ``relsim store check STORE --repair``; their runs
+                                   run again
 
 Every file is written under a temporary name starting with ``.relsim-tmp-``
 and renamed into place (``os.replace`` is atomic), so a sweep killed at any
@@ -281,15 +284,31 @@ class Store:
                     folder / name, run, SUMMARY_COLUMNS if table == "summary" else ())
                 if problem:
                     problems[f"{table}/{name}"] = problem
+        # a finished run (its summary is there) must have every table the experiment keeps
+        finished = self.finished() & runs
+        for table in manifest.get("outputs", {}).get("tables", []):
+            if table in TABLES and table != "summary":
+                present = _stems(self.root / table, ".parquet")
+                for run in sorted(finished - present):
+                    problems[f"{table}/{run}.parquet"] = "missing, but the run's summary is there"
         return problems
 
     def quarantine(self, problems: dict[str, str]) -> list[str]:
-        """Move the files named in ``problems`` (``table/name``) to ``STORE/quarantine/<table>/``."""
+        """Move the files named in ``problems`` (``table/name``) to ``STORE/quarantine/<table>/``.
+
+        A run with a damaged or missing ``steps``/``cohorts`` file has its summary
+        moved too: the summary marks a run done, so the resumed sweep runs it again.
+        """
         moved = []
         for where in problems:
             table, name = where.split("/", 1)
             if quarantine_entry(self.root / table, name, self.root / QUARANTINE / table) is not None:
                 moved.append(where)
+        incomplete = sorted({where.split("/", 1)[1] for where in problems if not where.startswith("summary/")})
+        for name in incomplete:
+            if f"summary/{name}" not in problems and \
+                    quarantine_entry(self.root / "summary", name, self.root / QUARANTINE / "summary") is not None:
+                moved.append(f"summary/{name}")
         return moved
 
     def check(self) -> list[str]:

@@ -270,6 +270,74 @@ def _on_dask(tasks: list[dict], client) -> Iterator[dict]:
         yield answer
 
 
+def check_cluster(plan: Plan, scheduler: str, yes: bool = False) -> None:
+    """Refuse (:class:`relsim.util.resources.ResourceError`, exit 2) a sweep on the Dask
+    scheduler at ``scheduler`` whose runs cannot fit in its workers' memory; announce a long one.
+
+    Connects briefly (a :class:`StoreError` if it cannot) and reads each worker's
+    memory limit and threads; see :func:`check_cluster_memory`.
+    """
+    client = _connect(scheduler)
+    try:
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:   # older distributed: every worker is listed anyway
+            info = client.scheduler_info()
+    finally:
+        client.close()
+    check_cluster_memory(plan, info.get("workers") or {}, yes=yes)
+
+
+def check_cluster_memory(plan: Plan, workers: dict[str, dict], yes: bool = False) -> None:
+    """Refuse a sweep whose largest run, once per thread, exceeds a Dask worker's memory limit.
+
+    A Dask worker runs one task per thread at a time, and pauses at 80 % of its
+    ``memory_limit`` (``distributed.worker.memory.pause``) — the share
+    :data:`relsim.util.resources.MEMORY_SHARE` that :func:`check_fits` allows.
+    So the worker with the least memory per thread must hold ``nthreads`` of
+    the plan's largest run (estimated by :func:`relsim.market.resources.estimate`
+    before anything runs). Workers without a limit (``memory_limit`` 0) are
+    not checked for memory; the time (all runs over all threads) is announced
+    if long. ``workers`` maps addresses to the entries of
+    ``Client.scheduler_info()["workers"]`` (``nthreads``, ``memory_limit``).
+
+    >>> from relsim.studies.experiment import load_experiment
+    >>> plan = load_experiment("strategies_by_scenario")
+    >>> check_cluster_memory(plan, {"tcp://10.0.0.2:40000": {"nthreads": 2, "memory_limit": 2 ** 20}})
+    Traceback (most recent call last):
+    ...
+    relsim.util.resources.ResourceError: the sweep (... runs) on Dask worker tcp://10.0.0.2:40000 (2 threads, ...
+    ...more than its memory limit (1.0 MiB); ...
+    """
+    import math
+    import sys
+
+    from relsim.market.resources import estimate
+    from relsim.util.resources import check_fits, human_bytes
+
+    estimates = [estimate(scenario) for scenario in plan.scenarios]
+    if not estimates:
+        return
+    largest = max(memory for memory, _ in estimates)
+    seconds = sum(seconds for _, seconds in estimates) * plan.experiment.replicates
+    threads = {address: max(1, int(info.get("nthreads") or 1)) for address, info in workers.items()}
+    limits = {address: int(info.get("memory_limit") or 0) for address, info in workers.items()}
+    what = f"the sweep ({len(plan.runs)} runs)"
+    parallel = max(1, sum(threads.values()))
+    limited = [address for address in workers if limits[address] > 0]
+    if limited:
+        tightest = min(limited, key=lambda address: limits[address] / threads[address])
+        count = threads[tightest]
+        check_fits(f"{what} on Dask worker {tightest} ({count} thread{'s' if count != 1 else ''}, a run "
+                   "on each)", largest * count, seconds / parallel, yes=yes, available=limits[tightest],
+                   room="its memory limit", workers="workers with fewer threads or more memory")
+        return
+    if not workers:
+        print(f"relsim: note: the Dask cluster has no workers yet; each run of {what} needs about "
+              f"{human_bytes(largest)} of memory", file=sys.stderr, flush=True)
+    check_fits(what, largest * parallel, seconds / parallel, yes=yes, available=math.inf)
+
+
 def runs_frame(plan: Plan) -> pd.DataFrame:
     """The plan's runs as a table (run id, point, replicate, seed, scenario hash, factors)."""
     return pd.DataFrame([{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
@@ -291,6 +359,8 @@ def command_sweep(args) -> int:
         from relsim.market.resources import check_runs
         check_runs(f"the sweep ({len(plan.runs)} runs)", plan.scenarios, plan.experiment.replicates,
                    args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
+    else:
+        check_cluster(plan, args.scheduler, yes=getattr(args, "yes", False))
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
           f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
     try:

@@ -31,6 +31,12 @@ from relsim.util.errors import RelsimError
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 #: Deepest nesting of tables and arrays accepted in a TOML or JSON file.
 MAX_DEPTH = 32
+#: Largest table (transaction log, population file; CSV or Parquet) relsim reads.
+MAX_TABLE_BYTES = 2 * 1024 ** 3
+#: Bytes read at a time when a CSV file is checked (whole lines are checked together).
+_CHUNK = 1 << 20
+#: Separators other than the comma a CSV header may reveal, with their names.
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars", " ": "spaces"}
 
 
 class InputError(RelsimError):
@@ -77,6 +83,69 @@ def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError
     if "\0" in text:
         raise error(f"{path}: not a text file (it holds NUL bytes); {what} files are UTF-8 text")
     return text
+
+
+def check_csv_text(path: str | Path, what: str, error: type[RelsimError] = InputError,
+                   max_bytes: int = MAX_TABLE_BYTES) -> int:
+    """Refuse a CSV file unless it is a regular file of at most ``max_bytes`` of UTF-8 text; its size.
+
+    The file is read in chunks of whole lines (a large log is not held twice);
+    the message names the line of the first byte that is not UTF-8 or is NUL
+    (a binary file, or UTF-16 text)::
+
+        log.csv: not UTF-8 text (line 3: byte 0xe9); transaction log files must be UTF-8 ...
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+    >>> _ = path.write_bytes(b"customer,date,amount\\nbob,2024-01-02,3\\n\\xff\\xfe,x,1\\n")
+    >>> check_csv_text(path, "transaction log")
+    Traceback (most recent call last):
+    ...
+    relsim.util.inputs.InputError: ...log.csv: not UTF-8 text (line 3: byte 0xff); transaction log files ...
+    """
+    size = check_regular_file(path, what, error, max_bytes)
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(2)
+            if head in (b"\xff\xfe", b"\xfe\xff"):
+                raise error(f"{path}: UTF-16 text; {what} files must be UTF-8 (save it as UTF-8 CSV)")
+            stream.seek(0)
+            line, rest = 1, b""
+            while True:
+                chunk = stream.read(_CHUNK)
+                data = rest + chunk
+                cut = len(data) if not chunk else data.rfind(b"\n") + 1
+                if cut == 0:   # a line longer than a chunk: cut before its last, maybe partial, character
+                    cut = next((i for i in range(len(data) - 1, max(len(data) - 5, 0), -1)
+                                if not 0x80 <= data[i] < 0xC0), len(data))
+                whole, rest = data[:cut], data[cut:]
+                zero = whole.find(b"\0")
+                if zero >= 0:
+                    at = line + whole.count(b"\n", 0, zero)
+                    raise error(f"{path}: not a text file (a NUL byte on line {at}; binary data or UTF-16?); "
+                                f"{what} files are UTF-8 text")
+                try:
+                    whole.decode("utf-8")
+                except UnicodeDecodeError as problem:
+                    at = line + whole.count(b"\n", 0, problem.start)
+                    raise error(f"{path}: not UTF-8 text (line {at}: byte 0x{whole[problem.start]:02x}); {what} "
+                                "files must be UTF-8 (convert it, e.g. iconv -f latin1 -t utf-8)") from None
+                line += whole.count(b"\n")
+                if not chunk:
+                    return size
+    except OSError as problem:
+        raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
+
+
+def check_csv_header(path: str | Path, columns: Any, what: str, error: type[RelsimError] = InputError) -> None:
+    """Refuse a CSV file whose header is one column holding another separator (``;``, tab, ``|``, space)."""
+    names = [str(name) for name in columns]
+    if len(names) != 1:
+        return
+    for separator, name in _SEPARATORS.items():
+        if separator in names[0]:
+            raise error(f"{path}: the header {names[0]!r} is one column separated by {name}; {what} files "
+                        "are comma-separated CSV (save it with commas as separators)")
 
 
 def depth(value: Any) -> int:

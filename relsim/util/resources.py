@@ -65,9 +65,12 @@ def human_seconds(seconds: float) -> str:
 
 
 def check_fits(what: str, memory: float, seconds: float, yes: bool = False,
-               available: int | None = None) -> None:
-    """Refuse ``what`` if ``memory`` bytes exceed the memory available (unless ``yes``);
-    warn on stderr if ``seconds`` exceed :data:`WARN_SECONDS`.
+               available: float | None = None, room: str = "this machine has available",
+               workers: str = "fewer workers") -> None:
+    """Refuse ``what`` if ``memory`` bytes exceed :data:`MEMORY_SHARE` of the memory
+    ``available`` (default: this machine's, now), unless ``yes``; warn on stderr if
+    ``seconds`` exceed :data:`WARN_SECONDS`. ``room`` names what ``available`` is and
+    ``workers`` how to run fewer at once, in the message.
 
     Raises
     ------
@@ -77,9 +80,9 @@ def check_fits(what: str, memory: float, seconds: float, yes: bool = False,
     available = available_memory() if available is None else available
     if available is not None and memory > MEMORY_SHARE * available and not yes:
         raise ResourceError(
-            f"{what} needs about {human_bytes(memory)} of memory, more than this machine has available "
+            f"{what} needs about {human_bytes(memory)} of memory, more than {room} "
             f"({human_bytes(available)}); use fewer customers (--customers), a smaller network "
-            "(market.network.mean_degree), fewer workers, or --yes to try anyway")
+            f"(market.network.mean_degree), {workers}, or --yes to try anyway")
     if seconds > WARN_SECONDS:
         print(f"relsim: note: {what} will take about {human_seconds(seconds)} (estimate) and about "
               f"{human_bytes(memory)} of memory", file=sys.stderr, flush=True)
