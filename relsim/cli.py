@@ -7,6 +7,7 @@
     relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
                     [--constraint retention>=0.6] --trials N --seeds S [--workers W] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
+                 [--extend-replicates N]   # grow an existing store to N seeds per point
     relsim analyze STORE [--out DIR]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim validate [--quick] [--out DIR] [--workers N]   # the validation suite and its report
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
                        help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
+    sweep.add_argument("--extend-replicates", type=_whole_number(1), default=None, metavar="N",
+                       help="grow an existing store of this experiment to N replicate seeds per design point; "
+                            "only the new runs run (rerun the same command to continue after an interruption)")
 
     analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")

@@ -233,7 +233,7 @@ def test_finished_runs_are_skipped(tmp_path):
 def test_store_of_another_experiment_is_refused(tmp_path, capsys):
     path = write_experiment(tmp_path)
     sweep(load_experiment(path), tmp_path / "store", workers=1)
-    other = write_experiment(tmp_path, "other.toml", replicates=3)
+    other = write_experiment(tmp_path, "other.toml", replicates=3, prices="[0.9, 1.1]")
     with pytest.raises(StoreError, match="hash"):
         sweep(load_experiment(other), tmp_path / "store", workers=1)
     done = relsim_here(capsys, "sweep", str(other), "--out", str(tmp_path / "store"))

@@ -3,7 +3,8 @@
 Layout::
 
     STORE/manifest.json            the design: experiment hash, code version, and per run
-                                   its id, design point, replicate, seed and scenario hash
+                                   its id, design point, replicate, seed and scenario hash;
+                                   ``extensions`` lists each --extend-replicates
     STORE/experiment.toml          the experiment file as it was
     STORE/design.parquet           one row per design point with the factors' values
     STORE/summary/<run_id>.parquet end-of-run summary per firm (written last: marks the run done)
@@ -321,6 +322,25 @@ class Store:
                 changed = True
         if changed:
             atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+
+    def extend(self, manifest: dict, plan: Plan, version: str) -> None:
+        """Grow the manifest to ``plan``'s replicates (the same experiment with more seeds):
+        the new runs are added, the runs already there keep their entries, and the
+        manifest says when and from how many replicates it was extended."""
+        known = {entry["run_id"] for entry in manifest["runs"]}
+        manifest["runs"] = sorted(
+            [*manifest["runs"], *({"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
+                                   "scenario_hash": r.scenario_hash, "code_version": version}
+                                  for r in plan.runs if r.run_id not in known)],
+            key=lambda entry: entry["run_id"])
+        manifest.setdefault("extensions", []).append({
+            "from_replicates": manifest["replicates"], "to_replicates": plan.experiment.replicates,
+            "from_hash": manifest["experiment_hash"], "code_version": version,
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        manifest["replicates"] = plan.experiment.replicates
+        manifest["experiment_hash"] = plan.experiment_hash
+        # one atomic rename: a sweep killed here leaves the old store or the extended one
+        atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
 
     def finished(self) -> set[str]:
         """Run ids whose summary is on disk (the summary is each run's last file)."""

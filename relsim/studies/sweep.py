@@ -36,7 +36,7 @@ import pandas as pd
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
-from relsim.studies.experiment import Plan, Run
+from relsim.studies.experiment import Plan, Run, with_replicates
 from relsim.studies.store import Store, StoreError, code_version
 from relsim.util.progress import progress_bar
 
@@ -120,7 +120,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
-          retry_failed: bool = False, progress: bool = False, wait: float = 0.0) -> SweepOutcome:
+          retry_failed: bool = False, progress: bool = False, wait: float = 0.0,
+          extend_replicates: int | None = None) -> SweepOutcome:
     """Run the runs of ``plan`` that ``store`` does not have yet.
 
     Parameters
@@ -140,6 +141,11 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         Show a progress bar (runs done, failures, time left).
     wait : float
         Seconds to wait for another sweep's lock on the store before refusing.
+    extend_replicates : int, optional
+        Grow an existing store of this experiment to this many replicates per
+        design point: the manifest takes the new runs, and only they run (the
+        replicates already there keep their seeds and files). Idempotent: after
+        an interruption, the same call, or a plain sweep, continues.
 
     Returns
     -------
@@ -148,7 +154,9 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     Raises
     ------
     StoreError
-        If ``store`` belongs to another experiment, or the scheduler is unreachable.
+        If ``store`` belongs to another experiment, or the scheduler is unreachable;
+        with ``extend_replicates``, if there is no store to extend or it already
+        holds more replicates.
     """
     # reach the cluster first: an unreachable scheduler must not leave a store behind
     client = _connect(scheduler) if scheduler else None
@@ -157,6 +165,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         # one sweep at a time on a store: a second one refuses, naming this process
         with results.lock(f"experiment {plan.experiment.name!r}", wait=wait):
             try:
+                plan = _plan_for_store(plan, results, extend_replicates)
                 return _sweep(plan, results, client, workers, retry_failed, progress)
             except OSError as error:   # a read-only store, a full disk: finished runs are kept
                 where = f"{error.filename}: " if error.filename else f"{results.root}: "
@@ -165,6 +174,43 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     finally:
         if client is not None:
             client.close()
+
+
+def _plan_for_store(plan: Plan, results: Store, extend: int | None) -> Plan:
+    """The plan the store holds for ``plan``'s experiment: ``plan``, or ``plan`` with the store's
+    larger replicate count (a store extended before), or with ``extend`` replicates (the manifest
+    is extended first, atomically). A store of another experiment is left to ``Store.prepare``."""
+    if not os.path.lexists(results.manifest_path):
+        if extend is not None:
+            raise StoreError(f"{results.root}: no results store to extend (no manifest.json); sweep the "
+                             "experiment into it first (relsim sweep EXPERIMENT --out STORE)")
+        return plan
+    try:
+        manifest = results.manifest()
+    except StoreError:
+        if extend is not None:
+            raise
+        return plan                     # damaged: prepare rebuilds it or refuses
+    held = manifest["replicates"]
+    stored = plan
+    if held != plan.experiment.replicates and 1 <= held <= 100_000:   # the range Experiment.replicates allows
+        stored = with_replicates(plan, held)
+    if stored.experiment_hash != manifest["experiment_hash"]:
+        return plan                     # another experiment: prepare names the difference
+    if extend is None:
+        if plan.experiment.replicates > held:
+            raise StoreError(f"{results.root}: this store holds experiment {plan.experiment.name!r} with {held} "
+                             f"replicates per point, {plan.source} asks for {plan.experiment.replicates}; add "
+                             f"--extend-replicates {plan.experiment.replicates} to run only the new replicates")
+        return stored
+    if extend < held:
+        raise StoreError(f"{results.root}: the store already holds {held} replicates per point; "
+                         f"--extend-replicates {extend} would drop some (give at least {held})")
+    if extend == held:
+        return stored
+    longer = with_replicates(plan, extend)
+    results.extend(manifest, longer, code_version())
+    return longer
 
 
 def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed: bool,
@@ -287,15 +333,19 @@ def command_sweep(args) -> int:
     from relsim.studies.experiment import load_experiment
 
     plan = load_experiment(args.experiment)
+    extend = getattr(args, "extend_replicates", None)
+    replicates = extend or plan.experiment.replicates
     if getattr(args, "scheduler", None) is None:
         from relsim.market.resources import check_runs
-        check_runs(f"the sweep ({len(plan.runs)} runs)", plan.scenarios, plan.experiment.replicates,
+        check_runs(f"the sweep ({len(plan.points) * replicates} runs)", plan.scenarios, replicates,
                    args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
-    print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
-          f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
+    print(f"{plan.experiment.name}: {len(plan.points)} design points × {replicates} "
+          f"seeds = {len(plan.points) * replicates} runs{' (extending the store)' if extend else ''} → {args.out}",
+          flush=True)
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0))
+                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0),
+                        extend_replicates=extend)
     except KeyboardInterrupt:
         print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
               "again to complete the sweep", file=sys.stderr)
