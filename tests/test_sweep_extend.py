@@ -102,3 +102,33 @@ def test_with_replicates_is_the_longer_experiment(tmp_path):
         with Store(tmp_path / "empty").lock():
             _plan_for_store(plan, Store(tmp_path / "empty"), 3)
     assert json.loads(json.dumps(longer.seeds)) == longer.seeds
+
+
+def test_manifest_records_versions_machine_and_seconds_per_run(scratch, tmp_path):
+    import os
+    import platform
+
+    import numpy as np
+    import pyarrow
+
+    from relsim.studies.store import code_version
+    manifest = Store(scratch).manifest()
+    versions = manifest["environment"]["versions"]
+    assert versions["numpy"] == np.__version__ and versions["pandas"] == pd.__version__
+    assert versions["pyarrow"] == pyarrow.__version__ and versions["python"] == platform.python_version()
+    assert versions["relsim"] == code_version() and versions["mesa"] and versions["simpy"]
+    assert manifest["environment"]["cpu_count"] == os.cpu_count() and manifest["environment"]["platform"]
+    [session] = manifest["sessions"]
+    assert (session["runs_done"], session["runs_failed"], session["workers"]) == (12, 0, 1)
+    assert session["environment"] == manifest["environment"] and session["ended"] >= session["started"]
+    runs = Store(scratch).runs()
+    assert len(runs) == 12 and runs["status"].eq("finished").all()
+    assert runs["seconds"].gt(0).all() and runs["seconds"].lt(120).all()
+    # an extension adds a session and the new runs' seconds; a resume that runs nothing adds none
+    path = write_experiment(tmp_path, replicates=1)
+    sweep(load_experiment(path), tmp_path / "store", workers=1)
+    sweep(load_experiment(path), tmp_path / "store", workers=1)
+    sweep(load_experiment(path), tmp_path / "store", workers=1, extend_replicates=2)
+    grown = Store(tmp_path / "store")
+    assert [s["runs_done"] for s in grown.manifest()["sessions"]] == [4, 4]
+    assert grown.runs()["seconds"].notna().sum() == 8

@@ -20,6 +20,8 @@ the runs in flight.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import multiprocessing
 import os
 import time
@@ -37,8 +39,12 @@ from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
 from relsim.studies.experiment import Plan, Run, with_replicates
-from relsim.studies.store import Store, StoreError, code_version
+from relsim.studies.store import Store, StoreError, code_version, environment
 from relsim.util.progress import progress_bar
+
+#: Per-run seconds are written to the manifest at most this often (and when the sweep ends):
+#: a killed sweep loses the timings of at most this many seconds, never a run.
+TIMINGS_EVERY = 30.0
 
 #: A local pool is restarted at most this often after a worker process died
 #: (killed, out of memory) before the runs in flight are recorded as failed.
@@ -229,7 +235,22 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
     by_id = {run.run_id: run for run in pending}
     tasks = [_task(run, tables, version) for run in pending]
     label = f"{plan.experiment.name}: {len(plan.points)} points × {plan.experiment.replicates} seeds"
-    with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance:
+    session = {"id": f"{os.getpid()}-{time.time_ns()}",
+               "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "code_version": version,
+               "environment": environment(), "scheduler": "dask" if client is not None else "local",
+               "workers": None if client is not None else min(workers or os.cpu_count() or 1, len(tasks)),
+               "runs_done": 0, "runs_failed": 0}
+    timings: dict[str, float] = {}
+    flushed = time.monotonic()
+
+    def record() -> None:
+        session["ended"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        session["runs_done"], session["runs_failed"] = outcome.done, len(outcome.failed)
+        results.record_session(session, timings)
+        timings.clear()
+
+    with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance, \
+            _recording(record):
         if client is not None:
             stream = _on_dask(tasks, client)
         elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
@@ -245,10 +266,27 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
                 results.write_failure(run.run_id, {
                     "run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
                     "scenario_hash": run.scenario_hash, "factors": run.factors, "code_version": version,
-                    "error": answer["error"], "traceback": answer["traceback"]})
+                    "error": answer["error"], "traceback": answer["traceback"],
+                    "seconds": answer.get("seconds")})
                 outcome.failed.append(run.run_id)
+            if "seconds" in answer:
+                timings[run.run_id] = round(float(answer["seconds"]), 4)
+            if time.monotonic() - flushed > TIMINGS_EVERY:
+                record()
+                flushed = time.monotonic()
             advance(failed="error" in answer)
     return outcome
+
+
+@contextlib.contextmanager
+def _recording(record) -> Iterator[None]:
+    """Call ``record`` when the block ends, however it ends (an interrupt, a full disk:
+    the timings are a courtesy and never hide the error)."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, StoreError):
+            record()
 
 
 def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
