@@ -9,6 +9,7 @@
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
                  [--extend-replicates N]   # grow an existing store to N seeds per point
     relsim analyze STORE [--out DIR]
+    relsim export STORE --out FILE [--format csv|parquet|json|xlsx] [--table summary|steps|cohorts|runs]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim validate [--quick] [--out DIR] [--workers N]   # the validation suite and its report
     relsim scenarios        # shipped scenarios
@@ -245,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
     analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
 
+    export = commands.add_parser("export", help="a results store as one tidy table (CSV, Parquet, JSON, Excel)")
+    export.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    export.add_argument("--out", type=Path, required=True, help="file to write (its suffix gives the format "
+                        "unless --format is given)")
+    export.add_argument("--format", choices=("csv", "parquet", "json", "xlsx"), default=None,
+                        help="file format (xlsx needs openpyxl)")
+    export.add_argument("--table", choices=("summary", "steps", "cohorts", "runs"), default="summary",
+                        help="summary (per run and firm, default), steps (per week, if kept), cohorts, "
+                             "or runs (seed, status, compute seconds); design factors are joined")
+    export.add_argument("--focal-only", action="store_true", help="only the focal firm's rows")
+
     app = commands.add_parser("app", help="start the browser app on 127.0.0.1 and print its address")
     app.add_argument("scenario", nargs="?", default="ecommerce",
                      help="scenario TOML file, or the name of a shipped scenario (default ecommerce)")
@@ -404,6 +416,12 @@ def command_analyze(args: argparse.Namespace) -> int:
     return run_analyze(args)
 
 
+def command_export(args: argparse.Namespace) -> int:
+    """``relsim export``: one tidy table of a store in a common format."""
+    from relsim.studies.export import command_export as run_export
+    return run_export(args)
+
+
 def command_store(args: argparse.Namespace) -> int:
     """``relsim store check STORE [--repair]``: list (and repair) a store's problems."""
     from relsim.studies.store import command_store as check_store
@@ -561,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
                 "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze,
-                "calibrate": command_calibrate, "store": command_store, "validate": command_validate}
+                "export": command_export, "calibrate": command_calibrate, "store": command_store,
+                "validate": command_validate}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)
