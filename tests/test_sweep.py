@@ -335,7 +335,8 @@ def test_analyze_grid_with_contrast(reference, tmp_path, capsys):
     assert done.returncode == 0, done.stderr
     out = tmp_path / "analysis"
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4 and "http://" not in html and "https://" not in html
+    # per metric: a heat map (two-factor grid), response curves, the tornado
+    assert html.count("data:image/png;base64,") == 6 and "http://" not in html and "https://" not in html
     means = pd.read_csv(out / "point_means.csv")
     assert len(means) == 6 * 2 and (means["runs"] == 4).all()
     assert (means["ci_low"] <= means["mean"]).all() and (means["mean"] <= means["ci_high"]).all()
