@@ -220,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--sampler", choices=["tpe", "cmaes", "nsga2", "random"], default="tpe",
                           help="Optuna sampler (default tpe; cmaes: one objective, no constraints)")
     optimize.add_argument("--sampler-seed", type=_seed, default=0, help="seed of the sampler (default 0)")
+    optimize.add_argument("--robust", type=_whole_number(2), default=None, metavar="WORLDS",
+                          help="judge each policy over WORLDS plausible worlds (behavioural constants drawn by Latin "
+                          "hypercube over their plausible ranges, one run each) by --robust-stat; confirm in "
+                          "--confirm-seeds fresh worlds and report where the policy fails")
+    optimize.add_argument("--robust-stat", default="quantile:0.1", metavar="STAT",
+                          help="with --robust: quantile:Q (default quantile:0.1, the outcome reached in 90 %% of "
+                          "worlds) or mean-sd:K (mean minus K standard deviations)")
+    optimize.add_argument("--robust-seed", type=_seed, default=0, help="with --robust: seed of the worlds (default 0)")
     optimize.add_argument("--workers", type=_positive_int, default=1, help="processes (default 1)")
     optimize.add_argument("--out", type=Path, required=True,
                           help="folder of the study (DIR/study.db, resumed if it exists) and its report")
