@@ -5,7 +5,7 @@
     relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
     relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
-                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] --out DIR
+                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] [--robust WORLDS] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
                  [--extend-replicates N]   # grow an existing store to N seeds per point
     relsim analyze STORE [--out DIR]
