@@ -5,9 +5,11 @@
     relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
     relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
-                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] --out DIR
+                    [--constraint retention>=0.6] --trials N --seeds S [--workers W] [--robust WORLDS] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
+                 [--extend-replicates N]   # grow an existing store to N seeds per point
     relsim analyze STORE [--out DIR]
+    relsim export STORE --out FILE [--format csv|parquet|json|xlsx] [--table summary|steps|cohorts|runs]
     relsim calibrate LOG.csv --calibration-end DATE --margin M --out scenario.toml [--holdout-end DATE]
     relsim validate [--quick] [--out DIR] [--workers N]   # the validation suite and its report
     relsim scenarios        # shipped scenarios
@@ -218,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--sampler", choices=["tpe", "cmaes", "nsga2", "random"], default="tpe",
                           help="Optuna sampler (default tpe; cmaes: one objective, no constraints)")
     optimize.add_argument("--sampler-seed", type=_seed, default=0, help="seed of the sampler (default 0)")
+    optimize.add_argument("--robust", type=_whole_number(2), default=None, metavar="WORLDS",
+                          help="judge each policy over WORLDS plausible worlds (behavioural constants drawn by Latin "
+                          "hypercube over their plausible ranges, one run each) by --robust-stat; confirm in "
+                          "--confirm-seeds fresh worlds and report where the policy fails")
+    optimize.add_argument("--robust-stat", default="quantile:0.1", metavar="STAT",
+                          help="with --robust: quantile:Q (default quantile:0.1, the outcome reached in 90 %% of "
+                          "worlds) or mean-sd:K (mean minus K standard deviations)")
+    optimize.add_argument("--robust-seed", type=_seed, default=0, help="with --robust: seed of the worlds (default 0)")
     optimize.add_argument("--workers", type=_positive_int, default=1, help="processes (default 1)")
     optimize.add_argument("--out", type=Path, required=True,
                           help="folder of the study (DIR/study.db, resumed if it exists) and its report")
@@ -236,10 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
                        help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
+    sweep.add_argument("--extend-replicates", type=_whole_number(1), default=None, metavar="N",
+                       help="grow an existing store of this experiment to N replicate seeds per design point; "
+                            "only the new runs run (rerun the same command to continue after an interruption)")
 
     analyze = commands.add_parser("analyze", help="tables, sensitivity indices and a report from a store")
     analyze.add_argument("store", type=Path, help="results store folder written by relsim sweep")
     analyze.add_argument("--out", type=Path, default=None, help="report folder (default STORE/analysis)")
+
+    export = commands.add_parser("export", help="a results store as one tidy table (CSV, Parquet, JSON, Excel)")
+    export.add_argument("store", type=Path, help="results store folder written by relsim sweep")
+    export.add_argument("--out", type=Path, required=True, help="file to write (its suffix gives the format "
+                        "unless --format is given)")
+    export.add_argument("--format", choices=("csv", "parquet", "json", "xlsx"), default=None,
+                        help="file format (xlsx needs openpyxl)")
+    export.add_argument("--table", choices=("summary", "steps", "cohorts", "runs"), default="summary",
+                        help="summary (per run and firm, default), steps (per week, if kept), cohorts, "
+                             "or runs (seed, status, compute seconds); design factors are joined")
+    export.add_argument("--focal-only", action="store_true", help="only the focal firm's rows")
 
     app = commands.add_parser("app", help="start the browser app on 127.0.0.1 and print its address")
     app.add_argument("scenario", nargs="?", default="ecommerce",
@@ -400,6 +424,12 @@ def command_analyze(args: argparse.Namespace) -> int:
     return run_analyze(args)
 
 
+def command_export(args: argparse.Namespace) -> int:
+    """``relsim export``: one tidy table of a store in a common format."""
+    from relsim.studies.export import command_export as run_export
+    return run_export(args)
+
+
 def command_store(args: argparse.Namespace) -> int:
     """``relsim store check STORE [--repair]``: list (and repair) a store's problems."""
     from relsim.studies.store import command_store as check_store
@@ -557,7 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": command_run, "compare": command_compare, "app": command_app,
                 "scenarios": command_scenarios, "experiments": command_experiments, "strategies": command_strategies,
                 "sweep": command_sweep, "optimize": command_optimize, "analyze": command_analyze,
-                "calibrate": command_calibrate, "store": command_store, "validate": command_validate}
+                "export": command_export, "calibrate": command_calibrate, "store": command_store,
+                "validate": command_validate}
     try:
         return handlers[args.command](args)
     except RelsimError as error:   # every user-facing error (relsim.util.errors)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check relsim tests benchmarks
+.venv/bin/ruff check relsim tests benchmarks examples
 # the checked interfaces: both engines against the Population protocol, the
 # model against Market, everything in relsim/ (configured in pyproject.toml)
 .venv/bin/mypy

@@ -233,7 +233,7 @@ def test_finished_runs_are_skipped(tmp_path):
 def test_store_of_another_experiment_is_refused(tmp_path, capsys):
     path = write_experiment(tmp_path)
     sweep(load_experiment(path), tmp_path / "store", workers=1)
-    other = write_experiment(tmp_path, "other.toml", replicates=3)
+    other = write_experiment(tmp_path, "other.toml", replicates=3, prices="[0.9, 1.1]")
     with pytest.raises(StoreError, match="hash"):
         sweep(load_experiment(other), tmp_path / "store", workers=1)
     done = relsim_here(capsys, "sweep", str(other), "--out", str(tmp_path / "store"))
@@ -335,7 +335,8 @@ def test_analyze_grid_with_contrast(reference, tmp_path, capsys):
     assert done.returncode == 0, done.stderr
     out = tmp_path / "analysis"
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4 and "http://" not in html and "https://" not in html
+    # per metric: a heat map (two-factor grid), response curves, the tornado
+    assert html.count("data:image/png;base64,") == 6 and "http://" not in html and "https://" not in html
     means = pd.read_csv(out / "point_means.csv")
     assert len(means) == 6 * 2 and (means["runs"] == 4).all()
     assert (means["ci_low"] <= means["mean"]).all() and (means["mean"] <= means["ci_high"]).all()

@@ -12,8 +12,12 @@ the Parquet files; DuckDB reads the same files) and writes to
   designs, each factor's swing (main effect across its range) instead;
 * ``contrast.csv``, ``best.csv``, ``response.csv`` when the experiment's
   ``[analysis]`` asks for them;
-* figures (response curves, tornado or indices bar charts) and
-  ``report.html``, self-contained with the figures embedded.
+* ``best_point.csv``: the overall best design point for each metric, with
+  its paired lead over the runner-up;
+* figures (response curves, tornado or indices bar charts, a heat map of
+  each metric for a two-factor grid) and ``report.html``, self-contained with
+  the figures embedded, in plain words (labels, not column names; shares in
+  %; a plain-language summary first).
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ import pandas as pd
 from scipy import stats
 
 from relsim.studies.compare import mean_interval
+from relsim.studies.labels import (
+    LOWER_IS_BETTER,
+    SHARE_METRICS,
+    column_label,
+    factor_label,
+    format_value,
+    metric_label,
+)
 from relsim.studies.store import Store, StoreError
 from relsim.util.style import PALETTE
 
@@ -183,6 +195,33 @@ def sensitivity(view: StoreView) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(rows), note
 
 
+def best_point(view: StoreView) -> pd.DataFrame:
+    """The overall best design point for each metric (highest mean; lowest for costs,
+    failures and waiting), with the runner-up and the paired lead over it
+    (same replicate seeds), 95 % intervals."""
+    rows = []
+    for metric in view.metrics:
+        means = view.runs.groupby("point")[metric].mean().dropna()
+        if means.empty:
+            continue
+        ranked = means.sort_values(ascending=metric in LOWER_IS_BETTER)
+        top = ranked.index[0]
+        group = view.runs[view.runs["point"] == top]
+        mean, low, high = mean_interval(group[metric].to_numpy(dtype=float), LEVEL)
+        row = {"metric": metric, "point": int(top), **group.iloc[0][view.factors].to_dict(), "mean": mean,
+               "ci_low": low, "ci_high": high, "points": len(means)}
+        if len(ranked) > 1:
+            second = ranked.index[1]
+            paired = _paired(view.runs, "point", metric, top, second, [])
+            lead, lead_low, lead_high = mean_interval(paired, LEVEL) if paired.size else (np.nan,) * 3
+            if metric in LOWER_IS_BETTER:
+                lead, lead_low, lead_high = -lead, -lead_high, -lead_low
+            row.update({"runner_up": int(second), "lead": lead, "lead_ci_low": lead_low,
+                        "lead_ci_high": lead_high, "clear_winner": bool(lead_low > 0)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def contrast(view: StoreView) -> pd.DataFrame:
     """Paired differences of each level of a factor against the baseline level.
 
@@ -298,12 +337,14 @@ def _finish(fig, path: Path) -> Path:
 def figure_responses(view: StoreView, metric: str, path: Path) -> Path:
     """Response curves: the metric against each factor (means over the others, 95 % band)."""
     count = len(view.factors)
+    scale = 100.0 if metric in SHARE_METRICS else 1.0     # shares in %
     fig, axes = plt.subplots(1, count, figsize=(4.2 * count, 3.6), squeeze=False, sharey=True)
     for ax, factor in zip(axes[0], view.factors, strict=True):
         if view.kind == "grid":
             rows = []
             for value, group in view.runs.groupby(factor, sort=False):
-                rows.append((value, *mean_interval(group[metric].to_numpy(dtype=float), LEVEL)))
+                rows.append((value, *(scale * v for v in mean_interval(group[metric].to_numpy(dtype=float),
+                                                                         LEVEL))))
             if view.numeric(factor):
                 rows.sort(key=lambda r: r[0])
                 x = np.array([r[0] for r in rows], dtype=float)
@@ -320,11 +361,11 @@ def figure_responses(view: StoreView, metric: str, path: Path) -> Path:
                 ax.set_xlim(-0.5, len(rows) - 0.5)
         else:
             per_point = view.runs.groupby("point").agg(x=(factor, "first"), y=(metric, "mean"))
-            ax.scatter(per_point["x"], per_point["y"], s=12, color=PALETTE[0], alpha=0.7)
-        ax.set_xlabel(factor)
+            ax.scatter(per_point["x"], scale * per_point["y"], s=12, color=PALETTE[0], alpha=0.7)
+        ax.set_xlabel(factor_label(factor))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"{metric} (focal firm)")
-    fig.suptitle(f"Response of {metric} to each factor\n"
+    axes[0][0].set_ylabel(f"{metric_label(metric)}{' (%)' if scale != 1 else ''}\nfocal firm")
+    fig.suptitle(f"Response of {metric_label(metric).lower()} to each factor\n"
                  + ("(mean over the other factors and seeds, 95 % band)" if view.kind == "grid"
                     else "(one dot per design point, mean over seeds)"), fontsize=10)
     return _finish(fig, path)
@@ -332,9 +373,12 @@ def figure_responses(view: StoreView, metric: str, path: Path) -> Path:
 
 def figure_sensitivity(table: pd.DataFrame, metric: str, kind: str, path: Path) -> Path | None:
     """Indices bar chart (Sobol', Morris) or tornado (grid, LHS swings), 95 % error bars."""
-    part = table[table["metric"] == metric]
+    part = table[table["metric"] == metric].copy()
     if part.empty:
         return None
+    part["factor"] = [factor_label(f) for f in part["factor"]]
+    if kind not in ("sobol", "morris") and metric in SHARE_METRICS:      # swings of shares in points
+        part[["swing", "ci_low", "ci_high"]] *= 100
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(part) + 1.6))
     if kind == "sobol":
         positions = np.arange(len(part))
@@ -349,7 +393,7 @@ def figure_sensitivity(table: pd.DataFrame, metric: str, kind: str, path: Path) 
         positions = np.arange(len(part))
         ax.barh(positions, part["mu_star"], xerr=part["mu_star_conf"], color=PALETTE[0], capsize=3)
         ax.set_yticks(positions, part["factor"])
-        ax.set_xlabel(f"Morris μ* of {metric} (mean absolute elementary effect)")
+        ax.set_xlabel(f"Morris μ* of {metric_label(metric).lower()} (mean absolute elementary effect)")
     else:
         part = part.reindex(part["swing"].abs().sort_values().index)
         positions = np.arange(len(part))
@@ -360,9 +404,57 @@ def figure_sensitivity(table: pd.DataFrame, metric: str, kind: str, path: Path) 
                                   zip(part["factor"], part["from_level"], part["to_level"], strict=True)],
                       fontsize=8)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlabel(f"Change in mean {metric} across the factor's range")
-    ax.set_title(f"Sensitivity of {metric} (focal firm)\n95 % intervals", fontsize=10)
+        ax.set_xlabel(f"Change in mean {metric_label(metric).lower()} across the factor's range"
+                      + (" (percentage points)" if metric in SHARE_METRICS else ""))
+    ax.set_title(f"Sensitivity of {metric_label(metric).lower()} (focal firm)\n95 % intervals", fontsize=10)
     ax.grid(alpha=0.3, axis="x")
+    return _finish(fig, path)
+
+
+def heatmap_factors(view: StoreView) -> tuple[str, str] | None:
+    """The two factors of a two-factor grid (rows, columns), or None for any other design."""
+    if view.kind != "grid" or len(view.factors) != 2:
+        return None
+    rows, columns = view.factors
+    if view.runs[rows].nunique() < 2 or view.runs[columns].nunique() < 2:
+        return None
+    return rows, columns
+
+
+def figure_heatmap(view: StoreView, metric: str, path: Path) -> Path | None:
+    """Heat map of a metric's mean over the two factors of a grid; the best cell framed."""
+    pair = heatmap_factors(view)
+    if pair is None:
+        return None
+    rows, columns = pair
+    levels = {f: list(view.specs[f]["levels"]) if view.specs[f].get("levels") is not None
+              else sorted(view.runs[f].unique()) for f in pair}
+    table = view.runs.groupby([rows, columns])[metric].mean().unstack(columns)
+    table = table.reindex(index=[v for v in levels[rows] if v in table.index],
+                          columns=[v for v in levels[columns] if v in table.columns])
+    values = table.to_numpy(dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    fig, ax = plt.subplots(figsize=(1.3 * values.shape[1] + 3.2, 0.7 * values.shape[0] + 2.2))
+    colours = "viridis_r" if metric in LOWER_IS_BETTER else "viridis"
+    image = ax.imshow(values * (100 if metric in SHARE_METRICS else 1), cmap=colours, aspect="auto")
+    middle = np.nanmean(values)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if np.isfinite(values[i, j]):
+                dark = (values[i, j] < middle) != (metric in LOWER_IS_BETTER)
+                ax.text(j, i, format_value(values[i, j], metric), ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
+    best = np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values)
+    i, j = np.unravel_index(best, values.shape)
+    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
+    ax.set_xticks(range(values.shape[1]), [str(v) for v in table.columns], rotation=20)
+    ax.set_yticks(range(values.shape[0]), [str(v) for v in table.index])
+    ax.set_xlabel(factor_label(columns))
+    ax.set_ylabel(factor_label(rows))
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(metric_label(metric) + (" (%)" if metric in SHARE_METRICS else ""))
+    ax.set_title(f"{metric_label(metric)} (focal firm): mean over seeds\nbest cell framed", fontsize=10)
     return _finish(fig, path)
 
 
@@ -390,7 +482,7 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
         out = Path(store) / "analysis"
         check_no_links(Path(store), out)
     out = Path(out)
-    tables: dict[str, pd.DataFrame] = {"point_means": point_means(view)}
+    tables: dict[str, pd.DataFrame] = {"point_means": point_means(view), "best_point": best_point(view)}
     indices, note = sensitivity(view)
     tables["sensitivity"] = indices
     for name, compute in (("contrast", contrast), ("best", best), ("response", response)):
@@ -403,12 +495,15 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
                 written[f"{name}.csv"] = out / f"{name}.csv"
         figures: list[tuple[str, Path]] = []
         for number, metric in enumerate(view.metrics):
-            figures.append((f"Response curves: {metric}",
+            heat = figure_heatmap(view, metric, staging / f"heatmap_{number}.png")
+            if heat is not None:
+                figures.append((f"Heat map: {metric_label(metric).lower()}", heat))
+            figures.append((f"Response curves: {metric_label(metric).lower()}",
                             figure_responses(view, metric, staging / f"response_{number}.png")))
             path = figure_sensitivity(indices, metric, view.kind, staging / f"sensitivity_{number}.png") \
                 if not indices.empty else None
             if path is not None:
-                figures.append((f"Sensitivity: {metric}", path))
+                figures.append((f"Sensitivity: {metric_label(metric).lower()}", path))
         _write_html(view, tables, note, figures, staging / "report.html")
         for _, path in figures:
             written[path.name] = out / path.name
@@ -416,18 +511,52 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
     return written
 
 
-def _html_table(frame: pd.DataFrame, limit: int = 200) -> str:
+#: Columns of each table in the unit of its row's metric ("value") or as a change ("difference").
+TABLE_UNITS: dict[str, dict[str, str]] = {
+    "point_means": {"mean": "value", "ci_low": "value", "ci_high": "value"},
+    "best_point": {"mean": "value", "ci_low": "value", "ci_high": "value", "lead": "difference",
+                   "lead_ci_low": "difference", "lead_ci_high": "difference"},
+    "contrast": {"difference": "difference", "ci_low": "difference", "ci_high": "difference"},
+    "best": {"mean": "value", "ci_low": "value", "ci_high": "value", "lead": "difference",
+             "lead_ci_low": "difference", "lead_ci_high": "difference"},
+    "response": {"change": "difference", "ci_low": "difference", "ci_high": "difference"},
+    "sensitivity": {"swing": "difference", "ci_low": "difference", "ci_high": "difference"},
+}
+
+
+def _html_table(frame: pd.DataFrame, limit: int = 200, units: dict[str, str] | None = None,
+                metric_column: str = "metric") -> str:
+    """An HTML table in plain words: column labels, metric and factor names, values in their
+    metric's unit (shares in %, differences of shares in points, money compact)."""
     if frame.empty:
         return "<p><em>none</em></p>"
+    units = units or {}
     shown = frame.head(limit)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-                   for row in shown.itertuples(index=False))
+    head = "".join(f"<th>{html.escape(column_label(str(c)))}</th>" for c in shown.columns)
+    body = []
+    for row in shown.to_dict("records"):
+        metric = row.get(metric_column)
+        cells = []
+        for column, value in row.items():
+            if column in ("metric", "x", "y") and isinstance(value, str):
+                text = metric_label(value)
+            elif column == "factor" and isinstance(value, str):
+                text = factor_label(value)
+            elif column in units:
+                if units[column] == "value" and metric in SHARE_METRICS and isinstance(value, float):
+                    value = min(max(value, 0.0), 1.0)    # a share's interval stops at 0 % and 100 %
+                text = format_value(value, metric, difference=units[column] == "difference")
+            else:
+                text = _cell(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
     more = f"<p><em>first {limit} of {len(frame)} rows; all in the CSV file</em></p>" if len(frame) > limit else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
 
 
 def _cell(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return "n/a"
@@ -435,26 +564,75 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _summary(view: StoreView, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The report's first paragraphs: the best design point per metric and what moves it most."""
+    lines = []
+    for row in tables["best_point"].to_dict("records"):
+        metric = row["metric"]
+        where = ", ".join(f"{factor_label(f)} = {row[f]}" for f in view.factors)
+        word = "Lowest" if metric in LOWER_IS_BETTER else "Highest"
+        text = (f"<strong>{word} {html.escape(metric_label(metric).lower())}</strong>: design point {row['point']} "
+                f"({html.escape(where)}), {format_value(row['mean'], metric)} (95 % "
+                f"{format_value(row['ci_low'], metric)} to {format_value(row['ci_high'], metric)}).")
+        if "runner_up" in row and pd.notna(row.get("runner_up")):
+            lead = (f"{format_value(row['lead'], metric, difference=True)} (95 % "
+                    f"{format_value(row['lead_ci_low'], metric, difference=True)} to "
+                    f"{format_value(row['lead_ci_high'], metric, difference=True)})")
+            text += (f" It leads the runner-up, point {int(row['runner_up'])}, by {lead}, paired over the same "
+                     "seeds: " + ("a clear lead." if row.get("clear_winner") else
+                                  "not a clear lead; with these seeds the top designs cannot be told apart "
+                                  "(add replicates: relsim sweep --extend-replicates N)."))
+        lines.append(text)
+    indices = tables["sensitivity"]
+    if not indices.empty:
+        score = {"sobol": "ST", "morris": "mu_star"}.get(view.kind, "swing")
+        for metric, part in indices.groupby("metric", sort=False):
+            values = part[score].abs()
+            if not values.notna().any():
+                continue
+            top = part.loc[values.idxmax()]
+            if score == "swing":
+                how = (f"moving it from {top['from_level']} to {top['to_level']} changes the mean by "
+                       f"{format_value(top['swing'], str(metric), difference=True)}")
+            elif score == "ST":
+                how = f"total-order Sobol' index {top['ST']:.2f} (share of the variance it takes part in)"
+            else:
+                how = f"Morris μ* {top['mu_star']:,.4g}"
+            lines.append(f"{html.escape(metric_label(str(metric)))} moves most with "
+                         f"<strong>{html.escape(factor_label(top['factor']))}</strong>: {html.escape(how)}.")
+    return lines
+
+
 def _write_html(view: StoreView, tables: dict[str, pd.DataFrame], note: str,
                 figures: list[tuple[str, Path]], path: Path) -> Path:
     manifest = view.manifest
     title = f"relsim sweep — {manifest['experiment']}"
     finished = len(view.store.finished())
+    seconds = pd.Series(manifest.get("run_seconds") or {}, dtype=float)
+    compute = (f" Compute: {seconds.sum():,.0f} s over {len(seconds)} runs (median {seconds.median():.2f} s a run)."
+               if len(seconds) else "")
+    versions = (manifest.get("environment") or {}).get("versions") or {}
+    made = (" Made with " + ", ".join(f"{html.escape(str(k))} {html.escape(str(v))}" for k, v in versions.items()
+                                      if k != "relsim" and v) + "." if versions else "")
     facts = [
         f"Experiment <strong>{html.escape(manifest['experiment'])}</strong>: "
         f"{html.escape(manifest.get('description') or '')}",
-        f"Design <code>{html.escape(view.kind)}</code> over {', '.join(map(html.escape, view.factors))}: "
+        f"Design <code>{html.escape(view.kind)}</code> over "
+        f"{', '.join(html.escape(factor_label(f)) for f in view.factors)}: "
         f"{manifest['points']} points × {manifest['replicates']} replicate seeds = {view.expected} runs; "
-        f"{finished} finished, {view.failed} failed.",
+        f"{finished} finished, {view.failed} failed.{compute}",
         f"Experiment hash <code>{manifest['experiment_hash']}</code>, code <code>"
-        f"{html.escape(manifest['code_version'])}</code>, root seed {manifest['root_seed']}.",
+        f"{html.escape(manifest['code_version'])}</code>, root seed {manifest['root_seed']}.{made}",
         "Metrics are the focal firm's end-of-run summary; intervals are 95 % Student-t over replicate seeds; "
         "replicates share seeds across design points (common random numbers), so differences are paired.",
     ]
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p><em>Generated {dt.date.today().isoformat()} by relsim.</em></p>",
+             "<h2>Summary</h2>", "".join(f"<p>{line}</p>" for line in _summary(view, tables)),
              "<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>"]
     sections = [
+        ("Best design point", "best_point", "The design point with the best mean of each outcome (lowest for "
+                                            "costs, failures and waiting) and its paired lead over the runner-up."),
         ("Contrast (paired differences against the baseline)", "contrast", ""),
         ("Best level", "best", ""),
         ("Response", "response", "Least-squares change of y for a change delta of x, over all runs."),
@@ -467,7 +645,9 @@ def _write_html(view: StoreView, tables: dict[str, pd.DataFrame], note: str,
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if text:
             parts.append(f"<p>{html.escape(text)}</p>")
-        parts.append(_html_table(tables[name]))
+        parts.append(_html_table(tables[name], units=TABLE_UNITS.get(name) if name != "sensitivity" or
+                                 view.kind not in ("sobol", "morris") else None,
+                                 metric_column="y" if name == "response" else "metric"))
     parts.append("<h2>Figures</h2>")
     for caption, figure in figures:
         data = base64.b64encode(figure.read_bytes()).decode()

@@ -440,10 +440,35 @@ def plan(experiment: Experiment, source: str = "<experiment>", base_dir: Path | 
     dumps = [s.model_dump(mode="json") for s in scenarios]
     runs = [Run(run_id(p, r), p, r, seeds[r], dumps[p], hashes[p], points[p])
             for p in range(len(points)) for r in range(experiment.replicates)]
+    return Plan(experiment, source, text, points, matrix, scenarios, seeds, runs,
+                _plan_hash(experiment, hashes, seeds))
+
+
+def _plan_hash(experiment: Experiment, hashes: list[str], seeds: list[int]) -> str:
     payload = json.dumps({"experiment": experiment.model_dump(mode="json", exclude={"description"}),
                           "scenarios": hashes, "seeds": seeds}, sort_keys=True, default=str)
-    digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
-    return Plan(experiment, source, text, points, matrix, scenarios, seeds, runs, digest)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def with_replicates(plan: Plan, replicates: int) -> Plan:
+    """``plan`` with ``replicates`` seeds per design point (same points, scenarios and root seed).
+
+    A replicate's seed does not depend on how many replicates there are (the
+    ``SeedSequence`` children are numbered), so the first runs of the longer plan
+    are the runs of the shorter one, and its hash is the hash of the same experiment
+    file written with ``replicates`` (``relsim sweep --extend-replicates``).
+    """
+    if replicates == plan.experiment.replicates:
+        return plan
+    experiment = plan.experiment.model_copy(update={"replicates": replicates})
+    check_design_size(experiment, plan.source)
+    seeds = replicate_seeds(experiment.seed, replicates)
+    hashes = [s.digest() for s in plan.scenarios]
+    dumps = [s.model_dump(mode="json") for s in plan.scenarios]
+    runs = [Run(run_id(p, r), p, r, seeds[r], dumps[p], hashes[p], plan.points[p])
+            for p in range(len(plan.points)) for r in range(replicates)]
+    return Plan(experiment, plan.source, plan.text, plan.points, plan.matrix, plan.scenarios, seeds, runs,
+                _plan_hash(experiment, hashes, seeds))
 
 
 #: Most design points, and most runs (points × replicates), of one experiment.

@@ -51,6 +51,7 @@ from relsim.scenario.schema import Scenario, _describe
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.studies.compare import mean_interval
 from relsim.studies.evaluate import OUTCOMES, apply_policy, check_policy, outcome_row
+from relsim.studies.robust import Robustness
 from relsim.util.errors import RelsimError
 from relsim.util.inputs import read_toml
 
@@ -325,6 +326,7 @@ class Search:
     base: dict[str, Any] = field(default_factory=dict)
     scenario: Scenario | None = None
     sampler_seed: int = 0
+    robust: Robustness | None = None      # --robust: judge each policy over plausible worlds (seeds: theirs)
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -343,9 +345,19 @@ class Search:
 
     def identity(self) -> dict[str, Any]:
         """What must match when a search resumes."""
-        return {"levers": self.space.describe(), "objectives": list(self.objectives),
-                "constraints": [c.text() for c in self.constraints], "seeds": list(self.seeds),
-                "base": dict(self.base), "scenario": self.scenario.digest() if self.scenario else None}
+        identity = {"levers": self.space.describe(), "objectives": list(self.objectives),
+                    "constraints": [c.text() for c in self.constraints], "seeds": list(self.seeds),
+                    "base": dict(self.base), "scenario": self.scenario.digest() if self.scenario else None}
+        if self.robust is not None:
+            identity["robust"] = self.robust.describe()
+        return identity
+
+    def scores(self, table: pd.DataFrame) -> dict[str, float]:
+        """What a policy is judged by, per outcome, from its table (one row per seed or world): the
+        mean over seeds, or with ``robust`` its robust statistic over the worlds."""
+        if self.robust is None:
+            return {name: float(table[name].mean()) for name in OUTCOMES}
+        return {name: self.robust.score(table[name].to_numpy(dtype=float)) for name in OUTCOMES}
 
     def policy(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.base, **params}
@@ -489,6 +501,9 @@ def run_search(search: Search, storage_url: str, trials: int, evaluator: BatchEv
                 means = {name: float(table[name].mean()) for name in OUTCOMES}
                 # one attribute per kind (each is a write to the store)
                 trial.set_user_attr("means", means)
+                if search.robust is not None:
+                    means = search.scores(table)          # judged by the robust statistic from here on
+                    trial.set_user_attr("robust", means)
                 trial.set_user_attr("sds", {name: float(table[name].std(ddof=1)) if len(table) > 1 else 0.0
                                             for name in OUTCOMES})
                 trial.set_user_attr("seconds", float(table["seconds"].sum()) if "seconds" in table else 0.0)
@@ -536,7 +551,8 @@ def trials_frame(study, search: Search) -> pd.DataFrame:
     rows = []
     for trial in completed(study):
         row: dict[str, Any] = {"trial": trial.number, **trial.params}
-        means = trial.user_attrs.get("means", {})
+        # with --robust, an outcome's column holds its robust statistic over the worlds
+        means = trial.user_attrs.get("robust" if search.robust is not None else "means", {})
         row.update({name: means.get(name, math.nan) for name in OUTCOMES})
         violations = trial.user_attrs.get("constraint_violations", [])
         row["feasible"] = all(v <= 0 for v in violations)
@@ -617,8 +633,9 @@ class Confirmation:
         return pd.DataFrame(rows)
 
     def means(self, label: str) -> dict[str, float]:
-        runs = self.outcomes[self.outcomes["policy"] == label]
-        return {metric: float(runs[metric].mean()) for metric in OUTCOMES}
+        """What ``label`` is judged by on the fresh seeds: the means, or with ``--robust`` the robust
+        statistic over the fresh worlds."""
+        return self.search.scores(self.outcomes[self.outcomes["policy"] == label])
 
     def feasible(self, label: str) -> bool:
         return all(v <= 0 for v in self.search.violations(self.means(label)))
@@ -641,8 +658,10 @@ class Confirmation:
 
 
 def confirm(search: Search, scenario: Scenario, study, seeds: Sequence[int], presets: Sequence[str],
-            top: int = 3, executor: Executor | None = None, progress: bool = False) -> Confirmation:
-    """Re-evaluate the best ``top`` policies of ``study`` and ``presets`` on ``seeds`` (fresh ones)."""
+            top: int = 3, executor: Executor | None = None, progress: bool = False,
+            evaluator: BatchEvaluator | None = None) -> Confirmation:
+    """Re-evaluate the best ``top`` policies of ``study`` and ``presets`` on ``seeds`` (fresh ones);
+    ``evaluator`` (e.g. fresh plausible worlds, whose seeds ``seeds`` are) replaces the plain runs."""
     from relsim.util.progress import progress_bar
     frame = trials_frame(study, search)
     chosen = candidates(frame, search, top)
@@ -660,7 +679,12 @@ def confirm(search: Search, scenario: Scenario, study, seeds: Sequence[int], pre
     seeds = list(seeds)
     with progress_bar(len(policies) * len(seeds), f"confirming {len(candidate_labels)} policies and "
                       f"{len(presets)} presets on {len(seeds)} fresh seeds", enabled=progress) as advance:
-        tables = evaluate_many(scenario, list(policies.values()), seeds, executor, progress=advance)
+        if evaluator is None:
+            tables = evaluate_many(scenario, list(policies.values()), seeds, executor, progress=advance)
+        else:
+            tables = evaluator(list(policies.values()))
+            for _ in range(len(policies) * len(seeds)):
+                advance()
     outcomes = pd.concat([table.assign(policy=label) for label, table in zip(policies, tables, strict=True)],
                          ignore_index=True)
     outcomes = outcomes[["policy", "seed", *OUTCOMES, "seconds"]]

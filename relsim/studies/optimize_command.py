@@ -5,7 +5,9 @@ Layout of ``--out DIR``::
 
     DIR/study.db        the Optuna study (SQLite): resumed by the same command
     DIR/manifest.json   the search, the fresh seeds, the presets, package versions and the machine
-    DIR/report/         report.md, report.html, figures, trials.csv, confirmation.csv, differences.csv
+    DIR/report/         report.md, report.html, figures, trials.csv, confirmation.csv, differences.csv;
+                        with --robust also worlds.csv (the search's plausible worlds), fresh_worlds.csv
+                        (the confirmation's, with the recommended policy's failures) and failure_regions.csv
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from relsim.scenario.schema import Scenario
 from relsim.scenario.strategies import PRESETS
@@ -33,7 +37,8 @@ from relsim.studies.optimize import (
     pool,
     run_search,
 )
-from relsim.studies.optimize_report import recommendation, write_report
+from relsim.studies.optimize_report import recommendation, robust_lines, write_report
+from relsim.studies.robust import Robustness, WorldsEvaluator, failure_boxes, failures, parse_statistic, sample_worlds
 
 
 def parse_presets(text: str | None) -> list[str]:
@@ -76,7 +81,15 @@ def command_optimize(args, scenario: Scenario) -> int:
     presets = parse_presets(args.presets)
     base: dict[str, Any] = {"strategy": args.base_strategy} if args.base_strategy else {}
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    search = Search(space, objectives, seeds, constraints, args.sampler, base, scenario, args.sampler_seed)
+    robust = worlds = fresh_worlds = None
+    if getattr(args, "robust", None):
+        statistic, value = parse_statistic(args.robust_stat)
+        robust = Robustness(args.robust, statistic, **({"q": value} if statistic == "quantile" else {"k": value}),
+                            seed=args.robust_seed)
+        worlds = sample_worlds(scenario, args.robust, args.robust_seed)
+        fresh_worlds = sample_worlds(scenario, args.confirm_seeds, FRESH_SEED_OFFSET + args.robust_seed)
+        seeds = worlds.seeds                  # each world is run once, with its own seed
+    search = Search(space, objectives, seeds, constraints, args.sampler, base, scenario, args.sampler_seed, robust)
     for lever in space.levers:     # both ends on the focal firm's starting strategy
         for value in (lever.choices or (lever.low, lever.high)):
             check_policy(search.policy({lever.name: int(value) if lever.integer else value}),
@@ -99,7 +112,8 @@ def command_optimize(args, scenario: Scenario) -> int:
                     "scenario": scenario.name, "fresh_seeds": [fresh[0], fresh[-1]], "presets": presets,
                     **environment()}
         atomic_write_text(json.dumps(manifest, indent=2, default=str), out / "manifest.json")
-        evaluator = SimulationEvaluator(scenario, seeds, executor)
+        evaluator = WorldsEvaluator(worlds, executor) if worlds is not None else \
+            SimulationEvaluator(scenario, seeds, executor)
         started = time.monotonic()
         try:
             run_search(search, storage, args.trials, evaluator, workers, progress=True, study=study)
@@ -108,10 +122,34 @@ def command_optimize(args, scenario: Scenario) -> int:
                   "command to resume", file=sys.stderr)
             return 130
         search_seconds = time.monotonic() - started
-        confirmation = confirm(search, scenario, study, fresh, presets, top=args.top, executor=executor,
-                               progress=True)
+        extra: list[tuple[str, str]] = []
+        if fresh_worlds is not None and worlds is not None:
+            confirmation = confirm(search, scenario, study, fresh_worlds.seeds, presets, top=args.top,
+                                   executor=executor, progress=True,
+                                   evaluator=WorldsEvaluator(fresh_worlds, executor))
+            baseline = "current" if "current" in presets else presets[0]
+            label = confirmation.recommended
+            frame = failures(confirmation.outcomes, label, baseline, fresh_worlds, objectives[0], constraints) \
+                if label is not None else None
+            boxes = failure_boxes(frame, fresh_worlds) if frame is not None else []
+            extra.append(("Robustness: plausible worlds, and where the policy fails",
+                          "\n".join(f"- {line}" for line in robust_lines(
+                              confirmation, worlds, fresh_worlds, frame if frame is not None else
+                              fresh_worlds.table.assign(fails=False, worse_than_baseline=False,
+                                                        breaks_constraint=False), boxes, baseline))))
+        else:
+            confirmation = confirm(search, scenario, study, fresh, presets, top=args.top, executor=executor,
+                                   progress=True)
         with staged_output(out / "report") as staging:
-            write_report(study, search, confirmation, scenario, staging)
+            write_report(study, search, confirmation, scenario, staging, extra)
+            if worlds is not None and fresh_worlds is not None:
+                worlds.table.to_csv(staging / "worlds.csv", index=False)
+                if frame is not None:
+                    frame.to_csv(staging / "fresh_worlds.csv", index=False)
+                pd.DataFrame([{"region": i, "where": b.describe(), "worlds": b.inside, "mass": b.mass,
+                               "density": b.density, "coverage": b.coverage, "overall": b.base_density}
+                              for i, b in enumerate(boxes, start=1)]).to_csv(staging / "failure_regions.csv",
+                                                                            index=False)
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)

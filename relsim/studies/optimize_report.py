@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -236,9 +237,11 @@ def recommendation(confirmation: Confirmation, scenario: Scenario) -> list[str]:
     policy = confirmation.policies[label]
     means = confirmation.means(label)
     n = len(confirmation.seeds)
+    fresh = f"{n} fresh plausible worlds" if search.robust is not None else f"{n} fresh seeds"
+    measure = f"{objective} ({search.robust.text().split(' over ')[0]})" if search.robust is not None else objective
     lines = [f"**Recommended policy ({label}):** {plain_policy(search, policy, scenario)}; every other lever as "
              f"in {'preset ' + policy['strategy'] if 'strategy' in policy else 'the scenario'}."]
-    lines.append(f"**On {n} fresh seeds** (not used by the search) it makes {objective} "
+    lines.append(f"**On {fresh}** (not used by the search) it makes {measure} "
                  f"{fmt(means[objective], objective)}"
                  + "".join(f", {o} {fmt(means[o], o)}" for o in dict.fromkeys(
                      [*search.objectives[1:], *[c.outcome for c in search.constraints]]) if o != objective)
@@ -258,7 +261,7 @@ def recommendation(confirmation: Confirmation, scenario: Scenario) -> list[str]:
     part = differences[differences["candidate"] == label].set_index("preset")
     if beats and all(beats.values()):
         lines.append(f"**Verdict:** it beats every preset on {objective}: each paired 95 % interval over the "
-                     f"{n} fresh seeds lies above zero.")
+                     f"{fresh} lies above zero.")
     else:
         not_beaten = [p for p, b in beats.items() if not b]
         lines.append(f"**Verdict, honestly:** it does not beat every preset on {objective}; no paired 95 % interval "
@@ -267,6 +270,48 @@ def recommendation(confirmation: Confirmation, scenario: Scenario) -> list[str]:
     for preset, row in part.iterrows():
         lines.append(f"vs *{preset}*: {fmt_diff(row['difference'], objective)} (95 % interval "
                      f"{fmt_diff(row['ci_low'], objective)} to {fmt_diff(row['ci_high'], objective)}).")
+    return lines
+
+
+def robust_lines(confirmation: Confirmation, worlds, fresh, frame: pd.DataFrame, boxes, baseline: str) -> list[str]:
+    """The ``--robust`` section: how policies were judged over plausible worlds, and in which of the
+    fresh worlds the recommended policy fails (boxes of constants, :mod:`relsim.studies.robust`)."""
+    search = confirmation.search
+    robust = search.robust
+    assert robust is not None
+    objective = search.objectives[0]
+    label = confirmation.recommended
+    lines = [f"Each policy was judged by the **{robust.text()}** of each outcome (constraints too): every trial "
+             f"met the same {len(worlds.seeds)} worlds, Latin-hypercube draws over the plausible ranges of "
+             f"{len(worlds.ranges)} behavioural constants (docs/evidence.md; relsim/scenario/ranges.py), each "
+             f"with its own seed. The confirmation used {len(fresh.seeds)} fresh worlds (another hypercube, "
+             "other seeds); the outcomes table above is over those worlds."]
+    if label is None:
+        return lines
+    mine = confirmation.outcomes[confirmation.outcomes["policy"] == label][objective].to_numpy(dtype=float)
+    lines.append(f"In the fresh worlds the recommended policy makes {objective} {fmt(robust.score(mine), objective)} "
+                 f"({robust.text().split(' over ')[0]}), {fmt(float(np.nanmean(mine)), objective)} on average, from "
+                 f"{fmt(float(np.nanmin(mine)), objective)} to {fmt(float(np.nanmax(mine)), objective)}.")
+    failing = int(frame["fails"].sum())
+    worse = int(frame["worse_than_baseline"].sum())
+    broken = int(frame["breaks_constraint"].sum())
+    lines.append(f"**Where it fails:** it makes less {objective} than *{baseline}* in {worse} of {len(frame)} fresh "
+                 f"worlds" + (f" and breaks a constraint in {broken}" if search.constraints else "")
+                 + f": {failing} failing worlds ({100 * failing / max(len(frame), 1):.0f} %).")
+    if failing == 0:
+        lines.append(f"No failure to locate: it does at least as well as *{baseline}* in every fresh world.")
+    elif not boxes:
+        lines.append("The failures are spread out: no range of a few constants holds most of them (a shallow "
+                     "tree finds no leaf where most worlds fail).")
+    for number, box in enumerate(boxes, start=1):
+        lines.append(f"Failure region {number}: **{box.describe()}** — {box.inside} worlds ({100 * box.mass:.0f} % "
+                     f"of all), {100 * box.density:.0f} % of them fail (against {100 * box.base_density:.0f} % "
+                     f"overall); they hold {100 * box.coverage:.0f} % of the failures.")
+    if failing:
+        lines.append(f"With {len(frame)} worlds and {len(worlds.ranges)} constants a region is a hint to check (run "
+                     "compare with those constants set, or more --confirm-seeds), not a finding; the regions come "
+                     "from a classification tree at most three splits deep, each leaf with at least 5 % of the "
+                     "worlds (relsim.studies.robust.tree_boxes; PRIM's peeling is relsim.studies.robust.prim).")
     return lines
 
 
@@ -329,8 +374,9 @@ def caveats(confirmation: Confirmation, scenario: Scenario, trials: int, search_
 
 # ----------------------------------------------------------------------
 def write_report(study, search: Search, confirmation: Confirmation, scenario: Scenario,
-                 directory: str | Path) -> dict[str, Path]:
-    """Write the report, figures and tables into ``directory``; return what was written."""
+                 directory: str | Path, extra: Sequence[tuple[str, str]] = ()) -> dict[str, Path]:
+    """Write the report, figures and tables into ``directory``; return what was written. ``extra``:
+    more sections (heading, Markdown list or table), placed before the caveats."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     frame = trials_frame(study, search)
@@ -370,6 +416,7 @@ def write_report(study, search: Search, confirmation: Confirmation, scenario: Sc
                                                                                                scenario))),
         ("Outcomes on fresh seeds (focal firm, mean [95 % interval])", outcomes_table(confirmation)),
         ("Levers: the optimised policies against the presets", levers_table(confirmation, scenario)),
+        *extra,
         ("Caveats: what was searched and how far to trust it",
          "\n".join(f"- {line}" for line in caveats(confirmation, scenario, len(frame), search_seconds))),
     ]

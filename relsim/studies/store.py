@@ -3,7 +3,11 @@
 Layout::
 
     STORE/manifest.json            the design: experiment hash, code version, and per run
-                                   its id, design point, replicate, seed and scenario hash
+                                   its id, design point, replicate, seed and scenario hash;
+                                   ``environment`` (package versions, machine) at creation,
+                                   ``sessions`` (each sweep: when, versions, machine, workers),
+                                   ``run_seconds`` (compute seconds per run; Store.runs()),
+                                   ``extensions`` (each --extend-replicates)
     STORE/experiment.toml          the experiment file as it was
     STORE/design.parquet           one row per design point with the factors' values
     STORE/summary/<run_id>.parquet end-of-run summary per firm (written last: marks the run done)
@@ -33,6 +37,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import platform
 import subprocess
 import sys
 import tomllib
@@ -100,6 +105,26 @@ def _checkout_commit(package: Path) -> str | None:
     except (OSError, ValueError, subprocess.SubprocessError):   # no git, not a checkout, bad TOML
         return None
     return f"g{commit}{'.dirty' if dirty else ''}"
+
+
+#: Packages whose versions a store records (with Python's).
+RECORDED_PACKAGES = ("numpy", "pandas", "mesa", "simpy", "pyarrow")
+
+
+def environment() -> dict[str, Any]:
+    """What a store records about the process that runs a sweep: package versions
+    (relsim's as :func:`code_version`, Python, numpy, pandas, Mesa, SimPy, PyArrow)
+    and the machine (platform, architecture, CPU count). Read from the installed
+    packages' metadata, so nothing is imported."""
+    from importlib import metadata
+    versions: dict[str, str | None] = {"relsim": code_version(), "python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"versions": versions, "platform": platform.platform(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count()}
 
 
 class Store:
@@ -231,6 +256,7 @@ class Store:
             "experiment_hash": plan.experiment_hash,
             "code_version": version,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "environment": environment(),
             "root_seed": experiment.seed,
             "design": experiment.design.model_dump(mode="json"),
             "factors": [f.model_dump(mode="json") for f in experiment.factors],
@@ -340,6 +366,50 @@ class Store:
                 changed = True
         if changed:
             atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+
+    def extend(self, manifest: dict, plan: Plan, version: str) -> None:
+        """Grow the manifest to ``plan``'s replicates (the same experiment with more seeds):
+        the new runs are added, the runs already there keep their entries, and the
+        manifest says when and from how many replicates it was extended."""
+        known = {entry["run_id"] for entry in manifest["runs"]}
+        manifest["runs"] = sorted(
+            [*manifest["runs"], *({"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed,
+                                   "scenario_hash": r.scenario_hash, "code_version": version}
+                                  for r in plan.runs if r.run_id not in known)],
+            key=lambda entry: entry["run_id"])
+        manifest.setdefault("extensions", []).append({
+            "from_replicates": manifest["replicates"], "to_replicates": plan.experiment.replicates,
+            "from_hash": manifest["experiment_hash"], "code_version": version,
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        manifest["replicates"] = plan.experiment.replicates
+        manifest["experiment_hash"] = plan.experiment_hash
+        # one atomic rename: a sweep killed here leaves the old store or the extended one
+        atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+
+    def record_session(self, session: dict[str, Any], seconds: dict[str, float]) -> None:
+        """Add to the manifest the compute seconds of runs (``run_seconds``: run id → seconds
+        in the worker) and this sweep's session (``sessions``: when, code version,
+        environment, workers, runs done and failed; updated in place by its ``id``)."""
+        manifest = self.manifest()
+        manifest.setdefault("run_seconds", {}).update(seconds)
+        sessions = manifest.setdefault("sessions", [])
+        kept = [s for s in sessions if not (isinstance(s, dict) and s.get("id") == session["id"])]
+        manifest["sessions"] = [*kept, session]
+        atomic_write_text(json.dumps(manifest, indent=1, default=str), self.manifest_path)
+
+    def runs(self) -> pd.DataFrame:
+        """The runs table: one row per run of the manifest (run id, point, replicate, seed,
+        scenario hash, code version), whether it is finished or failed, and its compute
+        ``seconds`` (missing for runs not run yet, or whose sweep was killed before it
+        recorded them)."""
+        manifest = self.manifest()
+        runs = pd.DataFrame(manifest["runs"])
+        timings = manifest.get("run_seconds") or {}
+        finished, failed = self.finished(), set(self.failed())
+        runs["status"] = ["finished" if r in finished else "failed" if r in failed else "pending"
+                          for r in runs["run_id"]]
+        runs["seconds"] = pd.to_numeric(runs["run_id"].map(timings), errors="coerce")
+        return runs
 
     def finished(self) -> set[str]:
         """Run ids whose summary is on disk (the summary is each run's last file)."""

@@ -20,6 +20,8 @@ the runs in flight.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import multiprocessing
 import os
 import time
@@ -36,9 +38,13 @@ import pandas as pd
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
-from relsim.studies.experiment import Plan, Run
-from relsim.studies.store import Store, StoreError, code_version
+from relsim.studies.experiment import Plan, Run, with_replicates
+from relsim.studies.store import Store, StoreError, code_version, environment
 from relsim.util.progress import progress_bar
+
+#: Per-run seconds are written to the manifest at most this often (and when the sweep ends):
+#: a killed sweep loses the timings of at most this many seconds, never a run.
+TIMINGS_EVERY = 30.0
 
 #: A local pool is restarted at most this often after a worker process died
 #: (killed, out of memory) before the runs in flight are recorded as failed.
@@ -120,7 +126,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
-          retry_failed: bool = False, progress: bool = False, wait: float = 0.0) -> SweepOutcome:
+          retry_failed: bool = False, progress: bool = False, wait: float = 0.0,
+          extend_replicates: int | None = None) -> SweepOutcome:
     """Run the runs of ``plan`` that ``store`` does not have yet.
 
     Parameters
@@ -140,6 +147,11 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         Show a progress bar (runs done, failures, time left).
     wait : float
         Seconds to wait for another sweep's lock on the store before refusing.
+    extend_replicates : int, optional
+        Grow an existing store of this experiment to this many replicates per
+        design point: the manifest takes the new runs, and only they run (the
+        replicates already there keep their seeds and files). Idempotent: after
+        an interruption, the same call, or a plain sweep, continues.
 
     Returns
     -------
@@ -148,7 +160,9 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     Raises
     ------
     StoreError
-        If ``store`` belongs to another experiment, or the scheduler is unreachable.
+        If ``store`` belongs to another experiment, or the scheduler is unreachable;
+        with ``extend_replicates``, if there is no store to extend or it already
+        holds more replicates.
     """
     # reach the cluster first: an unreachable scheduler must not leave a store behind
     client = _connect(scheduler) if scheduler else None
@@ -157,6 +171,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         # one sweep at a time on a store: a second one refuses, naming this process
         with results.lock(f"experiment {plan.experiment.name!r}", wait=wait):
             try:
+                plan = _plan_for_store(plan, results, extend_replicates)
                 return _sweep(plan, results, client, workers, retry_failed, progress)
             except OSError as error:   # a read-only store, a full disk: finished runs are kept
                 where = f"{error.filename}: " if error.filename else f"{results.root}: "
@@ -165,6 +180,43 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
     finally:
         if client is not None:
             client.close()
+
+
+def _plan_for_store(plan: Plan, results: Store, extend: int | None) -> Plan:
+    """The plan the store holds for ``plan``'s experiment: ``plan``, or ``plan`` with the store's
+    larger replicate count (a store extended before), or with ``extend`` replicates (the manifest
+    is extended first, atomically). A store of another experiment is left to ``Store.prepare``."""
+    if not os.path.lexists(results.manifest_path):
+        if extend is not None:
+            raise StoreError(f"{results.root}: no results store to extend (no manifest.json); sweep the "
+                             "experiment into it first (relsim sweep EXPERIMENT --out STORE)")
+        return plan
+    try:
+        manifest = results.manifest()
+    except StoreError:
+        if extend is not None:
+            raise
+        return plan                     # damaged: prepare rebuilds it or refuses
+    held = manifest["replicates"]
+    stored = plan
+    if held != plan.experiment.replicates and 1 <= held <= 100_000:   # the range Experiment.replicates allows
+        stored = with_replicates(plan, held)
+    if stored.experiment_hash != manifest["experiment_hash"]:
+        return plan                     # another experiment: prepare names the difference
+    if extend is None:
+        if plan.experiment.replicates > held:
+            raise StoreError(f"{results.root}: this store holds experiment {plan.experiment.name!r} with {held} "
+                             f"replicates per point, {plan.source} asks for {plan.experiment.replicates}; add "
+                             f"--extend-replicates {plan.experiment.replicates} to run only the new replicates")
+        return stored
+    if extend < held:
+        raise StoreError(f"{results.root}: the store already holds {held} replicates per point; "
+                         f"--extend-replicates {extend} would drop some (give at least {held})")
+    if extend == held:
+        return stored
+    longer = with_replicates(plan, extend)
+    results.extend(manifest, longer, code_version())
+    return longer
 
 
 def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed: bool,
@@ -183,7 +235,22 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
     by_id = {run.run_id: run for run in pending}
     tasks = [_task(run, tables, version) for run in pending]
     label = f"{plan.experiment.name}: {len(plan.points)} points × {plan.experiment.replicates} seeds"
-    with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance:
+    session = {"id": f"{os.getpid()}-{time.time_ns()}",
+               "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "code_version": version,
+               "environment": environment(), "scheduler": "dask" if client is not None else "local",
+               "workers": None if client is not None else min(workers or os.cpu_count() or 1, len(tasks)),
+               "runs_done": 0, "runs_failed": 0}
+    timings: dict[str, float] = {}
+    flushed = time.monotonic()
+
+    def record() -> None:
+        session["ended"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        session["runs_done"], session["runs_failed"] = outcome.done, len(outcome.failed)
+        results.record_session(session, timings)
+        timings.clear()
+
+    with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance, \
+            _recording(record):
         if client is not None:
             stream = _on_dask(tasks, client)
         elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
@@ -199,10 +266,27 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
                 results.write_failure(run.run_id, {
                     "run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed,
                     "scenario_hash": run.scenario_hash, "factors": run.factors, "code_version": version,
-                    "error": answer["error"], "traceback": answer["traceback"]})
+                    "error": answer["error"], "traceback": answer["traceback"],
+                    "seconds": answer.get("seconds")})
                 outcome.failed.append(run.run_id)
+            if "seconds" in answer:
+                timings[run.run_id] = round(float(answer["seconds"]), 4)
+            if time.monotonic() - flushed > TIMINGS_EVERY:
+                record()
+                flushed = time.monotonic()
             advance(failed="error" in answer)
     return outcome
+
+
+@contextlib.contextmanager
+def _recording(record) -> Iterator[None]:
+    """Call ``record`` when the block ends, however it ends (an interrupt, a full disk:
+    the timings are a courtesy and never hide the error)."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, StoreError):
+            record()
 
 
 def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
@@ -355,17 +439,21 @@ def command_sweep(args) -> int:
     from relsim.studies.experiment import load_experiment
 
     plan = load_experiment(args.experiment)
+    extend = getattr(args, "extend_replicates", None)
+    replicates = extend or plan.experiment.replicates
     if getattr(args, "scheduler", None) is None:
         from relsim.market.resources import check_runs
-        check_runs(f"the sweep ({len(plan.runs)} runs)", plan.scenarios, plan.experiment.replicates,
+        check_runs(f"the sweep ({len(plan.points) * replicates} runs)", plan.scenarios, replicates,
                    args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
     else:
         check_cluster(plan, args.scheduler, yes=getattr(args, "yes", False))
-    print(f"{plan.experiment.name}: {len(plan.points)} design points × {plan.experiment.replicates} "
-          f"seeds = {len(plan.runs)} runs → {args.out}", flush=True)
+    print(f"{plan.experiment.name}: {len(plan.points)} design points × {replicates} "
+          f"seeds = {len(plan.points) * replicates} runs{' (extending the store)' if extend else ''} → {args.out}",
+          flush=True)
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0))
+                        retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0),
+                        extend_replicates=extend)
     except KeyboardInterrupt:
         print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
               "again to complete the sweep", file=sys.stderr)

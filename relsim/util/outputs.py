@@ -221,16 +221,26 @@ def exclusive_write_text(text: str, target: Path) -> bool:
         Path(temporary).unlink(missing_ok=True)
 
 
+#: Formats :func:`atomic_write_table` writes (xlsx needs openpyxl).
+TABLE_FORMATS = ("parquet", "csv", "json", "xlsx")
+
+
 def atomic_write_table(table, target: Path, fmt: str) -> Path:
-    """Write the DataFrame ``table`` as ``fmt`` (``parquet`` or ``csv``) to ``target`` atomically."""
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"unknown table format {fmt!r}; allowed: parquet, csv")
+    """Write the DataFrame ``table`` as ``fmt`` to ``target`` atomically: ``parquet``,
+    ``csv``, ``json`` (an array of records, missing values as null, dates ISO) or
+    ``xlsx`` (one sheet; needs openpyxl)."""
+    if fmt not in TABLE_FORMATS:
+        raise ValueError(f"unknown table format {fmt!r}; allowed: {', '.join(TABLE_FORMATS)}")
 
     def write(path: str) -> None:
         if fmt == "parquet":
             table.to_parquet(path, index=False)
-        else:
+        elif fmt == "csv":
             table.to_csv(path, index=False)
+        elif fmt == "json":
+            table.to_json(path, orient="records", date_format="iso", indent=1)
+        else:
+            table.to_excel(path, index=False, engine="openpyxl")
     return atomic_write(Path(target), write)
 
 
