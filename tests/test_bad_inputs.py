@@ -234,3 +234,18 @@ def test_calibrate_out_is_a_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and "existing.toml" in err and "folder" in err, err
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_csv_check_reads_in_chunks_without_splitting_characters(chunk, tmp_path, monkeypatch):
+    """Chunks end at a line end, or inside a long line before a character's first byte: a
+    character cut by a chunk is never taken for bad UTF-8, and the line of a bad byte is exact."""
+    from relsim.util import inputs
+    monkeypatch.setattr(inputs, "_CHUNK", chunk)
+    path = tmp_path / "t.csv"
+    text = "name,city\n" + "Zoë,Århus\n" * 3 + "€" * 40 + ",日本語\n"
+    path.write_text(text, encoding="utf-8")
+    assert inputs.check_csv_text(path, "test") == len(text.encode())
+    path.write_bytes(text.encode() + "Zoë,Århus\n".encode() + b"caf\xe9,x\n")
+    with pytest.raises(inputs.InputError, match=r"line 7: byte 0xe9"):
+        inputs.check_csv_text(path, "test")

@@ -116,7 +116,7 @@ def check_csv_text(path: str | Path, what: str, error: type[RelsimError] = Input
                 data = rest + chunk
                 cut = len(data) if not chunk else data.rfind(b"\n") + 1
                 if cut == 0:   # a line longer than a chunk: cut before its last, maybe partial, character
-                    cut = next((i for i in range(len(data) - 1, max(len(data) - 5, 0), -1)
+                    cut = next((i for i in range(len(data) - 1, max(len(data) - 5, -1), -1)
                                 if not 0x80 <= data[i] < 0xC0), len(data))
                 whole, rest = data[:cut], data[cut:]
                 zero = whole.find(b"\0")
