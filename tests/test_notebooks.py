@@ -14,7 +14,7 @@ NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["quickstart.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["calibrate_compare_optimise.ipynb", "quickstart.ipynb"]
 
 
 @pytest.mark.slow      # about a minute on two busy cores
