@@ -522,5 +522,9 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
                                                             wom.strength, wom.negativity_weight)
     prospects = listeners[positive & (state.current[listeners] != firm)]
     state.referred[prospects, firm] = True
+    # won by word of mouth: a recommendation heard before the first purchase is the
+    # acquisition's source, however the prospect first heard of the firm (docs/model.md §3.14)
+    never = prospects[state.spells[prospects, firm] == 0]
+    state.source[never, firm] = SOURCE_CODE["wom"]
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
     model.extra_occasions[trying] += 1   # an extra purchase occasion next week
