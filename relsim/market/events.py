@@ -405,8 +405,9 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     if spec.churn.model == "behavioural":
         # silent customers weigh exit; that is part of the behavioural churn model
         silent = failed & ~complain
+        magnitude = 1.0 - np.where(defective, params.defect_experience, params.late_experience)
         exits = silent & (draws.uniform("exit", customers, firms, need=silent) < rules.failure_exit_probability(
-            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness))
+            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness, magnitude))
         leave(state, customers[exits], "failure", times[exits])
 
 
