@@ -32,6 +32,7 @@ week's discount factor (checked against a direct run in
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -152,9 +153,9 @@ def monotone_within_error(results: pd.DataFrame, z: float = 2.0) -> tuple[bool, 
     sizes = sorted({n for n, _ in tied})
     margins = sorted({m for _, m in tied})
     by_customers = all(min(tied[(more, m)]) <= max(tied[(fewer, m)])
-                       for m in margins for fewer, more in zip(sizes, sizes[1:]))
+                       for m in margins for fewer, more in itertools.pairwise(sizes))
     by_margin = all(max(tied[(n, higher)]) >= min(tied[(n, lower)])
-                    for n in sizes for lower, higher in zip(margins, margins[1:]))
+                    for n in sizes for lower, higher in itertools.pairwise(margins))
     return by_customers, by_margin
 
 
