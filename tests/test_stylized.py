@@ -1,9 +1,9 @@
 """Stylized facts of relationship marketing the model should reproduce (issue 11).
 
 Tolerances: rule-level facts are exact functions of the defaults; run-level
-facts use small markets and state their Monte-Carlo error. The Kotler matrix
-and Reichheld's retention-to-profit leverage are not tested here yet (see
-docs/evidence.md, "What is not yet reproduced").
+facts state their seeds and Monte-Carlo error. Reichheld's retention-to-profit
+leverage is not tested here yet (docs/evidence.md, "What is not yet
+reproduced").
 """
 
 from __future__ import annotations
