@@ -12,10 +12,13 @@ and a one-off cost of changing (``adaptation_cost`` weeks of the market's
 reference acquisition budget, booked to the ``adaptation`` line).
 
 What moves: price, promotion depth and rhythm, acquisition budget, reward
-rate, personalisation, retention offers and the Kotler level (one level per
-review at most). What does not: the desk (its agents are hired at the start),
-key accounts and pruning (they need records kept from the start), alliance
-membership and the supplier contract (contracts signed at the start). The
+rate, personalisation, retention offers, the Kotler level (one level per
+review at most) and the support desk: its capacity moves with the other
+levers and the desk is resized with the strategy (agents hired or let go at
+the review, :func:`resize_desk`; a desk exists from level 2, as at the
+start). What does not: key accounts and pruning (they need records kept
+from the start), alliance membership and the supplier contract (contracts
+signed at the start). The
 rule reads only the firm's books and its rivals' observable results, so both
 engines share it: it runs from ``MarketModel.step`` after the week's books.
 """
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from relsim.market.operations import SupportDesk
 from relsim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
@@ -33,7 +37,8 @@ if TYPE_CHECKING:
     from relsim.market.model import MarketModel
 
 #: Continuous levers moved part of the way toward the rival's value.
-CONTINUOUS = ("price", "acquisition_budget", "reward_rate", "personalisation", "promotion_discount")
+CONTINUOUS = ("price", "acquisition_budget", "reward_rate", "personalisation", "promotion_discount",
+              "service_capacity")
 
 
 def imitate(own: Strategy, rival: Strategy, step: float) -> Strategy:
@@ -94,10 +99,43 @@ def review(model: MarketModel) -> list[tuple[str, str]]:
     return moves
 
 
+def desk_agents(strategy: Strategy, reference_agents: float) -> int:
+    """Desk agents a strategy staffs: ``max(1, round(capacity · reference))`` from
+    level 2 with a positive ``service_capacity``, else none (as ``Firm`` at the start)."""
+    if strategy.level >= 2 and strategy.service_capacity > 0:
+        return max(1, round(strategy.service_capacity * reference_agents))
+    return 0
+
+
+def resize_desk(desk: SupportDesk, agents: int) -> None:
+    """Give ``desk`` ``agents`` servers from now on.
+
+    Tickets being handled finish with the agent who has them; queued tickets
+    are served as agents free up (a larger desk starts serving its queue at
+    once); a desk cut to no agents answers no new ticket (those already queued
+    wait until served or their patience runs out, as before the cut). The
+    weekly desk cost follows ``desk.agents`` from the next booking on.
+    """
+    if agents == desk.agents:
+        return
+    added = agents - desk.agents
+    desk.agents = agents
+    if agents == 0:
+        desk.resource = None
+        return
+    if desk.resource is None:
+        desk.resource = SupportDesk(desk.env, agents).resource   # a fresh priority queue
+        return
+    desk.resource._capacity = agents        # SimPy keeps the capacity there; no public setter
+    for _ in range(added):                  # a larger desk takes queued tickets now (one per call)
+        desk.resource._trigger_put(None)
+
+
 def adopt(firm: Firm, strategy: Strategy) -> None:
-    """``firm`` switches to ``strategy`` and pays the cost of changing."""
+    """``firm`` switches to ``strategy``, resizes its desk and pays the cost of changing."""
     market = firm.model.spec.market
     firm.strategy = strategy
     firm.price = strategy.price
     firm._strategy_changed()
+    resize_desk(firm.desk, desk_agents(strategy, market.reference_desk_agents))
     firm.books["adaptation"] += market.adaptation_cost * market.reference_budget

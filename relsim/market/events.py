@@ -405,8 +405,9 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     if spec.churn.model == "behavioural":
         # silent customers weigh exit; that is part of the behavioural churn model
         silent = failed & ~complain
+        magnitude = 1.0 - np.where(defective, params.defect_experience, params.late_experience)
         exits = silent & (draws.uniform("exit", customers, firms, need=silent) < rules.failure_exit_probability(
-            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness))
+            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness, magnitude))
         leave(state, customers[exits], "failure", times[exits])
 
 
@@ -522,5 +523,9 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
                                                             wom.strength, wom.negativity_weight)
     prospects = listeners[positive & (state.current[listeners] != firm)]
     state.referred[prospects, firm] = True
+    # won by word of mouth: a recommendation heard before the first purchase is the
+    # acquisition's source, however the prospect first heard of the firm (docs/model.md §3.14)
+    never = prospects[state.spells[prospects, firm] == 0]
+    state.source[never, firm] = SOURCE_CODE["wom"]
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
     model.extra_occasions[trying] += 1   # an extra purchase occasion next week

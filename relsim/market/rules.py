@@ -346,15 +346,19 @@ def complaint_probability(commitment: Number, voice_base: float,
 
 
 def failure_exit_probability(commitment: Number, exit_after_failure: float,
-                             forgiveness: float) -> Number:
+                             forgiveness: float, magnitude: Number | float = 1.0) -> Number:
     """Probability that a silent customer leaves right after a failure.
 
-    ``P(exit | failure, no complaint) = e_f · (1 − forgiveness · C)``
+    ``P(exit | failure, no complaint) = e_f · μ · (1 − forgiveness · C)``
 
-    ``e_f`` defaults to 1/3: one negative experience drives about one
-    uncommitted customer in three away.
+    ``e_f`` defaults to 1/3: one bad experience drives about one uncommitted
+    customer in three away (PwC 2018). ``μ`` in ``[0, 1]`` is the failure's
+    magnitude, the experience it takes away: 1 for the worst (a defective
+    product, experience 0), ``1 − x_late`` for a late delivery (experience
+    ``x_late``): larger failures hurt satisfaction and intentions more (Smith,
+    Bolton & Wagner 1999, JMR 36(3)). An unresolved complaint counts fully.
     """
-    return exit_after_failure * (1.0 - forgiveness * commitment)
+    return exit_after_failure * magnitude * (1.0 - forgiveness * commitment)
 
 
 def churn_hazard(satisfaction: Number, commitment: Number, recency_ratio: Number,

@@ -141,9 +141,9 @@ class BehaviourSpec(_Section):
     satisfaction_rate: float = Field(0.3, gt=0, le=1)
     commitment_rate: float = Field(0.15, ge=0, le=1)
     commitment_decay: float = Field(0.01, ge=0, le=1, description="Weekly decay without contact.")
-    commitment_trust_weight: float = Field(0.7, ge=0, le=2)
+    commitment_trust_weight: float = Field(0.5, ge=0, le=2)   # docs/evidence.md (Gustafsson et al. 2005)
     commitment_reciprocity_weight: float = Field(0.3, ge=0, le=2)
-    commitment_tenure_weight: float = Field(0.2, ge=0, le=2)
+    commitment_tenure_weight: float = Field(0.4, ge=0, le=2)  # calculative bond with time (docs/evidence.md)
     tenure_scale_weeks: float = Field(52.0, gt=0)
     reciprocity_decay: float = Field(0.03, ge=0, le=1)
     responsiveness_rate: float = Field(0.3, ge=0, le=1)
@@ -202,7 +202,7 @@ class BehaviourSpec(_Section):
         "Weekly decay of quality toward the firm's own base quality without co-creation."))
     max_quality: float = Field(1.5, gt=0)
     # choice state dependence (habit, inattention, switching costs)
-    habit_base: float = Field(0.3, ge=0, le=1, description=(
+    habit_base: float = Field(0.5, ge=0, le=1, description=(
         "Chance a customer repeats with its current firm without weighing alternatives, at S=C=0."))
     habit_satisfaction: float = Field(1.0, ge=0, le=5, description="Habit gained per unit of satisfaction.")
     habit_commitment: float = Field(0.5, ge=0, le=5, description="Habit gained per unit of commitment.")
@@ -254,7 +254,7 @@ class ChurnSpec(_Section):
         "off: no churn."))
     base_hazard: float = Field(0.01, gt=0, lt=1, description="Weekly hazard at S=C=0, on time.")
     w_satisfaction: float = 2.0
-    w_commitment: float = 3.0
+    w_commitment: float = 1.0   # affective commitment adds little beside satisfaction (docs/evidence.md)
     w_recency: float = 0.3
     w_competitor: float = 0.5
     reference_satisfaction: float = Field(0.0, ge=-1, le=1, description=(
