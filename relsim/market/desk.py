@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relsim.market.jit import jit
+from relsim.market.jit import jit, jit_typed
 
 if TYPE_CHECKING:
     from relsim.market.operations import Operations
@@ -58,7 +58,7 @@ D_CAPACITY, D_USERS, D_WAITING, D_OPENED, D_ANSWERED, D_ABANDONED = range(6)
 M_HEAP, M_EID, M_SERIAL, M_FREE = range(4)
 
 
-@jit
+@jit_typed("void(float64[::1], int64[:, ::1], int64[::1], float64, int64, int64, int64)")
 def _push(ev_t, ev_i, meta, time, kind, arg, serial):
     """Schedule an event at ``time`` (a binary heap by time, then scheduling order)."""
     eid = meta[M_EID]
@@ -79,7 +79,7 @@ def _push(ev_t, ev_i, meta, time, kind, arg, serial):
     ev_i[i, E_SERIAL] = serial
 
 
-@jit
+@jit_typed("void(float64[::1], int64[:, ::1], int64[::1])")
 def _pop(ev_t, ev_i, meta):
     """Remove the first event (the caller has read it)."""
     size = meta[M_HEAP] - 1
@@ -109,14 +109,15 @@ def _pop(ev_t, ev_i, meta):
     ev_i[i, E_SERIAL] = serial
 
 
-@jit
+@jit_typed("void(int64[:, ::1], int64[::1], int64[::1], int64)")
 def _release_slot(tk_i, free, meta, ticket):
     tk_i[ticket, T_STATE] = FREE
     free[meta[M_FREE]] = ticket
     meta[M_FREE] += 1
 
 
-@jit
+@jit_typed("void(int64, float64, float64[::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], "
+           "int64[:, ::1], int64[::1])")
 def _trigger_put(desk, now, ev_t, ev_i, tk_i, dk, heads, tails, meta):
     """A free server takes the head of the queue (SimPy's ``_trigger_put`` looks at the head only)."""
     if dk[desk, D_USERS] >= dk[desk, D_CAPACITY]:
@@ -298,11 +299,10 @@ class CompiledDesks:
         if times.size == 0:
             return
         self._room_for(times.size)
-        _open(float(self.operations.env.now), np.asarray(times, dtype=np.float64),
-              np.asarray(firms, dtype=np.int64), np.asarray(priorities, dtype=np.int64),
-              np.asarray(handling, dtype=np.float64), np.asarray(resolved, dtype=np.int64),
-              np.asarray(customers, dtype=np.int64), np.broadcast_to(np.asarray(complaint, dtype=np.int64),
-                                                                     times.shape).copy(),
+        ints = [np.ascontiguousarray(values, dtype=np.int64) for values in (firms, priorities, resolved, customers)]
+        flags = np.ascontiguousarray(np.broadcast_to(np.asarray(complaint, dtype=np.int64), times.shape))
+        _open(float(self.operations.env.now), np.ascontiguousarray(times, dtype=np.float64), ints[0], ints[1],
+              np.ascontiguousarray(handling, dtype=np.float64), ints[2], ints[3], flags,
               self.ev_t, self.ev_i, self.tk_f, self.tk_i, self.meta, self.free)
 
     def advance_to(self, until: float):

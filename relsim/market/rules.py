@@ -36,6 +36,10 @@ def clip(value: Number, low: float, high: float) -> Number:
     """Clamp ``value`` to ``[low, high]`` for a scalar or an array."""
     if isinstance(value, np.ndarray):
         return np.clip(value, low, high)
+    return _scalar_clip(value, low, high)
+
+
+def _scalar_clip(value, low, high):
     return low if value < low else high if value > high else value
 
 
@@ -46,13 +50,27 @@ def exp(value: Number) -> Number:
     return math.exp(value)
 
 
+def _scalar_exp(value):
+    return math.exp(value)
+
+
 def sigmoid(value: Number) -> Number:
     """Logistic function ``1 / (1 + e^-value)``."""
     if isinstance(value, np.ndarray):
         return 1.0 / (1.0 + np.exp(-value))
+    return _scalar_sigmoid(value)
+
+
+def _scalar_sigmoid(value):
     if value < -700.0:
         return 0.0
     return 1.0 / (1.0 + math.exp(-value))
+
+
+#: The scalar form of each numeric helper above, for compiled code: the rules
+#: compile unchanged with numba (``market/jit.compiled_rule``), which calls these
+#: where a rule calls the helper (numba cannot test ``isinstance(x, np.ndarray)``).
+SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid}
 
 
 @functools.lru_cache(maxsize=256)  # called with a handful of scenario constants, millions of times
