@@ -67,10 +67,6 @@ def _scalar_sigmoid(value):
     return 1.0 / (1.0 + math.exp(-value))
 
 
-#: The scalar form of each numeric helper above, for compiled code: the rules
-#: compile unchanged with numba (``market/jit.compiled_rule``), which calls these
-#: where a rule calls the helper (numba cannot test ``isinstance(x, np.ndarray)``).
-SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid}
 
 
 @functools.lru_cache(maxsize=256)  # called with a handful of scenario constants, millions of times
@@ -278,13 +274,17 @@ def logit_probabilities(utilities):
     array gives an array.
     """
     if isinstance(utilities, list):
-        top = max(utilities)
-        weights = [math.exp(u - top) for u in utilities]
-        total = sum(weights)
-        return [w / total for w in weights]
+        return _listed_logit_probabilities(utilities)
     utilities = np.asarray(utilities, dtype=float)
     shifted = np.exp(utilities - utilities.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _listed_logit_probabilities(utilities):
+    top = max(utilities)
+    weights = [math.exp(u - top) for u in utilities]
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Number:
@@ -531,3 +531,12 @@ def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
     """
     growth = np.exp(-(p + q) * np.asarray(weeks, dtype=float))
     return (1.0 - growth) / (1.0 + (q / p) * growth)
+
+
+#: The scalar form of each function above that tests ``isinstance`` (numba cannot
+#: test ``isinstance(x, np.ndarray)``), for compiled code: the rules compile
+#: unchanged with numba (``market/jit.compiled_rule``), which calls these where a
+#: rule calls the helper; ``logit_probabilities`` of one customer's options is its
+#: list form (a list or a 1-D array of utilities, returning a list).
+SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
+                logit_probabilities: _listed_logit_probabilities}
