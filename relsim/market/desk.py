@@ -254,6 +254,10 @@ class CompiledDesks:
         response times, queue length), filled from here after each advance.
     priorities : int
         Number of priority levels (priorities are 0 … ``priorities − 1``).
+
+    The desks' sizes are read once, here, as a SimPy resource's capacity is
+    fixed when it is made (``firms.Firm`` sets its desk once; a desk replaced
+    later with ``Operations.add_desk`` would not be seen).
     """
 
     def __init__(self, operations: Operations, priorities: int = 2) -> None:
