@@ -42,3 +42,21 @@ def test_identical_tables_from_two_separate_processes(tmp_path, root, engine):
         pdt.assert_frame_equal(pd.read_parquet(outputs[0] / f"{table}.parquet"),
                                pd.read_parquet(outputs[1] / f"{table}.parquet"))
         assert (outputs[0] / f"{table}.csv").read_bytes() == (outputs[1] / f"{table}.csv").read_bytes()
+
+
+def test_identical_tables_with_and_without_compiled_code_cached(tmp_path, root):
+    """The array engine's compiled code (numba) compiled afresh in one process and loaded
+    from numba's cache in another gives the same tables."""
+    cache = tmp_path / "numba-cache"
+    outputs = []
+    for attempt in ("compiled", "cached"):
+        out = tmp_path / attempt
+        env = {"PATH": "", "HOME": str(tmp_path), "NUMBA_CACHE_DIR": str(cache)}
+        subprocess.run([sys.executable, "-m", "relsim.cli", "run", str(root / "scenarios" / "ecommerce.toml"),
+                        "--seed", "4", "--weeks", "12", "--customers", "2000", "--engine", "arrays",
+                        "--out", str(out)], check=True, cwd=root, env=env, capture_output=True)
+        outputs.append(out)
+        if attempt == "compiled":
+            assert any(cache.rglob("*.nbc")), "the first process filled numba's cache"
+    for table in ("steps", "customers", "cohorts"):
+        assert (outputs[0] / f"{table}.csv").read_bytes() == (outputs[1] / f"{table}.csv").read_bytes()

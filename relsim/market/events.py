@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relsim.market import rules
+from relsim.market import kernels, rules
 from relsim.market.draws import lognormal
 from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
 from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
@@ -211,42 +211,25 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
     draw per buyer who knows more than one); remembers its best alternative."""
     model = state.model
     firms = model.firms
-    known = model.aware[buyers]
-    segment = state.segment[buyers]
-    discount = state.retention_offer[buyers] * state.retention_discount
-    price = np.array([f.price for f in firms]) * (1.0 - discount)
-    enrolled = (state.programmes[buyers, None] & state.programme_bit[None, :]) != 0
-    reward = np.column_stack([f.reward_value(enrolled[:, f.index]) for f in firms])
-    is_current = state.current[buyers, None] == np.arange(state.firm_count)[None, :]
-    utility = rules.choice_utility(
-        np.array([f.quality for f in firms]), price, state.price_sensitivity[segment, None],
-        state.trust[buyers], state.commitment[buyers], state.reciprocity[buyers],
-        state.responsiveness[buyers] * state.service_sensitivity[segment, None], reward,
-        state.wom[buyers], state.offer[buyers], is_current, *model.choice_weights_for(segment))
-    utility = np.where(known, utility, -np.inf)
-    probabilities = rules.logit_probabilities(utility)
-    several = known.sum(axis=1) > 1
+    several = np.count_nonzero(model.aware[buyers], axis=1) > 1
     draw = draws.uniform("choice", buyers, 0, need=several)
-    draw = np.where(several, draw, 0.0)   # one known firm: no draw, that firm
-    pick = (np.cumsum(probabilities, axis=1) <= draw[:, None]).sum(axis=1)
-    # rounding can leave the draw above the last cumulative value: take the last known firm
-    last_known = state.firm_count - 1 - np.argmax(known[:, ::-1], axis=1)
-    pick = np.minimum(pick, last_known)
-    rows = np.arange(buyers.size)
-    chosen = utility[rows, pick]
-    utility[rows, pick] = -np.inf
-    advantage = utility.max(axis=1) - chosen
     # habit: a repeat with the current firm without weighing the alternatives
     # (rules.habit_probability; one "habit" draw per buyer who has a current firm and a choice)
     current = state.current[buyers].astype(np.int64)
     has_current = (current >= 0) & several
-    mine = np.maximum(current, 0)
-    habit = has_current & (draws.uniform("habit", buyers, mine, need=has_current)
-                           < model.habit_probability(segment, state.satisfaction[buyers, mine],
-                                                     state.commitment[buyers, mine]))
-    state.competitor_advantage[buyers] = np.where(habit, state.competitor_advantage[buyers],
-                                                  np.where(several, advantage, 0.0))
-    return np.where(habit, current, pick)
+    habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=has_current)
+    params = model.behaviour
+    # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py)
+    return kernels.choose(
+        np.ascontiguousarray(buyers, dtype=np.int64), model.aware, state.trust, state.commitment,
+        state.reciprocity, state.responsiveness, state.wom, state.offer, state.satisfaction,
+        state.retention_offer, float(state.retention_discount), state.programmes, state.programme_bit,
+        state.current, state.segment, np.array([f.quality for f in firms], dtype=np.float64),
+        np.array([f.price for f in firms], dtype=np.float64),
+        np.array([[f.reward_value(False), f.reward_value(True)] for f in firms], dtype=np.float64),
+        state.price_sensitivity, state.service_sensitivity, np.array(model.segment_choice_weights, dtype=np.float64),
+        float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
+        draw, habit_draw, state.competitor_advantage)
 
 
 def baskets(state: CustomerState, buyers: np.ndarray, firms: np.ndarray, draws: BatchDraws) -> np.ndarray:

@@ -151,6 +151,11 @@ class Market(Protocol):
     segment_of: np.ndarray           # segment number
     direct: np.ndarray               # buys direct (True) or through a distributor
 
+    # -- per-segment tables (row = segment), read by the compiled choice (market/kernels.py) --
+    segment_choice_weights: list[tuple[float, float, float, float, float, float, float, float]]
+    habit_satisfaction: np.ndarray   # w_S of rules.habit_probability
+    habit_commitment: np.ndarray     # w_C of rules.habit_probability
+
     # -- randomness and services ---------------------------------------------
     draws: Draws
     rng_events: np.random.Generator

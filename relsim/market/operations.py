@@ -75,6 +75,8 @@ class SupportDesk:
         self.answered = 0
         self.abandoned = 0
         self.response_times: list[float] = []
+        #: tickets waiting, when the queue is the array engine's compiled desk (``market.desk``)
+        self.waiting: int | None = None
 
     def reset_week(self) -> None:
         """Start the week's statistics afresh (the queue itself carries over)."""
@@ -86,6 +88,8 @@ class SupportDesk:
     @property
     def queue_length(self) -> int:
         """Tickets waiting for an agent now."""
+        if self.waiting is not None:
+            return self.waiting
         return len(self.resource.queue) if self.resource is not None else 0
 
 

@@ -36,6 +36,10 @@ def clip(value: Number, low: float, high: float) -> Number:
     """Clamp ``value`` to ``[low, high]`` for a scalar or an array."""
     if isinstance(value, np.ndarray):
         return np.clip(value, low, high)
+    return _scalar_clip(value, low, high)
+
+
+def _scalar_clip(value, low, high):
     return low if value < low else high if value > high else value
 
 
@@ -46,13 +50,23 @@ def exp(value: Number) -> Number:
     return math.exp(value)
 
 
+def _scalar_exp(value):
+    return math.exp(value)
+
+
 def sigmoid(value: Number) -> Number:
     """Logistic function ``1 / (1 + e^-value)``."""
     if isinstance(value, np.ndarray):
         return 1.0 / (1.0 + np.exp(-value))
+    return _scalar_sigmoid(value)
+
+
+def _scalar_sigmoid(value):
     if value < -700.0:
         return 0.0
     return 1.0 / (1.0 + math.exp(-value))
+
+
 
 
 @functools.lru_cache(maxsize=256)  # called with a handful of scenario constants, millions of times
@@ -260,13 +274,17 @@ def logit_probabilities(utilities):
     array gives an array.
     """
     if isinstance(utilities, list):
-        top = max(utilities)
-        weights = [math.exp(u - top) for u in utilities]
-        total = sum(weights)
-        return [w / total for w in weights]
+        return _listed_logit_probabilities(utilities)
     utilities = np.asarray(utilities, dtype=float)
     shifted = np.exp(utilities - utilities.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _listed_logit_probabilities(utilities):
+    top = max(utilities)
+    weights = [math.exp(u - top) for u in utilities]
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Number:
@@ -517,3 +535,12 @@ def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
     """
     growth = np.exp(-(p + q) * np.asarray(weeks, dtype=float))
     return (1.0 - growth) / (1.0 + (q / p) * growth)
+
+
+#: The scalar form of each function above that tests ``isinstance`` (numba cannot
+#: test ``isinstance(x, np.ndarray)``), for compiled code: the rules compile
+#: unchanged with numba (``market/jit.compiled_rule``), which calls these where a
+#: rule calls the helper; ``logit_probabilities`` of one customer's options is its
+#: list form (a list or a 1-D array of utilities, returning a list).
+SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
+                logit_probabilities: _listed_logit_probabilities}

@@ -282,6 +282,10 @@ class OperationsSpec(_Section):
     resolution_probability: float = Field(0.8, ge=0, le=1)
     response_target_weeks: float = Field(0.1, gt=0, description="Response time customers find reasonable.")
     patience_weeks: float = Field(1.0, gt=0, description="A ticket not answered in this time is abandoned.")
+    desk: Literal["compiled", "simpy"] = Field("compiled", description=(
+        "The array engine's support desks: 'compiled' (numba; the SimPy desk's queue, the same "
+        "answers ticket by ticket, much faster) or 'simpy' (the reference). The agent engine "
+        "always queues on SimPy."))
 
 
 class CostSpec(_Section):

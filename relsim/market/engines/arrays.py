@@ -15,8 +15,10 @@ customer at a time:
   one left, as in the agent engine;
 * steps 4–6: deliveries due in the week are taken from a numpy calendar in
   time order; the tickets they raise are fed, with their arrival times, to
-  the firms' SimPy desks (:meth:`relsim.market.operations.Operations.open_tickets_at`),
-  which queue them; answers are applied after the week's SimPy run;
+  the firms' desks — compiled (:class:`relsim.market.desk.CompiledDesks`, the
+  SimPy desk's queue ticket by ticket) or SimPy's
+  (:meth:`relsim.market.operations.Operations.open_tickets_at`) — which queue
+  them; answers are applied after the week's run of the desks;
 * steps 7–8: talk and churn per firm on arrays, word of mouth spread along
   the network's CSR arrays.
 
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.market import events
+from relsim.market.desk import CompiledDesks
 from relsim.market.draws import BatchDraws
 from relsim.market.state import CustomerState
 
@@ -91,6 +94,8 @@ class ArrayPopulation:
         # -- events in flight
         self.deliveries = {"customer": np.zeros(0, np.int64), "firm": np.zeros(0, np.int64),
                            "due": np.zeros(0), "late": np.zeros(0, bool), "defective": np.zeros(0, bool)}
+        # the support desks: compiled (market/desk.py) unless the scenario asks for SimPy's
+        self.desks = CompiledDesks(model.operations) if model.spec.operations.desk == "compiled" else None
         self.tickets: dict[int, tuple[int, int, bool]] = {}
         self.answers: list[tuple[int, float, bool, float]] = []
         self.next_ticket = 0
@@ -197,7 +202,10 @@ class ArrayPopulation:
                                 delivered["due"][batch], self.draws, self._open_tickets)
             self._in_time_order(mark)
         self.model.operations.advance_to(until)
-        if self.answers:
+        if self.desks is not None:
+            customers, firms, complaint, response_time, resolved, times = self.desks.advance_to(until)
+            self._apply_answers(customers, firms, complaint, response_time, resolved, times)
+        elif self.answers:
             answers, self.answers = self.answers, []
             number = np.array([a[0] for a in answers], dtype=np.int64)
             tickets = [self.tickets.pop(k) for k in number.tolist()]
@@ -207,11 +215,18 @@ class ArrayPopulation:
             response_time = np.array([a[1] for a in answers])
             resolved = np.array([a[2] for a in answers], dtype=bool)
             times = np.array([a[3] for a in answers])
-            mark = state.recent_leavers[0].size
-            for batch in rounds(customers, firms, self.firm_count):
-                events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
-                              resolved[batch], times[batch], self.draws)
-            self._in_time_order(mark)
+            self._apply_answers(customers, firms, complaint, response_time, resolved, times)
+
+    def _apply_answers(self, customers, firms, complaint, response_time, resolved, times) -> None:
+        """The desks' answers and abandonments, in the order they came, in rounds."""
+        if customers.size == 0:
+            return
+        state = self.state
+        mark = state.recent_leavers[0].size
+        for batch in rounds(customers, firms, self.firm_count):
+            events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
+                          resolved[batch], times[batch], self.draws)
+        self._in_time_order(mark)
 
     def _in_time_order(self, mark: int) -> None:
         """Recent leavers added from ``mark`` on, in the order they left (rounds add them by round)."""
@@ -221,7 +236,10 @@ class ArrayPopulation:
             self.state.recent_leavers = tuple(values[order] for values in leavers)
 
     def _open_tickets(self, customers, firms, complaint, times, priority, handling, resolved) -> None:
-        """Questions and complaints, fed to the SimPy desks at their arrival times."""
+        """Questions and complaints, fed to the desks at their arrival times."""
+        if self.desks is not None:
+            self.desks.open(times, firms, priority, handling, resolved, customers, complaint)
+            return
         numbers = np.arange(self.next_ticket, self.next_ticket + customers.size)
         self.next_ticket += customers.size
         self.tickets.update(zip(numbers.tolist(), zip(customers.tolist(), firms.tolist(), complaint.tolist(),
