@@ -17,6 +17,7 @@ from relsim.market.desk import CompiledDesks
 from relsim.market.model import MarketModel
 from relsim.market.operations import Operations
 from relsim.scenario.schema import OperationsSpec
+from tests.conftest import small
 
 
 def _desk_statistics(desk):
@@ -107,5 +108,26 @@ def test_array_engine_tables_do_not_depend_on_the_desk(name):
         model.run()
         tables[desk] = (model.recorder.steps_table(), model.population.customers_table())
     assert int(tables["simpy"][0]["tickets"].sum()) > 0
+    for compiled, reference in zip(tables["compiled"], tables["simpy"], strict=True):
+        pd.testing.assert_frame_equal(compiled, reference)
+
+
+def test_compiled_desk_follows_an_adaptive_competitor_resizing_its_desk():
+    """Competitors that move their strategy hire or let go of desk agents at a review
+    (relsim.market.competition.resize_desk); the compiled desk follows, giving the same
+    tables as the SimPy desk it was docked against. Mutation: read the sizes only once
+    (drop ``CompiledDesks._follow_resizes``) and the tables differ."""
+    tables, sizes = {}, {}
+    for desk in ("compiled", "simpy"):
+        scenario = small(customers=400, weeks=60, engine="arrays", **{
+            "operations.desk": desk, "market.competition": "adaptive", "market.adaptation_step": 1.0})
+        model = MarketModel(scenario.with_focal_strategy("relationship"), seed=1)
+        start = [firm.desk.agents for firm in model.firms]
+        model.run()
+        sizes[desk] = (start, [firm.desk.agents for firm in model.firms])
+        tables[desk] = (model.recorder.steps_table(), model.population.customers_table())
+    start, end = sizes["compiled"]
+    assert start != end, "no competitor resized its desk: the test would not test the resize"
+    assert sizes["compiled"] == sizes["simpy"]
     for compiled, reference in zip(tables["compiled"], tables["simpy"], strict=True):
         pd.testing.assert_frame_equal(compiled, reference)

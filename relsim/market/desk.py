@@ -255,9 +255,9 @@ class CompiledDesks:
     priorities : int
         Number of priority levels (priorities are 0 … ``priorities − 1``).
 
-    The desks' sizes are read once, here, as a SimPy resource's capacity is
-    fixed when it is made (``firms.Firm`` sets its desk once; a desk replaced
-    later with ``Operations.add_desk`` would not be seen).
+    The desks' sizes are read here and again before each advance, so a desk
+    resized by an adaptive competitor (``SupportDesk.agents``) is followed; a
+    desk replaced later with ``Operations.add_desk`` would not be seen.
     """
 
     def __init__(self, operations: Operations, priorities: int = 2) -> None:
@@ -309,9 +309,25 @@ class CompiledDesks:
               np.ascontiguousarray(handling, dtype=np.float64), ints[2], ints[3], flags,
               self.ev_t, self.ev_i, self.tk_f, self.tk_i, self.meta, self.free)
 
+    def _follow_resizes(self) -> None:
+        """Take up desks resized since the last advance (an adaptive competitor's review,
+        :func:`relsim.market.competition.resize_desk`): the new number of servers from now
+        on; each added server takes the head of its queue at once, as SimPy's
+        ``_trigger_put`` does there; a cut lets busy servers finish their tickets."""
+        now = float(self.operations.env.now)
+        for index, desk in enumerate(self.firm_desks):
+            before, after = int(self.dk[index, D_CAPACITY]), int(desk.agents)
+            if after == before:
+                continue
+            self.dk[index, D_CAPACITY] = after
+            self._room_for(0)
+            for _ in range(max(0, after - before)):
+                _push(self.ev_t, self.ev_i, self.meta, now, RELEASE, index, 0)
+
     def advance_to(self, until: float):
         """Queue and serve up to ``until``; returns the answers and abandonments in the
         order they came: ``(customers, firms, complaint, response_time, resolved, times)``."""
+        self._follow_resizes()
         self._room_for(0)
         live = self.tk_i.shape[0] - int(self.meta[M_FREE])
         out_i = np.empty((live, 4), dtype=np.int64)
