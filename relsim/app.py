@@ -59,6 +59,7 @@ import os
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -74,6 +75,11 @@ from relsim.scenario.strategies import PRESETS
 from relsim.util.shipped import shipped_names
 from relsim.util.style import PALETTE
 
+# The app is served over plain http on 127.0.0.1: Solara then warns, on every page load, that its
+# session cookie falls back from SameSite=None (needed only inside a cross-site iframe, over https)
+# to SameSite=Lax — which is what a local app wants. Silence that one warning, nothing else.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
 #: Population of the app's market unless the slider says otherwise: small
 #: enough that a step (model plus redraw) is quick.
 APP_CUSTOMERS = 1500
@@ -81,6 +87,8 @@ APP_CUSTOMERS = 1500
 NETWORK_SAMPLE = 150
 #: Environment variable through which ``relsim app SCENARIO`` passes its scenario.
 SCENARIO_ENV = "RELSIM_APP_SCENARIO"
+#: ``RELSIM_APP_TIMING=1``: print the server's time per Step (model, then redraw) to the terminal.
+TIMING = os.environ.get("RELSIM_APP_TIMING", "") == "1"
 #: Shortest pause between two weeks while playing, so that clicks (pause, reset) get through.
 PLAY_GAP_S = 0.02
 
@@ -773,10 +781,10 @@ def bridge_html(view: View) -> str:
     body = []
     for line in ("revenue", *COST_LINES, "profit"):
         sign = "" if line in ("revenue", "profit") else "− "
-        cells = "".join(f"<td>{sign}{t[line]:,.0f}</td>" for t in totals)
+        cells = "".join(f"<td>{sign if round(t[line]) else ''}{t[line]:,.0f}</td>" for t in totals)
         if len(totals) > 1:
             effect = totals[1][line] - totals[0][line]
-            effect = effect if line in ("revenue", "profit") else -effect
+            effect = round(effect if line in ("revenue", "profit") else -effect) + 0
             colour = "#0a7d32" if effect > 0 else ("#b3261e" if effect < 0 else "#555")
             cells += f"<td style='color:{colour}'>{effect:+,.0f}</td>"
         style = " style='border-top:1px solid #999;font-weight:600'" if line == "profit" else ""
@@ -820,7 +828,7 @@ def help_html() -> str:
 
 
 PAGE_CSS = """
-.relsim-grid {display:grid; grid-template-columns:repeat(auto-fill, minmax(380px, 1fr)); gap:12px 18px;}
+.relsim-grid {display:grid; grid-template-columns:repeat(auto-fill, minmax(320px, 1fr)); gap:12px 18px;}
 .relsim-tables {display:flex; flex-wrap:wrap; gap:12px 32px; font-size:13px; margin:6px 0;}
 .relsim-table {border-collapse:collapse; margin-top:4px;}
 .relsim-table th, .relsim-table td {padding:1px 8px; text-align:right; font-weight:normal;}
@@ -890,7 +898,13 @@ def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, tar
 
     def step() -> None:
         try:
-            view.set(session.advance(1))
+            t0 = time.monotonic()
+            new = session.advance(1)
+            t1 = time.monotonic()
+            view.set(new)
+            if TIMING:
+                print(f"relsim app timing: step {t1 - t0:.3f} s, draw {time.monotonic() - t1:.3f} s, "
+                      f"week {new.week}", flush=True)
         except Exception as exc:  # shown on the page, not lost in a log
             traceback.print_exc()
             error.set(f"error in step: {exc}")
