@@ -11,6 +11,7 @@ not skip — because CI must not pass without having looked at the page.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,8 +34,30 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 
 
 # ----------------------------------------------------------------------
-# The model and the pictures, without a browser
+# The model, the controls and the pictures, without a browser
 # ----------------------------------------------------------------------
+def test_controls_start_from_the_scenario_and_the_preset():
+    from relsim.app import AppModel, default_params, preset_levers
+    from relsim.scenario.schema import load_scenario
+    from relsim.scenario.strategies import PRESETS
+    b2b = load_scenario("b2b")
+    params = default_params("b2b")
+    assert params["trust_gain"] == b2b.behaviour.trust_gain == 0.04
+    assert params["commitment_rate"] == b2b.behaviour.commitment_rate == 0.2
+    assert params["responsiveness_weight"] == b2b.behaviour.w_responsiveness
+    assert params["customers"] == 400                                  # at most the scenario's
+    assert params["price"] == PRESETS["transactional"]["price"]
+    assert preset_levers("b2b", "relationship")["service_capacity"] == PRESETS["relationship"]["service_capacity"]
+    # the controls' starting values change nothing: the market is the scenario's
+    model = AppModel(**params)
+    assert model.behaviour == b2b.with_focal_strategy("transactional").behaviour
+    # ticking "use my lever settings" without moving a lever keeps the preset's levers
+    custom = AppModel(**{**params, "custom_levers": True})
+    assert custom.firms[0].strategy == model.firms[0].strategy
+    # omitted relationship parameters are the scenario's too
+    assert AppModel(scenario_name="b2b", compare_with="none").behaviour.trust_gain == 0.04
+
+
 def test_controls_change_the_market():
     from relsim.app import AppModel
     plain = AppModel(customers=300, strategy="transactional", compare_with="none")
@@ -51,6 +74,19 @@ def test_controls_change_the_market():
     assert plain.twin is None and len(plain.customers) == 300
 
 
+def test_a_new_scenario_or_preset_brings_its_values_and_changes_are_flagged():
+    from relsim.app import changed_controls, default_params, preset_levers, updated_params
+    start = default_params("ecommerce")
+    assert changed_controls(start, start) == []
+    b2b = updated_params(start, "scenario_name", "b2b")
+    assert (b2b["trust_gain"], b2b["commitment_rate"], b2b["customers"]) == (0.04, 0.2, 400)
+    relationship = updated_params(start, "strategy", "relationship")
+    assert {k: relationship[k] for k in preset_levers("ecommerce", "relationship")} == \
+        preset_levers("ecommerce", "relationship")
+    moved = updated_params(start, "price", 1.2)
+    assert changed_controls(moved, start) == ["Price index (1 = market price)"]
+
+
 def test_side_by_side_runs_two_strategies_on_the_same_seed():
     from relsim.app import AppModel
     model = AppModel(customers=300, seed=3, strategy="transactional", compare_with="relationship")
@@ -63,6 +99,56 @@ def test_side_by_side_runs_two_strategies_on_the_same_seed():
         model.step()
     assert model.steps == 3 and model.twin.steps == 3
     assert len(model.recorder.rows) == len(model.twin.recorder.rows) == 3 * len(model.firms)
+
+
+def test_each_market_shows_its_own_counts():
+    from relsim.app import Session, default_params, headline_html, shares_html
+    session = Session({**default_params("b2b"), "customers": 200})
+    view = session.advance(30)
+    mine, twin = session.model, session.model.twin
+    assert view.markets[0].customers == tuple(mine.population.count(f.index) for f in mine.firms)
+    assert view.markets[1].customers == tuple(twin.population.count(f.index) for f in twin.firms)
+    assert view.markets[0].customers[0] != view.markets[1].customers[0]     # b2b: the strategies differ
+    counts = re.findall(r"class='relsim-count'>([\d,]+)<", headline_html(view))
+    assert [int(c.replace(",", "")) for c in counts] == [m.customers[0] for m in view.markets]
+    assert shares_html(view).count("<tr>") == 2 + len(mine.firms)
+
+
+def test_views_stay_consistent_while_a_thread_steps_the_market():
+    """The crash of issue 16: charts read the recorded rows while the play thread appended to them."""
+    import threading
+
+    from relsim.app import Session, bridge_html, default_params, live_charts, network_svg, shares_html
+    session = Session({**default_params("classroom"), "customers": 150})
+    errors: list[BaseException] = []
+
+    def play() -> None:
+        try:
+            while session.view.running:
+                session.advance(1)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    player = threading.Thread(target=play)
+    player.start()
+    draws = 0
+    while player.is_alive() or draws == 0:
+        view = session.view
+        for number, market in enumerate(view.markets):
+            assert len(market.rows) == view.week * len(market.firms)
+            assert view.series(number, market.firms[0])["week"].size == view.week
+        live_charts(view), bridge_html(view), shares_html(view), network_svg(view)
+        draws += 1
+    player.join()
+    assert errors == [] and session.view.week == session.view.weeks and draws > 1
+
+
+def test_run_to_week_stops_there():
+    from relsim.app import Session, default_params
+    session = Session({**default_params("classroom"), "customers": 150, "compare_with": "none"})
+    assert session.advance(100, until=10).week == 10
+    assert session.advance(100, until=10).week == 10
+    assert session.advance(4).week == 14
 
 
 def test_network_sample_keeps_local_ties_and_rungs_are_valid():
@@ -82,18 +168,24 @@ def test_network_sample_keeps_local_ties_and_rungs_are_valid():
 
 
 def test_live_charts_follow_the_recorded_table():
-    from relsim.app import AppModel, live_charts
-    model = AppModel(customers=300, compare_with="relationship")
-    for _ in range(5):
-        model.step()
-    fig = live_charts(model)
-    axes = fig.axes
-    customers = axes[0].get_lines()
-    assert [line.get_label() for line in customers] == ["Focal: transactional", "Focal: relationship"]
-    weeks, counts = customers[0].get_data()
-    assert list(weeks) == [0, 1, 2, 3, 4]
-    assert counts[-1] == model.population.count(0)
-    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes[:6])
+    from relsim.app import Session, bridge_html, default_params, legend_html, live_charts
+    session = Session({**default_params("ecommerce"), "customers": 300})
+    view = session.advance(5)
+    charts = live_charts(view)
+    assert len(charts) == 8 and all("<svg" in chart and "week" in chart for chart in charts)
+    customers = charts[0]
+    assert customers.count("<path") == 2                                # one line per market
+    assert "<title>Focal: transactional</title>" in customers and "<title>Focal: relationship</title>" in customers
+    assert "stroke-dasharray" in customers                              # the second market dashed
+    assert "Focal: transactional" in legend_html(view)
+    series = view.series(0, "Focal")
+    assert list(series["week"]) == [0, 1, 2, 3, 4]
+    assert series["customers"][-1] == session.model.population.count(0)
+    bridge = bridge_html(view)
+    for line in ("Revenue", "Cost of goods", "Acquisition", "Service desk", "Loyalty rewards", "Profit"):
+        assert line in bridge
+    alone = Session({**default_params("ecommerce"), "customers": 300, "compare_with": "none"}).advance(2)
+    assert live_charts(alone)[0].count("<path") == 4                    # every firm
 
 
 def test_bad_app_arguments_exit_2(tmp_path):
