@@ -576,7 +576,7 @@ def svg_chart(title: str, unit: str, lines: list[Line], weeks: int, *, ymin: flo
               ymax: float | None = None, areas: list[tuple[str, str, np.ndarray, np.ndarray]] | None = None,
               legend: list[tuple[str, str, bool]] | None = None, css: str = "") -> str:
     """A line (or stacked-area) chart as SVG that scales with its box; ``legend``: (label, colour, dashed)."""
-    width, height, left, right, top, bottom = 420, 240, 50, 10, 26, 30
+    width, height, left, right, top, bottom = 360, 230, 44, 8, 36, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [line.y[np.isfinite(line.y)] for line in lines]
     if areas:
@@ -600,8 +600,8 @@ def svg_chart(title: str, unit: str, lines: list[Line], weeks: int, *, ymin: flo
 
     parts = [f"<svg viewBox='0 0 {width} {height}' preserveAspectRatio='xMidYMid meet' "
              f"style='width:100%;height:auto;display:block' role='img' aria-label='{escape(title)}'>",
-             f"<text x='{left}' y='16' font-size='13' font-weight='600'>{escape(title)}</text>",
-             f"<text x='{width - right}' y='16' font-size='10' text-anchor='end' fill='#555'>{escape(unit)}</text>"]
+             f"<text x='4' y='14' font-size='12' font-weight='600'>{escape(title)}</text>",
+             f"<text x='{left}' y='29' font-size='10' fill='#555'>{escape(unit)}</text>"]
     for tick in np.arange(lo, hi + step / 2, step):
         y = float(sy(tick))
         parts.append(f"<line x1='{left}' x2='{width - right}' y1='{y:.1f}' y2='{y:.1f}' "
@@ -786,7 +786,7 @@ def bridge_html(view: View) -> str:
             effect = totals[1][line] - totals[0][line]
             effect = round(effect if line in ("revenue", "profit") else -effect) + 0
             colour = "#0a7d32" if effect > 0 else ("#b3261e" if effect < 0 else "#555")
-            cells += f"<td style='color:{colour}'>{effect:+,.0f}</td>"
+            cells += f"<td style='color:{colour}'>{effect:+,.0f}</td>" if effect else "<td>0</td>"
         style = " style='border-top:1px solid #999;font-weight:600'" if line == "profit" else ""
         body.append(f"<tr{style}><th style='text-align:left'>{LINE_LABELS[line]}</th>{cells}</tr>")
     return (f"<div class='relsim-bridge'><b>Profit bridge of the focal firm</b> (totals so far, undiscounted)"
