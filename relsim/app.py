@@ -467,6 +467,8 @@ class Session:
     def __init__(self, params: dict[str, Any]) -> None:
         self.lock = threading.RLock()
         self.generation = 0
+        #: changed by every play, pause and reset: a play loop started under another value stops
+        self.play_token = 0
         self.params = dict(params)
         self.model = AppModel(**self.params)
         self.view = make_view(self.model, self.generation)
@@ -910,11 +912,13 @@ def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, tar
             error.set(f"error in step: {exc}")
 
     def play() -> None:
+        session.play_token += 1
         target.set(0)
         playing.set(not playing.value)
 
     def run_to_week() -> None:
         if run_to.value is not None and run_to.value > current.week:
+            session.play_token += 1
             target.set(int(run_to.value))
             playing.set(True)
 
@@ -945,8 +949,8 @@ def Page() -> None:
     def play_loop(cancel: threading.Event) -> None:
         if not playing.value:
             return
-        generation = session.generation
-        while not cancel.is_set():
+        generation, token = session.generation, session.play_token
+        while not cancel.is_set() and session.play_token == token and playing.value:
             started = time.monotonic()
             try:
                 new = session.advance(every.value, until=target.value or None)
@@ -955,7 +959,7 @@ def Page() -> None:
                 error.set(f"error in step: {exc}")
                 playing.set(False)
                 return
-            if cancel.is_set() or new.generation != generation:
+            if cancel.is_set() or new.generation != generation or session.play_token != token:
                 return                        # paused or reset meanwhile: that view is stale
             view.set(new)
             if not new.running or (target.value and new.week >= target.value):
@@ -972,6 +976,7 @@ def Page() -> None:
             error.set(f"{CONTROL_LABELS.get(name, name)}: {exc}")
 
     def reset() -> None:
+        session.play_token += 1
         playing.set(False)
         try:
             view.set(session.rebuild(params.value))

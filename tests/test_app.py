@@ -390,7 +390,7 @@ def test_app_in_chromium_offline(app_server):
             page.get_by_role("button", name="▶").click()
             _wait_week(page, 14)
             page.get_by_role("button", name="❚❚").click()
-            page.get_by_role("button", name="Step").wait_for()
+            page.get_by_role("button", name="▶").wait_for()         # the server has taken the pause
             page.wait_for_timeout(1500)                 # a week already under way when pausing still ends
             week = _week(page)
             page.wait_for_timeout(1500)
