@@ -26,7 +26,7 @@ import numpy as np
 from relsim.market import events
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market as MarketModel
     from relsim.market.state import CustomerState
     from relsim.scenario.schema import SegmentSpec
 

@@ -30,9 +30,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from relsim.market.agents import Customer
     from relsim.market.draws import Draws
-    from relsim.market.firms import Firm
     from relsim.market.network import SocialNetwork
     from relsim.market.operations import Operations
     from relsim.scenario.schema import BehaviourSpec, Scenario
@@ -44,6 +42,8 @@ class Population(Protocol):
     """What firms, partners and the model may do to the customers."""
 
     size: int
+    #: the customers' shared state (market/state.py CustomerState), read by tables and checks
+    state: Any
 
     # -- who is whose customer ---------------------------------------------
     def count(self, firm: int) -> int:
@@ -136,7 +136,7 @@ class Market(Protocol):
     decay_rates: tuple[float, float, float]
 
     # -- who is in the market ------------------------------------------------
-    firms: list[Firm]
+    firms: list[Any]   # relsim.market.firms.Firm (not imported here: the agents import this module)
     population: Population
     network: SocialNetwork
     operations: Operations
@@ -159,7 +159,7 @@ class Market(Protocol):
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
         """Each candidate independently with ``probability``."""
 
-    def draw_basket(self, customer: Customer) -> float:
+    def draw_basket(self, customer: Any) -> float:   # a relsim.market.agents.Customer
         """Order value of ``customer`` at reference price."""
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:

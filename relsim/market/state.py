@@ -28,7 +28,7 @@ from relsim.market.terms import CHURN_REASONS, SOURCES, SPELL_SOURCES
 from relsim.scenario.schema import ScenarioError
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market as MarketModel
 
 #: Source codes: position in this tuple ("returning": a later spell).
 SOURCE_NAMES = SPELL_SOURCES

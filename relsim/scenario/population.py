@@ -25,15 +25,12 @@ the history the table gives; those not alive have left for good before week
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from relsim.scenario.errors import ScenarioError
-
-if TYPE_CHECKING:
-    from relsim.scenario.schema import Scenario
 
 #: Columns a population file may have, with their defaults (None: required or conditional).
 COLUMNS: dict[str, object] = {
@@ -43,7 +40,7 @@ COLUMNS: dict[str, object] = {
 _SHOWN = 5
 
 
-def load_population(scenario: Scenario) -> pd.DataFrame:
+def load_population(scenario: Any) -> pd.DataFrame:   # a relsim.scenario.schema.Scenario
     """Read and validate the population file of ``scenario``.
 
     Parameters

@@ -250,12 +250,14 @@ def bgnbd_scenario(r: float, alpha: float, a: float, b: float, customers: int, w
     its own p ~ Beta(a, b)). Every customer starts as a customer at week 0
     (``initial_share = 1``); its purchases from week 0 on are the BG/NBD process of a customer
     observed for T = ``weeks`` weeks. Steps of a day (``step_weeks`` = 1/7) time purchases to
-    the day, as in the CDNOW log.
+    the day, as in the CDNOW log. The relationship does not move the dropout in this special
+    case (``churn.w_satisfaction = churn.w_commitment = 0``, so ``rules.relationship_dropout``
+    returns the customer's own p): it is the pure BG/NBD process the published fit describes.
     """
     data = _one_firm(
         customers, weeks, engine=engine, step_weeks=step_weeks,
         segment={"need_rate": r / alpha, "need_shape": r, "dropout_a": a, "dropout_b": b},
-        churn={"model": "bgnbd", "lapsed_return": False},
+        churn={"model": "bgnbd", "lapsed_return": False, "w_satisfaction": 0.0, "w_commitment": 0.0},
         firm={"initial_share": 1.0, "initial_awareness": 1.0, "levers": {"acquisition_budget": 0.0}})
     return from_dict(data, source="BG/NBD special case")
 

@@ -49,7 +49,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -57,9 +57,6 @@ from relsim.scenario.errors import ScenarioError
 from relsim.scenario.schema import Scenario, _describe, from_dict, load_scenario
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util.errors import RelsimError
-
-if TYPE_CHECKING:
-    from relsim.studies.optimize import LeverSpace
 
 #: Outcomes of :func:`evaluate` (short name -> column of the focal firm's run summary), all "more is better"
 #: except where :data:`LOWER_IS_BETTER` says otherwise.
@@ -241,7 +238,8 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def ema_model(scenario: Scenario | str | Path, space: LeverSpace, seeds: int | Sequence[int] = 5,
+def ema_model(scenario: Scenario | str | Path, space: Any,   # a relsim.studies.optimize.LeverSpace
+              seeds: int | Sequence[int] = 5,
               outcomes: Sequence[str] = ("profit", "retention"), name: str = "relsim",
               base: Mapping[str, Any] | None = None,
               uncertainties: Mapping[str, tuple[float, float]] | None = None):

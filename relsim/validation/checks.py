@@ -157,7 +157,7 @@ def _bgnbd_job(customers: int, weeks: int, seed: int) -> dict:
     scenario = analytic.bgnbd_scenario(params["r"], params["alpha"], params["a"], params["b"],
                                        customers, weeks)
     model = MarketModel(scenario, seed=seed)
-    population: Any = model.population   # the array engine's per-dyad RFM arrays (customer × firm)
+    population = model.population.state   # shared per-dyad RFM arrays (market/state.py)
     before = population.purchases[:, 0].astype(float).copy()
     model.run()
     x = population.purchases[:, 0].astype(float) - before
