@@ -55,7 +55,9 @@ the scenario's own value:
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import threading
 import time
 import traceback
@@ -69,9 +71,13 @@ import solara
 
 from relsim.market import rules
 from relsim.market.model import MarketModel
+from relsim.market.resources import estimate
 from relsim.market.terms import BOOK_LINES
-from relsim.scenario.schema import BehaviourSpec, Scenario, load_scenario
+from relsim.scenario.errors import ScenarioError
+from relsim.scenario.schema import Scenario, load_scenario
 from relsim.scenario.strategies import PRESETS
+from relsim.util.errors import RelsimError
+from relsim.util.resources import MEMORY_SHARE, ResourceError, available_memory, human_bytes
 from relsim.util.shipped import shipped_names
 from relsim.util.style import PALETTE
 
@@ -87,6 +93,15 @@ APP_CUSTOMERS = 1500
 NETWORK_SAMPLE = 150
 #: Environment variable through which ``relsim app SCENARIO`` passes its scenario.
 SCENARIO_ENV = "RELSIM_APP_SCENARIO"
+#: Environment variable through which ``relsim app --set PATH=VALUE`` passes its assignments: a JSON
+#: object of dotted path → value, parsed and validated by the command line as ``relsim run --set`` does.
+SET_ENV = "RELSIM_APP_SET"
+#: Engines offered by the app. Both run the same customer events (relsim/market/events.py); firms and
+#: partners are Mesa agents in both. The default is the array engine: on the merged event code the agent
+#: engine needs about 0.19 s per week for one market of 1,500 customers on the reference machine, the
+#: model step alone, which misses the app's target of 0.2 s round trip per step (benchmarks/README.md).
+APP_ENGINES = ("arrays", "agents")
+APP_ENGINE = "arrays"
 #: ``RELSIM_APP_TIMING=1``: print the server's time per Step (model, then redraw) to the terminal.
 TIMING = os.environ.get("RELSIM_APP_TIMING", "") == "1"
 #: Shortest pause between two weeks while playing, so that clicks (pause, reset) get through.
@@ -99,7 +114,8 @@ GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill", "offer_goodwill", "ke
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
                "relationship": "Relationship programme", "service_desk": "Service desk",
-               "partner_fees": "Partner fees", "rewards": "Loyalty rewards", "profit": "Profit"}
+               "partner_fees": "Partner fees", "rewards": "Loyalty rewards", "adaptation": "Strategy changes",
+               "profit": "Profit"}
 #: Lever sliders: name → (label, low, high, step).
 LEVER_SLIDERS = {
     "price": ("Price index (1 = market price)", 0.7, 1.5, 0.05),
@@ -119,7 +135,7 @@ RELATIONSHIP_SLIDERS = {
 #: Labels of the other controls (also used by the "changed" cue).
 OTHER_LABELS = {"scenario_name": "Scenario", "seed": "Seed", "customers": "Customers",
                 "strategy": "Strategy of the focal firm", "compare_with": "Side by side",
-                "custom_levers": "Use my lever settings"}
+                "custom_levers": "Use my lever settings", "engine": "Engine"}
 
 #: What each control means, in plain words (shown in the app and in docs/teaching.md).
 HELP = {
@@ -147,9 +163,13 @@ HELP = {
                          "to stay with it (starts at the scenario's value).",
     "Reciprocity (goodwill × scenario)": "RECIPROCITY — how strongly customers feel they owe a firm that "
                                          "did them a favour (reward, an apology that fixed a problem, a "
-                                         "personal offer); 1 = as in the scenario, 0 = they never feel it.",
+                                         "personal offer); 1 = as in the scenario, 0 = they never feel it "
+                                         "(each goodwill size is capped at 1, the scenario's upper limit).",
     "Weight of responsiveness": "RESPONSIVENESS — how much a support desk that answers quickly counts "
                                 "when a customer chooses where to buy (starts at the scenario's value).",
+    "Engine": "How the customers are simulated: 'arrays' moves all customers of an event at once "
+              "(quick); 'agents' makes every customer a Mesa agent acting for itself (the same events, "
+              "10–20 times slower). Both give the same market in distribution.",
     "Draw every": "While playing, redraw the page every N weeks (the market still moves week by week); "
                   "larger is faster.",
     "Run to week": "Play and stop at that week (e.g. 52, 104, 156 for one, two, three years).",
@@ -169,18 +189,39 @@ def _scenario_choices() -> tuple[list[str], str]:
     return names, chosen
 
 
+def command_line_overrides() -> dict[str, Any]:
+    """The ``--set`` assignments of ``relsim app`` (dotted path → value)."""
+    overrides = json.loads(os.environ.get(SET_ENV, "") or "{}")
+    if not isinstance(overrides, dict):
+        raise ScenarioError(f"{SET_ENV} must hold a JSON object of dotted path → value, not {overrides!r}")
+    return overrides
+
+
+def overrides_for(scenario_name: str) -> dict[str, Any]:
+    """The ``--set`` overrides that apply to ``scenario_name``: those of the command line's scenario only
+    (another scenario chosen in the menu is loaded as shipped: its fields may differ)."""
+    return command_line_overrides() if scenario_name == _scenario_choices()[1] else {}
+
+
+def load_app_scenario(scenario_name: str) -> Scenario:
+    """``scenario_name`` with the command line's ``--set`` overrides (``ScenarioError`` on a bad one)."""
+    return load_scenario(scenario_name, **overrides_for(scenario_name))
+
+
 def scenario_controls(scenario_name: str) -> dict[str, Any]:
-    """Starting values of the relationship controls and the population, from the scenario itself."""
-    scenario = load_scenario(scenario_name)
+    """Starting values of the relationship controls, the population and the engine, from the scenario."""
+    scenario = load_app_scenario(scenario_name)
     behaviour = scenario.behaviour
+    # the app's engine unless the command line chose one (--set market.engine=agents)
+    engine = scenario.market.engine if "market.engine" in overrides_for(scenario_name) else APP_ENGINE
     return {"trust_gain": float(behaviour.trust_gain), "commitment_rate": float(behaviour.commitment_rate),
             "reciprocity": 1.0, "responsiveness_weight": float(behaviour.w_responsiveness),
-            "customers": min(APP_CUSTOMERS, scenario.market.customers)}
+            "customers": min(APP_CUSTOMERS, scenario.market.customers), "engine": engine}
 
 
 def preset_levers(scenario_name: str, strategy: str) -> dict[str, float]:
     """The six slider levers of the focal firm under ``strategy`` (``"current"``: the scenario's own)."""
-    firm = load_scenario(scenario_name).with_focal_strategy(strategy).firms[0]
+    firm = load_app_scenario(scenario_name).with_focal_strategy(strategy).firms[0]
     levers = firm.build_strategy()
     return {name: float(getattr(levers, name)) for name in LEVER_SLIDERS}
 
@@ -195,10 +236,53 @@ def default_params(scenario_name: str | None = None, strategy: str = "transactio
             **preset_levers(scenario_name, strategy)}
 
 
+#: Scenario field set by each control that maps to one (dotted path, as in ``--set``).
+CONTROL_FIELDS = {"trust_gain": "behaviour.trust_gain", "commitment_rate": "behaviour.commitment_rate",
+                  "responsiveness_weight": "behaviour.w_responsiveness", "customers": "market.customers",
+                  "engine": "market.engine", "strategy": "firms.0.strategy", "custom_levers": "firms.0.levers",
+                  **{name: f"firms.0.levers.{name}" for name in LEVER_SLIDERS}}
+
+
+def control_error(error: Exception) -> str:
+    """A scenario error about the app's controls, each field named by its control's label too."""
+    text = str(error)
+    if "invalid scenario\n" in text:            # from_dict's "<file>: invalid scenario" and one line per field
+        text = "; ".join(line.strip() for line in text.split("invalid scenario\n", 1)[1].splitlines())
+    labels = {**OTHER_LABELS, **{k: v[0] for k, v in LEVER_SLIDERS.items()},
+              **{k: v[0] for k, v in RELATIONSHIP_SLIDERS.items()}}
+    paths = {**CONTROL_FIELDS, **{name: f"levers.{name}" for name in LEVER_SLIDERS}}
+    for name, path in sorted(paths.items(), key=lambda item: -len(item[1])):
+        label = labels.get(name, name)
+        text = re.sub(rf"(?<![\w.]){re.escape(path)}(?= =|:)", f"{label} ({path})", text)
+    return text
+
+
+def check_size(scenarios: list[Scenario], available: int | None = None) -> str:
+    """Refuse (``ResourceError``) markets that would not fit in memory; a note if a week will be slow.
+
+    Uses the estimate of ``relsim run`` (:func:`relsim.market.resources.estimate`): the memory of all the
+    markets the page holds at once (the twin too), against the memory available now.
+    """
+    memory = 0.0
+    week_seconds = 0.0
+    for scenario in scenarios:
+        size, seconds = estimate(scenario)
+        memory += size
+        week_seconds += seconds / max(1, -(-scenario.market.weeks // scenario.market.step_weeks))
+    available = available_memory() if available is None else available
+    if available is not None and memory > MEMORY_SHARE * available:
+        raise ResourceError(
+            f"this market needs about {human_bytes(memory)} of memory, more than this machine has available "
+            f"({human_bytes(available)}): use fewer customers, or no side-by-side market")
+    if week_seconds > 1.0:
+        return f"each week will take about {week_seconds:.0f} s (estimate): fewer customers are quicker"
+    return ""
+
+
 def build_scenario(scenario_name: str, customers: int, strategy: str, custom_levers: bool,
                    levers: dict[str, float], trust_gain: float | None = None,
                    commitment_rate: float | None = None, reciprocity: float = 1.0,
-                   responsiveness_weight: float | None = None) -> Scenario:
+                   responsiveness_weight: float | None = None, engine: str | None = None) -> Scenario:
     """The scenario the app runs, from the controls' values.
 
     Parameters
@@ -217,39 +301,52 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
         ``behaviour.trust_gain``, ``behaviour.commitment_rate`` and
         ``behaviour.w_responsiveness``; ``None`` keeps the scenario's value.
     reciprocity : float
-        Multiplier on the scenario's goodwill sizes.
+        Multiplier on the scenario's goodwill sizes (each capped at 1).
+    engine : str or None
+        ``market.engine``; ``None`` keeps the scenario's.
 
     Returns
     -------
     Scenario
-        Validated; raises ``ScenarioError`` on bad values.
+        Validated like a scenario file: every control is applied as a dotted-path override
+        (with ``relsim app --set``'s own) before validation; raises ``ScenarioError`` naming
+        the field and the value.
     """
-    scenario = load_scenario(scenario_name)
+    base = load_app_scenario(scenario_name)
+    # every control becomes a dotted-path override of the scenario, validated like a scenario file
+    # (and like relsim run --set): a value out of a field's range is refused with the field's message
+    overrides: dict[str, Any] = dict(overrides_for(scenario_name))
+    if engine is not None:
+        overrides["market.engine"] = engine
+    for name, value in (("trust_gain", trust_gain), ("commitment_rate", commitment_rate),
+                        ("w_responsiveness", responsiveness_weight)):
+        if value is not None:
+            overrides[f"behaviour.{name}"] = float(value)
+    if not 0 <= reciprocity:
+        raise ScenarioError(f"Reciprocity = {reciprocity!r}: must be at least 0")
+    for name in GOODWILL_FIELDS:
+        # capped at 1, the field's upper limit: reciprocity 3 on a goodwill of 0.5 is a goodwill of 1
+        overrides[f"behaviour.{name}"] = min(1.0, getattr(base.behaviour, name) * reciprocity)
+    if strategy != "current":
+        base.with_focal_strategy(strategy)            # an unknown preset: the message that names the presets
+        overrides["firms.0.strategy"] = strategy
+        overrides["firms.0.levers"] = {}
+    if custom_levers:
+        preset = base.with_focal_strategy(strategy).firms[0]
+        # promotions need a period; a discount without one would never apply
+        every = preset.build_strategy().promotion_every_weeks or 4
+        overrides["firms.0.levers"] = {
+            **preset.levers, **{k: float(v) for k, v in levers.items()},
+            "promotion_every_weeks": every if levers.get("promotion_discount", 0) > 0 else 0}
+    scenario = load_scenario(scenario_name, **overrides)
+    if not isinstance(customers, int | float) or not 1 <= customers:
+        raise ScenarioError(f"Customers = {customers!r}: must be a whole number of at least 1")
     if customers < scenario.market.customers:
         # A smaller market than the file's keeps the app quick (a larger one would change the
         # scenario's character: a 400-account B2B market is not a 1,500-account one). Budgets,
         # desk size and alliance fees shrink with it, so that the money per customer, and so the
         # sign of profit, stays that of the scenario.
         scenario = scenario.resized(int(customers))
-    behaviour = scenario.behaviour.model_dump()
-    for name, value in (("trust_gain", trust_gain), ("commitment_rate", commitment_rate),
-                        ("w_responsiveness", responsiveness_weight)):
-        if value is not None:
-            behaviour[name] = float(value)
-    for name in GOODWILL_FIELDS:
-        behaviour[name] = min(1.0, behaviour[name] * reciprocity)
-    scenario = scenario.model_copy(update={"behaviour": BehaviourSpec.model_validate(behaviour)})
-    scenario = scenario.with_focal_strategy(strategy)
-    if custom_levers:
-        firms = list(scenario.firms)
-        preset = firms[0].build_strategy()
-        # promotions need a period; a discount without one would never apply
-        every = preset.promotion_every_weeks or 4
-        chosen = {**{k: float(v) for k, v in levers.items()},
-                  "promotion_every_weeks": every if levers.get("promotion_discount", 0) > 0 else 0}
-        firms[0] = firms[0].model_copy(update={"levers": {**firms[0].levers, **chosen}})
-        firms[0].build_strategy()   # validates the lever values now, not mid-run
-        scenario = scenario.model_copy(update={"firms": firms})
     return scenario
 
 
@@ -278,6 +375,11 @@ class AppModel(MarketModel):
         Levers of the focal firm (used when ``custom_levers``; ``None``: the preset's).
     trust_gain, commitment_rate, reciprocity, responsiveness_weight : float
         The four relationship parameters (see the module docstring); ``None``: the scenario's.
+    engine : str
+        ``"arrays"`` (the app's default) or ``"agents"`` (every customer a Mesa agent).
+    check_memory : bool
+        Estimate the markets' memory first and refuse (``ResourceError``) what would not fit
+        (``check_size``); the page always checks.
     """
 
     def __init__(self, scenario_name: str = "ecommerce", seed: int = 0, customers: int = APP_CUSTOMERS,
@@ -287,22 +389,28 @@ class AppModel(MarketModel):
                  service_capacity: float | None = None, reward_rate: float | None = None,
                  personalisation: float | None = None, trust_gain: float | None = None,
                  commitment_rate: float | None = None, reciprocity: float = 1.0,
-                 responsiveness_weight: float | None = None) -> None:
+                 responsiveness_weight: float | None = None, engine: str = APP_ENGINE,
+                 check_memory: bool = False) -> None:
         given = dict(price=price, acquisition_budget=acquisition_budget,
                      promotion_discount=promotion_discount, service_capacity=service_capacity,
                      reward_rate=reward_rate, personalisation=personalisation)
         levers = {**preset_levers(scenario_name, strategy),
                   **{k: v for k, v in given.items() if v is not None}}
         shared = dict(trust_gain=trust_gain, commitment_rate=commitment_rate, reciprocity=reciprocity,
-                      responsiveness_weight=responsiveness_weight)
+                      responsiveness_weight=responsiveness_weight, engine=engine)
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ScenarioError(f"Seed = {seed!r}: must be a whole number of at least 0")
         spec = build_scenario(scenario_name, customers, strategy, custom_levers, levers, **shared)
+        twin_spec = (None if compare_with == "none"
+                     else build_scenario(scenario_name, customers, compare_with, False, levers, **shared))
+        #: a note for the page when a week will be slow (empty otherwise)
+        self.size_note = check_size([s for s in (spec, twin_spec) if s is not None]) if check_memory else ""
         super().__init__(spec, seed=int(seed))
         self.strategy_label = "custom levers" if custom_levers else strategy
         self.reciprocity = reciprocity
         self.twin: MarketModel | None = None
         self.twin_label = ""
-        if compare_with != "none":
-            twin_spec = build_scenario(scenario_name, customers, compare_with, False, levers, **shared)
+        if twin_spec is not None:
             self.twin = MarketModel(twin_spec, seed=int(seed))
             self.twin_label = compare_with
         self.view_sample = network_sample(self)
@@ -470,15 +578,17 @@ class Session:
         #: changed by every play, pause and reset: a play loop started under another value stops
         self.play_token = 0
         self.params = dict(params)
-        self.model = AppModel(**self.params)
+        self.model = AppModel(**self.params, check_memory=True)
+        self.note = self.model.size_note
         self.view = make_view(self.model, self.generation)
 
     def rebuild(self, params: dict[str, Any]) -> View:
-        """A new market from ``params`` (a bad value raises before the old market is dropped)."""
-        model = AppModel(**params)
+        """A new market from ``params`` (a bad value, or a market too large for the memory available,
+        raises before the old market is dropped)."""
+        model = AppModel(**params, check_memory=True)
         with self.lock:
             self.generation += 1
-            self.model, self.params = model, dict(params)
+            self.model, self.params, self.note = model, dict(params), model.size_note
             self.view = make_view(model, self.generation)
             return self.view
 
@@ -659,8 +769,8 @@ CHARTS = (
     ("wom_share_pct", "Word-of-mouth share of new customers", "% (13-wk window)"),
     ("response_days", "Support response time (4-wk mean)", "days"),
 )
-COST_COLOURS = dict(zip(COST_LINES, ("#999999", PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[6]),
-                        strict=False))
+COST_COLOURS = dict(zip(COST_LINES, ("#999999", PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[6],
+                                     PALETTE[7]), strict=True))
 
 
 def chart_lines(view: View) -> tuple[list[tuple[str, str, dict[str, np.ndarray], bool]], list]:
@@ -835,6 +945,8 @@ PAGE_CSS = """
 .relsim-table {border-collapse:collapse; margin-top:4px;}
 .relsim-table th, .relsim-table td {padding:1px 8px; text-align:right; font-weight:normal;}
 .relsim-table tr:first-child th {font-weight:600;}
+.relsim-problem {background:#b3261e; color:#fff; padding:4px 8px; font-size:13px; margin-top:4px;}
+.relsim-note {background:#eef5fb; border-left:4px solid #0072B2; padding:4px 8px; font-size:13px; margin-top:4px;}
 .relsim-changed {background:#fff4ce; border-left:4px solid #e69f00; padding:4px 8px; font-size:13px;}
 .relsim-control-label {display:flex; justify-content:space-between; font-size:13px; margin-top:6px;}
 .relsim-control-label b.relsim-edited {color:#b35900;}
@@ -862,6 +974,37 @@ def updated_params(params: dict[str, Any], name: str, value: Any) -> dict[str, A
     elif name == "strategy":
         new.update(preset_levers(new["scenario_name"], value))
     return new
+
+
+def params_problem(params: dict[str, Any]) -> str:
+    """What is wrong with the controls' values, in words (empty if nothing): the scenario's own checks
+    on every field a control sets, for both markets, then the memory estimate. Builds no market."""
+    try:
+        levers = {name: params[name] for name in LEVER_SLIDERS}
+        shared = {name: params[name] for name in RELATIONSHIP_SLIDERS}
+        shared["responsiveness_weight"] = params["responsiveness_weight"]
+        seed = params["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ScenarioError(f"Seed = {seed!r}: must be a whole number of at least 0")
+        scenarios = [build_scenario(params["scenario_name"], params["customers"], params["strategy"],
+                                    params["custom_levers"], levers, engine=params["engine"], **shared)]
+        if params["compare_with"] != "none":
+            scenarios.append(build_scenario(params["scenario_name"], params["customers"], params["compare_with"],
+                                            False, levers, engine=params["engine"], **shared))
+        check_size(scenarios)
+    except RelsimError as exc:
+        return control_error(exc)
+    return ""
+
+
+def run_to_problem(value: Any, view: View) -> str:
+    """Why "Run to week" cannot go to ``value`` from ``view`` (empty if it can)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"Run to week = {value!r}: must be a whole number of weeks"
+    if not view.week < value <= view.weeks:
+        return (f"Run to week = {value}: must be after the current week ({view.week}) and at most "
+                f"{view.weeks}, the scenario's last week")
+    return ""
 
 
 def _slider(name: str, label: str, low: float, high: float, step: float, params: solara.Reactive,
@@ -912,15 +1055,20 @@ def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, tar
             error.set(f"error in step: {exc}")
 
     def play() -> None:
+        error.set("")
         session.play_token += 1
         target.set(0)
         playing.set(not playing.value)
 
     def run_to_week() -> None:
-        if run_to.value is not None and run_to.value > current.week:
-            session.play_token += 1
-            target.set(int(run_to.value))
-            playing.set(True)
+        problem = run_to_problem(run_to.value, view.value)
+        if problem:
+            error.set(problem)
+            return
+        error.set("")
+        session.play_token += 1
+        target.set(int(run_to.value))
+        playing.set(True)
 
     with solara.Row(justify="space-between"):
         solara.Button(label="❚❚" if playing.value else "▶", color="primary", on_click=play,
@@ -934,10 +1082,28 @@ def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, tar
         solara.Text(f"playing to week {target.value}…")
 
 
+def new_session() -> Session | str:
+    """This tab's market from the starting controls, or what prevents it (a message, not a traceback)."""
+    try:
+        return Session(default_params())
+    except RelsimError as exc:
+        return control_error(exc)
+
+
 @solara.component
 def Page() -> None:
-    """The app: controls in the sidebar, the market's pictures in the main area (one market per tab)."""
-    session: Session = solara.use_memo(lambda: Session(default_params()), [])
+    """The app: the market of this tab, or the reason it cannot be built."""
+    session = solara.use_memo(new_session, [])
+    if isinstance(session, str):
+        solara.Title("relsim")
+        solara.Error(f"relsim cannot build the market: {session}")
+        return
+    Market(session)
+
+
+@solara.component
+def Market(session: Session) -> None:
+    """Controls in the sidebar, the market's pictures in the main area (one market per tab)."""
     view = solara.use_reactive(session.view)
     params = solara.use_reactive(dict(session.params))
     applied = solara.use_reactive(dict(session.params))
@@ -980,7 +1146,11 @@ def Page() -> None:
         playing.set(False)
         try:
             view.set(session.rebuild(params.value))
-        except Exception as exc:  # a bad control value: say so, keep the old market
+        except RelsimError as exc:  # a bad control value, or too large a market: say so, keep the old market
+            error.set(f"cannot build the market: {control_error(exc)}")
+            return
+        except Exception as exc:  # not a user's mistake: shown all the same, and logged
+            traceback.print_exc()
             error.set(f"cannot build the market: {exc}")
             return
         applied.set(dict(params.value))
@@ -992,13 +1162,22 @@ def Page() -> None:
         solara.AppBarTitle("relsim — transactional vs relationship marketing")
     changed = changed_controls(params.value, applied.value)
     p = params.value
+    # the controls are checked as they change, like a scenario file's fields: a bad value is named at once
+    problem = solara.use_memo(lambda: params_problem(p) if changed else "", [p, bool(changed)])
     with solara.Sidebar(), solara.Column(style="gap:4px"):
         with solara.Card("Run", margin=0):
-            solara.Button(label="Reset", color="warning" if changed else "primary", on_click=reset, block=True)
+            solara.Button(label="Reset", color="warning" if changed else "primary", on_click=reset, block=True,
+                          disabled=bool(problem))
             if changed:
                 solara.HTML(tag="div", unsafe_innerHTML=(
                     "<div class='relsim-changed'><b>Changed — press Reset</b> to build the market from: "
                     f"{escape(', '.join(changed))}</div>"))
+            if problem:
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    f"<div class='relsim-problem'>Cannot build this market: "
+                    f"{escape(problem)}</div>"))
+            if session.note:
+                solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-note'>{escape(session.note)}</div>")
             Clock(session, view, playing, target, error)
             solara.Select("Draw every (weeks)", value=every, values=[1, 2, 4, 13])
             if error.value:
@@ -1017,6 +1196,13 @@ def Page() -> None:
                           on_value=lambda v: set_param("strategy", v))
             solara.Select("Side by side: second market, focal firm on", value=p["compare_with"],
                           values=["none", *presets], on_value=lambda v: set_param("compare_with", v))
+            solara.Select("Engine", value=p["engine"], values=list(APP_ENGINES),
+                          on_value=lambda v: set_param("engine", v))
+            overrides = overrides_for(p["scenario_name"])
+            if overrides:
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    "<div class='relsim-overrides' style='font-size:12px'>Set on the command line: "
+                    f"{escape(', '.join(f'{k}={v!r}' for k, v in overrides.items()))}</div>"))
         with solara.Card("Levers of the focal firm", margin=0):
             solara.Checkbox(label="Use my lever settings", value=p["custom_levers"],
                             on_value=lambda v: set_param("custom_levers", v))

@@ -190,8 +190,55 @@ def test_live_charts_follow_the_recorded_table():
     assert live_charts(alone)[0].count("<path") == 4                    # every firm
 
 
+def test_controls_are_validated_like_scenario_fields():
+    """A control out of its field's range is named with its label, its field and what is allowed."""
+    from relsim.app import Session, default_params, params_problem, run_to_problem
+    start = default_params("b2b")
+    assert params_problem(start) == ""
+    problem = params_problem({**start, "trust_gain": 1.5})
+    assert problem.startswith("Trust gained per kept promise (behaviour.trust_gain) = 1.5") and "1" in problem
+    problem = params_problem({**start, "custom_levers": True, "price": -1.0})
+    assert "Price index" in problem and "levers.price" in problem and "greater than 0" in problem
+    assert "Customers = 0" in params_problem({**start, "customers": 0})
+    assert "Seed = -1" in params_problem({**start, "seed": -1})
+    assert "Engine (market.engine)" in params_problem({**start, "engine": "gpu"})
+    assert "Traceback" not in problem and "\n" not in problem
+    view = Session({**start, "customers": 100, "compare_with": "none"}).advance(10)
+    assert run_to_problem(52, view) == ""
+    assert f"at most {view.weeks}, the scenario's last week" in run_to_problem(9999, view)
+    assert "after the current week (10)" in run_to_problem(5, view)
+    assert "whole number" in run_to_problem(None, view)
+
+
+def test_a_market_too_large_for_memory_is_refused_before_it_is_built():
+    from relsim.app import check_size
+    from relsim.scenario.schema import load_scenario
+    from relsim.util.resources import ResourceError
+    small = load_scenario("ecommerce", **{"market.customers": 1500})
+    assert check_size([small, small]) == ""
+    with pytest.raises(ResourceError, match="memory"):
+        check_size([small], available=10_000)                       # 10 kB: nothing fits
+    large = load_scenario("ecommerce", **{"market.customers": 3_000_000})
+    assert "each week will take about" in check_size([large], available=10**13)
+
+
+def test_app_set_overrides_reach_the_controls_and_the_market(monkeypatch):
+    import json
+
+    from relsim.app import SET_ENV, AppModel, default_params
+    monkeypatch.setenv(SET_ENV, json.dumps({"behaviour.trust_gain": 0.11, "market.engine": "agents"}))
+    params = default_params("ecommerce")
+    assert params["trust_gain"] == 0.11 and params["engine"] == "agents"    # the controls start there
+    model = AppModel(**{**params, "customers": 200})
+    assert model.behaviour.trust_gain == 0.11 and model.engine == "agents" and model.twin.engine == "agents"
+    # another scenario chosen in the menu is the shipped one
+    assert default_params("b2b")["trust_gain"] == 0.04 and default_params("b2b")["engine"] == "arrays"
+
+
 def test_bad_app_arguments_exit_2(tmp_path):
-    for args in (["app", "no-such-scenario"], ["app", "--port", "80"], ["app", "--port", "x"]):
+    for args in (["app", "no-such-scenario"], ["app", "--port", "80"], ["app", "--port", "x"],
+                 ["app", "--set", "behaviour.trust_gain=2"], ["app", "--set", "market.weeks"],
+                 ["app", "--set", "behaviour.no_such_field=1"]):
         done = subprocess.run([sys.executable, "-m", "relsim.cli", *args], cwd=tmp_path,
                               capture_output=True, text=True)
         assert done.returncode == 2, (args, done.stderr)
