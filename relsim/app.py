@@ -65,6 +65,7 @@ import warnings
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import solara
@@ -911,10 +912,10 @@ def network_svg(view: View) -> str:
     panels = []
     xy = sample.xy
     for market in view.markets:
-        parts = ["<svg viewBox='-1.3 -1.3 2.6 2.6' style='width:100%;max-width:420px;height:auto' role='img' "
+        # the contacts never change: they are the background (edges_css), sent once per market, not each week
+        parts = [f"<svg viewBox='-1.3 -1.3 2.6 2.6' class='relsim-edges-{view.generation}' "
+                 "style='width:100%;max-width:420px;height:auto' role='img' "
                  f"aria-label='network {escape(market.label)}'>"]
-        if len(sample.edges):
-            parts.append(sample.edge_path())
         for (x, y), firm, rung in zip(xy, market.sample_firms, market.sample_rungs, strict=True):
             fill = PALETTE[firm % len(PALETTE)] if firm >= 0 else NO_FIRM
             parts.append(f"<circle cx='{x:.3f}' cy='{y:.3f}' r='{0.022 + 0.008 * rung:.3f}' fill='{fill}' "
@@ -930,6 +931,17 @@ def network_svg(view: View) -> str:
     return (f"<div class='relsim-network'><b>Social network sample</b><div style='display:flex;flex-wrap:wrap'>"
             f"{''.join(panels)}</div><div style='font-size:12px'>Buys from (fill): {firms}<br>"
             f"Loyalty rung (ring and size): {rungs}</div></div>")
+
+
+def edges_css(view: View) -> str:
+    """The network sample's contacts as the background of its panels: a style that stays the same from
+    week to week (so Solara sends it once per market), named by the market's generation."""
+    sample = view.sample
+    if not len(sample.edges):
+        return ""
+    svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='-1.3 -1.3 2.6 2.6'>{sample.edge_path()}</svg>"
+    return (f".relsim-edges-{view.generation} {{background-image:url(\"data:image/svg+xml,{quote(svg)}\");"
+            "background-size:100% 100%; background-repeat:no-repeat;}")
 
 
 def help_html() -> str:
@@ -1031,6 +1043,7 @@ def Dashboard(view: solara.Reactive) -> None:
                                              f"{bridge_html(current)}</div>"))
     solara.HTML(tag="div", unsafe_innerHTML=legend_html(current))
     solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-grid'>{''.join(live_charts(current))}</div>")
+    solara.Style(edges_css(current))
     solara.HTML(tag="div", unsafe_innerHTML=network_svg(current))
 
 
@@ -1127,7 +1140,13 @@ def Market(session: Session) -> None:
                 return
             if cancel.is_set() or new.generation != generation or session.play_token != token:
                 return                        # paused or reset meanwhile: that view is stale
-            view.set(new)
+            try:
+                view.set(new)                 # renders the dashboard in this thread
+            except Exception as exc:  # a panel that cannot draw stops the play with a message, never a hang
+                traceback.print_exc()
+                error.set(f"error in drawing week {new.week}: {exc}")
+                playing.set(False)
+                return
             if not new.running or (target.value and new.week >= target.value):
                 playing.set(False)
                 return

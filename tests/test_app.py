@@ -30,7 +30,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 #: Generous limits for waiting on a shared, busy machine; they bound a hang, they do not measure speed.
 SERVER_START_LIMIT_S = 120
 PAGE_LIMIT_MS = 90_000
-LONG_PLAY_LIMIT_MS = 900_000
+#: A play that shows no new week for this long has stalled: the test fails then (it never waits forever).
+STALL_LIMIT_S = 90
+#: Longest a 260-week play may take in all, however steady its progress.
+LONG_PLAY_LIMIT_S = 900
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -310,10 +313,37 @@ def _week(page) -> int:
     return int(_headline(page).split("Week", 1)[1].split()[0])
 
 
-def _wait_week(page, week: int, timeout: float | None = None) -> None:
-    page.wait_for_function("w => { const h = document.querySelector('.relsim-headline');"
-                           " const m = h && h.innerText.match(/Week (\\d+)/); return m && Number(m[1]) >= w; }",
-                           arg=week, timeout=timeout)
+#: True once the headline shows week ``w`` or later, or once the page shows an error (a traceback or an
+#: error box, or no headline at all): a broken page ends the wait at once instead of at its timeout.
+WEEK_OR_ERROR = """w => {
+    const h = document.querySelector('.relsim-headline');
+    if (!h || document.querySelector('.v-alert.error') || document.body.innerText.includes('Traceback')) return true;
+    const m = h.innerText.match(/Week (\\d+)/);
+    return m && Number(m[1]) >= w;
+}"""
+
+
+def _wait_week(page, week: int, limit_s: float = PAGE_LIMIT_MS / 1000, stall_s: float = STALL_LIMIT_S) -> None:
+    """Wait until the headline shows ``week``; fail at once on an error on the page, when no new week
+    has come for ``stall_s`` seconds, or after ``limit_s`` seconds in all."""
+    started = time.monotonic()
+    last_week, last_change = -1, started
+    while True:
+        poll = max(0.1, min(stall_s, limit_s - (time.monotonic() - started)))
+        try:
+            page.wait_for_function(WEEK_OR_ERROR, arg=week, timeout=1000 * min(poll, 5.0))
+        except Exception as exc:                    # Playwright's TimeoutError: not there yet
+            if "Timeout" not in type(exc).__name__:
+                raise
+        _no_error(page)
+        now = _week(page)
+        if now >= week:
+            return
+        moment = time.monotonic()
+        if now != last_week:
+            last_week, last_change = now, moment
+        assert moment - last_change < stall_s, f"the play stalled at week {now} (waiting for week {week})"
+        assert moment - started < limit_s, f"week {week} not reached in {limit_s:.0f} s (at week {now})"
 
 
 def _launch(playwright):
@@ -345,8 +375,10 @@ def _step_times(page, count: int) -> list[float]:
         week = _week(page)
         started = time.monotonic()
         page.get_by_role("button", name="Step").click()
-        _wait_week(page, week + 1)
+        page.wait_for_function(WEEK_OR_ERROR, arg=week + 1, timeout=PAGE_LIMIT_MS)
         times.append(time.monotonic() - started)
+        _no_error(page)
+        assert _week(page) == week + 1
     return times
 
 
@@ -365,7 +397,8 @@ def _choose(page, label: str, option: str) -> None:
 
 def _no_error(page) -> None:
     text = page.locator("body").inner_text()
-    assert "Traceback" not in text and "error in step" not in text and "ValueError" not in text, text[:2000]
+    for sign in ("Traceback", "error in step", "error in drawing", "ValueError", "cannot build"):
+        assert sign not in text, text[:2000]
     assert page.locator(".v-alert.error").count() == 0
 
 
@@ -406,7 +439,12 @@ def test_app_in_chromium_offline(app_server):
             # 2. step round trip, side by side at 1,500 customers (recorded, not asserted)
             timings["step_side_by_side_s"] = _step_times(page, 10)
 
-            # 3. run to week N stops there
+            # 3. run to week N: a week outside the run is refused with a message, then it stops there
+            page.locator(".relsim-run-to input").fill("9999")
+            page.locator(".relsim-run-to input").press("Tab")
+            page.get_by_role("button", name="Go").click()
+            page.locator(".v-alert", has_text="Run to week = 9999: must be after the current week").wait_for()
+            assert "Traceback" not in page.locator("body").inner_text()
             page.locator(".relsim-run-to input").fill("20")
             page.locator(".relsim-run-to input").press("Tab")
             page.get_by_role("button", name="Go").click()
@@ -444,12 +482,21 @@ def test_app_in_chromium_offline(app_server):
             assert _week(page) == week >= 14
             _no_error(page)
 
+            # 7. the agent engine (every customer a Mesa agent): one market, its step round trip recorded
+            _choose(page, "Engine", "agents")
+            page.locator(".relsim-changed", has_text="Engine").wait_for()
+            page.get_by_role("button", name="Reset").click()
+            page.locator(".relsim-changed").wait_for(state="detached")
+            page.locator(".relsim-headline", has_text="Week 0").wait_for()
+            timings["step_one_market_agents_s"] = _step_times(page, 5)
+            _no_error(page)
+
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
         finally:
             browser.close()
 
-    for key in ("step_side_by_side_s", "step_one_market_s"):
+    for key in ("step_side_by_side_s", "step_one_market_s", "step_one_market_agents_s"):
         values = sorted(timings[key])
         timings[key[:-2] + "_median_s"] = round(values[len(values) // 2], 3)
         timings[key] = [round(v, 3) for v in timings[key]]
@@ -508,7 +555,7 @@ def test_a_long_play_side_by_side_ends_without_an_error(app_server):
             assert page.locator(".relsim-network svg").count() == 2  # side by side
             started = time.monotonic()
             page.get_by_role("button", name="▶").click()
-            _wait_week(page, 260, timeout=LONG_PLAY_LIMIT_MS)
+            _wait_week(page, 260, limit_s=LONG_PLAY_LIMIT_S)
             print(f"260 weeks side by side at 100 customers played in {time.monotonic() - started:.0f} s")
             page.locator(".relsim-headline", has_text="the end").wait_for()
             _no_error(page)
