@@ -62,7 +62,9 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -397,8 +399,9 @@ class AppModel(MarketModel):
                      reward_rate=reward_rate, personalisation=personalisation)
         levers = {**preset_levers(scenario_name, strategy),
                   **{k: v for k, v in given.items() if v is not None}}
-        shared = dict(trust_gain=trust_gain, commitment_rate=commitment_rate, reciprocity=reciprocity,
-                      responsiveness_weight=responsiveness_weight, engine=engine)
+        shared: dict[str, Any] = dict(trust_gain=trust_gain, commitment_rate=commitment_rate,
+                                      reciprocity=reciprocity, responsiveness_weight=responsiveness_weight,
+                                      engine=engine)
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ScenarioError(f"Seed = {seed!r}: must be a whole number of at least 0")
         spec = build_scenario(scenario_name, customers, strategy, custom_levers, levers, **shared)
@@ -687,8 +690,9 @@ class Line:
 
 def svg_chart(title: str, unit: str, lines: list[Line], weeks: int, *, ymin: float | None = None,
               ymax: float | None = None, areas: list[tuple[str, str, np.ndarray, np.ndarray]] | None = None,
-              legend: list[tuple[str, str, bool]] | None = None, css: str = "") -> str:
-    """A line (or stacked-area) chart as SVG that scales with its box; ``legend``: (label, colour, dashed)."""
+              legend: Sequence[tuple[str, str, bool | None]] | None = None, css: str = "") -> str:
+    """A line (or stacked-area) chart as SVG that scales with its box; ``legend``: (label, colour, dashed),
+    dashed ``None`` for a band (a thick swatch)."""
     width, height, left, right, top, bottom = 360, 230, 44, 8, 36, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [line.y[np.isfinite(line.y)] for line in lines]
@@ -705,10 +709,10 @@ def svg_chart(title: str, unit: str, lines: list[Line], weeks: int, *, ymin: flo
     lo, hi = np.floor(lo / step) * step, np.ceil(hi / step) * step
     xmax = max(weeks, 1)
 
-    def sx(x: np.ndarray) -> np.ndarray:
+    def sx(x: float | np.ndarray) -> np.ndarray:
         return left + plot_w * np.asarray(x, dtype=float) / xmax
 
-    def sy(y: np.ndarray) -> np.ndarray:
+    def sy(y: float | np.ndarray) -> np.ndarray:
         return top + plot_h * (1 - (np.asarray(y, dtype=float) - lo) / (hi - lo))
 
     parts = [f"<svg viewBox='0 0 {width} {height}' preserveAspectRatio='xMidYMid meet' "
@@ -795,7 +799,7 @@ def live_charts(view: View) -> list[str]:
     for column, title, unit in CHARTS:
         drawn = [Line(label, colour, s["week"], s[column], dashed) for label, colour, s, dashed in lines
                  if s["week"].size]
-        limits = {"ymax": 100.0} if column == "retention_pct" else {}
+        limits: dict[str, Any] = {"ymax": 100.0} if column == "retention_pct" else {}
         charts.append(svg_chart(title, unit, drawn, view.weeks, css=f"relsim-chart-{column}", **limits))
     # what the focal firm spends on: every cost line, added up (undiscounted)
     focal = [(market.label, view.series(number, market.firms[0]), number > 0)
@@ -1029,9 +1033,12 @@ def _slider(name: str, label: str, low: float, high: float, step: float, params:
         f"<div class='relsim-control-label relsim-label-{name}'><span>{escape(label)}</span>"
         f"<b class='relsim-value{' relsim-edited' if edited else ''}'>{shown}{mark}</b></div>"))
     with solara.Column(classes=[f"relsim-control-{name}"], style="padding:0 4px"):
-        widget = solara.SliderInt if integer else solara.SliderFloat
-        widget("", value=value, min=min(low, value), max=max(high, value), step=step,
-               on_value=lambda v, name=name: set_param(name, v), disabled=disabled)
+        if integer:
+            solara.SliderInt("", value=value, min=int(min(low, value)), max=int(max(high, value)), step=int(step),
+                             on_value=partial(set_param, name), disabled=disabled)
+        else:
+            solara.SliderFloat("", value=value, min=min(low, value), max=max(high, value), step=step,
+                               on_value=partial(set_param, name), disabled=disabled)
 
 
 @solara.component
