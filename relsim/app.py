@@ -107,7 +107,12 @@ APP_ENGINES = ("arrays", "agents")
 APP_ENGINE = "arrays"
 #: ``RELSIM_APP_TIMING=1``: print the server's time per Step (model, then redraw) to the terminal.
 TIMING = os.environ.get("RELSIM_APP_TIMING", "") == "1"
-#: Shortest pause between two weeks while playing, so that clicks (pause, reset) get through.
+#: While playing, at most one picture per this many seconds (ten a second). Without a pace the play
+#: thread sent pictures faster than a busy browser could draw them: the browser's queue of updates
+#: grew without end, and a click (pause) waited behind it for minutes — the "hang" of the long play.
+PLAY_FRAME_S = 0.1
+#: Shortest pause after each picture; the pause is also at least as long as drawing the picture took,
+#: so that the play thread leaves the server at least half its time for clicks.
 PLAY_GAP_S = 0.02
 
 RUNG_COLOURS = ("#BBBBBB", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
@@ -1055,18 +1060,24 @@ def Dashboard(view: solara.Reactive) -> None:
 
 
 @solara.component
-def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, target: solara.Reactive,
-          error: solara.Reactive) -> None:
+def Clock(session: Session, view: solara.Reactive, running: solara.Reactive, playing: solara.Reactive,
+          target: solara.Reactive, error: solara.Reactive) -> None:
     """Step, play/pause, run to week N."""
-    current: View = view.value
+    # the clock reads the view only in its handlers, never while drawing: it is not redrawn every week of
+    # a play (its buttons stay put under the pointer); only ``running`` (the end reached) redraws it
     run_to = solara.use_reactive(52)
+
+    def show(new: View) -> None:
+        view.set(new)
+        if running.value != new.running:
+            running.set(new.running)
 
     def step() -> None:
         try:
             t0 = time.monotonic()
             new = session.advance(1)
             t1 = time.monotonic()
-            view.set(new)
+            show(new)
             if TIMING:
                 print(f"relsim app timing: step {t1 - t0:.3f} s, draw {time.monotonic() - t1:.3f} s, "
                       f"week {new.week}", flush=True)
@@ -1092,12 +1103,12 @@ def Clock(session: Session, view: solara.Reactive, playing: solara.Reactive, tar
 
     with solara.Row(justify="space-between"):
         solara.Button(label="❚❚" if playing.value else "▶", color="primary", on_click=play,
-                      disabled=not current.running)
-        solara.Button(label="Step", color="primary", on_click=step, disabled=playing.value or not current.running)
+                      disabled=not running.value)
+        solara.Button(label="Step", color="primary", on_click=step, disabled=playing.value or not running.value)
     with solara.Row(style="align-items:center"):
         solara.InputInt("Run to week", value=run_to, classes=["relsim-run-to"], dense=True)
         solara.Button(label="Go", color="primary", on_click=run_to_week,
-                      disabled=playing.value or not current.running, classes=["relsim-run-to-go"])
+                      disabled=playing.value or not running.value, classes=["relsim-run-to-go"])
     if playing.value and target.value:
         solara.Text(f"playing to week {target.value}…")
 
@@ -1125,6 +1136,7 @@ def Page() -> None:
 def Market(session: Session) -> None:
     """Controls in the sidebar, the market's pictures in the main area (one market per tab)."""
     view = solara.use_reactive(session.view)
+    running = solara.use_reactive(session.view.running)     # False once the last week is reached
     params = solara.use_reactive(dict(session.params))
     applied = solara.use_reactive(dict(session.params))
     playing = solara.use_reactive(False)
@@ -1140,6 +1152,7 @@ def Market(session: Session) -> None:
             started = time.monotonic()
             try:
                 new = session.advance(every.value, until=target.value or None)
+                stepped = time.monotonic()
             except Exception as exc:  # shown on the page, not lost in a log
                 traceback.print_exc()
                 error.set(f"error in step: {exc}")
@@ -1155,9 +1168,11 @@ def Market(session: Session) -> None:
                 playing.set(False)
                 return
             if not new.running or (target.value and new.week >= target.value):
+                running.set(new.running)
                 playing.set(False)
                 return
-            cancel.wait(max(PLAY_GAP_S - (time.monotonic() - started), 0.005))
+            drawn = time.monotonic()
+            cancel.wait(max(PLAY_FRAME_S - (drawn - started), drawn - stepped, PLAY_GAP_S))
 
     solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
 
@@ -1171,7 +1186,7 @@ def Market(session: Session) -> None:
         session.play_token += 1
         playing.set(False)
         try:
-            view.set(session.rebuild(params.value))
+            new = session.rebuild(params.value)
         except RelsimError as exc:  # a bad control value, or too large a market: say so, keep the old market
             error.set(f"cannot build the market: {control_error(exc)}")
             return
@@ -1179,8 +1194,12 @@ def Market(session: Session) -> None:
             traceback.print_exc()
             error.set(f"cannot build the market: {exc}")
             return
+        # the sidebar first (the "changed" cue goes), then the new market's pictures: once the page shows
+        # the new market, the sidebar's buttons no longer move
         applied.set(dict(params.value))
         error.set("")
+        running.set(new.running)
+        view.set(new)
 
     solara.Style(PAGE_CSS)
     solara.Title("relsim")
@@ -1204,7 +1223,7 @@ def Market(session: Session) -> None:
                     f"{escape(problem)}</div>"))
             if session.note:
                 solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-note'>{escape(session.note)}</div>")
-            Clock(session, view, playing, target, error)
+            Clock(session, view, running, playing, target, error)
             solara.Select("Draw every (weeks)", value=every, values=[1, 2, 4, 13])
             if error.value:
                 solara.Error(error.value)

@@ -417,6 +417,10 @@ def test_app_in_chromium_offline(app_server):
         try:
             opened = time.monotonic()
             page = _open(browser, url, outside)
+        except BaseException:
+            browser.close()
+            raise
+        try:
             page.on("requestfailed", lambda request: local_failures.append(request.url)
                     if request.url.startswith("http://127.0.0.1") else None)
             # 1. the first picture is there at load, without a Step: headline, tables, eight charts, network
@@ -493,6 +497,9 @@ def test_app_in_chromium_offline(app_server):
 
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "app-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
 
