@@ -30,6 +30,22 @@ side" runs a second market on the same seed (common random numbers) with the
 focal firm on that strategy, stepped together with the first; every chart
 then compares the two (solid: the first market, dashed: the second).
 
+While playing, the page is redrawn at most ten times a second (``PLAY_FRAME_S``) and the play thread
+pauses after each picture at least as long as drawing it took: a loop that sends pictures faster than
+the browser draws them fills the browser's queue without end, and a click (pause) then waits behind
+it. The clock's buttons are not redrawn every week, so they stay put under the pointer.
+
+Controls are validated like scenario fields: each is applied as a dotted-path override of the scenario
+(with the ``--set`` assignments of ``relsim app SCENARIO --set PATH=VALUE``, parsed and checked by the
+command line exactly as ``relsim run --set``) before validation, so a value out of its field's range is
+named on the page with what is allowed (``params_problem``, checked as the controls change; Reset
+waits until it is fixed). Before a market is built, the memory of all the markets of the page is
+estimated (``relsim.market.resources.estimate``, as ``relsim run`` does) and a market that would not
+fit in the memory available is refused with a message (``check_size``).
+
+Engine: the app runs the array engine by default and offers the agent engine (every customer a Mesa
+agent; the same customer events) in its *Engine* menu; see ``APP_ENGINES`` for why.
+
 The page is the app's own, not Mesa's ``SolaraViz``: SolaraViz keeps one model
 for all browser tabs, reads the model while its play thread steps it, and
 shows controls a student does not need ("Page 0", "Use Threads").

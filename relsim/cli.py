@@ -13,7 +13,7 @@
     relsim scenarios        # shipped scenarios
     relsim experiments      # shipped experiments (relsim sweep NAME --out STORE)
     relsim strategies       # strategy presets and their levers
-    relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
+    relsim app [SCENARIO] [--port 8765] [--set PATH=VALUE ...]   # the browser app on 127.0.0.1
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
