@@ -15,7 +15,7 @@
     relsim scenarios        # shipped scenarios
     relsim experiments      # shipped experiments (relsim sweep NAME --out STORE)
     relsim strategies       # strategy presets and their levers
-    relsim app [SCENARIO] [--port 8765]   # the browser app on 127.0.0.1
+    relsim app [SCENARIO] [--port 8765] [--set PATH=VALUE ...]   # the browser app on 127.0.0.1
 
 A user mistake (bad scenario, bad flag) prints one clear message and exits
 with status 2, without a traceback and without writing anything: outputs are
@@ -269,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("scenario", nargs="?", default="ecommerce",
                      help="scenario TOML file, or the name of a shipped scenario (default ecommerce)")
     app.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    _add_set(app)
     calibrate = commands.add_parser("calibrate", help="calibrate a scenario from a transaction log "
                                     "(BG/NBD + Gamma-Gamma), with an optional hold-out check")
     calibrate.add_argument("log", type=Path, help="transaction log: CSV (or .parquet), one row per purchase")
@@ -437,11 +438,12 @@ def command_store(args: argparse.Namespace) -> int:
 
 
 def command_app(args: argparse.Namespace) -> int:
-    """``relsim app``: serve the SolaraViz app on 127.0.0.1 until interrupted."""
+    """``relsim app``: serve the browser app on 127.0.0.1 until interrupted."""
     import importlib.util
-    import os
+    import json
 
-    load_scenario(args.scenario)   # a bad scenario fails here, with exit 2, before a server starts
+    # a bad scenario or --set fails here, with exit 2, before a server starts (the same checks as relsim run)
+    _load(args)
     if importlib.util.find_spec("solara") is None:
         print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
               file=sys.stderr)
@@ -455,7 +457,10 @@ def command_app(args: argparse.Namespace) -> int:
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
     # the app works offline: no version check and no usage statistics sent out
-    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario,
+    # the --set assignments, parsed and validated above, go to the app as JSON (relsim.app.SET_ENV);
+    # a value that validated is a number, text, boolean, list or table: JSON holds it
+    overrides = dict(args.assignments)
+    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario, "RELSIM_APP_SET": json.dumps(overrides),
                    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     print(f"relsim app: {url} (scenario {args.scenario}; Ctrl-C stops it)", flush=True)
     # replace this process by the server, so that stopping relsim stops the server too
