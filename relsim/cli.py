@@ -416,6 +416,11 @@ def command_compare(args: argparse.Namespace) -> int:
         comparison.cohorts.to_parquet(staging / "cohorts.parquet", index=False)
     from relsim.studies.report import narrative
     print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
+    if uncertainty is not None:
+        for row in uncertainty.wins().itertuples(index=False):
+            print(f"Over {row.sets} plausible parameter sets, {row.strategy} wins on "
+                  f"{'profit' if row.metric == 'cumulative_discounted_profit' else 'retention'} in {row.wins} "
+                  f"(95 % interval {100 * row.ci_low:.0f}–{100 * row.ci_high:.0f} % of sets).")
     print(f"\nreport: {out / 'report.html'} (and report.md)")
     return 0
 

@@ -33,8 +33,8 @@ from relsim.studies.attribution import (
 )
 from relsim.studies.compare import Comparison, compare
 from relsim.studies.limitations import limitations
-from relsim.studies.uncertainty import Uncertainty, _holm, latin_hypercube, parameter_uncertainty
 from relsim.studies.uncertainty import OUTCOMES as U_OUTCOMES
+from relsim.studies.uncertainty import Uncertainty, _holm, latin_hypercube, parameter_uncertainty
 from tests.conftest import ROOT, small
 
 
@@ -57,7 +57,7 @@ def test_plausible_ranges_are_the_evidence_pages_row_by_row():
     rows = _evidence_rows()
     table = {row.path: row for row in PLAUSIBLE}
     assert set(table) == set(rows), "docs/evidence.md and relsim/scenario/ranges.py list different fields"
-    for path, (low, high, default, source) in rows.items():
+    for path, (low, high, default, _) in rows.items():
         row = table[path]
         assert (row.low, row.high) == pytest.approx((low, high)), path
         ecommerce = default.split("(")[-1].rstrip(")")      # "0.5 (0.6)": the ecommerce value in brackets
@@ -125,7 +125,7 @@ def _synthetic(sets: int = 40, seed: int = 0) -> Uncertainty:
     difference is always +0.1: constant ``a`` decides profit, ``b`` nothing."""
     scenario = small(customers=100, weeks=4)
     ranges = [r for r in ranges_for(scenario) if not r.integer][:2]
-    a, b = ranges[0].path, ranges[1].path
+    a = ranges[0].path
     rng = np.random.default_rng(seed)
     draws = latin_hypercube(ranges, sets, rng)
     draws.insert(0, "seed", np.arange(sets))
@@ -284,7 +284,8 @@ def test_attribution_of_a_single_changed_lever_gives_it_everything():
     assert result.groups == ["price and promotions"] and result.exact
     table = result.table().set_index(["metric", "part"])
     for metric in ("cumulative_discounted_profit", "annual_retention"):
-        assert table.loc[(metric, "price and promotions"), "mean"] == pytest.approx(table.loc[(metric, "total"), "mean"])
+        total = table.loc[(metric, "total"), "mean"]
+        assert table.loc[(metric, "price and promotions"), "mean"] == pytest.approx(total)
     assert table.loc[("cumulative_discounted_profit", "total"), "mean"] != 0
 
 
@@ -379,3 +380,26 @@ def test_compare_without_uncertainty_says_its_intervals_cover_seeds_only(tmp_pat
     markdown = (out / "report.md").read_text()
     assert "How sure" not in markdown and "seed noise only (2 seeds)" in markdown
     assert not (out / "uncertainty_wins.csv").exists() and not (out / "attribution.csv").exists()
+
+
+def test_each_set_runs_with_its_own_constants_and_seed(monkeypatch):
+    """The runs get the set's constants (not the scenario's) and its seed, every strategy alike."""
+    import relsim.studies.uncertainty as module
+    seen = []
+
+    def fake(tasks, **_):
+        seen.extend(tasks)
+        return pd.DataFrame([{"annual_retention": 0.5, "cumulative_discounted_profit": 0.0}] * len(tasks))
+
+    monkeypatch.setattr(module, "focal_outcomes", fake)
+    scenario = small(customers=100, weeks=4)
+    u = parameter_uncertainty(scenario, ["transactional", "relationship", "proactive"], sets=4, seed=2)
+    assert len(seen) == 12
+    for i, record in enumerate(u.sets.to_dict("records")):
+        for j, strategy in enumerate(["transactional", "relationship", "proactive"]):
+            run, seed = seen[3 * i + j]
+            assert seed == record["seed"] and run.firms[0].strategy == strategy
+            for r in u.ranges:
+                section, name = r.path.split(".")
+                expected = round(record[r.path]) if r.integer else record[r.path]
+                assert getattr(getattr(run, section), name) == pytest.approx(expected), r.path
