@@ -118,7 +118,7 @@ def figure_drivers(uncertainty: Uncertainty, path: Path) -> Path:
         positions = np.arange(len(mine))[::-1]
         colours = [PALETTE[2] if rho >= 0 else PALETTE[5] for rho in mine["rho"].fillna(0)]
         ax.barh(positions, mine["rho"].fillna(0), color=colours)
-        ax.set_yticks(positions, [c.split(".", 1)[1] for c in mine["constant"]], fontsize=8)
+        ax.set_yticks(positions, [c.removeprefix("behaviour.") for c in mine["constant"]], fontsize=8)
         if np.isfinite(chance):
             for x in (-chance, chance):
                 ax.axvline(x, color="grey", linestyle="--", linewidth=0.8)
