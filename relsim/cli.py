@@ -4,6 +4,7 @@
 
     relsim run SCENARIO [--seed N] [--out DIR] [--set PATH=VALUE ...]
     relsim compare SCENARIO --strategies transactional,relationship --seeds 20 [--out DIR] [--set PATH=VALUE ...]
+                   [--uncertainty N] [--attribution oat|shapley [--attribution-seeds K]]
     relsim optimize SCENARIO --levers price=0.8:1.4 ... [--objective profit[,retention]]
                     [--constraint retention>=0.6] --trials N --seeds S [--workers W] [--robust WORLDS] --out DIR
     relsim sweep EXPERIMENT --out STORE [--workers N | --scheduler ADDRESS] [--retry-failed]
@@ -70,6 +71,14 @@ def _whole_number(minimum: int):
 
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
+
+
+def _uncertainty_sets(text: str) -> int:
+    """``--uncertainty N``: 0 (off) or 2 to 10,000 parameter sets."""
+    value = _whole_number(0)(text)
+    if value == 1 or value > 10_000:
+        raise argparse.ArgumentTypeError(f"give 0 (off) or 2 to 10000 parameter sets, got {value}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -192,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
     compare.add_argument("--engine", choices=ENGINES, default=None,
                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
+    compare.add_argument("--uncertainty", type=_uncertainty_sets, default=10, metavar="N",
+                         help="parameter sets drawn by Latin hypercube over the constants' plausible ranges "
+                         "(docs/evidence.md), each run once per strategy: N × strategies more runs "
+                         "(default 10; 0 = off)")
+    compare.add_argument("--attribution", choices=["oat", "shapley"], default=None,
+                         help="split each strategy's difference from the first into the lever groups that "
+                         "differ: oat (groups + 2 runs per seed) or shapley (up to 2^groups runs per seed); "
+                         "off by default")
+    compare.add_argument("--attribution-seeds", type=_positive_int, default=5, metavar="K",
+                         help="seeds of the attribution, the comparison's first K (default 5)")
 
     optimize = commands.add_parser(
         "optimize", help="search the focal firm's levers for the best policy (Optuna), resumable; confirm the "
@@ -390,13 +409,43 @@ def command_compare(args: argparse.Namespace) -> int:
     workers = args.workers or os.cpu_count() or 1
     _check_resources(f"the comparison ({len(args.strategies)} strategies × {args.seeds} seeds)",
                      [scenario.with_focal_strategy(s) for s in args.strategies], args.seeds, workers, args)
+    uncertainty_sets, attribution_method = args.uncertainty, args.attribution
+    if (uncertainty_sets or attribution_method) and len(args.strategies) < 2:
+        flag = "--uncertainty" if uncertainty_sets else "--attribution"
+        raise ScenarioError(f"{flag} needs two strategies or more (--strategies baseline,other); "
+                            f"got only {args.strategies[0]!r} (--uncertainty 0 turns it off)")
+    if attribution_method:
+        from relsim.studies.attribution import runs_needed
+        for strategy in args.strategies[1:]:
+            per_seed = runs_needed(scenario, args.strategies[0], strategy, attribution_method)
+            if not per_seed:
+                raise ScenarioError(f"--attribution: {strategy!r} and {args.strategies[0]!r} have the same "
+                                    "levers; nothing to attribute")
+            print(f"attribution of {strategy} − {args.strategies[0]} ({attribution_method}): {per_seed} runs per "
+                  f"seed × {args.attribution_seeds} seeds = {per_seed * args.attribution_seeds} runs",
+                  file=sys.stderr)
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
+    uncertainty = attribution = None
+    if uncertainty_sets:
+        from relsim.studies.uncertainty import parameter_uncertainty
+        uncertainty = parameter_uncertainty(scenario, args.strategies, uncertainty_sets, seed=args.first_seed,
+                                            workers=workers, progress=True)
+    if attribution_method:
+        from relsim.studies.attribution import attribute
+        attribution_seeds = list(range(args.first_seed, args.first_seed + args.attribution_seeds))
+        attribution = [attribute(scenario, args.strategies[0], strategy, attribution_seeds, attribution_method,
+                                 workers=workers, progress=True) for strategy in args.strategies[1:]]
     with staged_output(out) as staging:
-        write_report(comparison, staging)
+        write_report(comparison, staging, uncertainty=uncertainty, attribution=attribution)
         comparison.steps.to_parquet(staging / "steps.parquet", index=False)
         comparison.cohorts.to_parquet(staging / "cohorts.parquet", index=False)
     from relsim.studies.report import narrative
     print("\n".join(line.replace("**", "").replace("*", "") for line in narrative(comparison)))
+    if uncertainty is not None:
+        for row in uncertainty.wins().itertuples(index=False):
+            print(f"Over {row.sets} plausible parameter sets, {row.strategy} wins on "
+                  f"{'profit' if row.metric == 'cumulative_discounted_profit' else 'retention'} in {row.wins} "
+                  f"(95 % interval {100 * row.ci_low:.0f}–{100 * row.ci_high:.0f} % of sets).")
     print(f"\nreport: {out / 'report.html'} (and report.md)")
     return 0
 

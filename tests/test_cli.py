@@ -40,7 +40,9 @@ def test_compare_writes_a_self_contained_report(tmp_path):
                   "--out", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5
+    # five figures of the comparison, two of the default parameter uncertainty (--uncertainty 10)
+    assert html.count("data:image/png;base64,") == 7
+    assert "## Limitations of this comparison" in (out / "report.md").read_text()
     assert "http://" not in html and "https://" not in html
     markdown = (out / "report.md").read_text()
     assert "Retention." in markdown and "Profit." in markdown and "95 %" in markdown

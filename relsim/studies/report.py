@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -22,8 +23,14 @@ import pandas as pd
 
 from relsim.market import rules
 from relsim.market.metrics import COST_LINES
+from relsim.studies import report_sections
 from relsim.studies.compare import HEADLINES, Comparison, mean_interval
+from relsim.studies.formats import _finish, _money_axis, money
 from relsim.util.style import PALETTE
+
+if TYPE_CHECKING:
+    from relsim.studies.attribution import Attribution
+    from relsim.studies.uncertainty import Uncertainty
 
 RUNG_COLOURS = ("#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
@@ -50,25 +57,6 @@ SHARES = ("annual_retention", "wom_share_of_new", "referral_share_of_orders", "m
 MONEY = ("cumulative_discounted_profit", "revenue")
 
 
-def money(value: float, signed: bool = False) -> str:
-    """Compact currency: ``1.07 M``, ``385 k``, ``950`` (with a sign when ``signed``)."""
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    sign = ("+" if value >= 0 else "−") if signed else ("−" if value < 0 else "")
-    size = abs(value)
-    if size >= 1e6:
-        return f"{sign}{size / 1e6:,.2f} M"
-    if size >= 1e4:
-        return f"{sign}{size / 1e3:,.0f} k"
-    return f"{sign}{size:,.0f}"
-
-
-def _money_axis(axis) -> None:
-    """Currency tick labels in k/M instead of matplotlib's detached '1e6' offset."""
-    from matplotlib.ticker import FuncFormatter
-    axis.set_major_formatter(FuncFormatter(lambda value, _: money(value)))
-
-
 def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str,
           clip: tuple[float, float] | None = None) -> None:
     """Mean over seeds with a 95 % t-band (cut to ``clip`` for quantities with bounds)."""
@@ -83,13 +71,6 @@ def _band(ax, frame: pd.DataFrame, x: str, y: str, label: str, colour: str,
         values[:, 1:] = np.clip(values[:, 1:], *clip)
     ax.plot(values[:, 0], values[:, 1], color=colour, label=label, linewidth=2)
     ax.fill_between(values[:, 0], values[:, 2], values[:, 3], color=colour, alpha=0.2, linewidth=0)
-
-
-def _finish(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def figure_retention(comparison: Comparison, path: Path) -> Path:
@@ -405,8 +386,14 @@ def _assumptions(comparison: Comparison) -> list[str]:
     ]
 
 
-def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Path]:
+def write_report(comparison: Comparison, directory: str | Path, uncertainty: Uncertainty | None = None,
+                 attribution: list[Attribution] | None = None) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, the figures and the tables to ``directory``.
+
+    ``uncertainty`` (:func:`relsim.studies.uncertainty.parameter_uncertainty`) and
+    ``attribution`` (:func:`relsim.studies.attribution.attribute`, one per
+    strategy) add their sections, figures and tables; the limitations section
+    is always written, from the run.
 
     Returns
     -------
@@ -423,6 +410,18 @@ def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Pat
     comparison.table().to_csv(directory / "summary_table.csv", index=False)
     comparison.differences().to_csv(directory / "differences.csv", index=False)
     comparison.summaries.to_csv(directory / "runs.csv", index=False)
+    if uncertainty is not None:
+        uncertainty.sets.to_csv(directory / "uncertainty_sets.csv", index=False)
+        uncertainty.runs.to_csv(directory / "uncertainty_runs.csv", index=False)
+        uncertainty.wins().to_csv(directory / "uncertainty_wins.csv", index=False)
+        uncertainty.drivers().to_csv(directory / "uncertainty_drivers.csv", index=False)
+    if attribution:
+        pd.concat([a.table().assign(strategy=a.strategy, baseline=a.baseline, method=a.method)
+                   for a in attribution]).to_csv(directory / "attribution.csv", index=False)
+        pd.concat([a.runs.assign(strategy=a.strategy, baseline=a.baseline)
+                   for a in attribution]).to_csv(directory / "attribution_runs.csv", index=False)
+    extra = report_sections.figures(uncertainty, attribution, directory)
+    written.update(extra)
     title = f"relsim comparison — {comparison.scenario.name}: {' vs '.join(comparison.strategies)}"
     findings = narrative(comparison)
     sections = [
@@ -433,18 +432,25 @@ def write_report(comparison: Comparison, directory: str | Path) -> dict[str, Pat
         ("Every firm (means over seeds)", _firms_markdown(comparison)),
         ("What the money lines mean", "\n".join(f"- **{LINE_LABELS[line]}**: {meaning}."
                                                 for line, meaning in LINE_MEANINGS.items())),
+        *report_sections.sections(comparison, uncertainty, attribution),
     ]
     markdown = [f"# {title}", f"_Generated {dt.date.today().isoformat()} by relsim._", ""]
     for heading, body in sections:
         markdown += [f"## {heading}", "", body, ""]
     markdown += ["## Figures", ""]
-    for name, (caption, _) in FIGURES.items():
+    for name, (caption, note) in _captions().items():
         if name in written:
-            markdown += [f"### {caption}", "", f"![{caption}]({name})", "", FIGURE_NOTES[name], ""]
+            markdown += [f"### {caption}", "", f"![{caption}]({name})", "", note, ""]
     (directory / "report.md").write_text("\n".join(markdown), encoding="utf-8")
     written["report.md"] = directory / "report.md"
     written["report.html"] = _write_html(title, sections, written, directory / "report.html")
     return written
+
+
+def _captions() -> dict[str, tuple[str, str]]:
+    """Every figure a comparison report may hold, in order: name → (caption, note)."""
+    return {**{name: (caption, FIGURE_NOTES[name]) for name, (caption, _) in FIGURES.items()},
+            **report_sections.FIGURES}
 
 
 def _md_inline(text: str) -> str:
@@ -461,25 +467,26 @@ def _write_html(title: str, sections: list[tuple[str, str]], figures: dict[str, 
     parts = [f"<h1>{html.escape(title)}</h1>"]
     for heading, body in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        if body.startswith("| "):
-            rows = [r for r in body.splitlines() if not r.startswith("|---")]
-            cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
-            head = "".join(f"<th>{html.escape(c)}</th>" for c in cells[0])
-            body_rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                                for row in cells[1:])
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>")
-        elif body.startswith("- "):
-            items = "".join(f"<li>{_md_inline(line[2:])}</li>" for line in body.splitlines())
-            parts.append(f"<ul>{items}</ul>")
-        else:
-            parts += [f"<p>{_md_inline(p)}</p>" for p in body.split("\n\n")]
+        for block in body.split("\n\n"):   # a section may mix paragraphs, lists and tables
+            if block.startswith("| "):
+                rows = [r for r in block.splitlines() if not r.startswith("|---")]
+                cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+                head = "".join(f"<th>{_md_inline(c)}</th>" for c in cells[0])
+                body_rows = "".join("<tr>" + "".join(f"<td>{_md_inline(c)}</td>" for c in row) + "</tr>"
+                                    for row in cells[1:])
+                parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>")
+            elif block.startswith("- "):
+                items = "".join(f"<li>{_md_inline(line[2:])}</li>" for line in block.splitlines())
+                parts.append(f"<ul>{items}</ul>")
+            else:
+                parts.append(f"<p>{_md_inline(block)}</p>")
     parts.append("<h2>Figures</h2>")
-    for name, (caption, _) in FIGURES.items():
+    for name, (caption, note) in _captions().items():
         if name in figures:
             data = base64.b64encode(figures[name].read_bytes()).decode()
             parts.append(f"<h3>{html.escape(caption)}</h3><figure><img alt='{html.escape(caption)}' "
                          f"src='data:image/png;base64,{data}'>"
-                         f"<figcaption>{html.escape(FIGURE_NOTES[name])}</figcaption></figure>")
+                         f"<figcaption>{html.escape(note)}</figcaption></figure>")
     style = ("body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;"
              "line-height:1.5;color:#222}table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}"
