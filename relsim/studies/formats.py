@@ -8,20 +8,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 
-
-def money(value: float, signed: bool = False) -> str:
-    """Compact currency: ``1.07 M``, ``385 k``, ``950`` (with a sign when ``signed``)."""
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    sign = ("+" if value >= 0 else "−") if signed else ("−" if value < 0 else "")
-    size = abs(value)
-    if size >= 1e6:
-        return f"{sign}{size / 1e6:,.2f} M"
-    if size >= 1e4:
-        return f"{sign}{size / 1e3:,.0f} k"
-    return f"{sign}{size:,.0f}"
+from relsim.studies.labels import money  # one compact-currency format for every report
 
 
 def _money_axis(axis) -> None:
