@@ -34,7 +34,7 @@ from relsim.scenario.strategies import Strategy
 
 if TYPE_CHECKING:
     from relsim.market.firms import Firm
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market as MarketModel
 
 #: Continuous levers moved part of the way toward the rival's value.
 CONTINUOUS = ("price", "acquisition_budget", "reward_rate", "personalisation", "promotion_discount",

@@ -160,6 +160,12 @@ class Market(Protocol):
     draws: Draws
     rng_events: np.random.Generator
     rng_ops: np.random.Generator
+    rng_competition: np.random.Generator   # the competitors' reviews (relsim.market.competition)
+
+    # -- what competition and metrics read and write --------------------------
+    customer_value: np.ndarray       # expected spend per customer (co-creation by value)
+    recorder: Any                    # relsim.market.metrics.Recorder (not imported: metrics imports this module)
+    strategy_moves: list[tuple[float, str, str]]   # (week, firm, rival imitated)
 
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
         """Each candidate independently with ``probability``."""

@@ -24,7 +24,7 @@ from relsim.market import rules
 from relsim.market.terms import BOOK_LINES, CHURN_REASONS, SOURCES
 
 if TYPE_CHECKING:
-    from relsim.market.model import MarketModel
+    from relsim.market.interfaces import Market as MarketModel
 
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
 COHORT_WEEKS = 13

@@ -7,7 +7,7 @@ it serves from what it delivered that week.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -17,9 +17,12 @@ from relsim.market.draws import lognormal
 
 if TYPE_CHECKING:
     from relsim.market.dyad import PartnerDyad
-    from relsim.market.firms import Firm
     from relsim.market.interfaces import Market
     from relsim.scenario.schema import AllianceSpec, DistributorSpec, SupplierSpec
+
+#: a relsim.market.firms.Firm; not imported, so that firms and partners do not import each other
+Firm = Any
+
 
 class Supplier(mesa.Agent):
     """A supplier: cost of goods, lead times, defects, shortages.
