@@ -1,8 +1,9 @@
 """The package's layers: no import cycle, and each package imports only the floors below it.
 
-The rules are those of docs/architecture.md. Imports under ``if TYPE_CHECKING:``
+The rules are those of docs/architecture.md. For the layers, imports under ``if TYPE_CHECKING:``
 are not counted (they do not run); every other import is, including imports
-inside functions, so that a lazy import cannot hide a cycle.
+inside functions, so that a lazy import cannot hide a cycle. Cycles are
+refused for type-only imports too.
 """
 
 from __future__ import annotations
@@ -42,14 +43,15 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def imports_of(path: Path, modules: set[str]) -> set[str]:
-    """relsim modules imported by the file at ``path`` at run time."""
+def imports_of(path: Path, modules: set[str], type_only: bool = False) -> set[str]:
+    """relsim modules imported by the file at ``path`` at run time (and, with
+    ``type_only``, also those imported only for the type checker)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
+        if isinstance(node, ast.If) and _is_type_checking(node) and not type_only:
             for child in node.orelse:
                 visit(child)
             return
@@ -71,10 +73,10 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
     return {name for name in found if name in modules}
 
 
-def graph() -> dict[str, set[str]]:
+def graph(type_only: bool = False) -> dict[str, set[str]]:
     files = {module_name(p): p for p in ROOT.rglob("*.py")}
     modules = set(files)
-    return {name: imports_of(path, modules) - {name} for name, path in files.items()}
+    return {name: imports_of(path, modules, type_only) - {name} for name, path in files.items()}
 
 
 def floor(module: str) -> str:
@@ -118,6 +120,13 @@ def test_no_import_cycle():
     assert len(edges) > 20
     cycle = find_cycle(edges)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_no_import_cycle_even_for_the_type_checker():
+    """Type-only imports form no cycle either: a module's types come from the
+    protocols in relsim/market/interfaces.py, not from the modules that use it."""
+    cycle = find_cycle(graph(type_only=True))
+    assert cycle is None, "type-only import cycle: " + " -> ".join(cycle or [])
 
 
 @pytest.mark.parametrize("module", sorted(graph()))
