@@ -57,7 +57,10 @@ def _scalar_exp(value):
 def sigmoid(value: Number) -> Number:
     """Logistic function ``1 / (1 + e^-value)``."""
     if isinstance(value, np.ndarray):
-        return 1.0 / (1.0 + np.exp(-value))
+        # e^-value overflows to inf below about -709; 1 / (1 + inf) is the correct limit 0,
+        # so the overflow is expected and silenced (the scalar form returns 0 there too)
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-value))
     return _scalar_sigmoid(value)
 
 
