@@ -239,7 +239,8 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(tmp_path):
     # the report: recommendation in words, verdict, levers vs presets, figures embedded
     markdown = (out / "report" / "report.md").read_text()
     for text in ("Recommended policy", "fresh seeds", "Verdict", "Levers: the optimised policies against the "
-                 "presets", "Caveats", "Pareto front", "Optimisation history", "relationship"):
+                 "presets", "Caveats", "Pareto front", "Optimisation history", "relationship",
+                 "competitors answer back as in the scenario (market.competition = adaptive"):
         assert text in markdown, text
     html = (out / "report" / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "http" not in html.split("<body>")[1]
@@ -256,3 +257,24 @@ def test_a_killed_search_resumes_without_repeating_finished_trials(tmp_path):
                            capture_output=True, text=True)
     assert other.returncode == 2 and "holds another search" in other.stderr
     assert len(_completed_trials(out / "study.db")) == 10
+
+
+def test_a_recommendation_at_the_edge_of_its_range_is_flagged():
+    """A recommended lever value within 5 % of an end of its range (log scale for a log lever) gets a
+    caveat: the range searched, not the market, may be what stops it (the ecommerce acceptance run
+    recommended reward_rate 0.099 of a 0–0.1 range)."""
+    from types import SimpleNamespace
+
+    from relsim.studies.optimize_report import edge_lines
+
+    space = parse_levers(["reward_rate=0:0.1", "acquisition_budget=0.2:5:log", "price=0.8:1.4"])
+    policy = {"reward_rate": 0.0986, "acquisition_budget": 0.244, "price": 0.81}
+    confirmation = SimpleNamespace(recommended="optimised #1", policies={"optimised #1": policy},
+                                   search=SimpleNamespace(space=space))
+    lines = edge_lines(confirmation)
+    assert len(lines) == 2
+    assert "**reward_rate**" in lines[0] and "upper end" in lines[0] and "reward_rate=0:0.1" in lines[0]
+    assert "**price**" in lines[1] and "lower end" in lines[1]
+    # 0.244 is 6 % of the log range above 0.2: not at the edge
+    assert not any("acquisition_budget" in line for line in lines)
+    assert edge_lines(SimpleNamespace(recommended=None, policies={}, search=SimpleNamespace(space=space))) == []

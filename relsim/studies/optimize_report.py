@@ -347,6 +347,54 @@ def outcomes_table(confirmation: Confirmation) -> str:
     return "\n".join(rows)
 
 
+def _competitors_line(market) -> str:
+    if market.competition == "adaptive":
+        return (f"competitors answer back as in the scenario (market.competition = adaptive: every "
+                f"{market.review_weeks:g} weeks a trailing competitor may imitate the most profitable firm)")
+    return "competitors keep their strategies (market.competition = static: they do not react)"
+
+
+#: A searched value within this share of its range from an end counts as "at the edge" of the search.
+EDGE_SHARE = 0.05
+
+
+def at_edge(lever, value: Any) -> str | None:
+    """``"lower"``/``"upper"`` when a numeric lever's value lies within :data:`EDGE_SHARE` of its range
+    (measured on the log scale for a log lever) from that end, else ``None``.
+
+    >>> from relsim.studies.optimize import make_lever
+    >>> lever = make_lever("reward_rate", low=0.0, high=0.1)
+    >>> at_edge(lever, 0.099), at_edge(lever, 0.05), at_edge(lever, 0.001)
+    ('upper', None, 'lower')
+    """
+    if lever.choices is not None or lever.low is None or lever.high is None:
+        return None
+    low, high, x = float(lever.low), float(lever.high), float(value)
+    if lever.log:
+        low, high, x = math.log(low), math.log(high), math.log(x)
+    if high <= low:
+        return None
+    position = (x - low) / (high - low)
+    return "lower" if position <= EDGE_SHARE else "upper" if position >= 1.0 - EDGE_SHARE else None
+
+
+def edge_lines(confirmation: Confirmation) -> list[str]:
+    """A caveat per lever whose recommended value sits at an end of its search range: the best value may
+    lie outside the range searched, so the range, not the market, may be what limits the answer."""
+    best = confirmation.recommended
+    policy = confirmation.policies.get(best, {}) if best is not None else {}
+    lines = []
+    for lever in confirmation.search.space.levers:
+        if lever.name not in policy:
+            continue
+        side = at_edge(lever, policy[lever.name])
+        if side is not None:
+            lines.append(f"The recommended **{lever.name}** ({_lever_value(policy[lever.name])}) sits at the "
+                         f"{side} end of the range searched ({lever.text()}): the best value may lie beyond it. "
+                         "Widen the range if such values are feasible, or read the answer as 'as far as allowed'.")
+    return lines
+
+
 def caveats(confirmation: Confirmation, scenario: Scenario, trials: int, search_seconds: float) -> list[str]:
     search = confirmation.search
     market = scenario.market
@@ -357,7 +405,8 @@ def caveats(confirmation: Confirmation, scenario: Scenario, trials: int, search_
         f"The search ran {trials} trials over levers {', '.join(lever.text() for lever in search.space.levers)} with "
         f"sampler {search.sampler}, each trial on the same {len(search.seeds)} seeds (common random numbers; seeds "
         f"{search.seeds[0]}–{search.seeds[-1]}), {search_seconds:.0f} s of simulation in all. Levers not searched "
-        "keep the focal firm's strategy; competitors keep theirs (they do not react).",
+        "keep the focal firm's strategy; " + _competitors_line(market) + ".",
+        *edge_lines(confirmation),
         f"The winners were re-evaluated on {len(confirmation.seeds)} fresh seeds ({confirmation.seeds[0]}–"
         f"{confirmation.seeds[-1]}) with the presets; differences are paired by seed, intervals are 95 % "
         "Student-t intervals. The best of many trials on few seeds flatters itself: only the fresh-seed numbers "
