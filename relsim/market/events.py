@@ -52,6 +52,12 @@ Fulfil = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], 
 OpenTickets = Callable[..., None]
 
 
+def firms_in(firms: np.ndarray, firm_count: int) -> list[int]:
+    """The firms that occur in ``firms``, in firm order (``np.unique(firms).tolist()``,
+    by counting: a batch's firms are few and known)."""
+    return np.flatnonzero(np.bincount(firms, minlength=firm_count)).tolist()
+
+
 # ==========================================================================
 # Awareness and spells
 # ==========================================================================
@@ -261,14 +267,14 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     week = model.week
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
-    chosen_firms = np.unique(chosen).tolist()   # in firm order
-    for f in chosen_firms:
-        join(state, buyers[switching & (chosen == f)], f)
+    chosen_firms = firms_in(chosen, state.firm_count)
+    mine_of = [chosen == f for f in chosen_firms]
+    for f, mine in zip(chosen_firms, mine_of, strict=True):
+        join(state, buyers[switching & mine], f)
     values = baskets(state, buyers, chosen, draws)
     margins = np.empty(buyers.size)
-    for f in chosen_firms:
+    for f, mine in zip(chosen_firms, mine_of, strict=True):
         firm = model.firms[f]
-        mine = chosen == f
         customers = buyers[mine]
         margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
                                   0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
@@ -322,15 +328,13 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     normal = draws.normal("lead_time", buyers, chosen)
     lead = np.empty(buyers.size)
     defective = np.empty(buyers.size, dtype=bool)
-    late = np.empty(buyers.size, dtype=bool)
-    for f in np.unique(chosen).tolist():   # in firm order
+    for f in firms_in(chosen, state.firm_count):
         firm = model.firms[f]
         mine = chosen == f
-        if mine.any():
-            lead[mine] = firm.supplier.lead_time(firm, normal[mine])
-            late[mine] = lead[mine] > operations.spec.promise_weeks
-            defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
-                               < firm.supplier.spec.defect_rate)
+        lead[mine] = firm.supplier.lead_time(firm, normal[mine])
+        defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
+                           < firm.supplier.spec.defect_rate)
+    late = lead > operations.spec.promise_weeks   # every order's firm is one of the loop's
     return model.week + delay + lead, late, defective
 
 

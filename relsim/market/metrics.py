@@ -52,6 +52,16 @@ def partner_value_share(model: MarketModel, firm: int, rung: np.ndarray) -> floa
     return float(value[rung == rules.PARTNER].sum()) / total if total > 0 else 0.0
 
 
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty 1-d array, without ``ndarray.mean``'s
+    Python layer (called for every firm and relationship parameter every week): the
+    same sum, divided by the count as an ``intp`` and cast back to the array's type."""
+    if values.dtype not in (np.float32, np.float64):
+        return float(values.mean())
+    total = np.add.reduce(values, axis=None)
+    return float(total.dtype.type(total / np.intp(values.size)))
+
+
 class Recorder:
     """Collects the weekly per-firm table of one run, and its customer tables
     (the population keeps the spells the cohort table is made of)."""
@@ -86,7 +96,7 @@ class Recorder:
             detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
             active = len(state["trust"])
             rungs[rules.PROSPECT] = population - active
-            means = {name: float(state[name].mean()) if active else np.nan for name in RELATIONSHIP}
+            means = {name: _mean(state[name]) if active else np.nan for name in RELATIONSHIP}
             firm.co_create(int(rungs[rules.PARTNER]), partner_value_share(model, firm.index, rung))
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)
@@ -120,7 +130,7 @@ class Recorder:
                 "key_accounts": firm.key_accounts, "quality": firm.quality,
                 "level": firm.strategy.level, "price_index": firm.strategy.price,
                 "market_share": books["revenue"] / market_revenue,
-                "aware": int(model.aware[:, firm.index].sum()),
+                "aware": int(np.count_nonzero(model.aware[:, firm.index])),
             }
             self.rows.append(row)
         if round(week) in self.snapshot_weeks:
