@@ -233,7 +233,7 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
         state.current, state.segment, np.array([f.quality for f in firms], dtype=np.float64),
         np.array([f.price for f in firms], dtype=np.float64),
         np.array([[f.reward_value(False), f.reward_value(True)] for f in firms], dtype=np.float64),
-        state.price_sensitivity, state.service_sensitivity, np.array(model.segment_choice_weights, dtype=np.float64),
+        state.price_sensitivity, state.service_sensitivity, state.choice_weights,
         float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
         draw, habit_draw, state.competitor_advantage)
 

@@ -112,6 +112,8 @@ class CustomerState:
         self.basket_cv = np.array([s.basket_cv for s in segments])
         self.spend_shape = np.array([s.spend_shape for s in segments])
         self.basket_mean = np.array([s.basket_mean for s in segments])
+        # the choice weights of each segment (model.segment_choice_weights), as the choice kernel takes them
+        self.choice_weights = np.array(model.segment_choice_weights, dtype=np.float64)
         # -- recent leavers (after a failure, or pruned) who may still warn their contacts:
         # customer, firm, until, and when they left (they talk in the order they left)
         self.recent_leavers = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
