@@ -273,7 +273,8 @@ class ArrayPopulation:
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
-            state.end_of_week_state[firm] = {name: values[~leaving] for name, values in relationship.items()}
+            staying = ~leaving
+            state.end_of_week_state[firm] = {name: values[staying] for name, values in relationship.items()}
         if not self.model.spec.word_of_mouth.enabled:
             state.recent_leavers = tuple(values[:0] for values in state.recent_leavers)
             return
