@@ -52,6 +52,12 @@ Fulfil = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], 
 OpenTickets = Callable[..., None]
 
 
+def firms_in(firms: np.ndarray, firm_count: int) -> list[int]:
+    """The firms that occur in ``firms``, in firm order (``np.unique(firms).tolist()``,
+    by counting: a batch's firms are few and known)."""
+    return np.flatnonzero(np.bincount(firms, minlength=firm_count)).tolist()
+
+
 # ==========================================================================
 # Awareness and spells
 # ==========================================================================
@@ -105,8 +111,9 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
             model.firms[firm].farewell(reason, count)
             state.counts[firm] -= count
     state.key_account[customers] = False
-    spells = state.spells[customers, firms]
-    source = np.where(spells == 1, state.source[customers, firms], SOURCE_CODE["returning"])
+    at = state.dyads(customers, firms)
+    spells = at.get(state.spells)
+    source = np.where(spells == 1, at.get(state.source), SOURCE_CODE["returning"])
     state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
                                state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
                                REASONS.index(reason), source.astype(np.int8)))
@@ -146,15 +153,15 @@ def start_initial(state: CustomerState, firm: int, customers: np.ndarray, first_
 def contact(state: CustomerState, customers: np.ndarray, firms, intensity, knowledge: bool = True) -> None:
     """Contacts with the firm: commitment grows toward its target; the CRM learns (``knowledge``)."""
     params = state.model.behaviour
+    at = state.dyads(customers, firms)
     target = rules.commitment_target(
-        state.trust[customers, firms], state.reciprocity[customers, firms], state.tenure(customers, firms),
+        at.get(state.trust), at.get(state.reciprocity), state.tenure(customers, firms),
         params.commitment_trust_weight, params.commitment_reciprocity_weight,
         params.commitment_tenure_weight, params.tenure_scale_weeks)
-    state.commitment[customers, firms] = rules.update_commitment(
-        state.commitment[customers, firms], target, intensity, params.commitment_rate)
+    at.set(state.commitment, rules.update_commitment(at.get(state.commitment), target, intensity,
+                                                     params.commitment_rate))
     if knowledge:
-        state.knowledge[customers, firms] = rules.update_knowledge(
-            state.knowledge[customers, firms], 1, params.knowledge_rate)
+        at.set(state.knowledge, rules.update_knowledge(at.get(state.knowledge), 1, params.knowledge_rate))
 
 
 def personalised_offer(state: CustomerState, customers: np.ndarray, firm: int) -> None:
@@ -227,7 +234,7 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
         state.current, state.segment, np.array([f.quality for f in firms], dtype=np.float64),
         np.array([f.price for f in firms], dtype=np.float64),
         np.array([[f.reward_value(False), f.reward_value(True)] for f in firms], dtype=np.float64),
-        state.price_sensitivity, state.service_sensitivity, np.array(model.segment_choice_weights, dtype=np.float64),
+        state.price_sensitivity, state.service_sensitivity, state.choice_weights,
         float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
         draw, habit_draw, state.competitor_advantage)
 
@@ -261,14 +268,14 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     week = model.week
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
-    chosen_firms = np.unique(chosen).tolist()   # in firm order
-    for f in chosen_firms:
-        join(state, buyers[switching & (chosen == f)], f)
+    chosen_firms = firms_in(chosen, state.firm_count)
+    mine_of = [chosen == f for f in chosen_firms]
+    for f, mine in zip(chosen_firms, mine_of, strict=True):
+        join(state, buyers[switching & mine], f)
     values = baskets(state, buyers, chosen, draws)
     margins = np.empty(buyers.size)
-    for f in chosen_firms:
+    for f, mine in zip(chosen_firms, mine_of, strict=True):
         firm = model.firms[f]
-        mine = chosen == f
         customers = buyers[mine]
         margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
                                   0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
@@ -276,28 +283,29 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
     # CRM record (RFM) and realised lifetime value
-    new = state.purchases[buyers, chosen] == 0
-    state.first_week[buyers[new], chosen[new]] = week
-    state.purchases[buyers, chosen] += 1
-    state.last_purchase[buyers, chosen] = week
-    state.spend[buyers, chosen] += values
-    state.margin[buyers, chosen] += margins
+    at = state.dyads(buyers, chosen)
+    new = at.get(state.purchases) == 0
+    at[new].set(state.first_week, week)
+    at.add(state.purchases, 1)
+    at.set(state.last_purchase, week)
+    at.add(state.spend, values)
+    at.add(state.margin, margins)
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
-    first = state.first_week[buyers, chosen]
+    first = at.get(state.first_week)
     acquisition = first == week
-    state.acquisition_margin[buyers[acquisition], chosen[acquisition]] += margins[acquisition]
+    at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
-    state.ltv[buyers[later], chosen[later]] += margins[later] * rules.discount_factor(
-        week - first[later], spec.market.discount_rate)
-    state.offer[buyers, chosen] = 0.0
-    state.retention_offer[buyers, chosen] = False
+    at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
+                                                                    spec.market.discount_rate))
+    at.set(state.offer, 0.0)
+    at.set(state.retention_offer, False)
     contact(state, buyers, chosen, params.purchase_intensity)
     rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
-    state.reciprocity[buyers[rewarding], chosen[rewarding]] = rules.update_reciprocity(
-        state.reciprocity[buyers[rewarding], chosen[rewarding]],
-        np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]])
+    rewarded = at[rewarding]
+    rewarded.set(state.reciprocity, rules.update_reciprocity(
+        rewarded.get(state.reciprocity), np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]]))
     if not spec.operations.enabled:
         delivery(state, buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                  np.full(buyers.size, week), draws, open_tickets)
@@ -322,15 +330,13 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     normal = draws.normal("lead_time", buyers, chosen)
     lead = np.empty(buyers.size)
     defective = np.empty(buyers.size, dtype=bool)
-    late = np.empty(buyers.size, dtype=bool)
-    for f in np.unique(chosen).tolist():   # in firm order
+    for f in firms_in(chosen, state.firm_count):
         firm = model.firms[f]
         mine = chosen == f
-        if mine.any():
-            lead[mine] = firm.supplier.lead_time(firm, normal[mine])
-            late[mine] = lead[mine] > operations.spec.promise_weeks
-            defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
-                               < firm.supplier.spec.defect_rate)
+        lead[mine] = firm.supplier.lead_time(firm, normal[mine])
+        defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
+                           < firm.supplier.spec.defect_rate)
+    late = lead > operations.spec.promise_weeks   # every order's firm is one of the loop's
     return model.week + delay + lead, late, defective
 
 
@@ -360,14 +366,15 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     experience = np.where(defective, params.defect_experience,
                           np.where(late, params.late_experience, np.minimum(1.0, quality[firms])))
     segment = state.segment[customers]
+    at = state.dyads(customers, firms)
     expectation = state.expectation[segment] + params.expectation_price_weight * (list_price[firms] - 1.0)
-    state.satisfaction[customers, firms] = rules.update_satisfaction(
-        state.satisfaction[customers, firms], experience, expectation, params.satisfaction_rate)
+    at.set(state.satisfaction, rules.update_satisfaction(
+        at.get(state.satisfaction), experience, expectation, params.satisfaction_rate))
     severity = state.service_sensitivity[segment] * rules.failure_severity(
-        state.commitment[customers, firms], (late & ~defective).astype(float), params.forgiveness)
-    state.trust[customers, firms] = rules.clip(rules.update_trust(
-        state.trust[customers, firms], (~failure).astype(float), params.trust_gain, params.trust_loss,
-        severity), 0.0, 1.0)
+        at.get(state.commitment), (late & ~defective).astype(float), params.forgiveness)
+    at.set(state.trust, rules.clip(rules.update_trust(
+        at.get(state.trust), (~failure).astype(float), params.trust_gain, params.trust_loss,
+        severity), 0.0, 1.0))
     follow_up = level[firms] >= FOLLOW_UP_LEVEL
     if follow_up.any():
         # the accountable firm calls after the sale and asks for feedback
@@ -375,14 +382,14 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
             model.firms[firm].books["relationship"] += count * spec.costs.follow_up
         called, called_firms = customers[follow_up], firms[follow_up]
         contact(state, called, called_firms, params.follow_up_intensity)
-        state.responsiveness[called, called_firms] = rules.update_responsiveness(
-            state.responsiveness[called, called_firms], 1.0,
-            params.responsiveness_rate * params.follow_up_intensity)
+        at[follow_up].set(state.responsiveness, rules.update_responsiveness(
+            at[follow_up].get(state.responsiveness), 1.0,
+            params.responsiveness_rate * params.follow_up_intensity))
     failed = failure & (state.current[customers] == firms)
     if not failed.any():
         return
     voice = draws.uniform("voice", customers, firms, need=failed) < rules.complaint_probability(
-        state.commitment[customers, firms], params.voice_base, params.voice_commitment)
+        at.get(state.commitment), params.voice_base, params.voice_commitment)
     complain = failed & (voice | follow_up)
     tickets(state, customers[complain], firms[complain], True, times[complain], draws, open_tickets)
     if spec.churn.model == "behavioural":
@@ -390,7 +397,7 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
         silent = failed & ~complain
         magnitude = 1.0 - np.where(defective, params.defect_experience, params.late_experience)
         exits = silent & (draws.uniform("exit", customers, firms, need=silent) < rules.failure_exit_probability(
-            state.commitment[customers, firms], params.exit_after_failure, params.forgiveness, magnitude))
+            at.get(state.commitment), params.exit_after_failure, params.forgiveness, magnitude))
         leave(state, customers[exits], "failure", times[exits])
 
 
@@ -422,23 +429,24 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
     model = state.model
     params = model.behaviour
     observed = rules.response_quality(response_time, model.spec.operations.response_target_weeks)
-    state.responsiveness[customers, firms] = rules.update_responsiveness(
-        state.responsiveness[customers, firms], observed, params.responsiveness_rate)
+    at = state.dyads(customers, firms)
+    at.set(state.responsiveness, rules.update_responsiveness(
+        at.get(state.responsiveness), observed, params.responsiveness_rate))
     if not complaint.any():
         return
-    customers, firms, times = customers[complaint], firms[complaint], times[complaint]
+    customers, firms, times, at = customers[complaint], firms[complaint], times[complaint], at[complaint]
     observed, resolved = observed[complaint], resolved[complaint]
-    state.satisfaction[customers, firms] = rules.service_recovery(
-        state.satisfaction[customers, firms], observed, resolved.astype(float), params.recovery_bonus)
-    fixed, fixed_firms = customers[resolved], firms[resolved]
-    state.reciprocity[fixed, fixed_firms] = rules.update_reciprocity(
-        state.reciprocity[fixed, fixed_firms], params.recovery_goodwill * observed[resolved])
-    state.trust[fixed, fixed_firms] = rules.update_trust(
-        state.trust[fixed, fixed_firms], 1.0, params.trust_gain * observed[resolved], params.trust_loss)
+    at.set(state.satisfaction, rules.service_recovery(
+        at.get(state.satisfaction), observed, resolved.astype(float), params.recovery_bonus))
+    fixed = at[resolved]
+    fixed.set(state.reciprocity, rules.update_reciprocity(
+        fixed.get(state.reciprocity), params.recovery_goodwill * observed[resolved]))
+    fixed.set(state.trust, rules.update_trust(
+        fixed.get(state.trust), 1.0, params.trust_gain * observed[resolved], params.trust_loss))
     if model.spec.churn.model == "behavioural":
         unresolved = ~resolved & (state.current[customers] == firms)
         exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved)
-                              < rules.failure_exit_probability(state.commitment[customers, firms],
+                              < rules.failure_exit_probability(at.get(state.commitment),
                                                                params.exit_after_failure, params.forgiveness))
         leave(state, customers[exits], "failure", times[exits])
 
@@ -475,8 +483,9 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     keep = (model.week < until) & (state.current[leavers] < 0)
     leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
     state.recent_leavers = (leavers, firms, until, left)
-    promote, detract = rules.talk_probability(state.satisfaction[leavers, firms],
-                                              state.commitment[leavers, firms], *model.talk_weights)
+    at = state.dyads(leavers, firms)
+    promote, detract = rules.talk_probability(at.get(state.satisfaction), at.get(state.commitment),
+                                              *model.talk_weights)
     draws = talk_draws[leavers]
     talking = draws < promote + detract
     return leavers[talking], firms[talking], (draws < promote)[talking]

@@ -52,6 +52,16 @@ def partner_value_share(model: MarketModel, firm: int, rung: np.ndarray) -> floa
     return float(value[rung == rules.PARTNER].sum()) / total if total > 0 else 0.0
 
 
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty 1-d array, without ``ndarray.mean``'s
+    Python layer (called for every firm and relationship parameter every week): the
+    same sum, divided by the count as an ``intp`` and cast back to the array's type."""
+    if values.dtype not in (np.float32, np.float64):
+        return float(values.mean())
+    total = np.add.reduce(values, axis=None)
+    return float(total.dtype.type(total / np.intp(values.size)))
+
+
 class Recorder:
     """Collects the weekly per-firm table of one run, and its customer tables
     (the population keeps the spells the cohort table is made of)."""
@@ -86,7 +96,7 @@ class Recorder:
             detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
             active = len(state["trust"])
             rungs[rules.PROSPECT] = population - active
-            means = {name: float(state[name].mean()) if active else np.nan for name in RELATIONSHIP}
+            means = {name: _mean(state[name]) if active else np.nan for name in RELATIONSHIP}
             firm.co_create(int(rungs[rules.PARTNER]), partner_value_share(model, firm.index, rung))
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)
@@ -114,13 +124,13 @@ class Recorder:
                 "deliveries": firm.deliveries, "failures": firm.failures,
                 "complaints": firm.complaints, "tickets": desk.opened,
                 "tickets_abandoned": desk.abandoned,
-                "mean_response_time": float(np.mean(desk.response_times))
+                "mean_response_time": _mean(np.asarray(desk.response_times))
                 if desk.response_times else np.nan,
                 "desk_queue": desk.queue_length, "desk_agents": desk.agents,
                 "key_accounts": firm.key_accounts, "quality": firm.quality,
                 "level": firm.strategy.level, "price_index": firm.strategy.price,
                 "market_share": books["revenue"] / market_revenue,
-                "aware": int(model.aware[:, firm.index].sum()),
+                "aware": int(np.count_nonzero(model.aware[:, firm.index])),
             }
             self.rows.append(row)
         if round(week) in self.snapshot_weeks:
@@ -173,9 +183,17 @@ class Recorder:
         frame["cohort_week"] = (frame["start"] // COHORT_WEEKS) * COHORT_WEEKS
         names = {firm.index: firm.name for firm in model.firms}
         rows = []
-        for (firm_index, cohort), group in frame.groupby(["firm", "cohort_week"]):
-            size = len(group)
-            durations = (group["end"] - group["start"]).to_numpy()
+        # the groups of frame.groupby(["firm", "cohort_week"]), in its (sorted) order, on arrays
+        firm_of, cohort_of = frame["firm"].to_numpy(), frame["cohort_week"].to_numpy()
+        all_durations = (frame["end"] - frame["start"]).to_numpy()
+        order = np.lexsort((cohort_of, firm_of))
+        firm_of, cohort_of, all_durations = firm_of[order], cohort_of[order], all_durations[order]
+        bounds = np.flatnonzero((firm_of[1:] != firm_of[:-1]) | (cohort_of[1:] != cohort_of[:-1])) + 1
+        starts = [0, *bounds.tolist()] if len(order) else []
+        for first, stop in zip(starts, [*bounds.tolist(), len(order)][:len(starts)], strict=True):
+            firm_index, cohort = firm_of[first], cohort_of[first]
+            size = stop - first
+            durations = all_durations[first:stop]
             for age in range(0, max(0, int(end - cohort - COHORT_WEEKS)) + 1, COHORT_WEEKS):
                 rows.append({"firm": names[firm_index], "cohort_week": cohort,
                              "age_weeks": age, "size": size,

@@ -64,12 +64,13 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     if size == 0:
         return []
     key = customers.astype(np.int64) * firm_count + firms
+    ordered = np.sort(key)
+    if size == 1 or (ordered[1:] != ordered[:-1]).all():   # the common case: every dyad once
+        return [np.arange(size)]
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     starts = np.ones(size, dtype=bool)
     starts[1:] = ordered[1:] != ordered[:-1]
-    if starts.all():
-        return [np.arange(size)]
     first = np.maximum.accumulate(np.where(starts, np.arange(size), 0))
     occurrence = np.empty(size, dtype=np.int64)
     occurrence[order] = np.arange(size) - first
@@ -272,7 +273,8 @@ class ArrayPopulation:
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
-            state.end_of_week_state[firm] = {name: values[~leaving] for name, values in relationship.items()}
+            staying = ~leaving
+            state.end_of_week_state[firm] = {name: values[staying] for name, values in relationship.items()}
         if not self.model.spec.word_of_mouth.enabled:
             state.recent_leavers = tuple(values[:0] for values in state.recent_leavers)
             return
