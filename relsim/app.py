@@ -1129,10 +1129,93 @@ def Clock(session: Session, view: solara.Reactive, running: solara.Reactive, pla
         solara.Text(f"playing to week {target.value}…")
 
 
+def since_start() -> float:
+    """Seconds since this process started (Linux; for the ``TIMING`` lines, 0 where unknown)."""
+    try:
+        with open("/proc/self/stat") as stat:
+            started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+        with open("/proc/uptime") as uptime:
+            return float(uptime.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _timing(what: str) -> None:
+    if TIMING:
+        print(f"relsim app timing: {what} at {since_start():.2f} s after the process started", flush=True)
+
+
+class WarmUp:
+    """The first page's market, built in a background thread as soon as the server has loaded the app.
+
+    ``relsim app`` (``relsim.util.serve``) sets ``WARM_UP_ENV``; the app module then starts the thread
+    (``start_warm_up``) while the server goes on starting and the browser loads Solara's front end.
+    The thread builds ``Session(default_params())`` — importing the model's engine with its compiled
+    kernels on the way — and then steps a small throwaway market once, so that the numba kernels of
+    the first *Step* are loaded too. The first tab takes that session (``take``; later tabs build
+    their own): it is the market the tab would have built, from the same controls and seed, so
+    nothing the page shows differs; only the waiting moves from the first page to the server's start.
+    """
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.params: dict[str, Any] | None = None
+        self.session: Session | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        with self.lock:
+            if self.thread is not None:
+                return
+            self.thread = threading.Thread(target=self._run, name="relsim-warm-up", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            params = default_params()
+            self.params, self.session = params, Session(params)
+            _timing("first market built")
+        except Exception:  # the page builds it again and shows what went wrong
+            pass
+        finally:
+            self.done.set()
+        try:
+            # the compiled kernels of a Step (loaded from numba's cache at their first call), on a
+            # market of its own: the first page's market is not touched
+            AppModel(**{**params, "customers": 100, "compare_with": "none"}).step()
+            _timing("compiled kernels loaded")
+        except Exception:
+            pass
+
+    def take(self, params: dict[str, Any]) -> Session | None:
+        """The market built for ``params``, once (waiting for the thread if it is building it)."""
+        if self.thread is None:
+            return None
+        self.done.wait()
+        with self.lock:
+            session, self.session = self.session, None
+        return session if session is not None and self.params == params else None
+
+
+#: Environment variable set by ``relsim app``: build the first page's market as soon as the app is loaded.
+WARM_UP_ENV = "RELSIM_APP_WARM_UP"
+WARM_UP = WarmUp()
+
+
+def start_warm_up() -> None:
+    """Build the first page's market (and load the compiled kernels) in a background thread."""
+    WARM_UP.start()
+
+
 def new_session() -> Session | str:
     """This tab's market from the starting controls, or what prevents it (a message, not a traceback)."""
     try:
-        return Session(default_params())
+        params = default_params()
+        session = WARM_UP.take(params) or Session(params)
+        _timing("first page's market ready")
+        return session
     except RelsimError as exc:
         return control_error(exc)
 
@@ -1276,3 +1359,8 @@ def Market(session: Session) -> None:
     with solara.Column(style="width:100%;max-width:none"):
         Dashboard(view)
         solara.HTML(tag="div", unsafe_innerHTML=help_html())
+
+
+_timing("app loaded")
+if os.environ.get(WARM_UP_ENV, "") == "1":
+    start_warm_up()

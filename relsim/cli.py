@@ -497,11 +497,7 @@ def command_app(args: argparse.Namespace) -> int:
         print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
               file=sys.stderr)
         return USAGE_ERROR
-    app_file = Path(__file__).resolve().parent / "app.py"
     url = f"http://127.0.0.1:{args.port}/"
-    # solara's own command, from this interpreter's environment (its script may not be on PATH),
-    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
-    command = [sys.executable, "-m", "relsim.util.serve", str(app_file), str(args.port)]
     shipped = shipped_path("scenario", args.scenario) is not None and not Path(args.scenario).exists()
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
@@ -509,12 +505,17 @@ def command_app(args: argparse.Namespace) -> int:
     # the --set assignments, parsed and validated above, go to the app as JSON (relsim.app.SET_ENV);
     # a value that validated is a number, text, boolean, list or table: JSON holds it
     overrides = dict(args.assignments)
-    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario, "RELSIM_APP_SET": json.dumps(overrides),
-                   "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    os.environ.update({"RELSIM_APP_SCENARIO": scenario, "RELSIM_APP_SET": json.dumps(overrides),
+                       "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})
     print(f"relsim app: {url} (scenario {args.scenario}; Ctrl-C stops it)", flush=True)
-    # replace this process by the server, so that stopping relsim stops the server too
-    os.execve(sys.executable, command, environment)
-    return 0   # not reached
+    # Solara's own server, in this process (stopping relsim stops the server; and what this process has
+    # imported already, pandas and the scenario schema, is not imported again by a second interpreter),
+    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
+    from relsim.util.serve import main as serve
+    serve(["relsim.app", str(args.port)])
+    return 0
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
     from relsim.calibration.fromlog import CalibrationError, calibrate, write_report
