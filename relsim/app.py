@@ -80,16 +80,15 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
 import solara
 
 from relsim.market import rules
-from relsim.market.model import MarketModel
 from relsim.market.resources import estimate
 from relsim.market.terms import BOOK_LINES
 from relsim.scenario.errors import ScenarioError
@@ -99,6 +98,13 @@ from relsim.util.errors import RelsimError
 from relsim.util.resources import MEMORY_SHARE, ResourceError, available_memory, human_bytes
 from relsim.util.shipped import shipped_names
 from relsim.util.style import PALETTE
+
+if TYPE_CHECKING:
+    from relsim.market.model import MarketModel
+
+    _MarketBase = MarketModel
+else:
+    _MarketBase = object
 
 # The app is served over plain http on 127.0.0.1: Solara then warns, on every page load, that its
 # session cookie falls back from SameSite=None (needed only inside a cross-site iframe, over https)
@@ -374,8 +380,13 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
     return scenario
 
 
-class AppModel(MarketModel):
-    """A market re-creatable from the app's controls, optionally with a twin.
+class AppMarket(_MarketBase):
+    """A market re-creatable from the app's controls, optionally with a twin (``AppModel``'s body).
+
+    ``AppModel`` is this class on top of ``MarketModel``, made at its first use (``app_model_class``):
+    importing the model (Mesa, SimPy, networkx, numba) takes a second or more, and ``relsim app``
+    does it in the background while the browser loads the page (``WarmUp``), not before the server
+    answers.
 
     The signature is flat, one keyword per control. (There is deliberately no
     parameter called ``scenario``: Mesa's visualisation would pass a Mesa
@@ -436,6 +447,8 @@ class AppModel(MarketModel):
         self.twin: MarketModel | None = None
         self.twin_label = ""
         if twin_spec is not None:
+            from relsim.market.model import MarketModel
+
             self.twin = MarketModel(twin_spec, seed=int(seed))
             self.twin_label = compare_with
         self.view_sample = network_sample(self)
@@ -452,6 +465,26 @@ class AppModel(MarketModel):
         if self.twin is not None:
             pairs.append((self.twin, self.twin_label))
         return pairs
+
+
+if TYPE_CHECKING:
+    AppModel = AppMarket
+
+
+@cache
+def app_model_class() -> type[AppMarket]:
+    """``AppModel``: ``AppMarket`` on ``MarketModel``, importing the model on first use."""
+    from relsim.market.model import MarketModel
+
+    app_model = type("AppModel", (AppMarket, MarketModel), {"__module__": __name__, "__doc__": AppMarket.__doc__})
+    return app_model
+
+
+def __getattr__(name: str) -> Any:
+    # ``from relsim.app import AppModel`` works as if the class were defined here
+    if name == "AppModel":
+        return app_model_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 # ----------------------------------------------------------------------
 # Network view
 # ----------------------------------------------------------------------
@@ -603,14 +636,14 @@ class Session:
         #: changed by every play, pause and reset: a play loop started under another value stops
         self.play_token = 0
         self.params = dict(params)
-        self.model = AppModel(**self.params, check_memory=True)
+        self.model = app_model_class()(**self.params, check_memory=True)
         self.note = self.model.size_note
         self.view = make_view(self.model, self.generation)
 
     def rebuild(self, params: dict[str, Any]) -> View:
         """A new market from ``params`` (a bad value, or a market too large for the memory available,
         raises before the old market is dropped)."""
-        model = AppModel(**params, check_memory=True)
+        model = app_model_class()(**params, check_memory=True)
         with self.lock:
             self.generation += 1
             self.model, self.params, self.note = model, dict(params), model.size_note
@@ -1142,7 +1175,8 @@ def since_start() -> float:
 
 def _timing(what: str) -> None:
     if TIMING:
-        print(f"relsim app timing: {what} at {since_start():.2f} s after the process started", flush=True)
+        print(f"relsim app timing: {what} at {since_start():.2f} s after the process started "
+              f"({time.process_time():.2f} s CPU)", flush=True)
 
 
 class WarmUp:
@@ -1184,7 +1218,7 @@ class WarmUp:
         try:
             # the compiled kernels of a Step (loaded from numba's cache at their first call), on a
             # market of its own: the first page's market is not touched
-            AppModel(**{**params, "customers": 100, "compare_with": "none"}).step()
+            app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
             _timing("compiled kernels loaded")
         except Exception:
             pass
