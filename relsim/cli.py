@@ -30,11 +30,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, get_args
 
-import pandas as pd
-
-from relsim.market.interfaces import ENGINES
-from relsim.scenario.schema import ScenarioError, load_scenario
+from relsim.scenario.schema import MarketSpec, ScenarioError, load_scenario
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util.errors import RelsimError
 from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: importable from here too)
@@ -50,7 +48,13 @@ from relsim.util.progress import progress_bar
 from relsim.util.shipped import shipped_folder, shipped_names, shipped_path
 from relsim.util.version import __version__
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 USAGE_ERROR = 2
+#: ``market.engine``'s values (relsim.market.interfaces.ENGINES), read from the scenario's schema: importing
+#: relsim.market here would load pandas before ``relsim app`` starts its server, which does not need it
+ENGINES = get_args(MarketSpec.model_fields["engine"].annotation)
 #: The checks of ``relsim validate`` (relsim.validation.checks.CHECKS, named here so that
 #: the parser does not import the model).
 VALIDATION_CHECKS = ("bass", "ltv", "sbg", "bgnbd", "docking", "corners")
@@ -106,6 +110,8 @@ def _strategies(text: str) -> list[str]:
 
 
 def _date(text: str) -> str:
+    import pandas as pd  # not at the top: ``relsim app`` starts its server without pandas
+
     try:
         pd.Timestamp(text)
     except (ValueError, TypeError):
@@ -565,6 +571,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 def _timestamp(text: str) -> pd.Timestamp:
     """A date flag as a pandas Timestamp (already checked by the parser)."""
+    import pandas as pd
+
     return pd.Timestamp(text)
 
 

@@ -119,6 +119,16 @@ def test_each_market_shows_its_own_counts():
     assert shares_html(view).count("<tr>") == 2 + len(mine.firms)
 
 
+def test_the_server_starts_without_loading_the_model():
+    """``relsim app`` answers before the model is imported: its command line and the app module load
+    neither the model's libraries nor pandas (the warm-up thread loads them while the browser loads)."""
+    code = ("import sys, relsim.cli, relsim.app; "
+            "print(sorted(m for m in ('pandas', 'mesa', 'numba', 'simpy', 'networkx', 'scipy', "
+            "'relsim.market.model') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
 def test_the_warm_up_builds_the_first_pages_market_as_the_page_would():
     """``relsim app`` builds the first tab's market in the background at start: the same market."""
     import pandas as pd
