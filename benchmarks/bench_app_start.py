@@ -12,6 +12,7 @@ process is started:
 * ``browser ready``: chromium launched (runs in parallel with the server; a
   user's browser is already running, so this is not the app's time);
 * ``server answers``: the first HTTP 200 of the page's address;
+* ``front end loaded``: Solara's main script (2 MB) received by the browser;
 * ``page loaded``, ``websocket``: the page's DOMContentLoaded and the opening
   of Solara's websocket (the front end has loaded and asks for the app);
 * ``first chart``: the eight chart SVGs and the headline on the page, no Step
@@ -103,6 +104,8 @@ def measure(scenario: str, sequential: bool, limit_s: float = 180.0, log=subproc
             try:
                 page = browser.new_page(viewport={"width": 1500, "height": 1250})
                 page.on("websocket", lambda _: out.setdefault("websocket", time.monotonic() - started))
+                page.on("requestfinished", lambda r: out.setdefault("front end loaded", time.monotonic() - started)
+                        if r.url.endswith("app8.min.js") else None)
                 page.on("domcontentloaded", lambda _: out.setdefault("page loaded", time.monotonic() - started))
                 while not _listens(port):          # polled cheaply: a page load per try would load the CPU
                     assert server.poll() is None, "relsim app exited"
@@ -137,7 +140,7 @@ def main() -> None:
     print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f} at start; "
           f"{'browser after the server' if args.sequential else 'browser launched in parallel'}")
-    keys = ("browser ready", "server answers", "page loaded", "websocket", "first chart", "page open → chart",
+    keys = ("browser ready", "server answers", "front end loaded", "page loaded", "websocket", "first chart", "page open → chart",
             "server CPU")
     print("| run | " + " | ".join(keys) + " | load (1 min) |")
     print("|---:|" + "---:|" * (len(keys) + 1))
