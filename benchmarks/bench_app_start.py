@@ -140,8 +140,8 @@ def main() -> None:
     print(f"# {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f} at start; "
           f"{'browser after the server' if args.sequential else 'browser launched in parallel'}")
-    keys = ("browser ready", "server answers", "front end loaded", "page loaded", "websocket", "first chart", "page open → chart",
-            "server CPU")
+    keys = ("browser ready", "server answers", "front end loaded", "page loaded", "websocket", "first chart",
+            "page open → chart", "server CPU")
     print("| run | " + " | ".join(keys) + " | load (1 min) |")
     print("|---:|" + "---:|" * (len(keys) + 1))
     for run in range(1, args.runs + 1):

@@ -127,7 +127,7 @@ SET_ENV = "RELSIM_APP_SET"
 #: model step alone, which misses the app's target of 0.2 s round trip per step (benchmarks/README.md).
 APP_ENGINES = ("arrays", "agents")
 APP_ENGINE = "arrays"
-#: ``RELSIM_APP_TIMING=1``: print the server's time per Step (model, then redraw) to the terminal.
+#: ``RELSIM_APP_TIMING=1``: print the server's start milestones and its time per Step (model, then redraw).
 TIMING = os.environ.get("RELSIM_APP_TIMING", "") == "1"
 #: While playing, at most one picture per this many seconds (ten a second). Without a pace the play
 #: thread sent pictures faster than a busy browser could draw them: the browser's queue of updates
