@@ -1186,9 +1186,10 @@ class WarmUp:
     (``start_warm_up``) while the server goes on starting and the browser loads Solara's front end.
     The thread builds ``Session(default_params())`` — importing the model's engine with its compiled
     kernels on the way — and then steps a small throwaway market once, so that the numba kernels of
-    the first *Step* are loaded too. The first tab takes that session (``take``; later tabs build
-    their own): it is the market the tab would have built, from the same controls and seed, so
-    nothing the page shows differs; only the waiting moves from the first page to the server's start.
+    the first *Step* are loaded too. The first tab takes that session (``take``, which waits until the
+    thread has finished; later tabs build their own): it is the market the tab would have built, from
+    the same controls and seed, so nothing the page shows differs; only the waiting moves from the
+    first page to the server's start.
     """
 
     def __init__(self) -> None:
@@ -1209,19 +1210,19 @@ class WarmUp:
     def _run(self) -> None:
         try:
             params = default_params()
-            self.params, self.session = params, Session(params)
+            session = Session(params)
             _timing("first market built")
-        except Exception:  # the page builds it again and shows what went wrong
-            pass
-        finally:
-            self.done.set()
-        try:
-            # the compiled kernels of a Step (loaded from numba's cache at their first call), on a
-            # market of its own: the first page's market is not touched
+            # the compiled kernels of a Step (loaded from numba's cache at their first call), on a market
+            # of its own: the first page's market is not touched
             app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
             _timing("compiled kernels loaded")
-        except Exception:
+            self.params, self.session = params, session
+        except Exception:  # the page builds its market itself and shows what went wrong
             pass
+        finally:
+            # only now: no page touches a market while this thread still runs (two threads loading the
+            # same compiled kernels for the first time could wait on each other's locks)
+            self.done.set()
 
     def take(self, params: dict[str, Any]) -> Session | None:
         """The market built for ``params``, once (waiting for the thread if it is building it)."""
