@@ -43,6 +43,10 @@ waits until it is fixed). Before a market is built, the memory of all the market
 estimated (``relsim.market.resources.estimate``, as ``relsim run`` does) and a market that would not
 fit in the memory available is refused with a message (``check_size``).
 
+Start-up (issue 16): ``relsim app`` serves this module in its own process; the module does not import
+the model, so the server answers before Mesa, pandas and numba are loaded, and a background thread
+(``WarmUp``) loads them and builds the first tab's market while the browser loads the page.
+
 Engine: the app runs the array engine by default and offers the agent engine (every customer a Mesa
 agent; the same customer events) in its *Engine* menu; see ``APP_ENGINES`` for why.
 
@@ -485,6 +489,8 @@ def __getattr__(name: str) -> Any:
     if name == "AppModel":
         return app_model_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # ----------------------------------------------------------------------
 # Network view
 # ----------------------------------------------------------------------
