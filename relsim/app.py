@@ -43,6 +43,10 @@ waits until it is fixed). Before a market is built, the memory of all the market
 estimated (``relsim.market.resources.estimate``, as ``relsim run`` does) and a market that would not
 fit in the memory available is refused with a message (``check_size``).
 
+Start-up (issue 16): ``relsim app`` serves this module in its own process; the module does not import
+the model, so the server answers before Mesa, pandas and numba are loaded, and a background thread
+(``WarmUp``) loads them and builds the first tab's market while the browser loads the page.
+
 Engine: the app runs the array engine by default and offers the agent engine (every customer a Mesa
 agent; the same customer events) in its *Engine* menu; see ``APP_ENGINES`` for why.
 
@@ -80,16 +84,15 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
 import solara
 
 from relsim.market import rules
-from relsim.market.model import MarketModel
 from relsim.market.resources import estimate
 from relsim.market.terms import BOOK_LINES
 from relsim.scenario.errors import ScenarioError
@@ -99,6 +102,13 @@ from relsim.util.errors import RelsimError
 from relsim.util.resources import MEMORY_SHARE, ResourceError, available_memory, human_bytes
 from relsim.util.shipped import shipped_names
 from relsim.util.style import PALETTE
+
+if TYPE_CHECKING:
+    from relsim.market.model import MarketModel
+
+    _MarketBase = MarketModel
+else:
+    _MarketBase = object
 
 # The app is served over plain http on 127.0.0.1: Solara then warns, on every page load, that its
 # session cookie falls back from SameSite=None (needed only inside a cross-site iframe, over https)
@@ -121,7 +131,7 @@ SET_ENV = "RELSIM_APP_SET"
 #: model step alone, which misses the app's target of 0.2 s round trip per step (benchmarks/README.md).
 APP_ENGINES = ("arrays", "agents")
 APP_ENGINE = "arrays"
-#: ``RELSIM_APP_TIMING=1``: print the server's time per Step (model, then redraw) to the terminal.
+#: ``RELSIM_APP_TIMING=1``: print the server's start milestones and its time per Step (model, then redraw).
 TIMING = os.environ.get("RELSIM_APP_TIMING", "") == "1"
 #: While playing, at most one picture per this many seconds (ten a second). Without a pace the play
 #: thread sent pictures faster than a busy browser could draw them: the browser's queue of updates
@@ -374,8 +384,13 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
     return scenario
 
 
-class AppModel(MarketModel):
-    """A market re-creatable from the app's controls, optionally with a twin.
+class AppMarket(_MarketBase):
+    """A market re-creatable from the app's controls, optionally with a twin (``AppModel``'s body).
+
+    ``AppModel`` is this class on top of ``MarketModel``, made at its first use (``app_model_class``):
+    importing the model (Mesa, SimPy, networkx, numba) takes a second or more, and ``relsim app``
+    does it in the background while the browser loads the page (``WarmUp``), not before the server
+    answers.
 
     The signature is flat, one keyword per control. (There is deliberately no
     parameter called ``scenario``: Mesa's visualisation would pass a Mesa
@@ -436,6 +451,8 @@ class AppModel(MarketModel):
         self.twin: MarketModel | None = None
         self.twin_label = ""
         if twin_spec is not None:
+            from relsim.market.model import MarketModel
+
             self.twin = MarketModel(twin_spec, seed=int(seed))
             self.twin_label = compare_with
         self.view_sample = network_sample(self)
@@ -452,6 +469,28 @@ class AppModel(MarketModel):
         if self.twin is not None:
             pairs.append((self.twin, self.twin_label))
         return pairs
+
+
+if TYPE_CHECKING:
+    AppModel = AppMarket
+
+
+@cache
+def app_model_class() -> type[AppMarket]:
+    """``AppModel``: ``AppMarket`` on ``MarketModel``, importing the model on first use."""
+    from relsim.market.model import MarketModel
+
+    app_model = type("AppModel", (AppMarket, MarketModel), {"__module__": __name__, "__doc__": AppMarket.__doc__})
+    return app_model
+
+
+def __getattr__(name: str) -> Any:
+    # ``from relsim.app import AppModel`` works as if the class were defined here
+    if name == "AppModel":
+        return app_model_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # ----------------------------------------------------------------------
 # Network view
 # ----------------------------------------------------------------------
@@ -603,14 +642,14 @@ class Session:
         #: changed by every play, pause and reset: a play loop started under another value stops
         self.play_token = 0
         self.params = dict(params)
-        self.model = AppModel(**self.params, check_memory=True)
+        self.model = app_model_class()(**self.params, check_memory=True)
         self.note = self.model.size_note
         self.view = make_view(self.model, self.generation)
 
     def rebuild(self, params: dict[str, Any]) -> View:
         """A new market from ``params`` (a bad value, or a market too large for the memory available,
         raises before the old market is dropped)."""
-        model = AppModel(**params, check_memory=True)
+        model = app_model_class()(**params, check_memory=True)
         with self.lock:
             self.generation += 1
             self.model, self.params, self.note = model, dict(params), model.size_note
@@ -1129,10 +1168,95 @@ def Clock(session: Session, view: solara.Reactive, running: solara.Reactive, pla
         solara.Text(f"playing to week {target.value}…")
 
 
+def since_start() -> float:
+    """Seconds since this process started (Linux; for the ``TIMING`` lines, 0 where unknown)."""
+    try:
+        with open("/proc/self/stat") as stat:
+            started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+        with open("/proc/uptime") as uptime:
+            return float(uptime.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _timing(what: str) -> None:
+    if TIMING:
+        print(f"relsim app timing: {what} at {since_start():.2f} s after the process started "
+              f"({time.process_time():.2f} s CPU)", flush=True)
+
+
+class WarmUp:
+    """The first page's market, built in a background thread as soon as the server has loaded the app.
+
+    ``relsim app`` (``relsim.util.serve``) sets ``WARM_UP_ENV``; the app module then starts the thread
+    (``start_warm_up``) while the server goes on starting and the browser loads Solara's front end.
+    The thread builds ``Session(default_params())`` — importing the model's engine with its compiled
+    kernels on the way — and then steps a small throwaway market once, so that the numba kernels of
+    the first *Step* are loaded too. The first tab takes that session (``take``, which waits until the
+    thread has finished; later tabs build their own): it is the market the tab would have built, from
+    the same controls and seed, so nothing the page shows differs; only the waiting moves from the
+    first page to the server's start.
+    """
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.params: dict[str, Any] | None = None
+        self.session: Session | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        with self.lock:
+            if self.thread is not None:
+                return
+            self.thread = threading.Thread(target=self._run, name="relsim-warm-up", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            params = default_params()
+            session = Session(params)
+            _timing("first market built")
+            # the compiled kernels of a Step (loaded from numba's cache at their first call), on a market
+            # of its own: the first page's market is not touched
+            app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
+            _timing("compiled kernels loaded")
+            self.params, self.session = params, session
+        except Exception:  # the page builds its market itself and shows what went wrong
+            pass
+        finally:
+            # only now: no page touches a market while this thread still runs (two threads loading the
+            # same compiled kernels for the first time could wait on each other's locks)
+            self.done.set()
+
+    def take(self, params: dict[str, Any]) -> Session | None:
+        """The market built for ``params``, once (waiting for the thread if it is building it)."""
+        if self.thread is None:
+            return None
+        self.done.wait()
+        with self.lock:
+            session, self.session = self.session, None
+        return session if session is not None and self.params == params else None
+
+
+#: Environment variable set by ``relsim app``: build the first page's market as soon as the app is loaded.
+WARM_UP_ENV = "RELSIM_APP_WARM_UP"
+WARM_UP = WarmUp()
+
+
+def start_warm_up() -> None:
+    """Build the first page's market (and load the compiled kernels) in a background thread."""
+    WARM_UP.start()
+
+
 def new_session() -> Session | str:
     """This tab's market from the starting controls, or what prevents it (a message, not a traceback)."""
     try:
-        return Session(default_params())
+        params = default_params()
+        session = WARM_UP.take(params) or Session(params)
+        _timing("first page's market ready")
+        return session
     except RelsimError as exc:
         return control_error(exc)
 
@@ -1276,3 +1400,8 @@ def Market(session: Session) -> None:
     with solara.Column(style="width:100%;max-width:none"):
         Dashboard(view)
         solara.HTML(tag="div", unsafe_innerHTML=help_html())
+
+
+_timing("app loaded")
+if os.environ.get(WARM_UP_ENV, "") == "1":
+    start_warm_up()

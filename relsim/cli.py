@@ -30,11 +30,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, get_args
 
-import pandas as pd
-
-from relsim.market.interfaces import ENGINES
-from relsim.scenario.schema import ScenarioError, load_scenario
+from relsim.scenario.schema import MarketSpec, ScenarioError, load_scenario
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.util.errors import RelsimError
 from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: importable from here too)
@@ -50,7 +48,13 @@ from relsim.util.progress import progress_bar
 from relsim.util.shipped import shipped_folder, shipped_names, shipped_path
 from relsim.util.version import __version__
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 USAGE_ERROR = 2
+#: ``market.engine``'s values (relsim.market.interfaces.ENGINES), read from the scenario's schema: importing
+#: relsim.market here would load pandas before ``relsim app`` starts its server, which does not need it
+ENGINES = get_args(MarketSpec.model_fields["engine"].annotation)
 #: The checks of ``relsim validate`` (relsim.validation.checks.CHECKS, named here so that
 #: the parser does not import the model).
 VALIDATION_CHECKS = ("bass", "ltv", "sbg", "bgnbd", "docking", "corners")
@@ -106,6 +110,8 @@ def _strategies(text: str) -> list[str]:
 
 
 def _date(text: str) -> str:
+    import pandas as pd  # not at the top: ``relsim app`` starts its server without pandas
+
     try:
         pd.Timestamp(text)
     except (ValueError, TypeError):
@@ -497,11 +503,7 @@ def command_app(args: argparse.Namespace) -> int:
         print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
               file=sys.stderr)
         return USAGE_ERROR
-    app_file = Path(__file__).resolve().parent / "app.py"
     url = f"http://127.0.0.1:{args.port}/"
-    # solara's own command, from this interpreter's environment (its script may not be on PATH),
-    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
-    command = [sys.executable, "-m", "relsim.util.serve", str(app_file), str(args.port)]
     shipped = shipped_path("scenario", args.scenario) is not None and not Path(args.scenario).exists()
     # a file is passed by absolute path: the server may resolve names from elsewhere
     scenario = args.scenario if shipped else str(Path(args.scenario).resolve())
@@ -509,12 +511,17 @@ def command_app(args: argparse.Namespace) -> int:
     # the --set assignments, parsed and validated above, go to the app as JSON (relsim.app.SET_ENV);
     # a value that validated is a number, text, boolean, list or table: JSON holds it
     overrides = dict(args.assignments)
-    environment = {**os.environ, "RELSIM_APP_SCENARIO": scenario, "RELSIM_APP_SET": json.dumps(overrides),
-                   "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    os.environ.update({"RELSIM_APP_SCENARIO": scenario, "RELSIM_APP_SET": json.dumps(overrides),
+                       "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})
     print(f"relsim app: {url} (scenario {args.scenario}; Ctrl-C stops it)", flush=True)
-    # replace this process by the server, so that stopping relsim stops the server too
-    os.execve(sys.executable, command, environment)
-    return 0   # not reached
+    # Solara's own server, in this process (stopping relsim stops the server; and what this process has
+    # imported already, pandas and the scenario schema, is not imported again by a second interpreter),
+    # behind a check that every request is addressed to 127.0.0.1/localhost (relsim.util.serve)
+    from relsim.util.serve import main as serve
+    serve(["relsim.app", str(args.port)])
+    return 0
+
+
 def command_calibrate(args: argparse.Namespace) -> int:
     """``relsim calibrate``: log → fits → scenario (+ population), report, optional hold-out."""
     from relsim.calibration.fromlog import CalibrationError, calibrate, write_report
@@ -564,6 +571,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 def _timestamp(text: str) -> pd.Timestamp:
     """A date flag as a pandas Timestamp (already checked by the parser)."""
+    import pandas as pd
+
     return pd.Timestamp(text)
 
 

@@ -1,8 +1,12 @@
 """Serve the browser app with Solara on 127.0.0.1, answering only requests addressed to it.
 
-``python -m relsim.util.serve APP_FILE PORT`` is what ``relsim app`` runs: Solara's
-own ``solara run`` (production mode, no browser, no version check), with its
-Starlette application wrapped in :class:`HostCheck`. A request whose ``Host``
+``relsim app`` calls :func:`main` in its own process with the app's module,
+``relsim.app`` (``python -m relsim.util.serve APP PORT`` does the same; APP is
+a module name or a file): Solara's own ``solara run`` (production mode, no
+browser, no version check), with its Starlette application wrapped in
+:class:`HostCheck`. It also asks the app to build the first page's market in
+the background as soon as it is loaded (``relsim.app.WARM_UP_ENV``), so that
+the first page does not wait for it. A request whose ``Host``
 header is not ``127.0.0.1:PORT``, ``localhost:PORT`` or ``[::1]:PORT`` gets
 ``400`` (a WebSocket is closed before it opens): a web page elsewhere cannot
 reach the app by pointing its own name at 127.0.0.1 (DNS rebinding).
@@ -45,11 +49,14 @@ class HostCheck:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run Solara's server for ``APP_FILE`` on 127.0.0.1:``PORT`` behind :class:`HostCheck`."""
-    app_file, port = (argv if argv is not None else sys.argv[1:])[:2]
+    """Run Solara's server for ``APP`` (a module name or a file) on 127.0.0.1:``PORT`` behind
+    :class:`HostCheck`."""
+    app, port = (argv if argv is not None else sys.argv[1:])[:2]
     port = int(port)
     # solara reads its app when its server module is imported: name it first
-    os.environ["SOLARA_APP"] = app_file
+    os.environ["SOLARA_APP"] = app
+    # the app builds the first page's market in a background thread once solara has loaded it
+    os.environ["RELSIM_APP_WARM_UP"] = "1"
     from solara.server import settings
     settings.main.mode = "production"
     import solara.server.starlette as server
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # uvicorn looks the application up as "solara.server.starlette:app": it finds the wrapped one
     server.app = HostCheck(server.app, allowed_hosts(port))  # type: ignore[assignment]
-    cli(["run", app_file, "--host", HOST, "--port", str(port), "--production", "--no-open",
+    cli(["run", app, "--host", HOST, "--port", str(port), "--production", "--no-open",
          "--no-check-version"])
 
 
