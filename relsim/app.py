@@ -658,6 +658,7 @@ class Session:
 
     def advance(self, weeks: int = 1, until: int | None = None) -> View:
         """Step up to ``weeks`` weeks (not past week ``until``, nor the end) and return the new view."""
+        WARM_UP.wait_for_kernels()
         with self.lock:
             model = self.model
             for _ in range(max(int(weeks), 1)):
@@ -1190,15 +1191,26 @@ class WarmUp:
 
     ``relsim app`` (``relsim.util.serve``) sets ``WARM_UP_ENV``; the app module then starts the thread
     (``start_warm_up``) while the server goes on starting and the browser loads Solara's front end.
-    The thread builds ``Session(default_params())`` — importing the model's engine with its compiled
-    kernels on the way — and then steps a small throwaway market once, so that the numba kernels of
-    the first *Step* are loaded too. The first tab takes that session (``take``, which waits until the
-    thread has finished; later tabs build their own): it is the market the tab would have built, from
-    the same controls and seed, so nothing the page shows differs; only the waiting moves from the
-    first page to the server's start.
+    The thread builds ``Session(default_params())`` (building a market does not load numba: the
+    engines load their compiled kernels at their first use) and hands it over (``built``); the first
+    tab takes it (``take``; later tabs build their own): it is the market the tab would have built,
+    from the same controls and seed, so nothing the page shows differs; only the waiting moves from
+    the first page to the server's start. Once the first picture is drawn (``drawn``, or after
+    ``DRAW_WAIT_S``), the thread steps a small throwaway market once, which loads numba and the
+    compiled kernels of a *Step* while the student looks at the page; every step waits for that
+    (``wait_for_kernels``), so no two threads load the same compiled code at once.
     """
 
+    #: Longest wait for the first picture before the kernels are loaded anyway (no page opened).
+    DRAW_WAIT_S = 10.0
+    #: Pause after the first picture is drawn on the server, while its updates reach the browser
+    #: (cut short by a step).
+    AFTER_DRAW_S = 1.5
+
     def __init__(self) -> None:
+        self.built = threading.Event()
+        self.drawn = threading.Event()
+        self.step_wanted = threading.Event()
         self.done = threading.Event()
         self.lock = threading.Lock()
         self.params: dict[str, Any] | None = None
@@ -1218,26 +1230,45 @@ class WarmUp:
             params = default_params()
             session = Session(params)
             _timing("first market built")
-            # the compiled kernels of a Step (loaded from numba's cache at their first call), on a market
-            # of its own: the first page's market is not touched
-            app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
-            _timing("compiled kernels loaded")
-            self.params, self.session = params, session
+            with self.lock:
+                self.params, self.session = params, session
         except Exception:  # the page builds its market itself and shows what went wrong
+            params = None
+        finally:
+            self.built.set()
+        try:
+            # the first picture first: loading numba competes with drawing and sending it for the
+            # interpreter lock; the page's first render is done on the server when ``drawn`` is set, but
+            # its updates still go out to the browser, so wait a little longer unless a step is asked for
+            self.drawn.wait(self.DRAW_WAIT_S)
+            self.step_wanted.wait(self.AFTER_DRAW_S)
+            if params is not None:
+                # the compiled kernels of a Step (loaded from numba's cache at their first call), on a
+                # market of its own: the first page's market is not touched
+                app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
+                _timing("compiled kernels loaded")
+        except Exception:  # the first Step loads them instead
             pass
         finally:
-            # only now: no page touches a market while this thread still runs (two threads loading the
-            # same compiled kernels for the first time could wait on each other's locks)
             self.done.set()
 
     def take(self, params: dict[str, Any]) -> Session | None:
         """The market built for ``params``, once (waiting for the thread if it is building it)."""
         if self.thread is None:
             return None
-        self.done.wait()
+        self.built.wait()
         with self.lock:
             session, self.session = self.session, None
         return session if session is not None and self.params == params else None
+
+    def wait_for_kernels(self) -> None:
+        """Before a step: wait until the thread has loaded the compiled kernels (at once if it never
+        ran or has finished): two threads loading the same compiled code for the first time could
+        wait on each other's locks."""
+        if self.thread is not None:
+            self.drawn.set()          # a step before the first picture was drawn: load them now
+            self.step_wanted.set()
+            self.done.wait()
 
 
 #: Environment variable set by ``relsim app``: build the first page's market as soon as the app is loaded.
@@ -1265,6 +1296,8 @@ def new_session() -> Session | str:
 def Page() -> None:
     """The app: the market of this tab, or the reason it cannot be built."""
     session = solara.use_memo(new_session, [])
+    # after the first picture of the first page, the warm-up thread loads the compiled kernels
+    solara.use_effect(WARM_UP.drawn.set, [])
     if isinstance(session, str):
         solara.Title("relsim")
         solara.Error(f"relsim cannot build the market: {session}")

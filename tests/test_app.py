@@ -140,12 +140,25 @@ def test_the_warm_up_builds_the_first_pages_market_as_the_page_would():
     warm.start()
     first = warm.take(params)
     assert first is not None and warm.take(params) is None     # taken once: later tabs build their own
+    warm.wait_for_kernels()      # its throwaway step done: no second thread loads compiled code meanwhile
+    assert warm.done.is_set()
     fresh = Session(params)
     for mine, theirs in zip(first.advance(3).markets, fresh.advance(3).markets, strict=True):
         assert pd.DataFrame(list(mine.rows)).equals(pd.DataFrame(list(theirs.rows)))
     other = WarmUp()
     other.start()
     assert other.take({**params, "seed": 1}) is None       # other controls: not that market
+    other.wait_for_kernels()
+
+
+def test_a_market_is_built_without_numba_and_its_first_step_loads_it():
+    """The app's first picture needs a market, not a step: building one (array engine, compiled desk)
+    does not import numba; the first step does (the choice kernel and the desk at their first use)."""
+    code = ("import sys; from relsim.app import Session, app_model_class, default_params; "
+            "app_model_class(); s = Session(default_params()); before = 'numba' in sys.modules; "
+            "s.advance(1); print(before, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"], out.stdout + out.stderr
 
 
 def test_views_stay_consistent_while_a_thread_steps_the_market():

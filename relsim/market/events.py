@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relsim.market import kernels, rules
+from relsim.market import rules
 from relsim.market.draws import lognormal
 from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
 from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
@@ -226,7 +226,10 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
     has_current = (current >= 0) & several
     habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=has_current)
     params = model.behaviour
-    # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py)
+    # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py);
+    # imported here, not at the top, so that building a market does not load numba (the app's first
+    # picture needs a market, not its first step)
+    from relsim.market import kernels
     return kernels.choose(
         np.ascontiguousarray(buyers, dtype=np.int64), model.aware, state.trust, state.commitment,
         state.reciprocity, state.responsiveness, state.wom, state.offer, state.satisfaction,

@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from relsim.market import events
-from relsim.market.desk import CompiledDesks
 from relsim.market.draws import BatchDraws
 from relsim.market.state import CustomerState
 
 if TYPE_CHECKING:
+    from relsim.market.desk import CompiledDesks
     from relsim.market.interfaces import Market
 
 
@@ -95,11 +95,23 @@ class ArrayPopulation:
         # -- events in flight
         self.deliveries = {"customer": np.zeros(0, np.int64), "firm": np.zeros(0, np.int64),
                            "due": np.zeros(0), "late": np.zeros(0, bool), "defective": np.zeros(0, bool)}
-        # the support desks: compiled (market/desk.py) unless the scenario asks for SimPy's
-        self.desks = CompiledDesks(model.operations) if model.spec.operations.desk == "compiled" else None
+        # the support desks: compiled (market/desk.py) unless the scenario asks for SimPy's; made at
+        # their first use (``desks``), so that building a market does not load numba
+        self._compiled_desk = model.spec.operations.desk == "compiled"
+        self._desks: CompiledDesks | None = None
         self.tickets: dict[int, tuple[int, int, bool]] = {}
         self.answers: list[tuple[int, float, bool, float]] = []
         self.next_ticket = 0
+
+    @property
+    def desks(self) -> CompiledDesks | None:
+        """The compiled desks (``None`` on SimPy's desks), made at the first ticket or week's end: the
+        desks' sizes are read from ``model.operations`` then, as they would have been at the start
+        (nothing resizes a desk before the first week runs)."""
+        if self._compiled_desk and self._desks is None:
+            from relsim.market.desk import CompiledDesks
+            self._desks = CompiledDesks(self.model.operations)
+        return self._desks
 
     # ------------------------------------------------------------------
     # who is whose customer
