@@ -388,7 +388,7 @@ class AppMarket(_MarketBase):
     """A market re-creatable from the app's controls, optionally with a twin (``AppModel``'s body).
 
     ``AppModel`` is this class on top of ``MarketModel``, made at its first use (``app_model_class``):
-    importing the model (Mesa, SimPy, networkx, numba) takes a second or more, and ``relsim app``
+    importing the model (Mesa, SimPy, networkx) takes a second or more, and ``relsim app``
     does it in the background while the browser loads the page (``WarmUp``), not before the server
     answers.
 

@@ -385,8 +385,9 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
             model.firms[firm].books["relationship"] += count * spec.costs.follow_up
         called, called_firms = customers[follow_up], firms[follow_up]
         contact(state, called, called_firms, params.follow_up_intensity)
-        at[follow_up].set(state.responsiveness, rules.update_responsiveness(
-            at[follow_up].get(state.responsiveness), 1.0,
+        called_at = at[follow_up]
+        called_at.set(state.responsiveness, rules.update_responsiveness(
+            called_at.get(state.responsiveness), 1.0,
             params.responsiveness_rate * params.follow_up_intensity))
     failed = failure & (state.current[customers] == firms)
     if not failed.any():

@@ -183,17 +183,9 @@ class Recorder:
         frame["cohort_week"] = (frame["start"] // COHORT_WEEKS) * COHORT_WEEKS
         names = {firm.index: firm.name for firm in model.firms}
         rows = []
-        # the groups of frame.groupby(["firm", "cohort_week"]), in its (sorted) order, on arrays
-        firm_of, cohort_of = frame["firm"].to_numpy(), frame["cohort_week"].to_numpy()
-        all_durations = (frame["end"] - frame["start"]).to_numpy()
-        order = np.lexsort((cohort_of, firm_of))
-        firm_of, cohort_of, all_durations = firm_of[order], cohort_of[order], all_durations[order]
-        bounds = np.flatnonzero((firm_of[1:] != firm_of[:-1]) | (cohort_of[1:] != cohort_of[:-1])) + 1
-        starts = [0, *bounds.tolist()] if len(order) else []
-        for first, stop in zip(starts, [*bounds.tolist(), len(order)][:len(starts)], strict=True):
-            firm_index, cohort = firm_of[first], cohort_of[first]
-            size = stop - first
-            durations = all_durations[first:stop]
+        for (firm_index, cohort), group in frame.groupby(["firm", "cohort_week"]):
+            size = len(group)
+            durations = (group["end"] - group["start"]).to_numpy()
             for age in range(0, max(0, int(end - cohort - COHORT_WEEKS)) + 1, COHORT_WEEKS):
                 rows.append({"firm": names[firm_index], "cohort_week": cohort,
                              "age_weeks": age, "size": size,
