@@ -509,19 +509,21 @@ def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndar
 
 def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,
          draws: BatchDraws) -> None:
-    """Word of mouth about ``firm`` reaches ``listeners`` (each dyad once): they
-    learn of the firm; its influence moves; a recommended prospect is marked
-    referred and may try the firm next week (one "referral" draw each)."""
+    """Word of mouth about ``firm`` reaches ``listeners``, in turn (a listener may
+    appear more than once: it hears each time, in the order given): they learn of
+    the firm; its influence moves; a recommended prospect is marked referred and
+    may try the firm next week (one "referral" draw each, in the same order)."""
+    if listeners.size == 0:
+        return
     model = state.model
     wom = model.spec.word_of_mouth
-    learn_of(state, firm, listeners, "wom")
-    state.wom[listeners, firm] = rules.update_wom_influence(state.wom[listeners, firm], positive.astype(float),
-                                                            wom.strength, wom.negativity_weight)
-    prospects = listeners[positive & (state.current[listeners] != firm)]
-    state.referred[prospects, firm] = True
-    # won by word of mouth: a recommendation heard before the first purchase is the
-    # acquisition's source, however the prospect first heard of the firm (docs/model.md §3.14)
-    never = prospects[state.spells[prospects, firm] == 0]
-    state.source[never, firm] = SOURCE_CODE["wom"]
+    # listener by listener, in compiled code that calls the rule (market/kernels.py); a
+    # recommendation heard before the first purchase is the acquisition's source, however the
+    # prospect first heard of the firm (docs/model.md §3.14)
+    from relsim.market import kernels
+    prospects = kernels.hear(
+        listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
+        state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
+        float(wom.negativity_weight), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
-    model.extra_occasions[trying] += 1   # an extra purchase occasion next week
+    np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

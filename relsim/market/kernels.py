@@ -82,3 +82,62 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
             competitor_advantage[i] = advantage if several else 0.0
             picks[k] = pick
     return picks
+
+
+@jit
+def occurrences(customers, firms, firm_count):
+    """The occurrence of each event's dyad in a batch (0 for its first event, 1 for its
+    second, ...: ``engines.arrays.rounds``) and the largest occurrence (-1 for an empty
+    batch). ``firms`` has one entry per event."""
+    size = customers.size
+    occurrence = np.zeros(size, dtype=np.int64)
+    if size == 0:
+        return occurrence, -1
+    key = customers.astype(np.int64) * firm_count + firms
+    ordered = np.sort(key)
+    repeated = False
+    for k in range(1, size):
+        if ordered[k] == ordered[k - 1]:
+            repeated = True
+            break
+    if not repeated:   # the common case: every dyad once
+        return occurrence, 0
+    order = np.argsort(key, kind="mergesort")   # stable: a dyad's events keep their order
+    largest = 0
+    count = 0
+    for k in range(1, size):
+        if key[order[k]] == key[order[k - 1]]:
+            count += 1
+            occurrence[order[k]] = count
+            largest = max(largest, count)
+        else:
+            count = 0
+    return occurrence, largest
+
+
+_update_wom_influence = compiled_rule(rules.update_wom_influence)
+
+
+@jit
+def hear(listeners, positive, firm, aware, source, wom, current, referred, spells, strength,
+         negativity_weight, wom_code):
+    """Word of mouth about ``firm`` reaches ``listeners`` in turn (``events.hear``): each
+    learns of the firm (source ``wom_code`` if new), its influence moves
+    (``rules.update_wom_influence``), a recommended prospect is marked referred (and, before
+    its first spell, won by word of mouth). Returns the prospects, in the listeners' order."""
+    prospects = np.empty(listeners.size, dtype=np.int64)
+    count = 0
+    for k in range(listeners.size):
+        i = listeners[k]
+        if not aware[i, firm]:
+            aware[i, firm] = True
+            source[i, firm] = wom_code
+        good = 1.0 if positive[k] else 0.0
+        wom[i, firm] = _update_wom_influence(wom[i, firm], good, strength, negativity_weight)
+        if positive[k] and current[i] != firm:
+            referred[i, firm] = True
+            if spells[i, firm] == 0:
+                source[i, firm] = wom_code
+            prospects[count] = i
+            count += 1
+    return prospects[:count]
