@@ -131,6 +131,10 @@ class BatchDraws:
     of the calls (``need`` is ignored: the whole batch is drawn, as numpy draws
     a batch at once)."""
 
+    #: whether a draw depends on which entries need it and on their dyads (``need``, ``firms``);
+    #: an event may skip working those out when it does not
+    by_entry = False
+
     def __init__(self, streams: dict[str, np.random.Generator]) -> None:
         self.streams = streams
 
@@ -151,6 +155,8 @@ class ScalarDraws:
     """Event draws in an ordinary run of the agent engine: one scalar per entry
     of ``customers`` where ``need`` holds (all entries without ``need``), served
     from blocks (:class:`Draws`) of the purpose's stream; entries not needed get NaN."""
+
+    by_entry = True
 
     def __init__(self, streams: dict[str, Draws]) -> None:
         self.streams = streams
@@ -211,6 +217,8 @@ class KeyedDraws:
     time gives the same numbers. Normals and gammas are the inverse CDFs of
     such uniforms.
     """
+
+    by_entry = True
 
     def __init__(self, seed: int, clock, firm_count: int) -> None:
         self.seed = seed

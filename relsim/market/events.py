@@ -79,19 +79,23 @@ def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
     state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, strength, 0.0)
 
 
-def join(state: CustomerState, customers: np.ndarray, firm: int) -> None:
-    """Start spells of ``customers`` (customers of nobody now) with ``firm``."""
+def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -> None:
+    """Start spells of ``customers`` (customers of nobody now) with ``firms`` (an array,
+    or one firm for all); the firms welcome them in firm order, by source."""
     if customers.size == 0:
         return
-    spells = state.spells[customers, firm]
-    source = np.where(spells == 0, state.source[customers, firm], SOURCE_CODE["returning"])
-    for code, count in enumerate(np.bincount(source, minlength=len(SOURCE_NAMES)).tolist()):
-        if count:
-            state.model.firms[firm].welcome(SOURCE_NAMES[code], count)
-    state.spells[customers, firm] = spells + 1
+    firm_count = state.firm_count
+    at = state.dyads(customers, firms)
+    spells = at.get(state.spells)
+    source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
+    joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
+                         minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
+    for firm, code in zip(*np.nonzero(joined), strict=True):
+        state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
+    at.set(state.spells, spells + 1)
     state.spell_start[customers] = state.model.week
-    state.current[customers] = firm
-    state.counts[firm] += customers.size
+    state.current[customers] = firms
+    state.counts += joined.sum(axis=1)
 
 
 def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:
@@ -218,13 +222,16 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
     draw per buyer who knows more than one); remembers its best alternative."""
     model = state.model
     firms = model.firms
-    several = np.count_nonzero(model.aware[buyers], axis=1) > 1
-    draw = draws.uniform("choice", buyers, 0, need=several)
     # habit: a repeat with the current firm without weighing the alternatives
     # (rules.habit_probability; one "habit" draw per buyer who has a current firm and a choice)
-    current = state.current[buyers].astype(np.int64)
-    has_current = (current >= 0) & several
-    habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=has_current)
+    if draws.by_entry:
+        several = np.count_nonzero(model.aware[buyers], axis=1) > 1
+        draw = draws.uniform("choice", buyers, 0, need=several)
+        current = state.current[buyers].astype(np.int64)
+        habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=(current >= 0) & several)
+    else:   # a whole batch of each (the kernel reads only the draws it needs)
+        draw = draws.uniform("choice", buyers)
+        habit_draw = draws.uniform("habit", buyers)
     params = model.behaviour
     # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py);
     # imported here, not at the top, so that building a market does not load numba (the app's first
@@ -271,10 +278,9 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     week = model.week
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
+    join(state, buyers[switching], chosen[switching])
     chosen_firms = firms_in(chosen, state.firm_count)
     mine_of = [chosen == f for f in chosen_firms]
-    for f, mine in zip(chosen_firms, mine_of, strict=True):
-        join(state, buyers[switching & mine], f)
     values = baskets(state, buyers, chosen, draws)
     margins = np.empty(buyers.size)
     for f, mine in zip(chosen_firms, mine_of, strict=True):
@@ -331,15 +337,17 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     operations = model.operations
     delay = draws.uniform("order_time", buyers, chosen) * model.step_weeks
     normal = draws.normal("lead_time", buyers, chosen)
-    lead = np.empty(buyers.size)
-    defective = np.empty(buyers.size, dtype=bool)
-    for f in firms_in(chosen, state.firm_count):
-        firm = model.firms[f]
-        mine = chosen == f
-        lead[mine] = firm.supplier.lead_time(firm, normal[mine])
-        defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
-                           < firm.supplier.spec.defect_rate)
-    late = lead > operations.spec.promise_weeks   # every order's firm is one of the loop's
+    # each firm's supplier's terms, then every order at once (the same numbers as firm by firm)
+    firms = model.firms
+    terms = np.array([firm.supplier.lead_time_terms(firm) for firm in firms]).T
+    mean, cv, extra = terms[0][chosen], terms[1][chosen], terms[2][chosen]
+    lead = lognormal(mean, cv, normal) + extra
+    # the defect draws firm by firm (firm order, then order of the batch), in one call
+    by_firm = np.argsort(chosen, kind="stable")
+    defect = np.empty(buyers.size)
+    defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
+    defective = defect < np.array([firm.supplier.spec.defect_rate for firm in firms])[chosen]
+    late = lead > operations.spec.promise_weeks
     return model.week + delay + lead, late, defective
 
 
