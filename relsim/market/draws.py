@@ -83,17 +83,8 @@ def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
         counts[large] = generator.poisson(rates[large])
         uniforms[large] = 0.0          # settled
     term = np.exp(-rates)              # P(X = 0)
-    walking = np.flatnonzero(uniforms >= term)
-    term, cdf, rate, draw = term[walking], term[walking], rates[walking], uniforms[walking]
-    k = 0
-    while walking.size:
-        k += 1
-        counts[walking] = k
-        term = term * rate / k
-        cdf = cdf + term
-        # a draw above the CDF's last representable value stops when the terms vanish
-        going = (draw >= cdf) & (term > 0.0)
-        walking, term, cdf, rate, draw = walking[going], term[going], cdf[going], rate[going], draw[going]
+    from relsim.market import kernels  # compiled walk (imported here: building a market does not load numba)
+    kernels.poisson_walk(uniforms, term, rates, counts)
     return counts
 
 

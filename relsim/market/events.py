@@ -343,7 +343,8 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     mean, cv, extra = terms[0][chosen], terms[1][chosen], terms[2][chosen]
     lead = lognormal(mean, cv, normal) + extra
     # the defect draws firm by firm (firm order, then order of the batch), in one call
-    by_firm = np.argsort(chosen, kind="stable")
+    from relsim.market import kernels
+    by_firm = kernels.by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
     defect = np.empty(buyers.size)
     defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
     defective = defect < np.array([firm.supplier.spec.defect_rate for firm in firms])[chosen]

@@ -141,3 +141,43 @@ def hear(listeners, positive, firm, aware, source, wom, current, referred, spell
             prospects[count] = i
             count += 1
     return prospects[:count]
+
+
+@jit
+def poisson_walk(uniforms, first_terms, rates, counts):
+    """The CDF walk of ``draws.poisson`` for every draw at once: ``counts[i]`` becomes the
+    smallest ``k`` with ``uniforms[i] < P(X ≤ k)``, ``P(X = k) = P(X = k−1) · rate / k``
+    from ``first_terms[i] = P(X = 0)``; a draw above the CDF's last representable value
+    stops when the terms vanish."""
+    for i in range(uniforms.size):
+        draw = uniforms[i]
+        term = first_terms[i]
+        if draw < term:
+            continue
+        cdf = term
+        rate = rates[i]
+        k = 0
+        while True:
+            k += 1
+            counts[i] = k
+            term = term * rate / k
+            cdf = cdf + term
+            if not (draw >= cdf and term > 0.0):
+                break
+
+
+@jit
+def by_firm(firms, firm_count):
+    """The positions of a batch's events grouped by firm, in firm order, each firm's in batch
+    order (``np.argsort(firms, kind="stable")``, by counting)."""
+    starts = np.zeros(firm_count + 1, dtype=np.int64)
+    for k in range(firms.size):
+        starts[firms[k] + 1] += 1
+    for f in range(firm_count):
+        starts[f + 1] += starts[f]
+    order = np.empty(firms.size, dtype=np.int64)
+    for k in range(firms.size):
+        f = firms[k]
+        order[starts[f]] = k
+        starts[f] += 1
+    return order

@@ -58,7 +58,7 @@ class Dyads:
         return Dyads(self.cells[mask])
 
     def get(self, array: np.ndarray) -> np.ndarray:
-        return array.reshape(-1)[self.cells]
+        return array.reshape(-1).take(self.cells)
 
     def set(self, array: np.ndarray, values) -> None:
         array.reshape(-1)[self.cells] = values
