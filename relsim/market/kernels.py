@@ -181,3 +181,20 @@ def by_firm(firms, firm_count):
         order[starts[f]] = k
         starts[f] += 1
     return order
+
+
+@jit
+def pick_listeners(indptr, indices, talkers, uniforms):
+    """A random contact of each of ``talkers`` on the CSR network (``indptr``, ``indices``),
+    from one uniform each, ``-1`` for one without contacts (``SocialNetwork.pick_listeners``)."""
+    listeners = np.empty(talkers.size, dtype=np.int64)
+    last = max(indices.size - 1, 0)
+    for k in range(talkers.size):
+        start = indptr[talkers[k]]
+        degree = indptr[talkers[k] + 1] - start
+        if degree > 0:
+            offset = min(np.int64(uniforms[k] * degree), degree - 1)
+            listeners[k] = indices[min(start + offset, last)]
+        else:
+            listeners[k] = -1
+    return listeners
