@@ -23,7 +23,7 @@ from relsim.market.jit import compiled_rule, jit
 # the rules the kernels call, compiled (their Python forms are the rules themselves)
 _choice_utility = compiled_rule(rules.choice_utility)
 _habit_probability = compiled_rule(rules.habit_probability)
-_logit_probabilities = compiled_rule(rules.logit_probabilities)
+_logit_probabilities_into = compiled_rule(rules.logit_probabilities_into)
 
 
 @jit
@@ -33,12 +33,13 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
            habit_base, habit_satisfaction, habit_commitment, habit_max,
            choice_draws, habit_draws, competitor_advantage):
     """The firm each buyer picks (``events.choose``): multinomial logit over the firms
-    it knows (``rules.choice_utility``, ``rules.logit_probabilities``), or a habitual
+    it knows (``rules.choice_utility``, ``rules.logit_probabilities_into``), or a habitual
     repeat with its current firm (``rules.habit_probability``); writes the best
     alternative's advantage. ``reward[f, enrolled]`` is firm f's programme value."""
     firm_count = quality.size
     picks = np.empty(buyers.size, dtype=np.int64)
     utility = np.empty(firm_count)
+    probabilities = np.empty(firm_count)
     for k in range(buyers.size):
         i = buyers[k]
         s = segment[i]
@@ -58,7 +59,7 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
             else:
                 utility[f] = -math.inf
         several = known > 1
-        probabilities = _logit_probabilities(utility)
+        _logit_probabilities_into(utility, probabilities)
         draw = choice_draws[k] if several else 0.0   # one known firm: no draw, that firm
         pick = 0
         cumulative = 0.0
