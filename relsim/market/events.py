@@ -292,24 +292,21 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
     # CRM record (RFM) and realised lifetime value
-    at = state.dyads(buyers, chosen)
-    new = at.get(state.purchases) == 0
-    at[new].set(state.first_week, week)
-    at.add(state.purchases, 1)
-    at.set(state.last_purchase, week)
-    at.add(state.spend, values)
-    at.add(state.margin, margins)
+    # order by order in compiled code: first week, count, last purchase, spend, margin; the
+    # pending offer and win-back discount are used up
+    from relsim.market import kernels
+    first = kernels.record_purchases(buyers, chosen, values, margins, float(week), state.first_week,
+                                     state.purchases, state.last_purchase, state.spend, state.margin,
+                                     state.offer, state.retention_offer)
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
-    first = at.get(state.first_week)
+    at = state.dyads(buyers, chosen)
     acquisition = first == week
     at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
     at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
                                                                     spec.market.discount_rate))
-    at.set(state.offer, 0.0)
-    at.set(state.retention_offer, False)
     contact(state, buyers, chosen, params.purchase_intensity)
     rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
     rewarded = at[rewarding]

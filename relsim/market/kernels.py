@@ -199,3 +199,25 @@ def pick_listeners(indptr, indices, talkers, uniforms):
         else:
             listeners[k] = -1
     return listeners
+
+
+@jit
+def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
+                     margin, offer, retention_offer):
+    """The CRM record of one order per buyer (``events.purchase``): the first week of a
+    dyad's first purchase, the count, the last purchase, spend and margin added; a
+    pending offer and win-back discount used up. Returns each dyad's first week."""
+    first = np.empty(buyers.size, dtype=first_week.dtype)
+    for k in range(buyers.size):
+        i = buyers[k]
+        f = chosen[k]
+        if purchases[i, f] == 0:
+            first_week[i, f] = week
+        purchases[i, f] += 1
+        last_purchase[i, f] = week
+        spend[i, f] += values[k]
+        margin[i, f] += margins[k]
+        offer[i, f] = 0.0
+        retention_offer[i, f] = False
+        first[k] = first_week[i, f]
+    return first
