@@ -465,13 +465,15 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
 # Steps 7-8: word of mouth and churn
 # ==========================================================================
 def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
-                        churn_draws: np.ndarray):
+                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None):
     """From the relationship state of ``firm``'s customers ``members``: who talks
     this week (``rules.talk_probability``), for or against the firm, and who
     lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
-    (masks over ``members``; ``talking`` is None without word of mouth)."""
+    (masks over ``members``; ``talking`` is None without word of mouth).
+    ``relationship``: their state if gathered already (``CustomerState.state_of``)."""
     model = state.model
-    relationship = state.state_of(members, firm)
+    if relationship is None:
+        relationship = state.state_of(members, firm)
     talking = positive = None
     if model.spec.word_of_mouth.enabled:
         promote, detract = rules.talk_probability(relationship["satisfaction"], relationship["commitment"],

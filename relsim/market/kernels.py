@@ -221,3 +221,45 @@ def record_purchases(buyers, chosen, values, margins, week, first_week, purchase
         retention_offer[i, f] = False
         first[k] = first_week[i, f]
     return first
+
+
+@jit
+def states_by_firm(current, firm_count, trust, commitment, satisfaction, reciprocity, responsiveness,
+                   purchases, last_purchase, competitor_advantage):
+    """Every firm's customers and their relationship state (``CustomerState.state_of``) in
+    one pass over the customers: ``starts[f]:starts[f + 1]`` of each returned array holds
+    firm f's customers in index order (``members_of``) and their state with it."""
+    starts = np.zeros(firm_count + 1, dtype=np.int64)
+    for i in range(current.size):
+        if current[i] >= 0:
+            starts[current[i] + 1] += 1
+    for f in range(firm_count):
+        starts[f + 1] += starts[f]
+    total = starts[firm_count]
+    members = np.empty(total, dtype=np.int64)
+    out_trust = np.empty(total, dtype=trust.dtype)
+    out_commitment = np.empty(total, dtype=commitment.dtype)
+    out_satisfaction = np.empty(total, dtype=satisfaction.dtype)
+    out_reciprocity = np.empty(total, dtype=reciprocity.dtype)
+    out_responsiveness = np.empty(total, dtype=responsiveness.dtype)
+    out_purchases = np.empty(total, dtype=purchases.dtype)
+    out_last_purchase = np.empty(total, dtype=last_purchase.dtype)
+    out_advantage = np.empty(total, dtype=competitor_advantage.dtype)
+    next_slot = starts[:firm_count].copy()
+    for i in range(current.size):
+        f = current[i]
+        if f < 0:
+            continue
+        k = next_slot[f]
+        next_slot[f] += 1
+        members[k] = i
+        out_trust[k] = trust[i, f]
+        out_commitment[k] = commitment[i, f]
+        out_satisfaction[k] = satisfaction[i, f]
+        out_reciprocity[k] = reciprocity[i, f]
+        out_responsiveness[k] = responsiveness[i, f]
+        out_purchases[k] = purchases[i, f]
+        out_last_purchase[k] = last_purchase[i, f]
+        out_advantage[k] = competitor_advantage[i]
+    return (starts, members, out_trust, out_commitment, out_satisfaction, out_reciprocity, out_responsiveness,
+            out_purchases, out_last_purchase, out_advantage)

@@ -294,12 +294,13 @@ class ArrayPopulation:
     def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
         state = self.state
         state.end_of_week_state = {}
-        for firm in range(self.firm_count):
-            members = self.members_of(firm)
+        # every firm's customers and their state at once: a firm's talk and churn change neither
+        # another firm's customers nor the state gathered (docs/model.md §10)
+        for firm, (members, gathered) in enumerate(state.states_by_firm()):
             if members.size == 0:
                 continue
             talking, positive, leaving, relationship = events.talkers_and_leavers(
-                state, firm, members, talk_draws, churn_draws)
+                state, firm, members, talk_draws, churn_draws, gathered)
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
