@@ -525,9 +525,10 @@ def acquisition_cost(won: Number, cost_per_customer: float) -> Number:
     account (``costs.acquisition_per_customer``: sales commission, underwriting,
     set-up, welcome pack). Reichheld & Sasser (1990, "Zero defections", HBR
     68(5)) price a credit-card customer at 51 $ (advertising, application
-    processing, account set-up) against 30 $ of profit in its first year: the
-    cost is sunk at the start, so a customer who defects early never repays
-    it. ``A = 0`` (the default) books nothing.
+    processing, account set-up) against 30 $ of profit in its first year (as
+    reported second-hand, docs/evidence.md): the cost is sunk at the start,
+    so a customer who defects early never repays it. ``A = 0`` (the
+    default) books nothing.
 
     >>> acquisition_cost(3, 51.0)
     153.0
