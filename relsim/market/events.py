@@ -85,9 +85,15 @@ def join(state: CustomerState, customers: np.ndarray, firm: int) -> None:
         return
     spells = state.spells[customers, firm]
     source = np.where(spells == 0, state.source[customers, firm], SOURCE_CODE["returning"])
+    won = 0
     for code, count in enumerate(np.bincount(source, minlength=len(SOURCE_NAMES)).tolist()):
         if count:
             state.model.firms[firm].welcome(SOURCE_NAMES[code], count)
+            won += count if code != SOURCE_CODE["initial"] else 0
+    cost = state.model.spec.costs.acquisition_per_customer
+    if cost and won:
+        # opening an account: booked when the customer is won (the initial base was won before the run)
+        state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won), cost)
     state.spells[customers, firm] = spells + 1
     state.spell_start[customers] = state.model.week
     state.current[customers] = firm
@@ -276,13 +282,24 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     for f, mine in zip(chosen_firms, mine_of, strict=True):
         join(state, buyers[switching & mine], f)
     values = baskets(state, buyers, chosen, draws)
+    # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
+    costs = spec.costs
+    if params.basket_growth or costs.serve_cost_saving:
+        tenure = state.tenure(buyers, chosen)
+        if params.basket_growth:
+            values = values * rules.tenure_basket_growth(tenure, params.basket_growth, params.basket_growth_weeks)
+        cost_factor = (rules.tenure_cost_factor(tenure, costs.serve_cost_saving, costs.serve_cost_saving_weeks)
+                       if costs.serve_cost_saving else None)
+    else:
+        cost_factor = None
     margins = np.empty(buyers.size)
     for f, mine in zip(chosen_firms, mine_of, strict=True):
         firm = model.firms[f]
         customers = buyers[mine]
         margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
                                   0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
-                                  state.source[customers, f] == SOURCE_CODE["wom"])
+                                  state.source[customers, f] == SOURCE_CODE["wom"],
+                                  None if cost_factor is None else cost_factor[mine])
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
     # CRM record (RFM) and realised lifetime value
