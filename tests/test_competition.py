@@ -114,7 +114,7 @@ def test_both_engines_run_adaptive_competition(engine):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ecommerce", "b2b", "alliance"])
+@pytest.mark.parametrize("name", ["ecommerce", "b2b", "alliance", "services"])
 def test_no_firm_runs_away_with_the_market(name):
     """Stylized fact: with adaptive competition no firm holds more than 60 % of the
     market (revenue share over the fifth year) in a shipped scenario, whichever

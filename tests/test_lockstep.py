@@ -37,6 +37,7 @@ CASES = {
     "b2b": ("b2b", {}),
     "alliance": ("alliance", {}),
     "classroom": ("classroom", {}),
+    "services": ("services", {}),   # acquisition cost per customer and the tenure effects (Reichheld)
     "operations off": ("ecommerce", {"operations.enabled": False}),
     "bgnbd churn": ("ecommerce", {"churn.model": "bgnbd"}),
     "word of mouth off": ("ecommerce", {"word_of_mouth.enabled": False}),
@@ -89,7 +90,7 @@ def test_engines_agree_exactly_in_lockstep(case):
     steps = arrays.recorder.steps_table()
     assert steps["orders"].sum() > 0 and agents.recorder.steps_table()["orders"].sum() == steps["orders"].sum()
     assert differences(agents, arrays) == {}
-    for column in ("orders", "complaints", "deliveries", "failures", "customers"):
+    for column in ("orders", "complaints", "deliveries", "failures", "customers", "acquisition"):
         if column in steps:
             np.testing.assert_array_equal(agents.recorder.steps_table()[column], steps[column])
 

@@ -180,3 +180,37 @@ def test_annual_retention_accounts_for_the_step_length():
             set_dotted(data, dotted, value)
         summary = summarize(simulate(from_dict(data), seed=1).steps).set_index("firm")
         assert abs(summary.loc["Focal", "annual_retention"] - 0.99 ** 52) < 0.06, (step, summary)
+
+
+def _services(engine: str, **changes):
+    """The services scenario, small, static competition (so that money moves no rival's strategy)."""
+    return small("services", customers=300, weeks=20, engine=engine, **{"market.competition": "static", **changes})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_acquisition_cost_is_booked_once_per_customer_won(engine):
+    """``costs.acquisition_per_customer`` (``rules.acquisition_cost``): every spell a firm starts
+    during the run costs A on its acquisition line, the initial base nothing; the cost moves no
+    behaviour (same orders, same customers)."""
+    free = simulate(_services(engine, **{"costs.acquisition_per_customer": 0.0}), seed=2).steps
+    paid = simulate(_services(engine), seed=2).steps
+    assert paid["new_customers"].sum() > 0
+    assert (paid["orders"] == free["orders"]).all() and (paid["customers"] == free["customers"]).all()
+    np.testing.assert_allclose(paid["acquisition"] - free["acquisition"], 51.0 * paid["new_customers"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tenure_effects_grow_bills_and_cut_the_cost_of_serving_them(engine):
+    """``behaviour.basket_growth`` raises revenue and ``costs.serve_cost_saving`` lowers the cost
+    of goods, within their bounds, without changing who buys what (same orders and customers)."""
+    off = simulate(_services(engine, **{"behaviour.basket_growth": 0.0, "costs.serve_cost_saving": 0.0}),
+                   seed=2).steps
+    grow = simulate(_services(engine, **{"costs.serve_cost_saving": 0.0}), seed=2).steps
+    save = simulate(_services(engine, **{"behaviour.basket_growth": 0.0}), seed=2).steps
+    for steps in (grow, save):
+        assert (steps["orders"] == off["orders"]).all() and (steps["customers"] == off["customers"]).all()
+    assert (grow["revenue"] >= off["revenue"]).all() and grow["revenue"].sum() > off["revenue"].sum()
+    assert (grow["revenue"] <= 1.5 * off["revenue"] + 1e-9).all()          # 1 + g_b, g_b = 0.5
+    np.testing.assert_allclose(save["revenue"], off["revenue"])
+    assert (save["cogs"] <= off["cogs"] + 1e-9).all() and save["cogs"].sum() < off["cogs"].sum()
+    assert (save["cogs"] >= 0.9 * off["cogs"] - 1e-9).all()                 # 1 − s, s = 0.1

@@ -47,7 +47,7 @@ def test_top_level_folders_are_the_package_data():
 
 def test_shipped_names_and_paths():
     assert shipped_names("scenario") == sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
-    assert {"ecommerce", "b2b", "alliance", "classroom"} <= set(shipped_names("scenario"))
+    assert {"ecommerce", "b2b", "alliance", "classroom", "services"} <= set(shipped_names("scenario"))
     assert shipped_names("experiment") == sorted(
         p.parent.name for p in (ROOT / "experiments").glob("*/experiment.toml"))
     for name in shipped_names("experiment"):
@@ -250,7 +250,7 @@ def test_the_wheel_works_installed_elsewhere(tmp_path):
     assert Path(where.strip()).is_relative_to(venv), where
     # 3. the commands
     listed = _run([relsim_command, "scenarios"], cwd=work, env=env)
-    for name in ("ecommerce", "b2b", "alliance", "classroom"):
+    for name in ("ecommerce", "b2b", "alliance", "classroom", "services"):
         assert re.search(rf"^{name}\s+\S", listed, re.M), listed
     assert "wom_seeding" in _run([relsim_command, "experiments"], cwd=work, env=env)
     assert __version__ in _run([relsim_command, "--version"], cwd=work, env=env)

@@ -583,6 +583,9 @@ SCALAR_CASES = {
     "co_creation_quality": (rules.co_creation_quality,
                             [lambda r, n: r.uniform(0.5, 1.5, n), 0.8, _u, 0.005, 0.25, 0.02, 1.5, 1.0], {}),
     "co_creation_cost": (rules.co_creation_cost, [lambda r, n: r.integers(0, 100, n).astype(float), 0.2], {}),
+    "acquisition_cost": (rules.acquisition_cost, [lambda r, n: r.integers(0, 50, n).astype(float), 51.0], {}),
+    "tenure_basket_growth": (rules.tenure_basket_growth, [lambda r, n: r.uniform(0, 520, n), 0.5, 104.0], {}),
+    "tenure_cost_factor": (rules.tenure_cost_factor, [lambda r, n: r.uniform(0, 520, n), 0.1, 52.0], {}),
 }
 
 
@@ -616,3 +619,44 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+# -- Reichheld's profit ladder: acquisition cost per customer, tenure effects ----------------------
+TENURES = np.array([0.0, 1.0, 13.0, 52.0, 104.0, 260.0, 520.0, 5200.0])
+
+
+def test_tenure_effects_are_neutral_at_zero_tenure_and_when_off():
+    """m_b(0) = m_c(0) = 1 for any size; g_b = 0 or s = 0 (the defaults) leave every tenure at 1."""
+    assert rules.tenure_basket_growth(0.0, 0.7, 104.0) == 1.0
+    assert rules.tenure_cost_factor(0.0, 0.2, 52.0) == 1.0
+    assert (rules.tenure_basket_growth(TENURES, 0.0, 104.0) == 1.0).all()
+    assert (rules.tenure_cost_factor(TENURES, 0.0, 52.0) == 1.0).all()
+    assert rules.acquisition_cost(7.0, 0.0) == 0.0
+    assert BehaviourSpec().basket_growth == 0.0
+    from relsim.scenario.schema import CostSpec
+    assert CostSpec().serve_cost_saving == 0.0 and CostSpec().acquisition_per_customer == 0.0
+
+
+@pytest.mark.parametrize("size", [0.1, 0.5, 1.0, 5.0])
+def test_basket_growth_is_monotone_saturating_and_bounded(size):
+    """1 <= m_b < 1 + g_b, non-decreasing in tenure, concave (each year adds less), 63 % of g_b at tau_b."""
+    growth = rules.tenure_basket_growth(TENURES, size, 104.0)
+    assert (growth >= 1.0).all() and (growth <= 1.0 + size).all()
+    assert (np.diff(growth) >= 0).all()
+    yearly = np.diff(rules.tenure_basket_growth(np.arange(0.0, 520.1, 52.0), size, 104.0))
+    assert (np.diff(yearly) < 0).all()
+    assert rules.tenure_basket_growth(104.0, size, 104.0) == pytest.approx(1.0 + size * (1.0 - math.exp(-1.0)))
+
+
+@pytest.mark.parametrize("saving", [0.05, 0.1, 0.5, 0.99])
+def test_cost_to_serve_falls_with_tenure_and_stays_positive(saving):
+    """1 - s <= m_c <= 1 (strictly above 1 - s at finite tenure), non-increasing in tenure."""
+    factor = rules.tenure_cost_factor(TENURES, saving, 52.0)
+    assert (factor <= 1.0).all() and (factor >= 1.0 - saving).all() and (factor > 0).all()
+    assert (np.diff(factor) <= 0).all()
+    assert factor[-1] == pytest.approx(1.0 - saving)
+
+
+def test_acquisition_cost_is_linear_in_customers_won():
+    won = np.arange(0.0, 10.0)
+    np.testing.assert_allclose(rules.acquisition_cost(won, 51.0), 51.0 * won)

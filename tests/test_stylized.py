@@ -2,10 +2,15 @@
 
 Tolerances: rule-level facts are exact functions of the defaults; run-level
 facts state their seeds and Monte-Carlo error. Reichheld's retention-to-profit
-leverage (+5 points of retention, +25-95 % profit) is tested and not reproduced:
-retention levers whose costs are paid move the present value of profit by about
--13 %, not +25-95 % (strict xfail below; docs/evidence.md, "What is not yet
-reproduced").
+leverage (+5 points of retention, +25-95 % profit) is tested in two settings.
+In his own, contractual services (scenarios/services.toml: accounts that cost
+money to open, customers who grow more profitable with tenure), 5 points more
+retention raise the present value of profit by +34 % (reproduced), while the
+same retention bought with a loyalty programme pays about +5 % (strict xfail).
+In noncontractual online retail (ecommerce) retention levers move profit by
+about -13 % and even a free cut of lapses by about +6 %: not reproduced (strict
+xfail), as Reinartz & Kumar (2000) found for a catalogue retailer
+(docs/evidence.md, "Reichheld's profit ladder").
 """
 
 from __future__ import annotations
@@ -150,10 +155,11 @@ def test_reichheld_scenario_is_in_his_regime_and_the_levers_add_about_five_point
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Reichheld's leverage is not reproduced: +5.6 points of retention bought with the "
-    "long supplier contract and a 5 % loyalty programme change the present value of "
-    "profit by -12.8 % (seeds 0-5), not +25-95 %; even a free cut of the focal firm's "
-    "lapse hazard (x0.4, +4.3 points) gives only +6 % (docs/evidence.md)"))
+    "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +5.6 points "
+    "of retention bought with the long supplier contract and a 5 % loyalty programme change "
+    "the present value of profit by -12.8 % (seeds 0-5), not +25-95 %; even a free cut of the "
+    "focal firm's lapse hazard (x0.4, +4.3 points) gives only +6 %; consistent with Reinartz & "
+    "Kumar 2000 for a catalogue retailer; reproduced in contractual services (docs/evidence.md)"))
 def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
     """Reichheld & Sasser 1990 ("Zero defections: quality comes to services", HBR 68(5)):
     5 points fewer defections raise profit by 25-85 % across the industries they studied;
@@ -178,8 +184,155 @@ def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
     +5.0 points and -27.9 %; ``churn.lapsed_return = false``, levers -22.9 % (+3.9
     points) but the free hazard cut +58 % (+3.5 points, from a near-break-even baseline).
     Asserted: the mean change in [25 %, 95 %]; strict xfail, so a model change that makes
-    retention pay this much turns it into a failure to look at."""
+    retention pay this much turns it into a failure to look at. Kept as the noncontractual
+    finding: in a catalogue retailer long-lived customers were not reliably more profitable
+    (Reinartz & Kumar 2000, JM 64(4); 2002, HBR 80(7)); ecommerce leaves the profit-ladder
+    features of the services scenario off (no acquisition cost per customer, no tenure effects),
+    and with them on, the services tests below reproduce the band."""
     baseline, levers = reichheld["baseline"], reichheld["levers"]
+    change = 100 * (levers["profit"].mean() / baseline["profit"].mean() - 1.0)
+    assert 25.0 <= change <= 95.0, (change, list(100 * (levers["profit"] / baseline["profit"] - 1.0)))
+
+
+# -- Reichheld in his own setting: contractual services -------------------------------------------
+#: The services scenario (scenarios/services.toml: monthly bills, accounts that cost 51 $ to open,
+#: bills that grow and cost less to serve with tenure) at its shipped size (3,000 customers, 260
+#: weeks), static competition, the focal firm on the proactive preset; paired seeds 0-5.
+SERVICES_SEEDS = tuple(range(6))
+#: Reichheld's counterfactual: the focal firm's customers' weekly lapse hazard times this, nothing
+#: else changed and nothing paid (switching and exits after failures as before). 0.2 is the cut that
+#: adds about 5 points of annual retention, the premise of Reichheld's figure.
+SERVICES_HAZARD_CUT = 0.2
+#: Retention levers with their costs paid: a loyalty programme returning 10 % of spend instead of
+#: 2 % and personalised offers to 30 % of customers a week instead of 10 %.
+SERVICES_LEVERS = {"strategy": "proactive", "reward_rate": 0.1, "personalisation": 0.3}
+
+
+def _cut_focal_lapse_hazard(factor: float):
+    """``events.talkers_and_leavers`` with the focal firm's (firm 0's) lapse hazard times ``factor``,
+    the same churn draws: who talks, and everything else, unchanged."""
+    from relsim.market import events
+    original = events.talkers_and_leavers
+
+    def cut(state, firm, members, talk_draws, churn_draws):
+        talking, positive, leaving, relationship = original(state, firm, members, talk_draws, churn_draws)
+        if firm == 0:
+            leaving = churn_draws[members] < factor * state.model.hazard(relationship, members)
+        return talking, positive, leaving, relationship
+    return cut
+
+
+@pytest.fixture(scope="module")
+def services():
+    """Per-seed outcomes (``relsim.evaluate``, in this process) of the services baseline, of the
+    free lapse-hazard cut and of the paid retention levers, paired seeds 0-5."""
+    from relsim import evaluate
+    from relsim.market import events
+    scenario = load_scenario("services", **{"market.engine": "arrays", "market.competition": "static"})
+    outcomes = {"baseline": evaluate({"strategy": "proactive"}, scenario, SERVICES_SEEDS),
+                "levers": evaluate(SERVICES_LEVERS, scenario, SERVICES_SEEDS)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(events, "talkers_and_leavers", _cut_focal_lapse_hazard(SERVICES_HAZARD_CUT))
+        outcomes["hazard_cut"] = evaluate({"strategy": "proactive"}, scenario, SERVICES_SEEDS)
+    return outcomes
+
+
+def test_a_services_customer_costs_more_than_its_first_year_and_grows_more_profitable():
+    """Reichheld & Sasser 1990, the credit-card example of their exhibit of profit per customer
+    over time (as reported, inflation-adjusted, in the Sun-Sentinel, 11 July 1994: about 60 $ to
+    acquire, then 30, 42, 44, 50, 56 $ of profit in years 1-5): a new account does not repay its
+    acquisition cost in its first year but does in its second, and a customer who stays earns more
+    each year (x1.87 by year 5, with referrals and a price premium in it), from two of the layers
+    of their exhibit the model has as rules: it buys more, and it costs less to serve. Here the
+    rules of the services scenario (rule-level, exact): the gross margin per year of an account
+    billed 12 times at the mean bill (7.5), at the spot unit cost (0.6 x 0.95), with the tenure
+    effects at mid-year (``rules.tenure_basket_growth``, ``rules.tenure_cost_factor``): years 1-5
+    45.2, 53.9, 58.9, 61.7, 63.4 (x1.40). Asserted: year 1 < A = 51 <= years 1+2; the year-5 /
+    year-1 ratio between 1.23 (online grocers' +23 % in spending, months 31-36 against 1-6: Bain &
+    Company and Mainspring 2000) and 1.87 (Reichheld & Sasser's card, all layers); bills and the
+    margin per unit of revenue both higher in year 5 than in year 1.
+    Mutation (checked once): ``behaviour.basket_growth = 0`` gives the ratio 1.075 and equal bills,
+    ``costs.serve_cost_saving = 0`` an unchanged margin rate (ratio 1.30),
+    ``costs.acquisition_per_customer = 0`` a first year that repays the account; each fails."""
+    scenario = load_scenario("services")
+    behaviour, costs = scenario.behaviour, scenario.costs
+    bill = sum(s.share * s.basket_mean for s in scenario.segments)
+    unit_cost = scenario.suppliers[0].unit_cost * (1.0 - scenario.suppliers[0].spot_discount)
+
+    def bills(n: int) -> float:
+        return 12 * bill * rules.tenure_basket_growth(52.0 * (n - 0.5), behaviour.basket_growth,
+                                                      behaviour.basket_growth_weeks)
+
+    def margin_rate(n: int) -> float:
+        return 1.0 - unit_cost * rules.tenure_cost_factor(52.0 * (n - 0.5), costs.serve_cost_saving,
+                                                          costs.serve_cost_saving_weeks)
+
+    def year(n: int) -> float:
+        return bills(n) * margin_rate(n)
+
+    acquisition = rules.acquisition_cost(1.0, costs.acquisition_per_customer)
+    assert year(1) < acquisition <= year(1) + year(2), (year(1), year(2), acquisition)
+    assert 1.23 <= year(5) / year(1) <= 1.87, year(5) / year(1)
+    assert bills(5) > bills(1) and margin_rate(5) > margin_rate(1)
+
+
+@pytest.mark.slow
+def test_services_scenario_is_in_reichhelds_regime_and_the_cut_adds_about_five_points(services):
+    """The design of the services tests below (Reichheld & Sasser 1990): a firm whose customers'
+    annual retention is 80-90 %, and a change that keeps about 5 points more of them. Measured
+    (3,000 customers, 260 weeks, static competition, seeds 0-5): baseline 88.9 % (per seed 88.0,
+    90.3, 87.6, 88.2, 90.9, 88.3 %; seed SD 1.4, Monte-Carlo error of the mean 0.6: in the upper
+    half of the regime); the focal lapse hazard x0.2 adds +4.8 points (per seed +6.5, +2.8, +5.9,
+    +6.3, +1.8, +5.6; SD 2.0, error of the mean 0.8), the paid levers +3.7 (per seed +6.0, +2.1,
+    +4.5, +5.4, +1.4, +2.9). Asserted: the baseline mean in [0.80, 0.90], the cut's mean gain in
+    5 +- 2 points, the levers' mean gain above 1 point (they are retention levers)."""
+    baseline = services["baseline"]
+    assert 0.80 <= baseline["retention"].mean() <= 0.90, list(baseline["retention"])
+    cut = 100 * (services["hazard_cut"]["retention"] - baseline["retention"])
+    assert 3.0 <= cut.mean() <= 7.0, list(cut)
+    levers = 100 * (services["levers"]["retention"] - baseline["retention"])
+    assert levers.mean() > 1.0, list(levers)
+
+
+@pytest.mark.slow
+def test_five_points_of_retention_raise_a_service_firms_profit_by_a_quarter_or_more(services):
+    """Reichheld & Sasser 1990: 5 points fewer defections raise profit by 25-85 % in the service
+    businesses they studied (85 % a bank's branches, 50 % an insurance brokerage, 30 % an auto-service
+    chain); Reichheld 1996 quotes 25-95 %. Their figure is the value of the customers kept, not net
+    of what keeping them costs; so is this test: the focal firm's cumulative discounted profit (10 %
+    a year, 260 weeks) when its lapse hazard is cut (x0.2, +4.8 points, the test above), nothing
+    paid for it; ratio of the 6-seed means, paired seeds.
+
+    Measured: baseline 65,500, with the cut 87,700: +33.8 % (per seed +39.2, +34.3, +35.1, +31.9,
+    +36.5, +27.8 %; seed SD 3.9, Monte-Carlo error of the mean 1.6 points, 5 errors above the
+    band's lower end). The same cut on ecommerce (noncontractual) gives +6 % (docs/evidence.md).
+    Mutation (checked once, seeds 0-5): ``costs.acquisition_per_customer = 0`` gives +16.8 % (per
+    seed +15.1 to +17.6 %; a customer kept saves no account to open) and fails; ``behaviour.basket_growth = 0`` and
+    ``costs.serve_cost_saving = 0`` together give +118 % (per seed +75 to +411 %) and fail, though
+    not because keeping customers is worth less (the cut adds 15,200 instead of 22,200) but because
+    the baseline falls to 12,900, near break-even; either alone stays in the band (+65.5 % and
+    +41.3 %: the tenure effects raise the value of a kept customer and the base alike). The
+    per-customer test above is the one that fails for the tenure effects' own reason. Checked once
+    under the scenario's adaptive competition: baseline 90.1 %, the cut +3.7 points and +23.7 %."""
+    baseline, cut = services["baseline"], services["hazard_cut"]
+    change = 100 * (cut["profit"].mean() / baseline["profit"].mean() - 1.0)
+    assert 25.0 <= change <= 95.0, (change, list(100 * (cut["profit"] / baseline["profit"] - 1.0)))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Retention bought with a 10 % loyalty programme and more personalised offers (+3.7 points) "
+    "changes the services firm's present value of profit by +4.7 % (seeds 0-5), not +25-95 %: "
+    "the rewards cost about as much as the customers kept are worth (docs/evidence.md)"))
+def test_retention_bought_with_loyalty_levers_raises_a_service_firms_profit_by_a_quarter(services):
+    """Reichheld's band for retention that the firm pays for: the focal firm of services with a
+    loyalty programme returning 10 % of spend (2 % in the preset) and personalised offers to 30 %
+    of its customers a week (10 %), costs booked. Measured (seeds 0-5, paired): +3.7 points of
+    retention, profit 65,500 -> 68,600: +4.7 % (per seed +14.2, +2.6, -2.7, +6.2, +5.1, +4.8 %;
+    seed SD 5.5). The customers kept are worth about +22,000 at +4.8 points (the test above); the
+    programme's rewards, 7 % of a growing revenue, take most of that. Asserted: the mean change in
+    [25 %, 95 %]; strict xfail, so a change that makes such levers pay this much is looked at."""
+    baseline, levers = services["baseline"], services["levers"]
     change = 100 * (levers["profit"].mean() / baseline["profit"].mean() - 1.0)
     assert 25.0 <= change <= 95.0, (change, list(100 * (levers["profit"] / baseline["profit"] - 1.0)))
 

@@ -83,7 +83,7 @@ def _expected_basis(path: str, rows: dict) -> str:
 
 
 def test_ranges_fit_every_shipped_scenario_and_move_with_a_deliberate_value():
-    for name in ("ecommerce", "b2b", "alliance", "classroom"):
+    for name in ("ecommerce", "b2b", "alliance", "classroom", "services"):
         from relsim import load_scenario
         scenario = load_scenario(name)
         ranges = ranges_for(scenario)

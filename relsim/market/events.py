@@ -92,6 +92,12 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
                          minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
     for firm, code in zip(*np.nonzero(joined), strict=True):
         state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
+    cost = state.model.spec.costs.acquisition_per_customer
+    if cost:
+        # opening an account: booked when the customer is won (the initial base was won before the run)
+        won = joined.sum(axis=1) - joined[:, SOURCE_CODE["initial"]]
+        for firm in np.flatnonzero(won).tolist():
+            state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
     at.set(state.spells, spells + 1)
     state.spell_start[customers] = state.model.week
     state.current[customers] = firms
@@ -282,13 +288,24 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     chosen_firms = firms_in(chosen, state.firm_count)
     mine_of = [chosen == f for f in chosen_firms]
     values = baskets(state, buyers, chosen, draws)
+    # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
+    costs = spec.costs
+    if params.basket_growth or costs.serve_cost_saving:
+        tenure = state.tenure(buyers, chosen)
+        if params.basket_growth:
+            values = values * rules.tenure_basket_growth(tenure, params.basket_growth, params.basket_growth_weeks)
+        cost_factor = (rules.tenure_cost_factor(tenure, costs.serve_cost_saving, costs.serve_cost_saving_weeks)
+                       if costs.serve_cost_saving else None)
+    else:
+        cost_factor = None
     margins = np.empty(buyers.size)
     for f, mine in zip(chosen_firms, mine_of, strict=True):
         firm = model.firms[f]
         customers = buyers[mine]
         margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
                                   0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
-                                  state.source[customers, f] == SOURCE_CODE["wom"])
+                                  state.source[customers, f] == SOURCE_CODE["wom"],
+                                  None if cost_factor is None else cost_factor[mine])
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
     # CRM record (RFM) and realised lifetime value

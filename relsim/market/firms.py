@@ -117,16 +117,20 @@ class Firm(mesa.Agent):
             return 0.0 * enrolled
         return rate * (0.5 + 0.5 * enrolled)
 
-    def sell(self, basket, retention_discount, channel_fee, referred):
+    def sell(self, basket, retention_discount, channel_fee, referred, cost_factor=None):
         """Book orders; return their margins (revenue − COGS − fees − rewards).
 
         Works for one order (floats) and for a batch (arrays, one entry per
         order): ``retention_discount`` is the win-back discount on the order,
         ``channel_fee`` the distributor's share, ``referred`` whether the
-        customer came by word of mouth.
+        customer came by word of mouth, ``cost_factor`` the share of the unit
+        cost the customer still costs to serve at its tenure
+        (``rules.tenure_cost_factor``; None = the full unit cost).
         """
         revenue = basket * (self.price * (1.0 - retention_discount))
         cogs = basket * self.supplier.unit_cost(self)
+        if cost_factor is not None:
+            cogs = cogs * cost_factor
         fee = revenue * channel_fee
         reward = revenue * (self.strategy.reward_rate * self.model.spec.costs.reward_redemption)
         books = self.books

@@ -138,6 +138,11 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     Plausible("behaviour.win_back_overdue_cycles", 0.5, 10.0, 2.0, "assumption", "constant"),
     Plausible("behaviour.pruning_min_tenure_weeks", 13.0, 104.0, 52.0, "assumption", "constant"),
     Plausible("churn.period_weeks", 4.0, 52.0, 52.0, "sourced", "scenario"),
+    Plausible("costs.acquisition_per_customer", 0.0, 100.0, 0.0, "sourced", "scenario"),
+    Plausible("behaviour.basket_growth", 0.0, 1.0, 0.0, "size assumed", "scenario"),
+    Plausible("behaviour.basket_growth_weeks", 52.0, 208.0, 104.0, "size assumed", "scenario"),
+    Plausible("costs.serve_cost_saving", 0.0, 0.2, 0.0, "assumption", "scenario"),
+    Plausible("costs.serve_cost_saving_weeks", 26.0, 104.0, 52.0, "assumption", "scenario"),
 )
 
 

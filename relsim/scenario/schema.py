@@ -208,6 +208,13 @@ class BehaviourSpec(_Section):
     habit_commitment: float = Field(0.5, ge=0, le=5, description="Habit gained per unit of commitment.")
     habit_max: float = Field(0.9, ge=0, lt=1, description=(
         "Ceiling of the habit probability: at least 1 − habit_max of occasions are real choices."))
+    # tenure and the size of orders (Reichheld's profit ladder; off by default)
+    basket_growth: float = Field(0.0, ge=0, le=5, description=(
+        "Relative growth of a customer's orders with tenure in its spell, approached with time "
+        "(rules.tenure_basket_growth: 1 + g·(1 − e^{−tenure/basket_growth_weeks})); 0 = none "
+        "(noncontractual retail, Reinartz & Kumar 2000); range 0-1 (docs/evidence.md)."))
+    basket_growth_weeks: float = Field(104.0, gt=0, le=1040, description=(
+        "Tenure (weeks) at which a customer's orders reach 63 % of basket_growth."))
 
 
 class WordOfMouthSpec(_Section):
@@ -303,6 +310,16 @@ class CostSpec(_Section):
     reward_redemption: float = Field(0.7, ge=0, le=1, description="Share of reward points redeemed.")
     retention_offer_discount: float = Field(0.1, ge=0, le=1, description=(
         "Discount a retention offer gives on the next order."))
+    acquisition_per_customer: float = Field(0.0, ge=0, description=(
+        "Cost of opening an account, booked on acquisition for every customer a firm wins during "
+        "the run (new, switched in or returning; rules.acquisition_cost), on top of the campaign "
+        "budget; 0 = none (default)."))
+    serve_cost_saving: float = Field(0.0, ge=0, lt=1, description=(
+        "Share of the unit cost of an order a long-standing customer no longer costs, approached "
+        "with tenure (rules.tenure_cost_factor: 1 − s·(1 − e^{−tenure/serve_cost_saving_weeks})); "
+        "0 = none (default)."))
+    serve_cost_saving_weeks: float = Field(52.0, gt=0, le=1040, description=(
+        "Tenure (weeks) at which 63 % of serve_cost_saving is reached."))
 
 
 class SupplierSpec(_Section):
