@@ -214,8 +214,8 @@ class CustomerState:
         compiled pass over the customers (the same arrays as firm by firm)."""
         from relsim.market import kernels  # building a market does not load numba
         starts, members, *values = kernels.states_by_firm(
-            self.current, self.firm_count, *(getattr(self, name) for name in STATE_FIELDS),
-            self.competitor_advantage)
+            self.current, self.firm_count, self.trust, self.commitment, self.satisfaction, self.reciprocity,
+            self.responsiveness, self.purchases, self.last_purchase, self.competitor_advantage)
         names = (*STATE_FIELDS, "competitor_advantage")
         return [(members[start:end], {name: array[start:end] for name, array in zip(names, values, strict=True)})
                 for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
