@@ -115,25 +115,21 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
         return
     model = state.model
     week = model.week
-    firms = state.current[customers].astype(np.int64)
-    for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
-        if count:
-            model.firms[firm].farewell(reason, count)
-            state.counts[firm] -= count
-    state.key_account[customers] = False
-    at = state.dyads(customers, firms)
-    spells = at.get(state.spells)
-    source = np.where(spells == 1, at.get(state.source), SOURCE_CODE["returning"])
+    # customer by customer in compiled code: no firm, no key account, the firm's count, the source
+    from relsim.market import kernels
+    firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
+                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"])
+    for firm in np.flatnonzero(left).tolist():
+        model.firms[firm].farewell(reason, int(left[firm]))
     state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
                                state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
-                               REASONS.index(reason), source.astype(np.int8)))
+                               REASONS.index(reason), source))
     if reason in WARNING_REASONS:
-        leavers, leaver_firms, until, left = state.recent_leavers
+        leavers, leaver_firms, until, left_at = state.recent_leavers
         state.recent_leavers = (
             np.concatenate([leavers, customers]), np.concatenate([leaver_firms, firms]),
             np.concatenate([until, np.full(customers.size, week + LEAVER_WARNING_WEEKS)]),
-            np.concatenate([left, np.full(customers.size, week) if when is None else when]))
-    state.current[customers] = -1
+            np.concatenate([left_at, np.full(customers.size, week) if when is None else when]))
     if reason != "switched":
         churn = model.spec.churn
         returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good

@@ -263,3 +263,24 @@ def states_by_firm(current, firm_count, trust, commitment, satisfaction, recipro
         out_advantage[k] = competitor_advantage[i]
     return (starts, members, out_trust, out_commitment, out_satisfaction, out_reciprocity, out_responsiveness,
             out_purchases, out_last_purchase, out_advantage)
+
+
+@jit
+def leave(customers, current, counts, key_account, spells, source, returning):
+    """The spells of ``customers`` end (``events.leave``; each customer once): each is a
+    customer of nobody and no key account; its firm counts one customer less. Returns the
+    firms left, each spell's source code (``returning`` after the first spell) and how many
+    left each firm."""
+    firms = np.empty(customers.size, dtype=np.int64)
+    codes = np.empty(customers.size, dtype=np.int8)
+    left = np.zeros(counts.size, dtype=np.int64)
+    for k in range(customers.size):
+        i = customers[k]
+        f = current[i]
+        firms[k] = f
+        left[f] += 1
+        counts[f] -= 1
+        key_account[i] = False
+        codes[k] = source[i, f] if spells[i, f] == 1 else returning
+        current[i] = -1
+    return firms, codes, left
