@@ -29,3 +29,17 @@ def test_compiled_rule_equals_python_rule(name):
         if name == "clip":
             args = [args[0], -0.5, 0.5]
         assert compiled(*args) == rule(*args), (name, args)
+
+
+def test_compiled_logit_probabilities_equal_the_python_form():
+    """The choice kernel's logit (written into a buffer) gives the list form's numbers, to the bit."""
+    compiled = compiled_rule(rules.logit_probabilities_into)
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        utilities = rng.normal(0.0, 3.0, int(rng.integers(1, 7)))
+        utilities[rng.random(utilities.size) < 0.3] = -np.inf   # firms the buyer does not know
+        if np.isinf(utilities).all():
+            utilities[0] = 0.5
+        out = np.empty(utilities.size)
+        compiled(utilities, out)
+        assert out.tolist() == rules.logit_probabilities(utilities.tolist())

@@ -612,7 +612,8 @@ def test_scalar_equals_array_elementwise(name):
 def test_scalar_cases_cover_every_elementwise_rule():
     # Every public function of rules.py with array-capable inputs is in SCALAR_CASES,
     # except the ones that are scalar-only by design or tested on their own above.
-    tested_elsewhere = {"logit", "logit_probabilities", "weekly_rate", "lifetime_value_closed_form",
+    tested_elsewhere = {"logit", "logit_probabilities", "logit_probabilities_into", "weekly_rate",
+                        "lifetime_value_closed_form",
                         "bass_adopters"}
     public = {name for name, obj in vars(rules).items()
               if callable(obj) and not name.startswith("_")

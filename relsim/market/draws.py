@@ -83,17 +83,8 @@ def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
         counts[large] = generator.poisson(rates[large])
         uniforms[large] = 0.0          # settled
     term = np.exp(-rates)              # P(X = 0)
-    walking = np.flatnonzero(uniforms >= term)
-    term, cdf, rate, draw = term[walking], term[walking], rates[walking], uniforms[walking]
-    k = 0
-    while walking.size:
-        k += 1
-        counts[walking] = k
-        term = term * rate / k
-        cdf = cdf + term
-        # a draw above the CDF's last representable value stops when the terms vanish
-        going = (draw >= cdf) & (term > 0.0)
-        walking, term, cdf, rate, draw = walking[going], term[going], cdf[going], rate[going], draw[going]
+    from relsim.market import kernels  # compiled walk (imported here: building a market does not load numba)
+    kernels.poisson_walk(uniforms, term, rates, counts)
     return counts
 
 
@@ -131,6 +122,10 @@ class BatchDraws:
     of the calls (``need`` is ignored: the whole batch is drawn, as numpy draws
     a batch at once)."""
 
+    #: whether a draw depends on which entries need it and on their dyads (``need``, ``firms``);
+    #: an event may skip working those out when it does not
+    by_entry = False
+
     def __init__(self, streams: dict[str, np.random.Generator]) -> None:
         self.streams = streams
 
@@ -151,6 +146,8 @@ class ScalarDraws:
     """Event draws in an ordinary run of the agent engine: one scalar per entry
     of ``customers`` where ``need`` holds (all entries without ``need``), served
     from blocks (:class:`Draws`) of the purpose's stream; entries not needed get NaN."""
+
+    by_entry = True
 
     def __init__(self, streams: dict[str, Draws]) -> None:
         self.streams = streams
@@ -211,6 +208,8 @@ class KeyedDraws:
     time gives the same numbers. Normals and gammas are the inverse CDFs of
     such uniforms.
     """
+
+    by_entry = True
 
     def __init__(self, seed: int, clock, firm_count: int) -> None:
         self.seed = seed

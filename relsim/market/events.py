@@ -79,25 +79,29 @@ def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
     state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, strength, 0.0)
 
 
-def join(state: CustomerState, customers: np.ndarray, firm: int) -> None:
-    """Start spells of ``customers`` (customers of nobody now) with ``firm``."""
+def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -> None:
+    """Start spells of ``customers`` (customers of nobody now) with ``firms`` (an array,
+    or one firm for all); the firms welcome them in firm order, by source."""
     if customers.size == 0:
         return
-    spells = state.spells[customers, firm]
-    source = np.where(spells == 0, state.source[customers, firm], SOURCE_CODE["returning"])
-    won = 0
-    for code, count in enumerate(np.bincount(source, minlength=len(SOURCE_NAMES)).tolist()):
-        if count:
-            state.model.firms[firm].welcome(SOURCE_NAMES[code], count)
-            won += count if code != SOURCE_CODE["initial"] else 0
+    firm_count = state.firm_count
+    at = state.dyads(customers, firms)
+    spells = at.get(state.spells)
+    source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
+    joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
+                         minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
+    for firm, code in zip(*np.nonzero(joined), strict=True):
+        state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
     cost = state.model.spec.costs.acquisition_per_customer
-    if cost and won:
+    if cost:
         # opening an account: booked when the customer is won (the initial base was won before the run)
-        state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won), cost)
-    state.spells[customers, firm] = spells + 1
+        won = joined.sum(axis=1) - joined[:, SOURCE_CODE["initial"]]
+        for firm in np.flatnonzero(won).tolist():
+            state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
+    at.set(state.spells, spells + 1)
     state.spell_start[customers] = state.model.week
-    state.current[customers] = firm
-    state.counts[firm] += customers.size
+    state.current[customers] = firms
+    state.counts += joined.sum(axis=1)
 
 
 def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:
@@ -111,25 +115,21 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
         return
     model = state.model
     week = model.week
-    firms = state.current[customers].astype(np.int64)
-    for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
-        if count:
-            model.firms[firm].farewell(reason, count)
-            state.counts[firm] -= count
-    state.key_account[customers] = False
-    at = state.dyads(customers, firms)
-    spells = at.get(state.spells)
-    source = np.where(spells == 1, at.get(state.source), SOURCE_CODE["returning"])
+    # customer by customer in compiled code: no firm, no key account, the firm's count, the source
+    from relsim.market import kernels
+    firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
+                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"])
+    for firm in np.flatnonzero(left).tolist():
+        model.firms[firm].farewell(reason, int(left[firm]))
     state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
                                state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
-                               REASONS.index(reason), source.astype(np.int8)))
+                               REASONS.index(reason), source))
     if reason in WARNING_REASONS:
-        leavers, leaver_firms, until, left = state.recent_leavers
+        leavers, leaver_firms, until, left_at = state.recent_leavers
         state.recent_leavers = (
             np.concatenate([leavers, customers]), np.concatenate([leaver_firms, firms]),
             np.concatenate([until, np.full(customers.size, week + LEAVER_WARNING_WEEKS)]),
-            np.concatenate([left, np.full(customers.size, week) if when is None else when]))
-    state.current[customers] = -1
+            np.concatenate([left_at, np.full(customers.size, week) if when is None else when]))
     if reason != "switched":
         churn = model.spec.churn
         returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
@@ -224,13 +224,16 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
     draw per buyer who knows more than one); remembers its best alternative."""
     model = state.model
     firms = model.firms
-    several = np.count_nonzero(model.aware[buyers], axis=1) > 1
-    draw = draws.uniform("choice", buyers, 0, need=several)
     # habit: a repeat with the current firm without weighing the alternatives
     # (rules.habit_probability; one "habit" draw per buyer who has a current firm and a choice)
-    current = state.current[buyers].astype(np.int64)
-    has_current = (current >= 0) & several
-    habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=has_current)
+    if draws.by_entry:
+        several = np.count_nonzero(model.aware[buyers], axis=1) > 1
+        draw = draws.uniform("choice", buyers, 0, need=several)
+        current = state.current[buyers].astype(np.int64)
+        habit_draw = draws.uniform("habit", buyers, np.maximum(current, 0), need=(current >= 0) & several)
+    else:   # a whole batch of each (the kernel reads only the draws it needs)
+        draw = draws.uniform("choice", buyers)
+        habit_draw = draws.uniform("habit", buyers)
     params = model.behaviour
     # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py);
     # imported here, not at the top, so that building a market does not load numba (the app's first
@@ -277,10 +280,9 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     week = model.week
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
+    join(state, buyers[switching], chosen[switching])
     chosen_firms = firms_in(chosen, state.firm_count)
     mine_of = [chosen == f for f in chosen_firms]
-    for f, mine in zip(chosen_firms, mine_of, strict=True):
-        join(state, buyers[switching & mine], f)
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
     costs = spec.costs
@@ -303,24 +305,21 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
     # CRM record (RFM) and realised lifetime value
-    at = state.dyads(buyers, chosen)
-    new = at.get(state.purchases) == 0
-    at[new].set(state.first_week, week)
-    at.add(state.purchases, 1)
-    at.set(state.last_purchase, week)
-    at.add(state.spend, values)
-    at.add(state.margin, margins)
+    # order by order in compiled code: first week, count, last purchase, spend, margin; the
+    # pending offer and win-back discount are used up
+    from relsim.market import kernels
+    first = kernels.record_purchases(buyers, chosen, values, margins, float(week), state.first_week,
+                                     state.purchases, state.last_purchase, state.spend, state.margin,
+                                     state.offer, state.retention_offer)
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
-    first = at.get(state.first_week)
+    at = state.dyads(buyers, chosen)
     acquisition = first == week
     at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
     at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
                                                                     spec.market.discount_rate))
-    at.set(state.offer, 0.0)
-    at.set(state.retention_offer, False)
     contact(state, buyers, chosen, params.purchase_intensity)
     rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
     rewarded = at[rewarding]
@@ -348,15 +347,18 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     operations = model.operations
     delay = draws.uniform("order_time", buyers, chosen) * model.step_weeks
     normal = draws.normal("lead_time", buyers, chosen)
-    lead = np.empty(buyers.size)
-    defective = np.empty(buyers.size, dtype=bool)
-    for f in firms_in(chosen, state.firm_count):
-        firm = model.firms[f]
-        mine = chosen == f
-        lead[mine] = firm.supplier.lead_time(firm, normal[mine])
-        defective[mine] = (draws.uniform("defect", buyers[mine], chosen[mine])
-                           < firm.supplier.spec.defect_rate)
-    late = lead > operations.spec.promise_weeks   # every order's firm is one of the loop's
+    # each firm's supplier's terms, then every order at once (the same numbers as firm by firm)
+    firms = model.firms
+    terms = np.array([firm.supplier.lead_time_terms(firm) for firm in firms]).T
+    mean, cv, extra = terms[0][chosen], terms[1][chosen], terms[2][chosen]
+    lead = lognormal(mean, cv, normal) + extra
+    # the defect draws firm by firm (firm order, then order of the batch), in one call
+    from relsim.market import kernels
+    by_firm = kernels.by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
+    defect = np.empty(buyers.size)
+    defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
+    defective = defect < np.array([firm.supplier.spec.defect_rate for firm in firms])[chosen]
+    late = lead > operations.spec.promise_weeks
     return model.week + delay + lead, late, defective
 
 
@@ -476,13 +478,15 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
 # Steps 7-8: word of mouth and churn
 # ==========================================================================
 def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
-                        churn_draws: np.ndarray):
+                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None):
     """From the relationship state of ``firm``'s customers ``members``: who talks
     this week (``rules.talk_probability``), for or against the firm, and who
     lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
-    (masks over ``members``; ``talking`` is None without word of mouth)."""
+    (masks over ``members``; ``talking`` is None without word of mouth).
+    ``relationship``: their state if gathered already (``CustomerState.state_of``)."""
     model = state.model
-    relationship = state.state_of(members, firm)
+    if relationship is None:
+        relationship = state.state_of(members, firm)
     talking = positive = None
     if model.spec.word_of_mouth.enabled:
         promote, detract = rules.talk_probability(relationship["satisfaction"], relationship["commitment"],
@@ -526,19 +530,21 @@ def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndar
 
 def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,
          draws: BatchDraws) -> None:
-    """Word of mouth about ``firm`` reaches ``listeners`` (each dyad once): they
-    learn of the firm; its influence moves; a recommended prospect is marked
-    referred and may try the firm next week (one "referral" draw each)."""
+    """Word of mouth about ``firm`` reaches ``listeners``, in turn (a listener may
+    appear more than once: it hears each time, in the order given): they learn of
+    the firm; its influence moves; a recommended prospect is marked referred and
+    may try the firm next week (one "referral" draw each, in the same order)."""
+    if listeners.size == 0:
+        return
     model = state.model
     wom = model.spec.word_of_mouth
-    learn_of(state, firm, listeners, "wom")
-    state.wom[listeners, firm] = rules.update_wom_influence(state.wom[listeners, firm], positive.astype(float),
-                                                            wom.strength, wom.negativity_weight)
-    prospects = listeners[positive & (state.current[listeners] != firm)]
-    state.referred[prospects, firm] = True
-    # won by word of mouth: a recommendation heard before the first purchase is the
-    # acquisition's source, however the prospect first heard of the firm (docs/model.md §3.14)
-    never = prospects[state.spells[prospects, firm] == 0]
-    state.source[never, firm] = SOURCE_CODE["wom"]
+    # listener by listener, in compiled code that calls the rule (market/kernels.py); a
+    # recommendation heard before the first purchase is the acquisition's source, however the
+    # prospect first heard of the firm (docs/model.md §3.14)
+    from relsim.market import kernels
+    prospects = kernels.hear(
+        listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
+        state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
+        float(wom.negativity_weight), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
-    model.extra_occasions[trying] += 1   # an extra purchase occasion next week
+    np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

@@ -97,7 +97,9 @@ class Recorder:
             active = len(state["trust"])
             rungs[rules.PROSPECT] = population - active
             means = {name: _mean(state[name]) if active else np.nan for name in RELATIONSHIP}
-            firm.co_create(int(rungs[rules.PARTNER]), partner_value_share(model, firm.index, rung))
+            # the value share moves only a co-creating firm's quality (Firm.co_create)
+            firm.co_create(int(rungs[rules.PARTNER]),
+                           partner_value_share(model, firm.index, rung) if co_creating else 0.0)
             books = firm.books
             costs = sum(books[line] for line in COST_LINES)
             profit = books["revenue"] - costs

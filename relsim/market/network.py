@@ -53,12 +53,10 @@ class SocialNetwork:
                 return np.full(talkers.size, -1, dtype=np.int64)
             other = np.minimum((uniforms * (self.size - 1)).astype(np.int64), self.size - 2)
             return other + (other >= talkers)
-        start = self.indptr[talkers]
-        degree = self.indptr[talkers + 1] - start
-        offset = np.minimum((uniforms * degree).astype(np.int64), np.maximum(degree - 1, 0))
-        listeners = self.indices[np.minimum(start + offset, max(self.indices.size - 1, 0))].astype(np.int64) \
-            if self.indices.size else np.zeros(talkers.size, dtype=np.int64)
-        return np.where(degree > 0, listeners, -1)
+        # talker by talker in compiled code (imported here: building a market does not load numba):
+        # the contact at offset min(⌊u · degree⌋, degree − 1) of the talker's row
+        from relsim.market import kernels
+        return kernels.pick_listeners(self.indptr, self.indices, talkers, np.asarray(uniforms, dtype=np.float64))
 
     def degree(self) -> np.ndarray:
         """Number of contacts per customer."""

@@ -76,13 +76,18 @@ class Supplier(mesa.Agent):
     def lead_time(self, firm: Firm, normal):
         """Lead times (weeks): lognormal with the contract's variability, from
         standard normal draws ``normal`` (a float or an array); spot buyers
-        without priority wait longer in a shortage."""
+        without priority wait longer in a shortage (:meth:`lead_time_terms`)."""
+        mean, cv, delay = self.lead_time_terms(firm)
+        return lognormal(mean, cv, normal) + delay
+
+    def lead_time_terms(self, firm: Firm) -> tuple[float, float, float]:
+        """``(mean, cv, delay)`` of ``firm``'s lead times this week: the lognormal's mean and
+        coefficient of variation (the contract's) and the weeks a spot buyer without priority
+        waits longer in a shortage (0 otherwise)."""
         spec = self.spec
         cv = spec.lead_time_cv if firm.strategy.supplier_contract == "long" else spec.spot_lead_time_cv
-        lead = lognormal(spec.lead_time_weeks, cv, normal)
-        if self.in_shortage and not self.has_priority(firm):
-            lead += spec.shortage_delay_weeks
-        return lead
+        delay = spec.shortage_delay_weeks if self.in_shortage and not self.has_priority(firm) else 0.0
+        return spec.lead_time_weeks, cv, delay
 
     def review(self, firm: Firm) -> None:
         """Update the firm–supplier dyad from this week's deliveries."""

@@ -284,10 +284,22 @@ def logit_probabilities(utilities):
 
 
 def _listed_logit_probabilities(utilities):
+    probabilities = [0.0] * len(utilities)
+    logit_probabilities_into(utilities, probabilities)
+    return probabilities
+
+
+def logit_probabilities_into(utilities, probabilities) -> None:
+    """:func:`logit_probabilities` of one customer's options (a list or a 1-D array),
+    written into ``probabilities`` (a list or an array of the same length): the form
+    compiled code calls (``market/kernels.py``), which allocates nothing."""
     top = max(utilities)
-    weights = [math.exp(u - top) for u in utilities]
-    total = sum(weights)
-    return [w / total for w in weights]
+    total = 0.0
+    for k in range(len(utilities)):
+        probabilities[k] = math.exp(utilities[k] - top)
+        total += probabilities[k]
+    for k in range(len(utilities)):
+        probabilities[k] = probabilities[k] / total
 
 
 def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Number:

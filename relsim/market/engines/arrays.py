@@ -63,9 +63,14 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     size = customers.size
     if size == 0:
         return []
+    if size <= _SMALL_BATCH:   # compiled: a few calls instead of a dozen numpy passes
+        occurrence, largest = _kernels().occurrences(customers.astype(np.int64, copy=False), firms, firm_count)
+        if largest == 0:
+            return [np.arange(size)]
+        return [np.flatnonzero(occurrence == k) for k in range(largest + 1)]
     key = customers.astype(np.int64) * firm_count + firms
     ordered = np.sort(key)
-    if size == 1 or (ordered[1:] != ordered[:-1]).all():   # the common case: every dyad once
+    if (ordered[1:] != ordered[:-1]).all():   # the common case: every dyad once
         return [np.arange(size)]
     order = np.argsort(key, kind="stable")
     ordered = key[order]
@@ -75,6 +80,16 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     occurrence = np.empty(size, dtype=np.int64)
     occurrence[order] = np.arange(size) - first
     return [np.flatnonzero(occurrence == k) for k in range(int(occurrence.max()) + 1)]
+
+
+#: Batches up to this size are split into rounds by compiled code (numpy's sort is faster above it).
+_SMALL_BATCH = 1000
+
+
+def _kernels():
+    """:mod:`relsim.market.kernels`, imported at the first use (building a market does not load numba)."""
+    from relsim.market import kernels
+    return kernels
 
 
 class ArrayPopulation:
@@ -267,8 +282,11 @@ class ArrayPopulation:
     # steps 7-8: word of mouth and churn
     # ------------------------------------------------------------------
     def hear(self, firm: int, listeners: np.ndarray, positive: np.ndarray) -> None:
-        for batch in rounds(listeners, firm, self.firm_count):
-            events.hear(self.state, firm, listeners[batch], positive[batch], self.draws)
+        batches = rounds(listeners, firm, self.firm_count)
+        if len(batches) > 1:   # a listener's second conversation after everyone's first, and so on
+            order = np.concatenate(batches)
+            listeners, positive = listeners[order], positive[order]
+        events.hear(self.state, firm, listeners, positive, self.draws)
 
     def _talk(self, firm: int, talkers: np.ndarray, positive: np.ndarray) -> None:
         self.hear(firm, *events.talk(self.state, firm, talkers, positive, self.draws))
@@ -276,12 +294,13 @@ class ArrayPopulation:
     def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
         state = self.state
         state.end_of_week_state = {}
-        for firm in range(self.firm_count):
-            members = self.members_of(firm)
+        # every firm's customers and their state at once: a firm's talk and churn change neither
+        # another firm's customers nor the state gathered (docs/model.md §10)
+        for firm, (members, gathered) in enumerate(state.states_by_firm()):
             if members.size == 0:
                 continue
             talking, positive, leaving, relationship = events.talkers_and_leavers(
-                state, firm, members, talk_draws, churn_draws)
+                state, firm, members, talk_draws, churn_draws, gathered)
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
