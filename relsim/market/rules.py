@@ -140,6 +140,24 @@ def update_satisfaction(satisfaction: Number, experience: Number, expectation: N
     return satisfaction + rate * ((experience - expectation) - satisfaction)
 
 
+def tenure_bond(tenure_weeks: Number, scale_weeks: float) -> Number:
+    """The share of a saturating tenure effect reached after ``τ`` weeks in a spell.
+
+    ``h(τ) = 1 − e^{−τ/τ_s}``
+
+    **Bounds:** ``0 ≤ h < 1``, increasing, ``h(0) = 0``, ``h(τ_s) ≈ 0.63``: every
+    effect of tenure in the model (the calculative bond of commitment, basket
+    growth, the falling cost to serve) approaches its full size this way, none
+    grows without limit.
+
+    >>> tenure_bond(0.0, 52.0)
+    0.0
+    >>> round(tenure_bond(52.0, 52.0), 4)
+    0.6321
+    """
+    return 1.0 - exp(-tenure_weeks / scale_weeks)
+
+
 def commitment_target(trust: Number, reciprocity: Number, tenure_weeks: Number,
                       trust_weight: float, reciprocity_weight: float,
                       tenure_weight: float, tenure_scale: float) -> Number:
@@ -150,8 +168,8 @@ def commitment_target(trust: Number, reciprocity: Number, tenure_weeks: Number,
     Commitment grows with trust, with goodwill received (reciprocity) and
     with tenure (long relationships bind).
     """
-    tenure_bond = 1.0 - exp(-tenure_weeks / tenure_scale)
-    return clip(trust_weight * trust + reciprocity_weight * reciprocity + tenure_weight * tenure_bond,
+    return clip(trust_weight * trust + reciprocity_weight * reciprocity
+                + tenure_weight * tenure_bond(tenure_weeks, tenure_scale),
                 0.0, 1.0)
 
 
@@ -577,7 +595,7 @@ def tenure_basket_growth(tenure_weeks: Number, growth: float, scale_weeks: float
     >>> tenure_basket_growth(np.array([0.0, 1e6]), 0.5, 104.0)
     array([1. , 1.5])
     """
-    return 1.0 + growth * (1.0 - exp(-tenure_weeks / scale_weeks))
+    return 1.0 + growth * tenure_bond(tenure_weeks, scale_weeks)
 
 
 def tenure_cost_factor(tenure_weeks: Number, saving: float, scale_weeks: float) -> Number:
@@ -602,7 +620,7 @@ def tenure_cost_factor(tenure_weeks: Number, saving: float, scale_weeks: float) 
     >>> tenure_cost_factor(np.array([0.0, 1e6]), 0.1, 52.0)
     array([1. , 0.9])
     """
-    return 1.0 - saving * (1.0 - exp(-tenure_weeks / scale_weeks))
+    return 1.0 - saving * tenure_bond(tenure_weeks, scale_weeks)
 
 
 def lifetime_value_closed_form(margin: float, retention: float, discount: float) -> float:
@@ -632,6 +650,7 @@ def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
 #: test ``isinstance(x, np.ndarray)``), for compiled code: the rules compile
 #: unchanged with numba (``market/jit.compiled_rule``), which calls these where a
 #: rule calls the helper; ``logit_probabilities`` of one customer's options is its
-#: list form (a list or a 1-D array of utilities, returning a list).
+#: list form (a list or a 1-D array of utilities, returning a list); a rule that
+#: other rules call (``tenure_bond``) is its own scalar form.
 SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
-                logit_probabilities: _listed_logit_probabilities}
+                logit_probabilities: _listed_logit_probabilities, tenure_bond: tenure_bond}
