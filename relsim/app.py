@@ -1261,6 +1261,10 @@ class WarmUp:
             session, self.session = self.session, None
         return session if session is not None and self.params == params else None
 
+    def loading(self) -> bool:
+        """True while the thread has yet to load the compiled kernels (False if it never ran)."""
+        return self.thread is not None and not self.done.is_set()
+
     def wait_for_kernels(self) -> None:
         """Before a step: wait until the thread has loaded the compiled kernels (at once if it never
         ran or has finished): two threads loading the same compiled code for the first time could
@@ -1279,6 +1283,35 @@ WARM_UP = WarmUp()
 def start_warm_up() -> None:
     """Build the first page's market (and load the compiled kernels) in a background thread."""
     WARM_UP.start()
+
+
+#: A still-loading compiled code is announced this long after the page is shown: from numba's cache
+#: it loads about a second after the first picture; compiling it (the first start after installing
+#: without ``scripts/setup.sh``, or after the code changed) takes tens of seconds.
+KERNEL_NOTICE_AFTER_S = 5.0
+#: The announcement, while the compiled code is compiled (Step and Play wait for it).
+KERNEL_NOTICE = ("Compiling the simulation's code (numba), once after relsim is installed or updated: up to a "
+                 "minute on two cores. Step and Play wait for it; <code>bash scripts/setup.sh</code> does it "
+                 "ahead of time.")
+
+
+@solara.component
+def KernelNotice() -> None:
+    """Says so when the first Step will have to wait for the compiled kernels to be compiled."""
+    slow = solara.use_reactive(False)
+
+    def watch(cancel: threading.Event) -> None:
+        if not WARM_UP.loading() or WARM_UP.done.wait(KERNEL_NOTICE_AFTER_S):
+            return
+        slow.set(True)
+        while not WARM_UP.done.wait(0.5):
+            if cancel.is_set():
+                return
+        slow.set(False)
+
+    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    if slow.value:
+        solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-note relsim-compiling'>{KERNEL_NOTICE}</div>")
 
 
 def new_session() -> Session | str:
@@ -1396,6 +1429,7 @@ def Market(session: Session) -> None:
                     f"{escape(problem)}</div>"))
             if session.note:
                 solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-note'>{escape(session.note)}</div>")
+            KernelNotice()
             Clock(session, view, running, playing, target, error)
             solara.Select("Draw every (weeks)", value=every, values=[1, 2, 4, 13])
             if error.value:

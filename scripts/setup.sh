@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (Python >= 3.12) and install relsim with its test tools and the
-# browser app; install Debian's chromium for the browser tests when it is
+# browser app; compile the numba kernels; install Debian's chromium for the browser tests when it is
 # missing and we are root. Used by scripts/compare.sh and scripts/test.sh;
 # safe to run again.
 set -euo pipefail
@@ -32,6 +32,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test,app]"
   touch "$stamp"
+fi
+
+# numba compiles relsim's kernels at their first call and keeps them in its cache
+# (relsim/**/__pycache__); do it here, once after installing and again when the code has
+# changed, rather than in the first step of a user's first run (about 25 s of CPU).
+compiled=.venv/.relsim-compiled
+if [ ! -f "$compiled" ] || [ -n "$(find relsim -name '*.py' -newer "$compiled" -print -quit)" ]; then
+  echo "compiling relsim's kernels once (numba; about half a minute)"
+  .venv/bin/python -c "from relsim.market.runner import compile_kernels; compile_kernels()"
+  touch "$compiled"
 fi
 
 # The browser tests drive Debian's chromium through Playwright (never a

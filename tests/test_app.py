@@ -312,23 +312,24 @@ def _free_port() -> int:
 class AppProcess:
     """A ``relsim app`` process on a free port, started at ``started`` (``time.monotonic``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log: str = "app-server.log") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         ARTIFACTS.mkdir(exist_ok=True)
-        self.log = open(ARTIFACTS / "app-server.log", "w")
+        self.log_path = ARTIFACTS / log
+        self.log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.server = subprocess.Popen(
             [sys.executable, "-m", "relsim.cli", "app", "ecommerce", "--port", str(self.port)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=None if env is None else {**os.environ, **env})
         #: True until something has waited for the server: the first chart can then be timed from the start
         self.fresh = True
 
     def _check_alive(self) -> None:
         if self.server.poll() is not None:
             self.log.flush()
-            pytest.fail(f"relsim app exited with {self.server.returncode}:\n"
-                        + (ARTIFACTS / "app-server.log").read_text())
+            pytest.fail(f"relsim app exited with {self.server.returncode}:\n" + self.log_path.read_text())
         if time.monotonic() > self.started + SERVER_START_LIMIT_S:
             pytest.fail(f"relsim app did not answer on {self.url} within {SERVER_START_LIMIT_S} s")
 
@@ -632,6 +633,8 @@ def test_each_browser_tab_has_its_own_market(app_server):
             assert second.locator(".relsim-changed").count() == 0
             # and a third tab opened later starts at week 0 on its own market
             assert _week(_open(browser, url)) == 0
+            # the kernels were in numba's cache (scripts/setup.sh compiled them): no compiling note
+            assert first.locator(".relsim-compiling").count() == 0
         finally:
             browser.close()
 
@@ -662,3 +665,36 @@ def test_a_long_play_side_by_side_ends_without_an_error(app_server):
             page.screenshot(path=str(ARTIFACTS / "app-long-play.png"), full_page=True)
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_page_says_when_the_first_step_waits_for_compiling(tmp_path):
+    """On an empty numba cache (relsim installed without ``scripts/setup.sh``) the first Step waits for
+    the kernels to be compiled: the page says so, the Step then works, and the note goes. Fails if
+    the note never shows (e.g. ``KERNEL_NOTICE_AFTER_S`` longer than the compile) or never goes."""
+    from playwright.sync_api import sync_playwright
+
+    from relsim.app import KERNEL_NOTICE_AFTER_S
+
+    process = AppProcess(env={"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}, log="app-server-cold.log")
+    try:
+        process.wait_ready()
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            try:
+                page = _open(browser, process.url)
+                note = page.locator(".relsim-compiling")
+                # compiling takes tens of seconds; the note comes KERNEL_NOTICE_AFTER_S after the page
+                note.wait_for(timeout=1000 * (KERNEL_NOTICE_AFTER_S + 30))
+                assert "Compiling" in note.inner_text()
+                page.get_by_role("button", name="Step").click()
+                page.wait_for_function(WEEK_OR_ERROR, arg=1, timeout=1000 * FIRST_STEP_S)
+                _no_error(page)
+                assert _week(page) == 1
+                note.wait_for(state="detached", timeout=PAGE_LIMIT_MS)
+                assert any((tmp_path / "numba-cache").rglob("*.nbi")), "the kernels were compiled into the cache"
+            finally:
+                browser.close()
+    finally:
+        process.stop()

@@ -18,7 +18,7 @@ import pandas as pd
 from relsim.market.finite import check_steps, check_summary
 from relsim.market.metrics import summarize
 from relsim.market.model import MarketModel
-from relsim.scenario.schema import Scenario
+from relsim.scenario.schema import Scenario, load_scenario
 from relsim.util.outputs import atomic_write_table
 
 
@@ -97,3 +97,24 @@ def simulate(scenario: Scenario, seed: int = 0,
     check_summary(summarize(steps), f"the run of {scenario.name!r} (seed {seed})")
     return RunResult(scenario, seed, steps, recorder.customers_table(),
                      recorder.cohorts_table(), recorder.snapshots_table())
+
+
+#: Scenarios whose small runs call every compiled kernel (``compile_kernels``).
+WARM_SCENARIOS = ("ecommerce", "b2b", "services")
+
+
+def compile_kernels(report: Callable[[str], None] | None = None) -> None:
+    """Call every compiled kernel once, so that numba compiles it and keeps it in its cache.
+
+    Numba compiles a kernel at its first call and caches the machine code on disk
+    (``relsim.market.jit``); a fresh install therefore pays the compile time (tens of
+    seconds of CPU, benchmarks/README.md) at the first step of its first run, and each
+    worker process of a first sweep pays it again. ``scripts/setup.sh`` calls this once
+    after installing (and again when the code has changed), so that no user waits for it
+    later. A few small runs, on the array engine, of scenarios that between them reach
+    every kernel (word of mouth, the compiled desk, churn after failure, contracts).
+    """
+    for name in WARM_SCENARIOS:
+        if report is not None:
+            report(name)
+        simulate(load_scenario(name, **{"market.weeks": 12, "market.engine": "arrays"}).resized(400), seed=0)
