@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     where = sweep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: all cores)")
     where.add_argument("--scheduler", type=_scheduler, default=None, help="address of a Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--engine", choices=ENGINES, default=None,
+                       help="run every design point on this engine (market.engine added to the experiment's "
+                            "overrides; default: the experiment's own, arrays unless it says otherwise)")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
                        help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")

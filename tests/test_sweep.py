@@ -244,6 +244,29 @@ def test_store_of_another_experiment_is_refused(tmp_path, capsys):
         sweep(load_experiment(path), tmp_path / "junk", workers=1)
 
 
+def test_engine_flag_runs_every_point_on_that_engine_and_is_part_of_the_store(tmp_path, capsys):
+    """``relsim sweep --engine agents``: every design point on the agent engine, said on the console;
+    the store's experiment.toml records it, so resuming without the flag is refused (another experiment);
+    an experiment whose factors vary the engine refuses the flag (exit 2, nothing written)."""
+    path = write_experiment(tmp_path, replicates=1, customers=60, weeks=3, prices="[1.0]")
+    assert {s.market.engine for s in load_experiment(path).scenarios} == {"arrays"}
+    assert {s.market.engine for s in load_experiment(path, engine="agents").scenarios} == {"agents"}
+    store = tmp_path / "store"
+    done = relsim_here(capsys, "sweep", str(path), "--out", str(store), "--engine", "agents", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert "on the agents engine" in done.stdout
+    assert '"market.engine" = "agents"' in (store / "experiment.toml").read_text(encoding="utf-8")
+    again = relsim_here(capsys, "sweep", str(path), "--out", str(store), "--engine", "agents", "--workers", "1")
+    assert again.returncode == 0 and "2 already in the store" in again.stdout
+    other = relsim_here(capsys, "sweep", str(path), "--out", str(store), "--workers", "1")
+    assert other.returncode == 2 and "use a new --out folder" in other.stderr
+    varied = write_experiment(tmp_path, "varied.toml", replicates=1, customers=60, weeks=3, prices="[1.0]",
+                              extra='\n[[factors]]\npath = "market.engine"\nlevels = ["agents", "arrays"]\n')
+    refused = relsim_here(capsys, "sweep", str(varied), "--out", str(tmp_path / "v"), "--engine", "arrays")
+    assert refused.returncode == 2 and "varies market.engine" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "v").exists()
+
+
 def test_failing_runs_are_recorded_and_retried(tmp_path, monkeypatch):
     import relsim.studies.sweep as module
     path = write_experiment(tmp_path)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from relsim.market.terms import BOOK_LINES
@@ -348,7 +349,7 @@ def design_generator(seed: int) -> np.random.Generator:
     return np.random.default_rng(design_root)
 
 
-def load_experiment(path: str | Path) -> Plan:
+def load_experiment(path: str | Path, engine: str | None = None) -> Plan:
     """Read, validate and plan an experiment file, before any run.
 
     ``path`` is a TOML file or the name of a shipped experiment
@@ -358,6 +359,14 @@ def load_experiment(path: str | Path) -> Plan:
     >>> plan.experiment.name, len(plan.points), len(plan.seeds)
     ('wom_seeding', 3, 30)
 
+    ``engine`` (``relsim sweep --engine``) runs every design point on that engine:
+    it is added to the experiment's ``[overrides]`` as ``market.engine``, and the
+    plan's text (the store's ``experiment.toml``) says so, so a store is resumed
+    only with the same engine:
+
+    >>> {s.market.engine for s in load_experiment("wom_seeding", engine="agents").scenarios}
+    {'agents'}
+
     Raises
     ------
     ExperimentError
@@ -366,12 +375,30 @@ def load_experiment(path: str | Path) -> Plan:
     """
     path = resolve_experiment_path(path)
     data, text = read_toml(path, "experiment", ExperimentError)
+    if engine is not None:
+        data, text = _on_engine(data, text, engine, path)
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as error:
         lines = [_describe(e) for e in error.errors()]
         raise ExperimentError(f"{path}: invalid experiment\n  " + "\n  ".join(lines)) from None
     return plan(experiment, source=str(path), base_dir=path.parent, text=text)
+
+
+def _on_engine(data: dict, text: str, engine: str, path: Path) -> tuple[dict, str]:
+    """The experiment ``data`` (and its TOML ``text``) with ``market.engine = engine`` among its overrides;
+    unchanged if it says so already. An experiment whose factors vary the engine is refused."""
+    factors = data.get("factors")
+    if isinstance(factors, list) and any(isinstance(f, dict) and f.get("path") == "market.engine"
+                                         for f in factors):
+        raise ExperimentError(f"{path}: a factor varies market.engine, so --engine {engine} cannot set it; "
+                              "drop --engine or that factor")
+    overrides = data.get("overrides", {})
+    if not isinstance(overrides, dict) or overrides.get("market.engine") == engine:
+        return data, text        # a malformed [overrides] is reported by the validation that follows
+    data = {**data, "overrides": {**overrides, "market.engine": engine}}
+    return data, (f"# {path.name} run with `relsim sweep --engine {engine}`: market.engine = {engine!r} "
+                  "added to [overrides]\n" + tomli_w.dumps(data))
 
 
 def resolve_experiment_path(path: str | Path) -> Path:

@@ -438,7 +438,7 @@ def command_sweep(args) -> int:
 
     from relsim.studies.experiment import load_experiment
 
-    plan = load_experiment(args.experiment)
+    plan = load_experiment(args.experiment, engine=getattr(args, "engine", None))
     extend = getattr(args, "extend_replicates", None)
     replicates = extend or plan.experiment.replicates
     if getattr(args, "scheduler", None) is None:
@@ -447,9 +447,10 @@ def command_sweep(args) -> int:
                    args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
     else:
         check_cluster(plan, args.scheduler, yes=getattr(args, "yes", False))
+    engines = ", ".join(sorted({s.market.engine for s in plan.scenarios}))
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {replicates} "
-          f"seeds = {len(plan.points) * replicates} runs{' (extending the store)' if extend else ''} → {args.out}",
-          flush=True)
+          f"seeds = {len(plan.points) * replicates} runs{' (extending the store)' if extend else ''} "
+          f"on the {engines} engine → {args.out}", flush=True)
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                         retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0),
