@@ -19,9 +19,11 @@ def scenario_dict(name: str = "ecommerce") -> dict:
         return tomllib.load(handle)
 
 
-def small(name: str = "ecommerce", customers: int = 400, weeks: int = 30, engine: str = "agents",
+def small(name: str = "ecommerce", customers: int = 400, weeks: int = 30, engine: str = "arrays",
           **changes) -> Scenario:
-    """A shipped scenario shrunk for tests; ``changes`` are dotted-path overrides."""
+    """A shipped scenario shrunk for tests; ``changes`` are dotted-path overrides. On the array engine,
+    the default users run (docked against the agent engine in test_docking and step for step in
+    test_lockstep); tests of the agent engine say ``engine="agents"``."""
     from relsim.scenario.schema import set_dotted
     data = copy.deepcopy(scenario_dict(name))
     set_dotted(data, "market.customers", customers)

@@ -296,7 +296,7 @@ def _bare(scenario: Scenario, strategies=("transactional", "relationship"), seed
 
 
 def test_limitations_follow_the_scenario_not_a_template():
-    adaptive = limitations(_bare(small(customers=300, weeks=30)))
+    adaptive = limitations(_bare(small(customers=300, weeks=30, engine="agents")))
     static = limitations(_bare(small(customers=300, weeks=200, engine="arrays", **{
         "market.competition": "static", "word_of_mouth.enabled": False})))
     text_a, text_s = "\n".join(adaptive), "\n".join(static)
