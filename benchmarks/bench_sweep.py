@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_sweep.py [--customers 10000] [--weeks 4] [--points 10]
                                                [--replicates 20] [--no-dask] [--keep DIR]
+    .venv/bin/python benchmarks/bench_sweep.py --customers 5000 --weeks 260 --points 2 \
+                                               --replicates 20 --pool-only   # runs/s of issue 13
 
 The sweep: ecommerce, focal strategy (transactional, relationship) × focal
 price (evenly spaced levels) × replicate seeds; by default 10 points × 20
@@ -10,6 +12,11 @@ in this process (1 worker), on a local pool of 2 processes, and on a Dask
 LocalCluster of 2 single-threaded worker processes; the three stores must hold
 identical tables. Prints wall times, the speed-up and the machine as Markdown
 for benchmarks/README.md.
+
+``--pool-only`` runs only the pool of 2 workers and prints replicates per
+second and what 1,000 runs would take at that rate (issue 13's target: 1,000
+runs of ecommerce at 5,000 customers × 260 weeks in under 2 minutes with 2
+workers).
 """
 
 from __future__ import annotations
@@ -68,6 +75,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10, help="design points (an even number)")
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--pool-only", action="store_true", help="only the pool of 2 workers: runs per second")
     parser.add_argument("--keep", type=Path, default=None, help="keep the stores in this folder")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-sweep-"))
@@ -79,7 +87,9 @@ def main() -> None:
     plan = load_experiment(path)
     runs = len(plan.runs)
     timings = {}
-    for label, options in (("1 worker", {"workers": 1}), ("2 workers", {"workers": 2})):
+    passes = (("2 workers", {"workers": 2}),) if args.pool_only else (("1 worker", {"workers": 1}),
+                                                                        ("2 workers", {"workers": 2}))
+    for label, options in passes:
         store = folder / label.replace(" ", "-")
         shutil.rmtree(store, ignore_errors=True)
         started = time.perf_counter()
@@ -87,6 +97,15 @@ def main() -> None:
         timings[label] = time.perf_counter() - started
         assert outcome.done == runs and not outcome.failed, outcome
         print(f"{label}: {timings[label]:.1f} s", flush=True)
+    if args.pool_only:
+        seconds = timings["2 workers"]
+        print(f"\n{runs} runs × {args.customers:,} customers × {args.weeks} weeks, 2 workers: {seconds:.1f} s, "
+              f"{runs / seconds:.3f} runs/s, 1,000 runs ≈ {1000 * seconds / runs / 60:.1f} min; "
+              f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"load average after {os.getloadavg()[0]:.1f}")
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     reference = tables(folder / "1-worker")
     same_pool = all(reference[n].equals(t) for n, t in tables(folder / "2-workers").items())
     same_dask = None
