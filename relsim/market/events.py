@@ -482,12 +482,11 @@ def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, ta
     if relationship is None:
         relationship = state.state_of(members, firm)
     talking = positive = None
+    # customer by customer in compiled code that calls the rule (market/kernels.py)
+    from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        promote, detract = rules.talk_probability(relationship["satisfaction"], relationship["commitment"],
-                                                  *model.talk_weights)
-        draws = talk_draws[members]
-        talking = draws < promote + detract
-        positive = draws < promote
+        talking, positive = kernels.talkers(relationship["satisfaction"], relationship["commitment"],
+                                            talk_draws[members], np.array(model.talk_weights, dtype=np.float64))
     leaving = churn_draws[members] < model.hazard(relationship, members)
     return talking, positive, leaving, relationship
 
@@ -503,11 +502,10 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
     state.recent_leavers = (leavers, firms, until, left)
     at = state.dyads(leavers, firms)
-    promote, detract = rules.talk_probability(at.get(state.satisfaction), at.get(state.commitment),
-                                              *model.talk_weights)
-    draws = talk_draws[leavers]
-    talking = draws < promote + detract
-    return leavers[talking], firms[talking], (draws < promote)[talking]
+    from relsim.market import kernels
+    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws[leavers],
+                                        np.array(model.talk_weights, dtype=np.float64))
+    return leavers[talking], firms[talking], positive[talking]
 
 
 def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray, draws: BatchDraws):

@@ -429,3 +429,47 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
             exit_probability[k] = _failure_exit_probability(np.float64(commitment[i, f]), exit_after_failure,
                                                             forgiveness, 1.0)
     return unresolved, exit_probability
+
+
+@jit
+def talkers(satisfaction, commitment, draws, weights):
+    """Who talks this week and who of them speaks well of the firm (``events.talkers_and_leavers``),
+    from each customer's talk probabilities (``rules.talk_probability``; ``weights``:
+    ``model.talk_weights``) and its talk draw: ``talking`` where the draw is below both
+    probabilities' sum, ``positive`` where it is below the positive one."""
+    size = draws.size
+    talking = np.empty(size, dtype=np.bool_)
+    positive = np.empty(size, dtype=np.bool_)
+    for k in range(size):
+        promote, detract = _talk_probability(np.float64(satisfaction[k]), np.float64(commitment[k]), weights[0],
+                                             weights[1], weights[2], weights[3], weights[4], weights[5])
+        talking[k] = draws[k] < promote + detract
+        positive[k] = draws[k] < promote
+    return talking, positive
+
+
+_churn_hazard = compiled_rule(rules.churn_hazard)
+_per_step = compiled_rule(rules.per_step)
+
+
+@jit
+def churn_hazards(members, satisfaction, commitment, last_purchase, competitor_advantage, week, need_rate,
+                  segment, transactional_weight, relational_weight, weights, step_weeks):
+    """The behavioural churn model's probability of lapsing this step (``MarketModel.hazard``)
+    of each of a firm's customers ``members`` with their gathered state:
+    ``rules.churn_hazard`` of satisfaction, commitment, recency over the customer's usual
+    inter-purchase time and the competitor's advantage, the segment weighting satisfaction and
+    commitment by its orientation, per step (``rules.per_step``). ``weights``:
+    ``model.hazard_weights``."""
+    hazard = np.empty(members.size)
+    base, w_satisfaction, w_commitment, w_recency, w_competitor = (weights[0], weights[1], weights[2], weights[3],
+                                                                  weights[4])
+    for k in range(members.size):
+        i = members[k]
+        s = segment[i]
+        recency = (week - np.float64(last_purchase[k])) * np.float64(need_rate[i])
+        hazard[k] = _per_step(_churn_hazard(
+            np.float64(satisfaction[k]), np.float64(commitment[k]), recency, np.float64(competitor_advantage[k]),
+            base, w_satisfaction * transactional_weight[s], w_commitment * relational_weight[s], w_recency,
+            w_competitor), step_weeks)
+    return hazard
