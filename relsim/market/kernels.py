@@ -202,28 +202,6 @@ def pick_listeners(indptr, indices, talkers, uniforms):
 
 
 @jit
-def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
-                     margin, offer, retention_offer):
-    """The CRM record of one order per buyer (``events.purchase``): the first week of a
-    dyad's first purchase, the count, the last purchase, spend and margin added; a
-    pending offer and win-back discount used up. Returns each dyad's first week."""
-    first = np.empty(buyers.size, dtype=first_week.dtype)
-    for k in range(buyers.size):
-        i = buyers[k]
-        f = chosen[k]
-        if purchases[i, f] == 0:
-            first_week[i, f] = week
-        purchases[i, f] += 1
-        last_purchase[i, f] = week
-        spend[i, f] += values[k]
-        margin[i, f] += margins[k]
-        offer[i, f] = 0.0
-        retention_offer[i, f] = False
-        first[k] = first_week[i, f]
-    return first
-
-
-@jit
 def states_by_firm(current, firm_count, trust, commitment, satisfaction, reciprocity, responsiveness,
                    purchases, last_purchase, competitor_advantage):
     """Every firm's customers and their relationship state (``CustomerState.state_of``) in
@@ -473,3 +451,40 @@ def churn_hazards(members, satisfaction, commitment, last_purchase, competitor_a
             base, w_satisfaction * transactional_weight[s], w_commitment * relational_weight[s], w_recency,
             w_competitor), step_weeks)
     return hazard
+
+
+_discount_factor = compiled_rule(rules.discount_factor)
+
+
+@jit
+def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
+                     margin, offer, retention_offer, acquisition_margin, ltv, discount_rate, intensity, rewarding,
+                     reward_goodwill, current, spell_start, trust, reciprocity, commitment, knowledge,
+                     contact_terms):
+    """The CRM record and relationship updates of one order per buyer (``events.purchase``;
+    each buyer once), one pass: the first week of a dyad's first purchase, the count, the last
+    purchase, spend and margin added; a pending offer and win-back discount used up; the
+    margin of a first purchase is the acquisition margin, a later one's adds to the realised
+    lifetime value discounted to the first purchase (``rules.discount_factor``); the purchase is
+    a contact (``_contact``) and a rewarding firm's programme is goodwill
+    (``rules.update_reciprocity`` with ``reward_goodwill[f]``)."""
+    for k in range(buyers.size):
+        i = buyers[k]
+        f = chosen[k]
+        if purchases[i, f] == 0:
+            first_week[i, f] = week
+        purchases[i, f] += 1
+        last_purchase[i, f] = week
+        spend[i, f] += values[k]
+        margin[i, f] += margins[k]
+        offer[i, f] = 0.0
+        retention_offer[i, f] = False
+        first = np.float64(first_week[i, f])
+        if first == week:
+            acquisition_margin[i, f] += margins[k]
+        else:
+            ltv[i, f] = np.float64(ltv[i, f]) + margins[k] * _discount_factor(week - first, discount_rate)
+        _contact(i, f, intensity, True, week, current, spell_start, trust, reciprocity, commitment, knowledge,
+                 contact_terms)
+        if rewarding[f]:
+            reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), reward_goodwill[f])
