@@ -295,7 +295,7 @@ def _contact(i, f, intensity, learn, week, current, spell_start, trust, reciproc
                                 contact_terms[0], contact_terms[1], contact_terms[2], contact_terms[3])
     commitment[i, f] = _update_commitment(np.float64(commitment[i, f]), target, intensity, contact_terms[4])
     if learn:
-        knowledge[i, f] = _update_knowledge(np.float64(knowledge[i, f]), 1.0, contact_terms[5])
+        knowledge[i, f] = _update_knowledge(np.float64(knowledge[i, f]), 1, contact_terms[5])
 
 
 @jit
@@ -424,33 +424,6 @@ def talkers(satisfaction, commitment, draws, weights):
         talking[k] = draws[k] < promote + detract
         positive[k] = draws[k] < promote
     return talking, positive
-
-
-_churn_hazard = compiled_rule(rules.churn_hazard)
-_per_step = compiled_rule(rules.per_step)
-
-
-@jit
-def churn_hazards(members, satisfaction, commitment, last_purchase, competitor_advantage, week, need_rate,
-                  segment, transactional_weight, relational_weight, weights, step_weeks):
-    """The behavioural churn model's probability of lapsing this step (``MarketModel.hazard``)
-    of each of a firm's customers ``members`` with their gathered state:
-    ``rules.churn_hazard`` of satisfaction, commitment, recency over the customer's usual
-    inter-purchase time and the competitor's advantage, the segment weighting satisfaction and
-    commitment by its orientation, per step (``rules.per_step``). ``weights``:
-    ``model.hazard_weights``."""
-    hazard = np.empty(members.size)
-    base, w_satisfaction, w_commitment, w_recency, w_competitor = (weights[0], weights[1], weights[2], weights[3],
-                                                                  weights[4])
-    for k in range(members.size):
-        i = members[k]
-        s = segment[i]
-        recency = (week - np.float64(last_purchase[k])) * np.float64(need_rate[i])
-        hazard[k] = _per_step(_churn_hazard(
-            np.float64(satisfaction[k]), np.float64(commitment[k]), recency, np.float64(competitor_advantage[k]),
-            base, w_satisfaction * transactional_weight[s], w_commitment * relational_weight[s], w_recency,
-            w_competitor), step_weeks)
-    return hazard
 
 
 _discount_factor = compiled_rule(rules.discount_factor)

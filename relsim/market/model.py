@@ -418,13 +418,13 @@ class MarketModel(mesa.Model):
             return np.full(index.size, rules.per_step(1.0 - churn.constant_retention, self.step_weeks))
         if churn.model == "beta_geometric":   # own churn probability per period ~ Beta (Fader & Hardie 2007)
             return rules.per_step(self.dropout[index].astype(float), self.step_weeks / churn.period_weeks)
-        # customer by customer in compiled code that calls the rules (market/kernels.py)
-        from relsim.market import kernels
-        return kernels.churn_hazards(
-            np.asarray(index, dtype=np.int64), state["satisfaction"], state["commitment"], state["last_purchase"],
-            state["competitor_advantage"], float(self.week), self.need_rate, self.segment_of,
-            self.transactional_weight, self.relational_weight, np.array(self.hazard_weights, dtype=np.float64),
-            float(self.step_weeks))
+        recency = (self.week - state["last_purchase"]) * self.need_rate[index]
+        base, w_satisfaction, w_commitment, w_recency, w_competitor = self.hazard_weights
+        segment = self.segment_of[index]
+        return rules.per_step(rules.churn_hazard(
+            state["satisfaction"], state["commitment"], recency, state["competitor_advantage"], base,
+            w_satisfaction * self.transactional_weight[segment], w_commitment * self.relational_weight[segment],
+            w_recency, w_competitor), self.step_weeks)
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""
