@@ -308,16 +308,23 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
     # order by order in compiled code that calls the rules (market/kernels.py): the CRM record (RFM:
     # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
-    # used up), the realised lifetime value, the purchase as a contact, reward goodwill
+    # used up), the purchase as a contact, reward goodwill
     from relsim.market import kernels
     firm_list = model.firms
-    kernels.record_purchases(
+    first = kernels.record_purchases(
         buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False), values, margins, float(week),
         state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
-        state.retention_offer, state.acquisition_margin, state.ltv, float(spec.market.discount_rate),
-        float(params.purchase_intensity), np.array([f.strategy.reward_rate > 0.0 for f in firm_list]),
+        state.retention_offer, float(params.purchase_intensity),
+        np.array([f.strategy.reward_rate > 0.0 for f in firm_list]),
         np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
         state.trust, state.reciprocity, state.commitment, state.knowledge, _contact_terms(model))
+    # realised lifetime value (in numpy: `relsim validate` checks it by replacing rules.discount_factor)
+    at = state.dyads(buyers, chosen)
+    acquisition = first == week
+    at[acquisition].add(state.acquisition_margin, margins[acquisition])
+    later = ~acquisition
+    at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
+                                                                    spec.market.discount_rate))
     if not spec.operations.enabled:
         delivery(state, buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                  np.full(buyers.size, week), draws, open_tickets)

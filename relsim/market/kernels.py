@@ -426,21 +426,17 @@ def talkers(satisfaction, commitment, draws, weights):
     return talking, positive
 
 
-_discount_factor = compiled_rule(rules.discount_factor)
-
 
 @jit
 def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
-                     margin, offer, retention_offer, acquisition_margin, ltv, discount_rate, intensity, rewarding,
-                     reward_goodwill, current, spell_start, trust, reciprocity, commitment, knowledge,
-                     contact_terms):
+                     margin, offer, retention_offer, intensity, rewarding, reward_goodwill, current, spell_start,
+                     trust, reciprocity, commitment, knowledge, contact_terms):
     """The CRM record and relationship updates of one order per buyer (``events.purchase``;
     each buyer once), one pass: the first week of a dyad's first purchase, the count, the last
     purchase, spend and margin added; a pending offer and win-back discount used up; the
-    margin of a first purchase is the acquisition margin, a later one's adds to the realised
-    lifetime value discounted to the first purchase (``rules.discount_factor``); the purchase is
-    a contact (``_contact``) and a rewarding firm's programme is goodwill
-    (``rules.update_reciprocity`` with ``reward_goodwill[f]``)."""
+    purchase is a contact (``_contact``) and a rewarding firm's programme is goodwill
+    (``rules.update_reciprocity`` with ``reward_goodwill[f]``). Returns each dyad's first week."""
+    first = np.empty(buyers.size, dtype=first_week.dtype)
     for k in range(buyers.size):
         i = buyers[k]
         f = chosen[k]
@@ -452,12 +448,9 @@ def record_purchases(buyers, chosen, values, margins, week, first_week, purchase
         margin[i, f] += margins[k]
         offer[i, f] = 0.0
         retention_offer[i, f] = False
-        first = np.float64(first_week[i, f])
-        if first == week:
-            acquisition_margin[i, f] += margins[k]
-        else:
-            ltv[i, f] = np.float64(ltv[i, f]) + margins[k] * _discount_factor(week - first, discount_rate)
+        first[k] = first_week[i, f]
         _contact(i, f, intensity, True, week, current, spell_start, trust, reciprocity, commitment, knowledge,
                  contact_terms)
         if rewarding[f]:
             reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), reward_goodwill[f])
+    return first
