@@ -158,16 +158,15 @@ def start_initial(state: CustomerState, firm: int, customers: np.ndarray, first_
 # ==========================================================================
 def contact(state: CustomerState, customers: np.ndarray, firms, intensity, knowledge: bool = True) -> None:
     """Contacts with the firm: commitment grows toward its target; the CRM learns (``knowledge``)."""
-    params = state.model.behaviour
-    at = state.dyads(customers, firms)
-    target = rules.commitment_target(
-        at.get(state.trust), at.get(state.reciprocity), state.tenure(customers, firms),
-        params.commitment_trust_weight, params.commitment_reciprocity_weight,
-        params.commitment_tenure_weight, params.tenure_scale_weeks)
-    at.set(state.commitment, rules.update_commitment(at.get(state.commitment), target, intensity,
-                                                     params.commitment_rate))
-    if knowledge:
-        at.set(state.knowledge, rules.update_knowledge(at.get(state.knowledge), 1, params.knowledge_rate))
+    if customers.size == 0:
+        return
+    # dyad by dyad in compiled code that calls the rules (market/kernels.py)
+    from relsim.market import kernels
+    model = state.model
+    kernels.contact(customers.astype(np.int64, copy=False),
+                    np.broadcast_to(np.asarray(firms, dtype=np.int64), customers.shape), float(intensity),
+                    knowledge, float(model.week), state.current, state.spell_start, state.trust, state.reciprocity,
+                    state.commitment, state.knowledge, _contact_terms(model))
 
 
 def personalised_offer(state: CustomerState, customers: np.ndarray, firm: int) -> None:
@@ -304,27 +303,28 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
                                   None if cost_factor is None else cost_factor[mine])
         if firm.strategy.reward_rate > 0.0:
             state.programmes[customers] |= state.programme_bit[f]
-    # CRM record (RFM) and realised lifetime value
-    # order by order in compiled code: first week, count, last purchase, spend, margin; the
-    # pending offer and win-back discount are used up
-    from relsim.market import kernels
-    first = kernels.record_purchases(buyers, chosen, values, margins, float(week), state.first_week,
-                                     state.purchases, state.last_purchase, state.spend, state.margin,
-                                     state.offer, state.retention_offer)
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
+    # order by order in compiled code that calls the rules (market/kernels.py): the CRM record (RFM:
+    # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
+    # used up), the purchase as a contact, reward goodwill
+    from relsim.market import kernels
+    firm_list = model.firms
+    first = kernels.record_purchases(
+        buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False), values, margins, float(week),
+        state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
+        state.retention_offer, float(params.purchase_intensity),
+        np.array([f.strategy.reward_rate > 0.0 for f in firm_list]),
+        np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
+        state.trust, state.reciprocity, state.commitment, state.knowledge, _contact_terms(model))
+    # realised lifetime value (in numpy: `relsim validate` checks it by replacing rules.discount_factor)
     at = state.dyads(buyers, chosen)
     acquisition = first == week
     at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
     at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
                                                                     spec.market.discount_rate))
-    contact(state, buyers, chosen, params.purchase_intensity)
-    rewarding = np.array([f.strategy.reward_rate > 0.0 for f in model.firms])[chosen]
-    rewarded = at[rewarding]
-    rewarded.set(state.reciprocity, rules.update_reciprocity(
-        rewarded.get(state.reciprocity), np.array([f.reward_goodwill for f in model.firms])[chosen[rewarding]]))
     if not spec.operations.enabled:
         delivery(state, buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                  np.full(buyers.size, week), draws, open_tickets)
@@ -372,56 +372,56 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     firm's follow-up call; after a failure, voice (a complaint) or, silent,
     maybe exit."""
     model = state.model
-    params, spec = model.behaviour, model.spec
+    spec = model.spec
     if spec.operations.enabled:
         asks = draws.uniform("question", customers, firms) < spec.operations.question_rate
         tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
-    failure = late | defective
-    quality = np.array([f.quality for f in model.firms])
-    level = np.array([f.strategy.level for f in model.firms])
-    list_price = np.array([f.strategy.price for f in model.firms])
-    for firm, count, failed in zip(model.firms, np.bincount(firms, minlength=state.firm_count).tolist(),
-                                   np.bincount(firms, weights=failure, minlength=state.firm_count).tolist(),
-                                   strict=True):
+    # the relationship updates, order by order in compiled code that calls the rules (market/kernels.py):
+    # satisfaction, the failure's severity and trust, the follow-up call; the books' counts per firm
+    from relsim.market import kernels
+    firm_list = model.firms
+    follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = kernels.deliver(
+        customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
+        defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
+        state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
+        state.responsiveness, np.array([f.quality for f in firm_list], dtype=np.float64),
+        np.array([f.strategy.level for f in firm_list], dtype=np.int64),
+        np.array([f.strategy.price for f in firm_list], dtype=np.float64), state.expectation,
+        state.service_sensitivity, _delivery_terms(model), _contact_terms(model), FOLLOW_UP_LEVEL)
+    for firm, count, failures_of_firm in zip(firm_list, delivered.tolist(), failures.tolist(), strict=True):
         firm.deliveries += count
-        firm.failures += int(failed)
-    experience = np.where(defective, params.defect_experience,
-                          np.where(late, params.late_experience, np.minimum(1.0, quality[firms])))
-    segment = state.segment[customers]
-    at = state.dyads(customers, firms)
-    expectation = state.expectation[segment] + params.expectation_price_weight * (list_price[firms] - 1.0)
-    at.set(state.satisfaction, rules.update_satisfaction(
-        at.get(state.satisfaction), experience, expectation, params.satisfaction_rate))
-    severity = state.service_sensitivity[segment] * rules.failure_severity(
-        at.get(state.commitment), (late & ~defective).astype(float), params.forgiveness)
-    at.set(state.trust, rules.clip(rules.update_trust(
-        at.get(state.trust), (~failure).astype(float), params.trust_gain, params.trust_loss,
-        severity), 0.0, 1.0))
-    follow_up = level[firms] >= FOLLOW_UP_LEVEL
-    if follow_up.any():
-        # the accountable firm calls after the sale and asks for feedback
-        for firm, count in enumerate(np.bincount(firms[follow_up], minlength=state.firm_count).tolist()):
-            model.firms[firm].books["relationship"] += count * spec.costs.follow_up
-        called, called_firms = customers[follow_up], firms[follow_up]
-        contact(state, called, called_firms, params.follow_up_intensity)
-        called_at = at[follow_up]
-        called_at.set(state.responsiveness, rules.update_responsiveness(
-            called_at.get(state.responsiveness), 1.0,
-            params.responsiveness_rate * params.follow_up_intensity))
-    failed = failure & (state.current[customers] == firms)
+        firm.failures += failures_of_firm
+    if calls.any():
+        # the accountable firm called after the sale and asked for feedback
+        for firm, count in enumerate(calls.tolist()):
+            firm_list[firm].books["relationship"] += count * spec.costs.follow_up
     if not failed.any():
         return
-    voice = draws.uniform("voice", customers, firms, need=failed) < rules.complaint_probability(
-        at.get(state.commitment), params.voice_base, params.voice_commitment)
+    voice = draws.uniform("voice", customers, firms, need=failed) < voice_probability
     complain = failed & (voice | follow_up)
     tickets(state, customers[complain], firms[complain], True, times[complain], draws, open_tickets)
     if spec.churn.model == "behavioural":
         # silent customers weigh exit; that is part of the behavioural churn model
         silent = failed & ~complain
-        magnitude = 1.0 - np.where(defective, params.defect_experience, params.late_experience)
-        exits = silent & (draws.uniform("exit", customers, firms, need=silent) < rules.failure_exit_probability(
-            at.get(state.commitment), params.exit_after_failure, params.forgiveness, magnitude))
+        exits = silent & (draws.uniform("exit", customers, firms, need=silent) < exit_probability)
         leave(state, customers[exits], "failure", times[exits])
+
+
+def _contact_terms(model) -> np.ndarray:
+    """The behaviour parameters of a contact, as ``kernels.contact`` takes them."""
+    params = model.behaviour
+    return np.array([params.commitment_trust_weight, params.commitment_reciprocity_weight,
+                     params.commitment_tenure_weight, params.tenure_scale_weeks, params.commitment_rate,
+                     params.knowledge_rate], dtype=np.float64)
+
+
+def _delivery_terms(model) -> np.ndarray:
+    """The behaviour parameters of a delivery, as ``kernels.deliver`` takes them."""
+    params = model.behaviour
+    return np.array([params.defect_experience, params.late_experience, params.expectation_price_weight,
+                     params.satisfaction_rate, params.forgiveness, params.trust_gain, params.trust_loss,
+                     params.responsiveness_rate, params.follow_up_intensity, params.voice_base,
+                     params.voice_commitment, params.exit_after_failure], dtype=np.float64)
 
 
 def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
@@ -451,26 +451,21 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
     resolved, or, unresolved, maybe exit."""
     model = state.model
     params = model.behaviour
-    observed = rules.response_quality(response_time, model.spec.operations.response_target_weeks)
-    at = state.dyads(customers, firms)
-    at.set(state.responsiveness, rules.update_responsiveness(
-        at.get(state.responsiveness), observed, params.responsiveness_rate))
-    if not complaint.any():
-        return
-    customers, firms, times, at = customers[complaint], firms[complaint], times[complaint], at[complaint]
-    observed, resolved = observed[complaint], resolved[complaint]
-    at.set(state.satisfaction, rules.service_recovery(
-        at.get(state.satisfaction), observed, resolved.astype(float), params.recovery_bonus))
-    fixed = at[resolved]
-    fixed.set(state.reciprocity, rules.update_reciprocity(
-        fixed.get(state.reciprocity), params.recovery_goodwill * observed[resolved]))
-    fixed.set(state.trust, rules.update_trust(
-        fixed.get(state.trust), 1.0, params.trust_gain * observed[resolved], params.trust_loss))
-    if model.spec.churn.model == "behavioural":
-        unresolved = ~resolved & (state.current[customers] == firms)
-        exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved)
-                              < rules.failure_exit_probability(at.get(state.commitment),
-                                                               params.exit_after_failure, params.forgiveness))
+    # ticket by ticket in compiled code that calls the rules (market/kernels.py)
+    from relsim.market import kernels
+    unresolved, exit_probability = kernels.answer(
+        customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
+        complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
+        resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
+        state.reciprocity, state.responsiveness,
+        np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
+                  params.recovery_goodwill, params.trust_gain, params.trust_loss, params.exit_after_failure,
+                  params.forgiveness], dtype=np.float64))
+    if model.spec.churn.model == "behavioural" and complaint.any():
+        # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
+        customers, firms, times = customers[complaint], firms[complaint], times[complaint]
+        unresolved, exit_probability = unresolved[complaint], exit_probability[complaint]
+        exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved) < exit_probability)
         leave(state, customers[exits], "failure", times[exits])
 
 
@@ -488,12 +483,11 @@ def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, ta
     if relationship is None:
         relationship = state.state_of(members, firm)
     talking = positive = None
+    # customer by customer in compiled code that calls the rule (market/kernels.py)
+    from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        promote, detract = rules.talk_probability(relationship["satisfaction"], relationship["commitment"],
-                                                  *model.talk_weights)
-        draws = talk_draws[members]
-        talking = draws < promote + detract
-        positive = draws < promote
+        talking, positive = kernels.talkers(relationship["satisfaction"], relationship["commitment"],
+                                            talk_draws[members], np.array(model.talk_weights, dtype=np.float64))
     leaving = churn_draws[members] < model.hazard(relationship, members)
     return talking, positive, leaving, relationship
 
@@ -509,11 +503,10 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
     state.recent_leavers = (leavers, firms, until, left)
     at = state.dyads(leavers, firms)
-    promote, detract = rules.talk_probability(at.get(state.satisfaction), at.get(state.commitment),
-                                              *model.talk_weights)
-    draws = talk_draws[leavers]
-    talking = draws < promote + detract
-    return leavers[talking], firms[talking], (draws < promote)[talking]
+    from relsim.market import kernels
+    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws[leavers],
+                                        np.array(model.talk_weights, dtype=np.float64))
+    return leavers[talking], firms[talking], positive[talking]
 
 
 def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray, draws: BatchDraws):

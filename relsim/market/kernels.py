@@ -202,28 +202,6 @@ def pick_listeners(indptr, indices, talkers, uniforms):
 
 
 @jit
-def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
-                     margin, offer, retention_offer):
-    """The CRM record of one order per buyer (``events.purchase``): the first week of a
-    dyad's first purchase, the count, the last purchase, spend and margin added; a
-    pending offer and win-back discount used up. Returns each dyad's first week."""
-    first = np.empty(buyers.size, dtype=first_week.dtype)
-    for k in range(buyers.size):
-        i = buyers[k]
-        f = chosen[k]
-        if purchases[i, f] == 0:
-            first_week[i, f] = week
-        purchases[i, f] += 1
-        last_purchase[i, f] = week
-        spend[i, f] += values[k]
-        margin[i, f] += margins[k]
-        offer[i, f] = 0.0
-        retention_offer[i, f] = False
-        first[k] = first_week[i, f]
-    return first
-
-
-@jit
 def states_by_firm(current, firm_count, trust, commitment, satisfaction, reciprocity, responsiveness,
                    purchases, last_purchase, competitor_advantage):
     """Every firm's customers and their relationship state (``CustomerState.state_of``) in
@@ -284,3 +262,195 @@ def leave(customers, current, counts, key_account, spells, source, returning):
         codes[k] = source[i, f] if spells[i, f] == 1 else returning
         current[i] = -1
     return firms, codes, left
+
+
+# -- fused relationship updates (issue #13): the relationship state is stored in 32 bits
+# (``state.FLOAT``), the kernels compute every update in 64 bits from the stored values and store
+# the result rounded to 32 bits (docs/model.md §10.8)
+_update_satisfaction = compiled_rule(rules.update_satisfaction)
+_failure_severity = compiled_rule(rules.failure_severity)
+_update_trust = compiled_rule(rules.update_trust)
+_clip = compiled_rule(rules.clip)
+_commitment_target = compiled_rule(rules.commitment_target)
+_update_commitment = compiled_rule(rules.update_commitment)
+_update_knowledge = compiled_rule(rules.update_knowledge)
+_update_responsiveness = compiled_rule(rules.update_responsiveness)
+_update_reciprocity = compiled_rule(rules.update_reciprocity)
+_complaint_probability = compiled_rule(rules.complaint_probability)
+_failure_exit_probability = compiled_rule(rules.failure_exit_probability)
+_response_quality = compiled_rule(rules.response_quality)
+_service_recovery = compiled_rule(rules.service_recovery)
+_talk_probability = compiled_rule(rules.talk_probability)
+
+
+@jit
+def _contact(i, f, intensity, learn, week, current, spell_start, trust, reciprocity, commitment, knowledge,
+             contact_terms):
+    """A contact of dyad (i, f) (``events.contact``): commitment toward its target
+    (``rules.commitment_target``, ``rules.update_commitment``), the CRM's knowledge if ``learn``.
+    ``contact_terms``: trust, reciprocity and tenure weights, tenure scale, commitment rate,
+    knowledge rate."""
+    tenure = week - np.float64(spell_start[i]) if current[i] == f else 0.0
+    target = _commitment_target(np.float64(trust[i, f]), np.float64(reciprocity[i, f]), tenure,
+                                contact_terms[0], contact_terms[1], contact_terms[2], contact_terms[3])
+    commitment[i, f] = _update_commitment(np.float64(commitment[i, f]), target, intensity, contact_terms[4])
+    if learn:
+        knowledge[i, f] = _update_knowledge(np.float64(knowledge[i, f]), 1, contact_terms[5])
+
+
+@jit
+def contact(customers, firms, intensity, learn, week, current, spell_start, trust, reciprocity, commitment,
+            knowledge, contact_terms):
+    """Contacts of the dyads ``(customers[k], firms[k])`` (each once), one pass (``events.contact``)."""
+    for k in range(customers.size):
+        _contact(customers[k], firms[k], intensity, learn, week, current, spell_start, trust, reciprocity,
+                 commitment, knowledge, contact_terms)
+
+
+@jit
+def deliver(customers, firms, late, defective, week, firm_count, segment, current, spell_start,
+            satisfaction, commitment, trust, reciprocity, knowledge, responsiveness,
+            quality, level, list_price, expectation, service_sensitivity, terms, contact_terms, follow_up_level):
+    """The relationship updates of delivered orders (``events.delivery``; each dyad once), one
+    pass: satisfaction (``rules.update_satisfaction``), the failure's severity and trust
+    (``rules.failure_severity``, ``rules.update_trust``, clipped to [0, 1]); the follow-up
+    call of a firm at ``follow_up_level`` or above: a contact and responsiveness
+    (``rules.update_responsiveness``). ``terms``: defect and late experience, the expectation's
+    price weight, satisfaction rate, forgiveness, trust gain and loss, responsiveness rate,
+    follow-up intensity, voice base and commitment weight, exit after failure.
+
+    Returns, per order: called back, failed while still a customer of the firm, the
+    probability of voice (``rules.complaint_probability``) and of a silent exit
+    (``rules.failure_exit_probability``) on the commitment after the call; per firm:
+    deliveries, failures and follow-up calls."""
+    size = customers.size
+    follow_up = np.zeros(size, dtype=np.bool_)
+    failed = np.zeros(size, dtype=np.bool_)
+    voice = np.zeros(size)
+    exit_probability = np.zeros(size)
+    delivered = np.zeros(firm_count, dtype=np.int64)
+    failures = np.zeros(firm_count, dtype=np.int64)
+    calls = np.zeros(firm_count, dtype=np.int64)
+    defect_experience, late_experience, price_weight, satisfaction_rate, forgiveness = (
+        terms[0], terms[1], terms[2], terms[3], terms[4])
+    trust_gain, trust_loss, responsiveness_rate, follow_up_intensity = terms[5], terms[6], terms[7], terms[8]
+    voice_base, voice_commitment, exit_after_failure = terms[9], terms[10], terms[11]
+    for k in range(size):
+        i = customers[k]
+        f = firms[k]
+        s = segment[i]
+        failure = late[k] or defective[k]
+        delivered[f] += 1
+        if failure:
+            failures[f] += 1
+        if defective[k]:
+            experience = defect_experience
+        elif late[k]:
+            experience = late_experience
+        else:
+            experience = min(1.0, quality[f])
+        expected = expectation[s] + price_weight * (list_price[f] - 1.0)
+        satisfaction[i, f] = _update_satisfaction(np.float64(satisfaction[i, f]), experience, expected,
+                                                  satisfaction_rate)
+        minor = 1.0 if (late[k] and not defective[k]) else 0.0
+        severity = service_sensitivity[s] * _failure_severity(np.float64(commitment[i, f]), minor, forgiveness)
+        trust[i, f] = _clip(_update_trust(np.float64(trust[i, f]), 0.0 if failure else 1.0, trust_gain,
+                                          trust_loss, severity), 0.0, 1.0)
+        if level[f] >= follow_up_level:
+            follow_up[k] = True
+            calls[f] += 1
+            _contact(i, f, follow_up_intensity, True, week, current, spell_start, trust, reciprocity, commitment,
+                     knowledge, contact_terms)
+            responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), 1.0,
+                                                          responsiveness_rate * follow_up_intensity)
+        if failure and current[i] == f:
+            failed[k] = True
+            held = np.float64(commitment[i, f])
+            voice[k] = _complaint_probability(held, voice_base, voice_commitment)
+            magnitude = 1.0 - (defect_experience if defective[k] else late_experience)
+            exit_probability[k] = _failure_exit_probability(held, exit_after_failure, forgiveness, magnitude)
+    return follow_up, failed, voice, exit_probability, delivered, failures, calls
+
+
+@jit
+def answer(customers, firms, complaint, response_time, resolved, current, satisfaction, commitment, trust,
+           reciprocity, responsiveness, terms):
+    """The relationship updates of answered tickets (``events.answer``; each dyad once), one
+    pass: responsiveness from the response (``rules.response_quality``,
+    ``rules.update_responsiveness``); for a complaint, service recovery
+    (``rules.service_recovery``) and, resolved, goodwill and trust (``rules.update_reciprocity``,
+    ``rules.update_trust``). ``terms``: response target, responsiveness rate, recovery bonus,
+    recovery goodwill, trust gain and loss, exit after failure, forgiveness.
+
+    Returns, per ticket: an unresolved complaint of a customer still with the firm, and the
+    probability that it exits (``rules.failure_exit_probability``)."""
+    size = customers.size
+    unresolved = np.zeros(size, dtype=np.bool_)
+    exit_probability = np.zeros(size)
+    target, responsiveness_rate, recovery_bonus, recovery_goodwill = terms[0], terms[1], terms[2], terms[3]
+    trust_gain, trust_loss, exit_after_failure, forgiveness = terms[4], terms[5], terms[6], terms[7]
+    for k in range(size):
+        i = customers[k]
+        f = firms[k]
+        observed = _response_quality(response_time[k], target)
+        responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), observed,
+                                                      responsiveness_rate)
+        if not complaint[k]:
+            continue
+        satisfaction[i, f] = _service_recovery(np.float64(satisfaction[i, f]), observed,
+                                               1.0 if resolved[k] else 0.0, recovery_bonus)
+        if resolved[k]:
+            reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), recovery_goodwill * observed)
+            trust[i, f] = _update_trust(np.float64(trust[i, f]), 1.0, trust_gain * observed, trust_loss, 1.0)
+        elif current[i] == f:
+            unresolved[k] = True
+            exit_probability[k] = _failure_exit_probability(np.float64(commitment[i, f]), exit_after_failure,
+                                                            forgiveness, 1.0)
+    return unresolved, exit_probability
+
+
+@jit
+def talkers(satisfaction, commitment, draws, weights):
+    """Who talks this week and who of them speaks well of the firm (``events.talkers_and_leavers``),
+    from each customer's talk probabilities (``rules.talk_probability``; ``weights``:
+    ``model.talk_weights``) and its talk draw: ``talking`` where the draw is below both
+    probabilities' sum, ``positive`` where it is below the positive one."""
+    size = draws.size
+    talking = np.empty(size, dtype=np.bool_)
+    positive = np.empty(size, dtype=np.bool_)
+    for k in range(size):
+        promote, detract = _talk_probability(np.float64(satisfaction[k]), np.float64(commitment[k]), weights[0],
+                                             weights[1], weights[2], weights[3], weights[4], weights[5])
+        talking[k] = draws[k] < promote + detract
+        positive[k] = draws[k] < promote
+    return talking, positive
+
+
+
+@jit
+def record_purchases(buyers, chosen, values, margins, week, first_week, purchases, last_purchase, spend,
+                     margin, offer, retention_offer, intensity, rewarding, reward_goodwill, current, spell_start,
+                     trust, reciprocity, commitment, knowledge, contact_terms):
+    """The CRM record and relationship updates of one order per buyer (``events.purchase``;
+    each buyer once), one pass: the first week of a dyad's first purchase, the count, the last
+    purchase, spend and margin added; a pending offer and win-back discount used up; the
+    purchase is a contact (``_contact``) and a rewarding firm's programme is goodwill
+    (``rules.update_reciprocity`` with ``reward_goodwill[f]``). Returns each dyad's first week."""
+    first = np.empty(buyers.size, dtype=first_week.dtype)
+    for k in range(buyers.size):
+        i = buyers[k]
+        f = chosen[k]
+        if purchases[i, f] == 0:
+            first_week[i, f] = week
+        purchases[i, f] += 1
+        last_purchase[i, f] = week
+        spend[i, f] += values[k]
+        margin[i, f] += margins[k]
+        offer[i, f] = 0.0
+        retention_offer[i, f] = False
+        first[k] = first_week[i, f]
+        _contact(i, f, intensity, True, week, current, spell_start, trust, reciprocity, commitment, knowledge,
+                 contact_terms)
+        if rewarding[f]:
+            reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), reward_goodwill[f])
+    return first

@@ -650,7 +650,8 @@ def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
 #: test ``isinstance(x, np.ndarray)``), for compiled code: the rules compile
 #: unchanged with numba (``market/jit.compiled_rule``), which calls these where a
 #: rule calls the helper; ``logit_probabilities`` of one customer's options is its
-#: list form (a list or a 1-D array of utilities, returning a list); a rule that
-#: other rules call (``tenure_bond``) is its own scalar form.
+#: list form (a list or a 1-D array of utilities, returning a list); a function that
+#: rules call (``tenure_bond``, ``logit`` without its cache) is its own scalar form.
 SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
-                logit_probabilities: _listed_logit_probabilities, tenure_bond: tenure_bond}
+                logit_probabilities: _listed_logit_probabilities, tenure_bond: tenure_bond,
+                logit: logit.__wrapped__}
