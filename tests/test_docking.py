@@ -56,10 +56,14 @@ must start from the same customers in the same state
 (``tests/test_engines.py``, ``test_both_engines_start_from_the_same_market``).
 
 Runs use ``CUSTOMERS = 1000`` customers (``Scenario.resized``) over
-``WEEKS = 104`` weeks. The 180 docking runs take about 3.5 minutes on one
-core and the power check about 20 s more (the module: about 3 min 45 s);
-results are shared between the tests through a module-scoped fixture, so that
-no simulation runs twice.
+``WEEKS = 104`` weeks. Since both engines share one implementation of each
+event, the agent engine's runs take almost all of the module's time: in the
+fresh-clone CI run of 2026-11-29 the three scenarios took 395 s (alliance),
+346 s (ecommerce) and 151 s (b2b) on a 2-core machine running the rest of the
+suite beside them; the fused compiled passes merged later that day make the
+agent engine about 1.7× faster (benchmarks/README.md). Results are shared
+between the tests through a module-scoped fixture, so that no simulation runs
+twice.
 """
 
 from __future__ import annotations
