@@ -34,6 +34,8 @@ PAGE_LIMIT_MS = 90_000
 #: Longest wait for a play's first week: on an empty numba cache the first step compiles the kernels.
 FIRST_STEP_S = 300
 STALL_LIMIT_S = 90
+#: Longest wait for a play to start (the pause button shown, or a week passed) before ▶ is pressed again.
+PLAY_START_S = 60
 #: Longest a 260-week play may take in all, however steady its progress.
 LONG_PLAY_LIMIT_S = 900
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -657,6 +659,21 @@ def test_a_long_play_side_by_side_ends_without_an_error(app_server):
             assert page.locator(".relsim-network svg").count() == 2  # side by side
             started = time.monotonic()
             page.get_by_role("button", name="▶").click()
+            try:
+                # playing: the button turns to pause, or a week has passed
+                page.wait_for_function("""() => document.body.innerText.includes('❚❚')
+                                          || !/Week 0\\b/.test(document.querySelector('.relsim-headline').innerText)""",
+                                       timeout=1000 * PLAY_START_S)
+            except Exception as exc:                    # Playwright's TimeoutError
+                if "Timeout" not in type(exc).__name__:
+                    raise
+                # Twice in ~10 fresh-clone CI runs the play stayed at week 0 with ▶ still shown and no error
+                # on the page or in the server's log (not reproduced by hand; a click lost while the sidebar
+                # re-rendered after Reset is the likeliest cause). Press it once more, and say so: a server
+                # that hangs still fails below.
+                print(f"the play had not started {PLAY_START_S} s after ▶ was pressed; pressing it again")
+                _no_error(page)
+                page.get_by_role("button", name="▶").click()
             _wait_week(page, 260, limit_s=LONG_PLAY_LIMIT_S)
             print(f"260 weeks side by side at 100 customers played in {time.monotonic() - started:.0f} s")
             page.locator(".relsim-headline", has_text="the end").wait_for()
