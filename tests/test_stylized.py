@@ -97,10 +97,10 @@ def test_referrals_bring_a_fifth_to_half_of_orders_in_a_relationship_market(ecom
     for first purchases (Bughin, Doogan & Vetvik 2010, McKinsey Quarterly, "A new way
     to measure word-of-mouth marketing"). A customer is won by word of mouth when a
     recommendation reached it before its first purchase from the firm (docs/model.md
-    §3.14). Ecommerce at full size, seeds 0-2: the relationship firm's orders from
-    customers won by word of mouth are 26.7 % (per seed 30.9, 23.1, 26.2 %; Monte-Carlo
-    error of the mean about 2 points), its share of new customers won by word of mouth
-    40.6 %; the transactional firm's 18.7 % and 25.4 %: fewer promoters, fewer
+    §3.14). Ecommerce at full size, seeds 0-2 (re-measured 2026-11-29): the relationship
+    firm's orders from customers won by word of mouth are 27.2 % (per seed 30.9, 24.5,
+    26.2 %; Monte-Carlo error of the mean about 2 points), its share of new customers won
+    by word of mouth 41.1 %; the transactional firm's 19.2 % and 25.8 %: fewer promoters, fewer
     referrals (asserted per seed). Not reproduced: the issue's "a few per cent" under
     a transactional strategy, which has no source; its satisfied customers talk too."""
     relationship, transactional = ecommerce_focal["relationship"], ecommerce_focal["transactional"]
