@@ -86,6 +86,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -629,6 +630,177 @@ def make_view(model: AppModel, generation: int = 0) -> View:
         sample=model.view_sample)
 
 
+# ----------------------------------------------------------------------
+# The first picture, kept from the previous start
+# ----------------------------------------------------------------------
+#: Environment variable naming the folder of the kept first picture (default: ``relsim/__pycache__``,
+#: beside numba's cache of the compiled kernels).
+CACHE_ENV = "RELSIM_CACHE_DIR"
+#: The kept picture's file in that folder, and the largest file read back (the picture is ~40 kB).
+PICTURE_FILE = "app-first-picture.json"
+PICTURE_MAX_BYTES = 4_000_000
+#: Version of the file's layout; a file of another version is ignored.
+PICTURE_FORMAT = 1
+
+
+def picture_path() -> Path:
+    """Where the first page's picture is kept between starts."""
+    folder = os.environ.get(CACHE_ENV, "").strip()
+    return (Path(folder) if folder else Path(__file__).resolve().parent / "__pycache__") / PICTURE_FILE
+
+
+@cache
+def _code_digest() -> str:
+    """SHA-256 of relsim's own code and shipped files, and of the versions of the libraries whose
+    numbers reach a market's first week (random streams, network): a change to any of them makes a
+    kept picture stale."""
+    import hashlib
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".csv", ".json") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    for library in ("numpy", "mesa", "networkx", "scipy", "pandas", "pydantic"):
+        try:
+            digest.update(f"{library}={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=none".encode())
+    return digest.hexdigest()
+
+
+def picture_key(params: dict[str, Any]) -> str:
+    """What a kept picture must match: the controls, the command line's overrides, the scenario file
+    (when it is a path) and the code (``_code_digest``)."""
+    import hashlib
+
+    scenario_file = Path(str(params.get("scenario_name", "")))
+    content = ""
+    if scenario_file.suffix == ".toml" and scenario_file.is_file():
+        content = hashlib.sha256(scenario_file.read_bytes()).hexdigest()
+    described = json.dumps({"params": params, "set": command_line_overrides(), "file": content,
+                            "code": _code_digest(), "format": PICTURE_FORMAT}, sort_keys=True, default=str)
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def picture_data(view: View, note: str = "") -> dict[str, Any]:
+    """A view as plain JSON data (exact: floats are written with ``repr``, which reads back bit for bit)."""
+    sample = view.sample
+    return {
+        "week": view.week, "weeks": view.weeks, "running": view.running, "seed": view.seed,
+        "population": view.population, "behaviour": dict(view.behaviour), "note": note,
+        "sample": {"members": sample.members.tolist(), "xy": sample.xy.tolist(), "edges": sample.edges.tolist()},
+        "markets": [{"label": m.label, "firms": list(m.firms), "rows": [dict(r) for r in m.rows],
+                     "customers": list(m.customers), "cumulative": list(m.cumulative), "levers": dict(m.levers),
+                     "sample_firms": m.sample_firms.tolist(), "sample_rungs": m.sample_rungs.tolist()}
+                    for m in view.markets]}
+
+
+def _checked(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """``value`` if it is of ``kind`` (a bool is not taken for a number), else ``ValueError``."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise ValueError(f"{what}: {type(value).__name__}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} in a kept picture")
+
+
+def _numbers(value: Any, what: str) -> dict[str, float]:
+    _checked(value, dict, what)
+    return {str(k): float(_checked(v, (int, float), f"{what}.{k}")) for k, v in value.items()}
+
+
+def _array(value: Any, dtype: type, shape_tail: tuple[int, ...], what: str) -> np.ndarray:
+    array = np.asarray(_checked(value, list, what), dtype=dtype)
+    if array.size == 0:
+        array = array.reshape((0, *shape_tail))
+    if array.shape[1:] != shape_tail or not np.isfinite(array).all():
+        raise ValueError(f"{what}: shape {array.shape}")
+    return array
+
+
+def view_from_data(data: Any) -> tuple[View, str]:
+    """The view (and the page's note) of ``picture_data``; ``ValueError`` (or ``TypeError``) on anything
+    that is not such data. Every field is checked for its type and shape: a file is never trusted."""
+    _checked(data, dict, "picture")
+    sample_data = _checked(data["sample"], dict, "sample")
+    sample = NetworkSample(_array(sample_data["members"], np.int64, (), "sample.members"),
+                           _array(sample_data["xy"], np.float64, (2,), "sample.xy"),
+                           _array(sample_data["edges"], np.int64, (2,), "sample.edges"))
+    size = sample.members.size
+    if sample.xy.shape[0] != size or (sample.edges.size and not (0 <= sample.edges.min() <= sample.edges.max() < size)):
+        raise ValueError("sample: sizes")
+    markets = []
+    for m in _checked(data["markets"], list, "markets"):
+        _checked(m, dict, "market")
+        firms = tuple(_checked(f, str, "firm") for f in _checked(m["firms"], list, "firms"))
+        rows = tuple({str(k): _checked(v, (int, float, str, bool), f"row.{k}")
+                      for k, v in _checked(r, dict, "row").items()}
+                     for r in _checked(m["rows"], list, "rows"))
+        customers = tuple(int(_checked(c, int, "customers")) for c in _checked(m["customers"], list, "customers"))
+        cumulative = tuple(float(_checked(c, (int, float), "cumulative"))
+                           for c in _checked(m["cumulative"], list, "cumulative"))
+        sample_firms = _array(m["sample_firms"], np.int64, (), "sample_firms")
+        sample_rungs = _array(m["sample_rungs"], np.int64, (), "sample_rungs")
+        if not (len(customers) == len(cumulative) == len(firms) and sample_firms.size == sample_rungs.size == size):
+            raise ValueError("market: sizes")
+        markets.append(MarketView(label=_checked(m["label"], str, "label"), firms=firms, rows=rows,
+                                  customers=customers, cumulative=cumulative, levers=_numbers(m["levers"], "levers"),
+                                  sample_firms=sample_firms, sample_rungs=sample_rungs))
+    if not 1 <= len(markets) <= 2:
+        raise ValueError("markets: count")
+    view = View(generation=0, week=_checked(data["week"], int, "week"), weeks=_checked(data["weeks"], int, "weeks"),
+                running=_checked(data["running"], bool, "running"), seed=_checked(data["seed"], int, "seed"),
+                population=_checked(data["population"], int, "population"), markets=tuple(markets),
+                behaviour=_numbers(data["behaviour"], "behaviour"), sample=sample)
+    return view, _checked(data["note"], str, "note")
+
+
+def read_picture(params: dict[str, Any]) -> tuple[View, str] | None:
+    """The first page's picture kept for ``params`` by an earlier start, or ``None`` (none kept, kept for
+    other controls or other code, or not a picture file: never an error, the page then builds its market
+    before drawing). Read as JSON, size-limited, every field checked (``view_from_data``)."""
+    path = picture_path()
+    try:
+        if not path.is_file() or path.stat().st_size > PICTURE_MAX_BYTES:
+            return None
+        kept = json.loads(path.read_bytes(), parse_constant=_no_constant)
+        if not isinstance(kept, dict) or kept.get("format") != PICTURE_FORMAT or kept.get("key") != picture_key(params):
+            return None
+        return view_from_data(kept["picture"])
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+
+
+def keep_picture(params: dict[str, Any], view: View, note: str = "") -> bool:
+    """Keep ``view`` (week 0 of the market built from ``params``) for the next start; ``False`` where the
+    folder is not writable (an install in a read-only place: the next start builds its market first)."""
+    from relsim.util.outputs import atomic_write_text
+
+    text = json.dumps({"format": PICTURE_FORMAT, "key": picture_key(params), "picture": picture_data(view, note)})
+    try:
+        path = picture_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(text, path)
+        return True
+    except OSError:
+        return False
+
+
+def keep_first_picture() -> bool:
+    """Build the first page's market of ``relsim app`` (default scenario and controls) and keep its picture,
+    so that even the first start after installing draws its first chart without waiting for the model
+    (``scripts/setup.sh`` calls this with the compiling of the kernels)."""
+    params = default_params()
+    session = Session(params)
+    return keep_picture(params, session.view, session.note)
+
+
 class Session:
     """One browser tab's market: the model, its lock and the latest view.
 
@@ -636,15 +808,47 @@ class Session:
     hold ``lock``; the page reads only ``View`` objects.
     """
 
-    def __init__(self, params: dict[str, Any]) -> None:
+    def __init__(self, params: dict[str, Any], picture: tuple[View, str] | None = None) -> None:
         self.lock = threading.RLock()
         self.generation = 0
         #: changed by every play, pause and reset: a play loop started under another value stops
         self.play_token = 0
         self.params = dict(params)
-        self.model = app_model_class()(**self.params, check_memory=True)
-        self.note = self.model.size_note
-        self.view = make_view(self.model, self.generation)
+        #: set once the market exists (at once, unless the session starts from a kept picture)
+        self.ready = threading.Event()
+        #: why the market of a kept picture could not be built (shown by the first step)
+        self.failure = ""
+        self.model: AppModel
+        if picture is None:
+            self.model = app_model_class()(**self.params, check_memory=True)
+            self.note = self.model.size_note
+            self.view = make_view(self.model, self.generation)
+            self.ready.set()
+        else:
+            # the first page's picture kept by the previous start (``read_picture``); the market itself is
+            # built by the warm-up thread (``attach``) and every step or reset waits for it
+            self.view, self.note = picture
+
+    def attach(self, model: AppModel) -> bool:
+        """The market of a session that started from a kept picture; ``False`` if the picture differed
+        from the market's own (it is then replaced, and the next picture is the market's)."""
+        with self.lock:
+            same = True
+            if not self.ready.is_set():
+                fresh = make_view(model, self.generation)
+                same = picture_data(fresh, model.size_note) == picture_data(self.view, self.note)
+                self.model, self.note = model, model.size_note
+                if not same:
+                    self.view = fresh
+                self.ready.set()
+            return same
+
+    def fail(self, reason: str) -> None:
+        """The market of a kept picture could not be built: every step says why."""
+        with self.lock:
+            if not self.ready.is_set():
+                self.failure = reason
+                self.ready.set()
 
     def rebuild(self, params: dict[str, Any]) -> View:
         """A new market from ``params`` (a bad value, or a market too large for the memory available,
@@ -652,14 +856,18 @@ class Session:
         model = app_model_class()(**params, check_memory=True)
         with self.lock:
             self.generation += 1
-            self.model, self.params, self.note = model, dict(params), model.size_note
+            self.model, self.params, self.note, self.failure = model, dict(params), model.size_note, ""
             self.view = make_view(model, self.generation)
+            self.ready.set()
             return self.view
 
     def advance(self, weeks: int = 1, until: int | None = None) -> View:
         """Step up to ``weeks`` weeks (not past week ``until``, nor the end) and return the new view."""
         WARM_UP.wait_for_kernels()
+        self.ready.wait()
         with self.lock:
+            if self.failure:
+                raise RuntimeError(self.failure)
             model = self.model
             for _ in range(max(int(weeks), 1)):
                 done = round(model.steps * model.step_weeks)
@@ -1212,6 +1420,8 @@ class WarmUp:
         self.drawn = threading.Event()
         self.step_wanted = threading.Event()
         self.done = threading.Event()
+        #: set when the thread starts loading (or compiling) the compiled kernels
+        self.kernels_loading = threading.Event()
         self.lock = threading.Lock()
         self.params: dict[str, Any] | None = None
         self.session: Session | None = None
@@ -1226,23 +1436,43 @@ class WarmUp:
         self.thread.start()
 
     def _run(self) -> None:
+        picture = None
         try:
             params = default_params()
-            session = Session(params)
-            _timing("first market built")
+            # the picture kept by the previous start: the page draws it at once, the market is built below
+            picture = read_picture(params)
+            session = Session(params, picture)
+            _timing("first picture read" if picture is not None else "first market built")
             with self.lock:
                 self.params, self.session = params, session
+            if picture is None:
+                keep_picture(params, session.view, session.note)   # for the next start (a few ms)
         except Exception:  # the page builds its market itself and shows what went wrong
             params = None
         finally:
             self.built.set()
         try:
-            # the first picture first: loading numba competes with drawing and sending it for the
-            # interpreter lock; the page's first render is done on the server when ``drawn`` is set, but
-            # its updates still go out to the browser, so wait a little longer unless a step is asked for
+            # the first picture first: importing the model and loading numba compete with drawing and
+            # sending it for the interpreter lock; the page's first render is done on the server when
+            # ``drawn`` is set, but its updates still go out to the browser, so wait a little longer
+            # unless a step is asked for
             self.drawn.wait(self.DRAW_WAIT_S)
             self.step_wanted.wait(self.AFTER_DRAW_S)
+            if params is not None and picture is not None:
+                try:
+                    model = app_model_class()(**params, check_memory=True)
+                except Exception as exc:  # e.g. memory fell short since: the first step says so
+                    session.fail(f"cannot build the market: {exc}")
+                    raise
+                if not session.attach(model):
+                    _timing("kept picture differed from the market: replaced")
+                    with session.lock:
+                        view, note, fresh = session.view, session.note, session.generation == 0
+                    if fresh and view.week == 0:
+                        keep_picture(params, view, note)   # the market's own, for the next start
+                _timing("first market built")
             if params is not None:
+                self.kernels_loading.set()
                 # the compiled kernels of a Step (loaded from numba's cache at their first call), on a
                 # market of its own: the first page's market is not touched
                 app_model_class()(**{**params, "customers": 100, "compare_with": "none"}).step()
@@ -1285,8 +1515,8 @@ def start_warm_up() -> None:
     WARM_UP.start()
 
 
-#: A still-loading compiled code is announced this long after the page is shown: from numba's cache
-#: it loads about a second after the first picture; compiling it (the first start after installing
+#: A still-loading compiled code is announced this long after the warm-up thread starts on it: from
+#: numba's cache it loads in about a second; compiling it (the first start after installing
 #: without ``scripts/setup.sh``, or after the code changed) takes tens of seconds.
 KERNEL_NOTICE_AFTER_S = 5.0
 #: The announcement, while the compiled code is compiled (Step and Play wait for it).
@@ -1301,7 +1531,13 @@ def KernelNotice() -> None:
     slow = solara.use_reactive(False)
 
     def watch(cancel: threading.Event) -> None:
-        if not WARM_UP.loading() or WARM_UP.done.wait(KERNEL_NOTICE_AFTER_S):
+        if not WARM_UP.loading():
+            return
+        # counted from when the thread starts on the kernels (after the first picture and the market)
+        while not (WARM_UP.kernels_loading.wait(0.5) or WARM_UP.done.is_set()):
+            if cancel.is_set():
+                return
+        if WARM_UP.done.wait(KERNEL_NOTICE_AFTER_S):
             return
         slow.set(True)
         while not WARM_UP.done.wait(0.5):

@@ -41,6 +41,8 @@ compiled=.venv/.relsim-compiled
 if [ ! -f "$compiled" ] || [ -n "$(find relsim -name '*.py' -newer "$compiled" -print -quit)" ]; then
   echo "compiling relsim's kernels once (numba; about half a minute)"
   .venv/bin/python -c "from relsim.market.runner import compile_kernels; compile_kernels()"
+  # and the browser app's first picture, kept for its first start (relsim.app.read_picture)
+  .venv/bin/python -c "from relsim.app import keep_first_picture; keep_first_picture()"
   touch "$compiled"
 fi
 

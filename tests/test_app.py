@@ -155,6 +155,160 @@ def test_the_warm_up_builds_the_first_pages_market_as_the_page_would():
     other.wait_for_kernels()
 
 
+
+# ----------------------------------------------------------------------
+# The first picture kept between starts (issue 16: the first chart within 5 s)
+# ----------------------------------------------------------------------
+def _pages(view) -> list[str]:
+    from relsim.app import bridge_html, headline_html, legend_html, live_charts, network_svg, shares_html
+    return [*live_charts(view), headline_html(view), legend_html(view), shares_html(view), bridge_html(view),
+            network_svg(view)]
+
+
+def _assert_same_view(kept, own) -> None:
+    """Field by field, arrays with their dtypes: nothing dropped, nothing rounded."""
+    from dataclasses import fields
+    for a, b, name in [(kept, own, "view"), *((k, o, "market") for k, o in zip(kept.markets, own.markets,
+                                                                               strict=True))]:
+        for f in fields(a):
+            if f.name in ("markets", "sample", "cache", "generation"):
+                continue
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if isinstance(y, np.ndarray):
+                assert x.dtype == y.dtype and np.array_equal(x, y), (name, f.name)
+            else:
+                assert x == y and type(x) is type(y), (name, f.name, x, y)
+    for array in ("members", "xy", "edges"):
+        x, y = getattr(kept.sample, array), getattr(own.sample, array)
+        assert x.dtype == y.dtype and np.array_equal(x, y), array
+
+
+def test_a_kept_picture_draws_the_same_page_as_its_market(tmp_path, monkeypatch):
+    """The picture kept for the next start reads back bit for bit: every panel drawn from it is the
+    panel drawn from the market (fails if a field is dropped or a number rounded on the way)."""
+    from relsim.app import Session, default_params, keep_picture, picture_data, picture_path, read_picture
+    monkeypatch.setenv("RELSIM_CACHE_DIR", str(tmp_path))
+    params = default_params()
+    session = Session(params)
+    assert read_picture(params) is None                    # nothing kept yet
+    assert keep_picture(params, session.view, session.note)
+    assert picture_path().parent == tmp_path
+    view, note = read_picture(params)
+    assert note == session.note and picture_data(view, note) == picture_data(session.view, session.note)
+    _assert_same_view(view, session.view)
+    assert _pages(view) == _pages(session.view)
+    # a stepped market's view (rows recorded, money spent) reads back the same way
+    stepped = session.advance(3)
+    assert keep_picture(params, stepped)
+    _assert_same_view(read_picture(params)[0], stepped)
+    assert _pages(read_picture(params)[0]) == _pages(stepped)
+
+
+def test_a_kept_picture_serves_only_the_same_controls_and_code(tmp_path, monkeypatch):
+    """Another seed, another ``--set``, or changed code: the kept picture is not used."""
+    import relsim.app as app
+    monkeypatch.setenv("RELSIM_CACHE_DIR", str(tmp_path))
+    params = app.default_params()
+    session = app.Session(params)
+    app.keep_picture(params, session.view)
+    assert app.read_picture(params) is not None
+    assert app.read_picture({**params, "seed": 1}) is None
+    assert app.read_picture({**params, "strategy": "relationship"}) is None
+    monkeypatch.setenv(app.SET_ENV, json.dumps({"behaviour.trust_gain": 0.07}))
+    assert app.read_picture(params) is None
+    monkeypatch.delenv(app.SET_ENV)
+    monkeypatch.setattr(app, "_code_digest", lambda: "other code")
+    assert app.read_picture(params) is None
+
+
+def test_a_damaged_or_crafted_picture_file_is_ignored(tmp_path, monkeypatch):
+    """A kept picture is a file like any other: whatever is in it, reading it never raises, evaluates or
+    unpickles anything; the page then builds its market first. A folder that cannot be written is no error."""
+    import relsim.app as app
+    monkeypatch.setenv("RELSIM_CACHE_DIR", str(tmp_path))
+    params = app.default_params()
+    session = app.Session(params)
+    app.keep_picture(params, session.view)
+    path = app.picture_path()
+    good = json.loads(path.read_text())
+
+    def variant(change) -> dict:
+        data = json.loads(json.dumps(good))
+        change(data)
+        return data
+
+    crafted = [
+        b"not json", b"\x80\x04\x95pickle", b"[" * 100_000 + b"]" * 100_000,
+        json.dumps({**good, "format": 99}).encode(),
+        json.dumps(variant(lambda d: d["picture"]["markets"][0].__setitem__("customers", ["1", 2, 3, 4]))).encode(),
+        json.dumps(variant(lambda d: d["picture"]["sample"].__setitem__("edges", [[0, 10**6]]))).encode(),
+        json.dumps(variant(lambda d: d["picture"].__setitem__("week", True))).encode(),
+        json.dumps(variant(lambda d: d["picture"].__setitem__("markets", []))).encode(),
+        json.dumps(variant(lambda d: d["picture"]["markets"][0]["rows"].append({"week": {"x": 1}}))).encode(),
+        json.dumps(variant(lambda d: d["picture"].pop("sample"))).encode(),
+        json.dumps(good).replace('"cumulative": [0.0', '"cumulative": [NaN', 1).encode(),
+        b" " * (app.PICTURE_MAX_BYTES + 1),
+    ]
+    for payload in crafted:
+        path.write_bytes(payload)
+        assert app.read_picture(params) is None, payload[:80]
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    assert app.read_picture(params) is None
+    monkeypatch.setenv("RELSIM_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("")
+    assert app.keep_picture(params, session.view) is False
+
+
+def test_a_session_from_a_kept_picture_waits_for_its_market_then_steps_like_any(tmp_path, monkeypatch):
+    """The first page draws the kept picture; the market is attached later and every step waits for it.
+    A picture that differs from the market's own is replaced; a market that cannot be built is named."""
+    import threading
+
+    import pandas as pd
+
+    from relsim.app import Session, app_model_class, default_params, picture_data
+    params = default_params()
+    fresh = Session(params)
+    session = Session(params, (fresh.view, fresh.note))
+    assert not session.ready.is_set()
+    threading.Timer(0.5, lambda: session.attach(app_model_class()(**params))).start()
+    for mine, theirs in zip(session.advance(3).markets, fresh.advance(3).markets, strict=True):
+        assert pd.DataFrame(list(mine.rows)).equals(pd.DataFrame(list(theirs.rows)))
+    # a stale picture (other numbers) is replaced by the market's own at once
+    other = Session({**params, "seed": 1})
+    stale = Session(params, (other.view, other.note))
+    assert stale.attach(app_model_class()(**params)) is False
+    assert picture_data(stale.view) == picture_data(Session(params).view)
+    broken = Session(params, (other.view, other.note))
+    broken.fail("cannot build the market: no memory")
+    with pytest.raises(RuntimeError, match="no memory"):
+        broken.advance(1)
+
+
+def test_the_warm_up_keeps_the_first_picture_and_starts_from_it_next_time(tmp_path, monkeypatch):
+    """First start: the warm-up builds the market and keeps its picture; next start: the first page gets
+    that picture at once, and its market is built behind it (the same market as the page would build)."""
+    import pandas as pd
+
+    import relsim.app as app
+    monkeypatch.setenv("RELSIM_CACHE_DIR", str(tmp_path))
+    params = app.default_params()
+    first = app.WarmUp()
+    first.start()
+    assert first.take(params) is not None and first.take(params) is None
+    first.wait_for_kernels()
+    assert app.read_picture(params) is not None
+    second = app.WarmUp()
+    second.start()
+    session = second.take(params)
+    assert session is not None
+    second.wait_for_kernels()                 # the market is attached before the kernels are loaded
+    assert session.ready.is_set() and session.failure == ""
+    fresh = app.Session(params)
+    for mine, theirs in zip(session.advance(2).markets, fresh.advance(2).markets, strict=True):
+        assert pd.DataFrame(list(mine.rows)).equals(pd.DataFrame(list(theirs.rows)))
+
 def test_a_market_is_built_without_numba_and_its_first_step_loads_it():
     """The app's first picture needs a market, not a step: building one (array engine, compiled desk)
     does not import numba; the first step does (the choice kernel and the desk at their first use)."""
@@ -715,3 +869,37 @@ def test_the_page_says_when_the_first_step_waits_for_compiling(tmp_path):
                 browser.close()
     finally:
         process.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_second_start_draws_the_kept_picture_and_steps_its_market(tmp_path):
+    """The first start keeps its first picture; the second draws it before the model is even imported,
+    and a Step (pressed at once) waits for the market built behind it and works."""
+    from playwright.sync_api import sync_playwright
+
+    env = {"RELSIM_CACHE_DIR": str(tmp_path), "RELSIM_APP_TIMING": "1"}
+    first = AppProcess(env=env, log="app-server-first-start.log")
+    try:
+        first.wait_ready()
+        deadline = time.monotonic() + SERVER_START_LIMIT_S
+        while not (tmp_path / "app-first-picture.json").is_file():
+            assert time.monotonic() < deadline, first.log_path.read_text()
+            time.sleep(0.2)
+    finally:
+        first.stop()
+    second = AppProcess(env=env, log="app-server-second-start.log")
+    try:
+        second.wait_ready()
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            try:
+                page = _open(browser, second.url)
+                _step_times(page, 2)
+                _no_error(page)
+            finally:
+                browser.close()
+        log = second.log_path.read_text()
+        assert "first picture read" in log and "Traceback" not in log, log[-3000:]
+    finally:
+        second.stop()
