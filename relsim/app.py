@@ -45,7 +45,12 @@ fit in the memory available is refused with a message (``check_size``).
 
 Start-up (issue 16): ``relsim app`` serves this module in its own process; the module does not import
 the model, so the server answers before Mesa, pandas and numba are loaded, and a background thread
-(``WarmUp``) loads them and builds the first tab's market while the browser loads the page.
+(``WarmUp``) loads them and builds the first tab's market while the browser loads the page. The first
+page's picture (week 0 of that market, a ``View``) is kept between starts (``keep_picture``: a JSON file
+in ``relsim/__pycache__`` or ``$RELSIM_CACHE_DIR``, keyed by the controls, the ``--set`` overrides, the
+scenario file, relsim's code and the versions of the libraries that shape a market); a start that finds it
+draws it at once and builds the market behind it (``Session.attach``: every step waits for it, and a
+picture that differs from the market's own is replaced). ``scripts/setup.sh`` keeps it after installing.
 
 Engine: the app runs the array engine by default and offers the agent engine (every customer a Mesa
 agent; the same customer events) in its *Engine* menu; see ``APP_ENGINES`` for why.
@@ -1429,14 +1434,27 @@ class WarmUp:
 
     def start(self) -> None:
         """Start the thread (once)."""
+        from relsim.util import serve
+
         with self.lock:
             if self.thread is not None:
                 return
             self.thread = threading.Thread(target=self._run, name="relsim-warm-up", daemon=True)
+            # no page is rendered while the thread imports pandas (``serve.PAGE_GATE``): Solara's renderer
+            # reads ``sys.modules["pandas"]`` and fails on a half-imported module
+            serve.PAGE_GATE.clear()
         self.thread.start()
 
     def _run(self) -> None:
+        from relsim.util import serve
+
         picture = None
+        try:
+            import pandas  # noqa: F401  (first, while no page renders; the model imports it anyway)
+        except Exception:
+            pass
+        finally:
+            serve.PAGE_GATE.set()
         try:
             params = default_params()
             # the picture kept by the previous start: the page draws it at once, the market is built below
@@ -1655,6 +1673,10 @@ def Market(session: Session) -> None:
         with solara.Card("Run", margin=0):
             solara.Button(label="Reset", color="warning" if changed else "primary", on_click=reset, block=True,
                           disabled=bool(problem))
+            # the clock right under Reset: the notes below come and go (the "changed" cue goes when Reset is
+            # pressed), and a button below them would jump under the pointer (a ▶ pressed just after Reset
+            # then landed on the row below it)
+            Clock(session, view, running, playing, target, error)
             if changed:
                 solara.HTML(tag="div", unsafe_innerHTML=(
                     "<div class='relsim-changed'><b>Changed — press Reset</b> to build the market from: "
@@ -1666,7 +1688,6 @@ def Market(session: Session) -> None:
             if session.note:
                 solara.HTML(tag="div", unsafe_innerHTML=f"<div class='relsim-note'>{escape(session.note)}</div>")
             KernelNotice()
-            Clock(session, view, running, playing, target, error)
             solara.Select("Draw every (weeks)", value=every, values=[1, 2, 4, 13])
             if error.value:
                 solara.Error(error.value)

@@ -90,3 +90,51 @@ def test_a_request_addressed_elsewhere_is_refused() -> None:
 def test_a_websocket_addressed_elsewhere_is_closed_before_it_opens() -> None:
     sent = call("websocket", [(b"host", b"rebound.example:8765")])
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_a_page_waits_at_the_gate_while_the_app_imports_pandas() -> None:
+    """While ``PAGE_GATE`` is closed (the app's warm-up thread importing pandas, which Solara's renderer
+    reads half-imported from ``sys.modules``) a WebSocket is not passed on; it is once the gate opens.
+    Fails if the gate is ignored (the page of the crash then rendered during the import)."""
+    import threading
+    import time
+
+    from relsim.util import serve
+
+    reached: list[float] = []
+
+    async def inner(scope, receive, send) -> None:
+        reached.append(time.monotonic())
+
+    gated = HostCheck(inner, allowed_hosts(PORT))
+    scope = {"type": "websocket", "path": "/", "headers": [(b"host", f"127.0.0.1:{PORT}".encode())]}
+
+    async def nothing(*_args):
+        return {}
+
+    serve.PAGE_GATE.clear()
+    try:
+        opened = time.monotonic() + 0.5
+        threading.Timer(0.5, serve.PAGE_GATE.set).start()
+        asyncio.run(gated(scope, nothing, nothing))
+        assert reached and reached[0] >= opened - 0.01
+    finally:
+        serve.PAGE_GATE.set()
+    reached.clear()
+    started = time.monotonic()
+    asyncio.run(gated(scope, nothing, nothing))       # open: at once
+    assert reached and reached[0] - started < 0.2
+
+
+def test_the_warm_up_opens_the_gate_only_once_pandas_is_whole() -> None:
+    """In a fresh process: starting the app's warm-up closes the gate, and when it opens pandas is fully
+    imported (its ``DataFrame`` there); fails if the gate opens before the import is done."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from relsim.util import serve; from relsim.app import WARM_UP; "
+            "assert 'pandas' not in sys.modules; WARM_UP.start(); "
+            "assert serve.PAGE_GATE.wait(120); "
+            "print(hasattr(sys.modules.get('pandas'), 'DataFrame')); WARM_UP.wait_for_kernels()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "True", out.stdout + out.stderr

@@ -13,10 +13,9 @@ differences have much tighter intervals than the two means apart.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +25,7 @@ from scipy import stats
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
+from relsim.studies.pool import process_pool
 from relsim.util.progress import progress_bar
 
 #: Headline metrics of the focal firm shown in comparison tables.
@@ -176,9 +176,7 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
                 outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
                 advance()
         else:
-            # forkserver: forking a process that may hold threads (rich, BLAS) can deadlock
-            with ProcessPoolExecutor(max_workers=workers,
-                                     mp_context=multiprocessing.get_context("forkserver")) as pool:
+            with process_pool(workers) as pool:   # forkserver workers, relsim loaded (studies/pool.py)
                 futures = {pool.submit(_one_run, payload, strategy, seed): (strategy, seed)
                            for strategy, seed in tasks}
                 for future in as_completed(futures):

@@ -44,10 +44,9 @@ levers are the lever space's and whose outcomes are the means over seeds::
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ import pandas as pd
 from relsim.scenario.errors import ScenarioError
 from relsim.scenario.schema import Scenario, _describe, from_dict, load_scenario
 from relsim.scenario.strategies import PRESETS, Strategy
+from relsim.studies.pool import process_pool
 from relsim.util.errors import RelsimError
 
 #: Outcomes of :func:`evaluate` (short name -> column of the focal firm's run summary), all "more is better"
@@ -201,8 +201,7 @@ def evaluate(policy: Mapping[str, Any] | None, scenario: Scenario | str | Path,
     if executor is not None:
         rows = list(executor.map(outcome_row, [chosen] * len(seed_list), seed_list))
     elif (workers or 1) > 1 and len(seed_list) > 1:
-        with ProcessPoolExecutor(max_workers=min(int(workers or 1), len(seed_list)),
-                                 mp_context=multiprocessing.get_context("forkserver")) as pool:
+        with process_pool(min(int(workers or 1), len(seed_list))) as pool:
             rows = list(pool.map(outcome_row, [chosen] * len(seed_list), seed_list))
     else:
         rows = [outcome_row(chosen, seed) for seed in seed_list]

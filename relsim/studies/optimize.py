@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import re
 import sys
 import time
@@ -51,6 +50,7 @@ from relsim.scenario.schema import Scenario, _describe
 from relsim.scenario.strategies import PRESETS, Strategy
 from relsim.studies.compare import mean_interval
 from relsim.studies.evaluate import OUTCOMES, apply_policy, check_policy, outcome_row
+from relsim.studies.pool import process_pool
 from relsim.studies.robust import Robustness
 from relsim.util.errors import RelsimError
 from relsim.util.inputs import read_toml
@@ -704,4 +704,4 @@ def pool(workers: int) -> ProcessPoolExecutor | None:
     """A process pool for ``workers`` > 1 (forkserver: safe with threads), else None."""
     if workers <= 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return process_pool(workers)

@@ -10,9 +10,8 @@ per run, docs/model.md), so the result does not depend on the worker count.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pandas as pd
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
+from relsim.studies.pool import process_pool
 from relsim.util.progress import progress_bar
 
 
@@ -43,9 +43,7 @@ def focal_outcomes(tasks: Sequence[tuple[Scenario, int]], workers: int = 1, prog
                 rows[i] = _focal_outcome(payload, seed)
                 advance()
         else:
-            # forkserver: forking a process that may hold threads (rich, BLAS) can deadlock
-            with ProcessPoolExecutor(max_workers=workers,
-                                     mp_context=multiprocessing.get_context("forkserver")) as pool:
+            with process_pool(workers) as pool:   # forkserver workers, relsim loaded (studies/pool.py)
                 futures = {pool.submit(_focal_outcome, payload, seed): i
                            for i, (payload, seed) in enumerate(payloads)}
                 for future in as_completed(futures):

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import multiprocessing
 import os
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
 from relsim.studies.experiment import Plan, Run, with_replicates
+from relsim.studies.pool import process_pool
 from relsim.studies.store import Store, StoreError, code_version, environment
 from relsim.util.progress import progress_bar
 
@@ -297,7 +297,7 @@ def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
     """
     waiting = {task["run_id"]: task for task in tasks}
     for attempt in range(POOL_RESTARTS + 1):
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(waiting)), mp_context=_context())
+        pool = process_pool(min(workers, len(waiting)))
         try:
             futures = {pool.submit(run_task, task): run_id for run_id, task in waiting.items()}
             for future in as_completed(futures):
@@ -315,18 +315,6 @@ def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
         finally:
             # on an interrupt, do not start queued runs; a killed sweep loses only those in flight
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Forkserver processes with relsim imported once in the server.
-
-    Forking a process that holds threads (rich's refresher, BLAS) can
-    deadlock, so not ``fork``; ``spawn`` would import relsim, pandas and Mesa
-    again in every worker (seconds each), so the forkserver preloads them.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["relsim.studies.sweep"])
-    return context
 
 
 def _connect(address: str):

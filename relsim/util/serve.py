@@ -14,14 +14,28 @@ reach the app by pointing its own name at 127.0.0.1 (DNS rebinding).
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
 import os
+import signal
 import sys
+import threading
+import time
 
 HOST = "127.0.0.1"
 #: Request headers dropped before Solara sees them: the app answers only on the loopback, where
 #: compressing costs the server CPU and saves no time (Solara gzips every response over 1 kB: its
 #: 2 MB front end on every page load, ≈ 0.15 s of CPU while the first page's market is being built).
 UNCOMPRESSED = frozenset({b"accept-encoding"})
+
+
+#: Set while pages may be rendered. A served app clears it while another thread imports a library that the
+#: renderer looks up in ``sys.modules`` without importing it (``relsim.app`` and pandas: reacton checks
+#: ``isinstance(value, sys.modules["pandas"].DataFrame)`` and fails on a half-imported module); a page's
+#: WebSocket waits for it, at most ``PAGE_GATE_WAIT_S`` seconds.
+PAGE_GATE = threading.Event()
+PAGE_GATE.set()
+PAGE_GATE_WAIT_S = 30.0
 
 
 def allowed_hosts(port: int) -> frozenset[str]:
@@ -51,6 +65,10 @@ class HostCheck:
                 return
             scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers", ())
                                           if k.lower() not in UNCOMPRESSED]}
+            if scope["type"] == "websocket" and not PAGE_GATE.is_set():
+                deadline = time.monotonic() + PAGE_GATE_WAIT_S
+                while not PAGE_GATE.is_set() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
         await self.app(scope, receive, send)
 
 
@@ -59,6 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     :class:`HostCheck`."""
     app, port = (argv if argv is not None else sys.argv[1:])[:2]
     port = int(port)
+    # ``kill -USR1 PID`` prints every thread's stack to the server's output: a page that stops answering
+    # can be diagnosed without a debugger (tests/test_app.py does it when a play does not start)
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     # solara reads its app when its server module is imported: name it first
     os.environ["SOLARA_APP"] = app
     # the app builds the first page's market in a background thread once solara has loaded it

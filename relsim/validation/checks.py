@@ -18,10 +18,8 @@ numbers every time (and in any process).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +33,7 @@ from relsim.market.runner import simulate
 from relsim.scenario.errors import ScenarioError
 from relsim.scenario.schema import from_dict, load_scenario
 from relsim.studies import analytic
+from relsim.studies.pool import process_pool
 from relsim.util.errors import RelsimError
 from relsim.validation import docking
 
@@ -673,7 +672,7 @@ def run_validation(quick: bool = True, workers: int = 1, only: Sequence[str] | N
     if workers > 1:
         # every job of every check in one pool, the long single jobs first, so that the cores stay busy
         # forkserver: no fork of a process that may hold threads (BLAS, matplotlib)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        with process_pool(workers) as pool:
             futures = {name: [pool.submit(_timed, job) for job in jobs[name]]
                        for name in sorted(names, key=SUBMIT_ORDER.index)}
             for name in names:

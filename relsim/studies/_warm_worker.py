@@ -1,0 +1,21 @@
+"""Imported by the studies' forkserver (:mod:`relsim.studies.pool`) before it forks workers.
+
+It loads what every worker needs — the studies' run functions with pandas,
+Mesa and SimPy, and numba's compiled kernels — by one tiny run on the array
+engine (200 customers, 4 weeks: the kernels are loaded from numba's cache,
+or compiled once here rather than in every worker). Nothing here may stop the
+forkserver: a failure only means the workers load the same things themselves.
+"""
+
+from __future__ import annotations
+
+try:
+    import relsim.studies.compare
+    import relsim.studies.evaluate
+    import relsim.studies.sweep  # noqa: F401
+    from relsim.market.runner import simulate
+    from relsim.scenario.schema import load_scenario
+
+    simulate(load_scenario("ecommerce", **{"market.weeks": 4, "market.engine": "arrays"}).resized(200), seed=0)
+except Exception:  # the workers then import and load what they need, as without the forkserver's help
+    pass

@@ -1,0 +1,40 @@
+"""Process pools of the studies: forkserver workers that start with relsim loaded and warm.
+
+Every study that runs simulations on several cores (``relsim compare``, its
+uncertainty runs, ``relsim sweep``, ``relsim optimize``, ``relsim validate``)
+takes its pool from :func:`process_pool`. The workers come from a
+*forkserver* — forking a process that holds threads (rich's progress bar,
+BLAS) can deadlock, so not plain ``fork`` — and the forkserver first imports
+:mod:`relsim.studies._warm_worker`, which loads the model (pandas, Mesa,
+SimPy) and the compiled kernels once. A worker forked from it starts with all
+of that in memory instead of paying it again: about 3 s of CPU for the
+imports and 0.5–1 s for the kernels per worker on the reference machine
+(benchmarks/README.md). The runs themselves are unchanged (same streams,
+same tables).
+
+>>> with process_pool(2) as pool:
+...     list(pool.map(abs, [-1, 2]))
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.context
+from concurrent.futures import ProcessPoolExecutor
+
+#: Imported once by the forkserver before it forks any worker.
+PRELOAD = ["relsim.studies._warm_worker"]
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading relsim (set before the server first starts; a server
+    already running in this process keeps what it has)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes forked from the warm forkserver."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
