@@ -641,7 +641,7 @@ def make_view(model: AppModel, generation: int = 0) -> View:
 #: Environment variable naming the folder of the kept first picture (default: ``relsim/__pycache__``,
 #: beside numba's cache of the compiled kernels).
 CACHE_ENV = "RELSIM_CACHE_DIR"
-#: The kept picture's file in that folder, and the largest file read back (the picture is ~40 kB).
+#: The kept picture's file in that folder, and the largest file read back (the default page's picture is ~17 kB).
 PICTURE_FILE = "app-first-picture.json"
 PICTURE_MAX_BYTES = 4_000_000
 #: Version of the file's layout; a file of another version is ignored.

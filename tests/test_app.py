@@ -865,7 +865,7 @@ def test_the_page_says_when_the_first_step_waits_for_compiling(tmp_path):
             try:
                 page = _open(browser, process.url)
                 note = page.locator(".relsim-compiling")
-                # compiling takes tens of seconds; the note comes KERNEL_NOTICE_AFTER_S after the page
+                # compiling takes tens of seconds; the note comes KERNEL_NOTICE_AFTER_S after the warm-up starts on it
                 note.wait_for(timeout=1000 * (KERNEL_NOTICE_AFTER_S + 30))
                 assert "Compiling" in note.inner_text()
                 page.get_by_role("button", name="Step").click()
