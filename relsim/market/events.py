@@ -33,6 +33,7 @@ import numpy as np
 from relsim.market import rules
 from relsim.market.draws import lognormal
 from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
+from relsim.market.firms import Firm
 from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
 from relsim.market.terms import (
     FOLLOW_UP_LEVEL,
@@ -280,8 +281,6 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
     join(state, buyers[switching], chosen[switching])
-    chosen_firms = firms_in(chosen, state.firm_count)
-    mine_of = [chosen == f for f in chosen_firms]
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
     costs = spec.costs
@@ -293,16 +292,16 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
                        if costs.serve_cost_saving else None)
     else:
         cost_factor = None
-    margins = np.empty(buyers.size)
-    for f, mine in zip(chosen_firms, mine_of, strict=True):
-        firm = model.firms[f]
-        customers = buyers[mine]
-        margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
-                                  0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
-                                  state.source[customers, f] == SOURCE_CODE["wom"],
-                                  None if cost_factor is None else cost_factor[mine])
-        if firm.strategy.reward_rate > 0.0:
-            state.programmes[customers] |= state.programme_bit[f]
+    # the books of every firm's orders, in one call (Firm.sell); the dyads by flat position
+    firm_list = model.firms
+    at = state.dyads(buyers, chosen)
+    margins = Firm.sell(firm_list, chosen, values, at.get(state.retention_offer) * state.retention_discount,
+                        0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
+                        at.get(state.source) == SOURCE_CODE["wom"], cost_factor)
+    # a purchase from a firm with a loyalty programme enrols the buyer in it (each buyer once)
+    rewarding = np.array([f.strategy.reward_rate > 0.0 for f in firm_list])
+    enrolling = rewarding[chosen]
+    state.programmes[buyers[enrolling]] |= state.programme_bit[chosen[enrolling]]
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
@@ -310,16 +309,13 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
     # used up), the purchase as a contact, reward goodwill
     from relsim.market import kernels
-    firm_list = model.firms
     first = kernels.record_purchases(
         buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False), values, margins, float(week),
         state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
         state.retention_offer, float(params.purchase_intensity),
-        np.array([f.strategy.reward_rate > 0.0 for f in firm_list]),
-        np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
+        rewarding, np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
         state.trust, state.reciprocity, state.commitment, state.knowledge, _contact_terms(model))
     # realised lifetime value (in numpy: `relsim validate` checks it by replacing rules.discount_factor)
-    at = state.dyads(buyers, chosen)
     acquisition = first == week
     at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
