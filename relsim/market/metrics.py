@@ -82,21 +82,43 @@ class Recorder:
         week = model.week
         discount = rules.discount_factor(week, model.spec.market.discount_rate)
         population = model.population.size
-        for firm in model.firms:
-            state = model.population.relationship_state(firm.index)
-            co_creating = float(firm.strategy.level >= 5)
-            rung = rules.loyalty_rung(
-                np.ones(len(state["trust"])), state["purchases"], state["trust"], state["commitment"],
-                state["satisfaction"], supporter_commitment=params.supporter_commitment,
-                advocate_commitment=params.advocate_commitment,
-                partner_commitment=params.partner_commitment,
-                promoter_threshold=wom.promoter_threshold, co_creation=co_creating)
-            rungs = np.bincount(rung.astype(int), minlength=len(rules.RUNGS))
-            promoters = int((state["satisfaction"] >= wom.promoter_threshold).sum())
-            detractors = int((state["satisfaction"] <= wom.detractor_threshold).sum())
-            active = len(state["trust"])
+        firms = model.firms
+        # every firm's customers at once (their end-of-week state, firm after firm): the rungs, NPS counts
+        # and mean relationship state of all firms in a few passes
+        states = [model.population.relationship_state(firm.index) for firm in firms]
+        sizes = [len(state["trust"]) for state in states]
+        firm_of = np.repeat(np.arange(len(firms)), sizes)
+        # one row per parameter of RELATIONSHIP (C-ordered: a firm's part of a row is summed as numpy
+        # sums a 1-d array, pairwise, so each mean is the one of _mean)
+        block = np.concatenate([np.array([state[name] for name in RELATIONSHIP]) for state in states], axis=1)
+        trust, commitment, satisfaction = block[0], block[1], block[2]
+        co_creating_of = np.array([float(firm.strategy.level >= 5) for firm in firms])
+        rung_all = rules.loyalty_rung(
+            np.ones(firm_of.size), np.concatenate([state["purchases"] for state in states]), trust, commitment,
+            satisfaction, supporter_commitment=params.supporter_commitment,
+            advocate_commitment=params.advocate_commitment,
+            partner_commitment=params.partner_commitment,
+            promoter_threshold=wom.promoter_threshold, co_creation=co_creating_of[firm_of])
+        rungs_of = np.bincount(firm_of * len(rules.RUNGS) + rung_all.astype(int),
+                               minlength=len(firms) * len(rules.RUNGS)).reshape(len(firms), len(rules.RUNGS))
+        promoters_of = np.bincount(firm_of[satisfaction >= wom.promoter_threshold], minlength=len(firms)).tolist()
+        detractors_of = np.bincount(firm_of[satisfaction <= wom.detractor_threshold],
+                                    minlength=len(firms)).tolist()
+        end = 0
+        for firm in firms:
+            active = sizes[firm.index]
+            start, end = end, end + active
+            co_creating = co_creating_of[firm.index]
+            rung = rung_all[start:end]
+            rungs = rungs_of[firm.index].copy()
+            promoters, detractors = promoters_of[firm.index], detractors_of[firm.index]
             rungs[rules.PROSPECT] = population - active
-            means = {name: _mean(state[name]) if active else np.nan for name in RELATIONSHIP}
+            if active:
+                totals = np.add.reduce(block[:, start:end], axis=1)
+                means = dict(zip(RELATIONSHIP, (totals / np.intp(active)).astype(block.dtype).tolist(),
+                                 strict=True))
+            else:
+                means = dict.fromkeys(RELATIONSHIP, np.nan)
             # the value share moves only a co-creating firm's quality (Firm.co_create)
             firm.co_create(int(rungs[rules.PARTNER]),
                            partner_value_share(model, firm.index, rung) if co_creating else 0.0)
