@@ -469,23 +469,41 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
 # Steps 7-8: word of mouth and churn
 # ==========================================================================
 def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
-                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None):
+                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None, *,
+                        talk: tuple[np.ndarray, np.ndarray] | None = None, hazard: np.ndarray | None = None):
     """From the relationship state of ``firm``'s customers ``members``: who talks
     this week (``rules.talk_probability``), for or against the firm, and who
     lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
     (masks over ``members``; ``talking`` is None without word of mouth).
-    ``relationship``: their state if gathered already (``CustomerState.state_of``)."""
+    ``relationship``: their state if gathered already (``CustomerState.state_of``);
+    ``talk`` and ``hazard``: :func:`talk_and_hazard` of these customers if computed already
+    (the array engine computes them for every firm's customers at once)."""
     model = state.model
     if relationship is None:
         relationship = state.state_of(members, firm)
-    talking = positive = None
+    if talk is None and hazard is None:
+        talk, hazard = talk_and_hazard(state, members, relationship, talk_draws)
+    elif hazard is None:
+        hazard = model.hazard(relationship, members)
+    talking, positive = (None, None) if talk is None else talk
+    leaving = churn_draws[members] < hazard
+    return talking, positive, leaving, relationship
+
+
+def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: dict[str, np.ndarray],
+                    talk_draws: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+    """Who of ``customers`` talks and who of them speaks well (``(talking, positive)``,
+    None without word of mouth), and their churn hazard this week (the model's hazard),
+    from their relationship state with their current firm ``relationship``. Customer
+    by customer, so the customers may be of several firms."""
+    model = state.model
+    talk = None
     # customer by customer in compiled code that calls the rule (market/kernels.py)
     from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        talking, positive = kernels.talkers(relationship["satisfaction"], relationship["commitment"],
-                                            talk_draws[members], np.array(model.talk_weights, dtype=np.float64))
-    leaving = churn_draws[members] < model.hazard(relationship, members)
-    return talking, positive, leaving, relationship
+        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws[customers],
+                               np.array(model.talk_weights, dtype=np.float64))
+    return talk, model.hazard(relationship, customers)
 
 
 def warning_leavers(state: CustomerState, talk_draws: np.ndarray):

@@ -15,7 +15,7 @@ Aggregates are computed per step; nothing grows with customers × steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -93,12 +93,13 @@ class Recorder:
         block = np.concatenate([np.array([state[name] for name in RELATIONSHIP]) for state in states], axis=1)
         trust, commitment, satisfaction = block[0], block[1], block[2]
         co_creating_of = np.array([float(firm.strategy.level >= 5) for firm in firms])
+        co_creation: Any = co_creating_of[firm_of]   # the rule's co_creation, customer by customer
         rung_all = rules.loyalty_rung(
             np.ones(firm_of.size), np.concatenate([state["purchases"] for state in states]), trust, commitment,
             satisfaction, supporter_commitment=params.supporter_commitment,
             advocate_commitment=params.advocate_commitment,
             partner_commitment=params.partner_commitment,
-            promoter_threshold=wom.promoter_threshold, co_creation=co_creating_of[firm_of])
+            promoter_threshold=wom.promoter_threshold, co_creation=co_creation)
         rungs_of = np.bincount(firm_of * len(rules.RUNGS) + rung_all.astype(int),
                                minlength=len(firms) * len(rules.RUNGS)).reshape(len(firms), len(rules.RUNGS))
         promoters_of = np.bincount(firm_of[satisfaction >= wom.promoter_threshold], minlength=len(firms)).tolist()
