@@ -554,4 +554,5 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
         float(wom.negativity_weight), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
-    np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)
+    if trying.size:
+        np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

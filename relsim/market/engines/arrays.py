@@ -110,6 +110,7 @@ class ArrayPopulation:
         # -- events in flight
         self.deliveries = {"customer": np.zeros(0, np.int64), "firm": np.zeros(0, np.int64),
                            "due": np.zeros(0), "late": np.zeros(0, bool), "defective": np.zeros(0, bool)}
+        self.placed: list[tuple[np.ndarray, ...]] = []   # orders placed since the calendar was read
         # the support desks: compiled (market/desk.py) unless the scenario asks for SimPy's; made at
         # their first use (``desks``), so that building a market does not load numba
         self._compiled_desk = model.spec.operations.desk == "compiled"
@@ -207,17 +208,25 @@ class ArrayPopulation:
     # steps 4-6: operations
     # ------------------------------------------------------------------
     def _place_orders(self, buyers, chosen, due, late, defective) -> None:
-        """Orders into the delivery calendar."""
+        """Orders into the delivery calendar (kept aside, joined to it once, in the order placed,
+        when the week's deliveries are taken: ``_calendar``)."""
+        self.placed.append((buyers, chosen, due, late, defective))
+
+    def _calendar(self) -> dict[str, np.ndarray]:
+        """The delivery calendar, with the orders placed since it was last read at its end."""
         calendar = self.deliveries
-        for name, values in (("customer", buyers), ("firm", chosen), ("due", due),
-                             ("late", late), ("defective", defective)):
-            calendar[name] = np.concatenate([calendar[name], values])
+        if self.placed:
+            calendar = self.deliveries = {
+                name: np.concatenate([calendar[name], *(orders[k] for orders in self.placed)])
+                for k, name in enumerate(("customer", "firm", "due", "late", "defective"))}
+            self.placed = []
+        return calendar
 
     def run_operations(self, until: float) -> None:
         """Deliveries due before ``until`` in time order, then the SimPy desks to ``until``,
         then the answers in the order they came."""
         state = self.state
-        calendar = self.deliveries
+        calendar = self._calendar()
         due = calendar["due"] < until
         if due.any():
             order = np.flatnonzero(due)[np.argsort(calendar["due"][due], kind="stable")]
