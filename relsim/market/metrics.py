@@ -15,6 +15,7 @@ Aggregates are computed per step; nothing grows with customers × steps.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -203,18 +204,32 @@ class Recorder:
         blocks = [block for block in (model.population.closed_spells(), running[columns]) if len(block)]
         if not blocks:
             return pd.DataFrame(columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
-        frame = pd.concat(blocks, ignore_index=True)
-        frame = frame[frame["start"] >= 0].copy()
-        frame["cohort_week"] = (frame["start"] // COHORT_WEEKS) * COHORT_WEEKS
-        names = {firm.index: firm.name for firm in model.firms}
-        rows = []
-        for (firm_index, cohort), group in frame.groupby(["firm", "cohort_week"]):
-            size = len(group)
-            durations = (group["end"] - group["start"]).to_numpy()
-            for age in range(0, max(0, int(end - cohort - COHORT_WEEKS)) + 1, COHORT_WEEKS):
-                rows.append({"firm": names[firm_index], "cohort_week": cohort,
-                             "age_weeks": age, "size": size,
-                             "retained": float(np.mean(durations > age))})
+        # on arrays (a pandas groupby cost ~3 % of a 5,000-customer run): the groups in the groupby's
+        # order (firm, then cohort week), and the share of a group still a customer at each age counted
+        # on its sorted durations (the same count over the same size as ``np.mean(durations > age)``)
+        firm = np.concatenate([block["firm"].to_numpy(dtype=np.int64) for block in blocks])
+        start = np.concatenate([block["start"].to_numpy(dtype=np.float64) for block in blocks])
+        stop = np.concatenate([block["end"].to_numpy(dtype=np.float64) for block in blocks])
+        acquired = start >= 0
+        firm, start, stop = firm[acquired], start[acquired], stop[acquired]
+        cohort = (start // COHORT_WEEKS) * COHORT_WEEKS
+        order = np.lexsort((cohort, firm))
+        firm, cohort, durations = firm[order], cohort[order], (stop - start)[order]
+        edges = np.flatnonzero((firm[1:] != firm[:-1]) | (cohort[1:] != cohort[:-1])) + 1
+        bounds = [0, *edges.tolist(), firm.size]
+        names = {f.index: f.name for f in model.firms}
+        rows: list[dict] = []
+        for first, last in itertools.pairwise(bounds):
+            if first == last:
+                continue
+            size = last - first
+            group_cohort = float(cohort[first])
+            ages = np.arange(0, max(0, int(end - group_cohort - COHORT_WEEKS)) + 1, COHORT_WEEKS)
+            ended = np.searchsorted(np.sort(durations[first:last]), ages, side="right")
+            name = names[int(firm[first])]
+            rows.extend({"firm": name, "cohort_week": group_cohort, "age_weeks": age, "size": size,
+                         "retained": kept / size}
+                        for age, kept in zip(ages.tolist(), (size - ended).tolist(), strict=True))
         # a closed cohort (e.g. a calibrated scenario) acquires no one: an empty table, with its columns
         return pd.DataFrame(rows, columns=["firm", "cohort_week", "age_weeks", "size", "retained"])
 
