@@ -143,7 +143,9 @@ class Firm(mesa.Agent):
         # each firm's orders together, in the batch's order: one sum per firm and line (``take`` keeps
         # the lines C-ordered, so each sum is numpy's pairwise sum of a contiguous row, as of a 1-d array)
         counts = np.bincount(chosen, minlength=len(firms))
-        lines = np.stack([revenue, cogs, fee, reward]).take(np.argsort(chosen, kind="stable"), axis=1)
+        lines = np.stack([revenue, cogs, fee, reward])
+        if np.count_nonzero(counts) > 1:   # (orders of one firm are in order already)
+            lines = lines.take(np.argsort(chosen, kind="stable"), axis=1)
         referrals = np.bincount(chosen[referred], minlength=len(firms))
         end = 0
         for firm, count, referral_count in zip(firms, counts.tolist(), referrals.tolist(), strict=True):
