@@ -46,3 +46,21 @@ def test_a_batch_at_several_firms_books_what_each_firm_alone_would(size):
                                     cost_factor[mine])
     assert _books(firms) == together   # float equality: the same bits
     assert np.array_equal(margins, alone)
+
+
+def test_the_compiled_sums_by_firm_are_numpys_sums_to_the_bit():
+    """``kernels.sums_by_firm`` (the pairwise summation numpy uses) against ``np.add.reduce`` of
+    each firm's entries, for every size up to 600 and larger ones (both sides of the 8-entry and
+    128-entry blocks and their halving), values of both signs, zeros and a firm without entries."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(13)
+    for size in [*range(1, 600), 1000, 1023, 1024, 1025, 4099, 20000]:
+        firm_count = int(rng.integers(1, 6))
+        firms = rng.integers(0, firm_count, size)
+        lines = np.array([rng.lognormal(4, 2, size), rng.normal(0, 1e3, size), np.zeros(size),
+                          rng.normal(0, 1, size) * (rng.random(size) < 0.5)])
+        sums, counts = kernels.sums_by_firm(lines, firms, firm_count + 1)
+        assert counts.tolist() == np.bincount(firms, minlength=firm_count + 1).tolist()
+        for f in range(firm_count + 1):
+            expected = [float(np.add.reduce(row[firms == f])) for row in lines]
+            assert sums[f].tolist() == expected, (size, f)

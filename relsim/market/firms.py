@@ -140,24 +140,21 @@ class Firm(mesa.Agent):
             cogs = cogs * cost_factor
         fee = revenue * channel_fee
         reward = revenue * reward_share[chosen]
-        # each firm's orders together, in the batch's order: one sum per firm and line (``take`` keeps
-        # the lines C-ordered, so each sum is numpy's pairwise sum of a contiguous row, as of a 1-d array)
-        counts = np.bincount(chosen, minlength=len(firms))
-        lines = np.stack([revenue, cogs, fee, reward])
-        if np.count_nonzero(counts) > 1:   # (orders of one firm are in order already)
-            lines = lines.take(np.argsort(chosen, kind="stable"), axis=1)
+        # each firm's book lines: the sums of its own orders in batch order, all firms in one compiled
+        # pass (numpy's pairwise sums, to the bit); imported here: building a market does not load numba
+        from relsim.market import kernels
+        sums, counts = kernels.sums_by_firm(np.array([revenue, cogs, fee, reward]),
+                                            chosen.astype(np.int64, copy=False), len(firms))
         referrals = np.bincount(chosen[referred], minlength=len(firms))
-        end = 0
-        for firm, count, referral_count in zip(firms, counts.tolist(), referrals.tolist(), strict=True):
+        for firm, count, referral_count, (revenue_sum, cogs_sum, fee_sum, reward_sum) in zip(
+                firms, counts.tolist(), referrals.tolist(), sums.tolist(), strict=True):
             if count == 0:
                 continue
-            start, end = end, end + count
-            sums = np.add.reduce(lines[:, start:end], axis=1).tolist()
             books = firm.books
-            books["revenue"] += sums[0]
-            books["cogs"] += sums[1]
-            books["partner_fees"] += sums[2]
-            books["rewards"] += sums[3]
+            books["revenue"] += revenue_sum
+            books["cogs"] += cogs_sum
+            books["partner_fees"] += fee_sum
+            books["rewards"] += reward_sum
             firm.orders += count
             firm.referral_orders += referral_count
         return revenue - cogs - fee - reward
