@@ -65,12 +65,14 @@ def firms_in(firms: np.ndarray, firm_count: int) -> list[int]:
 def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str,
              channel_fee: float = 0.0) -> None:
     """``customers`` become aware of ``firm`` through ``source`` (no effect on those already aware)."""
-    aware = state.model.aware
-    new = customers[~aware[customers, firm]]
-    aware[new, firm] = True
-    state.source[new, firm] = SOURCE_CODE[source]
+    # the dyads by flat position (``CustomerState.dyads``; the model's awareness has the same shape)
+    cells = state.dyads(customers, firm).cells
+    aware = state.model.aware.reshape(-1)
+    new = cells[~aware[cells]]
+    aware[new] = True
+    state.source.reshape(-1)[new] = SOURCE_CODE[source]
     if channel_fee and state.fee_code is not None:
-        state.fee_code[new, firm] = np.searchsorted(state.fees, channel_fee)
+        state.fee_code.reshape(-1)[new] = np.searchsorted(state.fees, channel_fee)
 
 
 def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
