@@ -214,9 +214,9 @@ def _cut_focal_lapse_hazard(factor: float):
     from relsim.market import events
     original = events.talkers_and_leavers
 
-    def cut(state, firm, members, talk_draws, churn_draws, gathered=None):
+    def cut(state, firm, members, talk_draws, churn_draws, gathered=None, **computed):
         talking, positive, leaving, relationship = original(state, firm, members, talk_draws, churn_draws,
-                                                            gathered)
+                                                            gathered, **computed)
         if firm == 0:
             leaving = churn_draws[members] < factor * state.model.hazard(relationship, members)
         return talking, positive, leaving, relationship

@@ -304,7 +304,9 @@ class CompiledDesks:
             return
         self._room_for(times.size)
         ints = [np.ascontiguousarray(values, dtype=np.int64) for values in (firms, priorities, resolved, customers)]
-        flags = np.ascontiguousarray(np.broadcast_to(np.asarray(complaint, dtype=np.int64), times.shape))
+        flags = np.ascontiguousarray(complaint, dtype=np.int64)
+        if flags.shape != times.shape:   # one flag for all (numpy's broadcast_to costs more than the copy)
+            flags = np.ascontiguousarray(np.broadcast_to(flags, times.shape))
         _open(float(self.operations.env.now), np.ascontiguousarray(times, dtype=np.float64), ints[0], ints[1],
               np.ascontiguousarray(handling, dtype=np.float64), ints[2], ints[3], flags,
               self.ev_t, self.ev_i, self.tk_f, self.tk_i, self.meta, self.free)

@@ -33,6 +33,7 @@ import numpy as np
 from relsim.market import rules
 from relsim.market.draws import lognormal
 from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
+from relsim.market.firms import Firm
 from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
 from relsim.market.terms import (
     FOLLOW_UP_LEVEL,
@@ -64,12 +65,14 @@ def firms_in(firms: np.ndarray, firm_count: int) -> list[int]:
 def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str,
              channel_fee: float = 0.0) -> None:
     """``customers`` become aware of ``firm`` through ``source`` (no effect on those already aware)."""
-    aware = state.model.aware
-    new = customers[~aware[customers, firm]]
-    aware[new, firm] = True
-    state.source[new, firm] = SOURCE_CODE[source]
+    # the dyads by flat position (``CustomerState.dyads``; the model's awareness has the same shape)
+    cells = state.dyads(customers, firm).cells
+    aware = state.model.aware.reshape(-1)
+    new = cells[~aware[cells]]
+    aware[new] = True
+    state.source.reshape(-1)[new] = SOURCE_CODE[source]
     if channel_fee and state.fee_code is not None:
-        state.fee_code[new, firm] = np.searchsorted(state.fees, channel_fee)
+        state.fee_code.reshape(-1)[new] = np.searchsorted(state.fees, channel_fee)
 
 
 def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
@@ -280,8 +283,6 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     switching = state.current[buyers] != chosen
     leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
     join(state, buyers[switching], chosen[switching])
-    chosen_firms = firms_in(chosen, state.firm_count)
-    mine_of = [chosen == f for f in chosen_firms]
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
     costs = spec.costs
@@ -293,16 +294,16 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
                        if costs.serve_cost_saving else None)
     else:
         cost_factor = None
-    margins = np.empty(buyers.size)
-    for f, mine in zip(chosen_firms, mine_of, strict=True):
-        firm = model.firms[f]
-        customers = buyers[mine]
-        margins[mine] = firm.sell(values[mine], state.retention_offer[customers, f] * state.retention_discount,
-                                  0.0 if state.fee_code is None else state.fees[state.fee_code[customers, f]],
-                                  state.source[customers, f] == SOURCE_CODE["wom"],
-                                  None if cost_factor is None else cost_factor[mine])
-        if firm.strategy.reward_rate > 0.0:
-            state.programmes[customers] |= state.programme_bit[f]
+    # the books of every firm's orders, in one call (Firm.sell); the dyads by flat position
+    firm_list = model.firms
+    at = state.dyads(buyers, chosen)
+    margins = Firm.sell(firm_list, chosen, values, at.get(state.retention_offer) * state.retention_discount,
+                        0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
+                        at.get(state.source) == SOURCE_CODE["wom"], cost_factor)
+    # a purchase from a firm with a loyalty programme enrols the buyer in it (each buyer once)
+    rewarding = np.array([f.strategy.reward_rate > 0.0 for f in firm_list])
+    enrolling = rewarding[chosen]
+    state.programmes[buyers[enrolling]] |= state.programme_bit[chosen[enrolling]]
     for firm_index, buckets in state.quarter_margins.items():
         mine = chosen == firm_index
         buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
@@ -310,16 +311,13 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
     # used up), the purchase as a contact, reward goodwill
     from relsim.market import kernels
-    firm_list = model.firms
     first = kernels.record_purchases(
         buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False), values, margins, float(week),
         state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
         state.retention_offer, float(params.purchase_intensity),
-        np.array([f.strategy.reward_rate > 0.0 for f in firm_list]),
-        np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
+        rewarding, np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
         state.trust, state.reciprocity, state.commitment, state.knowledge, _contact_terms(model))
     # realised lifetime value (in numpy: `relsim validate` checks it by replacing rules.discount_factor)
-    at = state.dyads(buyers, chosen)
     acquisition = first == week
     at[acquisition].add(state.acquisition_margin, margins[acquisition])
     later = ~acquisition
@@ -473,23 +471,41 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
 # Steps 7-8: word of mouth and churn
 # ==========================================================================
 def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
-                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None):
+                        churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None, *,
+                        talk: tuple[np.ndarray, np.ndarray] | None = None, hazard: np.ndarray | None = None):
     """From the relationship state of ``firm``'s customers ``members``: who talks
     this week (``rules.talk_probability``), for or against the firm, and who
     lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
     (masks over ``members``; ``talking`` is None without word of mouth).
-    ``relationship``: their state if gathered already (``CustomerState.state_of``)."""
+    ``relationship``: their state if gathered already (``CustomerState.state_of``);
+    ``talk`` and ``hazard``: :func:`talk_and_hazard` of these customers if computed already
+    (the array engine computes them for every firm's customers at once)."""
     model = state.model
     if relationship is None:
         relationship = state.state_of(members, firm)
-    talking = positive = None
+    if talk is None and hazard is None:
+        talk, hazard = talk_and_hazard(state, members, relationship, talk_draws)
+    elif hazard is None:
+        hazard = model.hazard(relationship, members)
+    talking, positive = (None, None) if talk is None else talk
+    leaving = churn_draws[members] < hazard
+    return talking, positive, leaving, relationship
+
+
+def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: dict[str, np.ndarray],
+                    talk_draws: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+    """Who of ``customers`` talks and who of them speaks well (``(talking, positive)``,
+    None without word of mouth), and their churn hazard this week (the model's hazard),
+    from their relationship state with their current firm ``relationship``. Customer
+    by customer, so the customers may be of several firms."""
+    model = state.model
+    talk = None
     # customer by customer in compiled code that calls the rule (market/kernels.py)
     from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        talking, positive = kernels.talkers(relationship["satisfaction"], relationship["commitment"],
-                                            talk_draws[members], np.array(model.talk_weights, dtype=np.float64))
-    leaving = churn_draws[members] < model.hazard(relationship, members)
-    return talking, positive, leaving, relationship
+        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws[customers],
+                               np.array(model.talk_weights, dtype=np.float64))
+    return talk, model.hazard(relationship, customers)
 
 
 def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
@@ -540,4 +556,5 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
         float(wom.negativity_weight), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
-    np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)
+    if trying.size:
+        np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

@@ -117,37 +117,46 @@ class Firm(mesa.Agent):
             return 0.0 * enrolled
         return rate * (0.5 + 0.5 * enrolled)
 
-    def sell(self, basket, retention_discount, channel_fee, referred, cost_factor=None):
-        """Book orders; return their margins (revenue − COGS − fees − rewards).
+    @staticmethod
+    def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, retention_discount: np.ndarray,
+             channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None) -> np.ndarray:
+        """Book a batch of orders at their firms; return their margins (revenue − COGS − fees − rewards).
 
-        Works for one order (floats) and for a batch (arrays, one entry per
-        order): ``retention_discount`` is the win-back discount on the order,
-        ``channel_fee`` the distributor's share, ``referred`` whether the
-        customer came by word of mouth, ``cost_factor`` the share of the unit
-        cost the customer still costs to serve at its tenure
-        (``rules.tenure_cost_factor``; None = the full unit cost).
+        One entry per order: ``chosen`` the index of the firm in ``firms`` (the model's firms) the order
+        goes to, ``basket`` its value at reference price, ``retention_discount`` the win-back discount
+        on it, ``channel_fee`` the distributor's share (an array, or one share for all),
+        ``referred`` whether the customer came by word of mouth, ``cost_factor`` the share of the unit
+        cost the customer still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the
+        full unit cost). Each firm's book lines are the sums of its own orders in the batch's order
+        (the same sums as booking every firm's orders apart).
         """
-        revenue = basket * (self.price * (1.0 - retention_discount))
-        cogs = basket * self.supplier.unit_cost(self)
+        price = np.array([firm.price for firm in firms], dtype=np.float64)
+        unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
+        redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
+        reward_share = np.array([firm.strategy.reward_rate * redemption for firm in firms], dtype=np.float64)
+        revenue = basket * (price[chosen] * (1.0 - retention_discount))
+        cogs = basket * unit_cost[chosen]
         if cost_factor is not None:
             cogs = cogs * cost_factor
         fee = revenue * channel_fee
-        reward = revenue * (self.strategy.reward_rate * self.model.spec.costs.reward_redemption)
-        books = self.books
-        if isinstance(basket, np.ndarray):
-            books["revenue"] += float(revenue.sum())
-            books["cogs"] += float(cogs.sum())
-            books["partner_fees"] += float(fee.sum())
-            books["rewards"] += float(reward.sum())
-            self.orders += basket.size
-            self.referral_orders += int(np.count_nonzero(referred))
-        else:
-            books["revenue"] += revenue
-            books["cogs"] += cogs
-            books["partner_fees"] += fee
-            books["rewards"] += reward
-            self.orders += 1
-            self.referral_orders += referred
+        reward = revenue * reward_share[chosen]
+        # each firm's book lines: the sums of its own orders in batch order, all firms in one compiled
+        # pass (numpy's pairwise sums, to the bit); imported here: building a market does not load numba
+        from relsim.market import kernels
+        sums, counts = kernels.sums_by_firm(np.array([revenue, cogs, fee, reward]),
+                                            chosen.astype(np.int64, copy=False), len(firms))
+        referrals = np.bincount(chosen[referred], minlength=len(firms))
+        for firm, count, referral_count, (revenue_sum, cogs_sum, fee_sum, reward_sum) in zip(
+                firms, counts.tolist(), referrals.tolist(), sums.tolist(), strict=True):
+            if count == 0:
+                continue
+            books = firm.books
+            books["revenue"] += revenue_sum
+            books["cogs"] += cogs_sum
+            books["partner_fees"] += fee_sum
+            books["rewards"] += reward_sum
+            firm.orders += count
+            firm.referral_orders += referral_count
         return revenue - cogs - fee - reward
 
     # -- 2. the firm acts ----------------------------------------------------

@@ -185,6 +185,70 @@ def by_firm(firms, firm_count):
 
 
 @jit
+def _pairwise_sum(values, first, count):
+    """The sum of ``values[first:first + count]`` as numpy sums a contiguous float64 array
+    (``np.add.reduce``: its pairwise summation, blocks of up to 128 in eight running sums,
+    split in halves above that, to the bit; ``tests/test_books.py`` checks it against numpy)."""
+    if count < 8:
+        total = 0.0
+        for k in range(first, first + count):
+            total += values[k]
+        return total
+    if count <= 128:
+        r0, r1, r2, r3 = values[first], values[first + 1], values[first + 2], values[first + 3]
+        r4, r5, r6, r7 = values[first + 4], values[first + 5], values[first + 6], values[first + 7]
+        k = 8
+        while k < count - count % 8:
+            at = first + k
+            r0 += values[at]
+            r1 += values[at + 1]
+            r2 += values[at + 2]
+            r3 += values[at + 3]
+            r4 += values[at + 4]
+            r5 += values[at + 5]
+            r6 += values[at + 6]
+            r7 += values[at + 7]
+            k += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while k < count:
+            total += values[first + k]
+            k += 1
+        return total
+    half = count // 2
+    half -= half % 8
+    return _pairwise_sum(values, first, half) + _pairwise_sum(values, first + half, count - half)
+
+
+@jit
+def sums_by_firm(lines, firms, firm_count):
+    """Each firm's sum of each row of ``lines`` (float64, one column per event) over its own
+    events (``firms``), in batch order: ``np.add.reduce(lines[r][firms == f])`` to the bit,
+    for every firm and row in one call (``Firm.sell``). Returns ``(sums, counts)``:
+    ``sums[f, r]`` and the number of events of each firm."""
+    rows, size = lines.shape
+    counts = np.zeros(firm_count, dtype=np.int64)
+    for k in range(size):
+        counts[firms[k]] += 1
+    starts = np.zeros(firm_count + 1, dtype=np.int64)
+    for f in range(firm_count):
+        starts[f + 1] = starts[f] + counts[f]
+    order = np.empty(size, dtype=np.int64)
+    slot = starts[:firm_count].copy()
+    for k in range(size):
+        order[slot[firms[k]]] = k
+        slot[firms[k]] += 1
+    grouped = np.empty(size)
+    sums = np.zeros((firm_count, rows))
+    for r in range(rows):
+        for k in range(size):
+            grouped[k] = lines[r, order[k]]
+        for f in range(firm_count):
+            if counts[f] > 0:
+                sums[f, r] = 0.0 + _pairwise_sum(grouped, starts[f], counts[f])   # numpy adds to its identity
+    return sums, counts
+
+
+@jit
 def pick_listeners(indptr, indices, talkers, uniforms):
     """A random contact of each of ``talkers`` on the CSR network (``indptr``, ``indices``),
     from one uniform each, ``-1`` for one without contacts (``SocialNetwork.pick_listeners``)."""

@@ -209,16 +209,17 @@ class CustomerState:
         state["competitor_advantage"] = self.competitor_advantage[customers]
         return state
 
-    def states_by_firm(self) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-        """``(members_of(f), state_of(members_of(f), f))`` of every firm f, gathered in one
-        compiled pass over the customers (the same arrays as firm by firm)."""
+    def states_by_firm(self) -> tuple[list[int], np.ndarray, dict[str, np.ndarray]]:
+        """Every firm's customers and their relationship state, gathered in one compiled pass
+        over the customers: ``(starts, members, state)``, where ``members[starts[f]:starts[f + 1]]``
+        is ``members_of(f)`` and the same part of each array of ``state`` is
+        ``state_of(members_of(f), f)`` (the same numbers as firm by firm)."""
         from relsim.market import kernels  # building a market does not load numba
         starts, members, *values = kernels.states_by_firm(
             self.current, self.firm_count, self.trust, self.commitment, self.satisfaction, self.reciprocity,
             self.responsiveness, self.purchases, self.last_purchase, self.competitor_advantage)
         names = (*STATE_FIELDS, "competitor_advantage")
-        return [(members[start:end], {name: array[start:end] for name, array in zip(names, values, strict=True)})
-                for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
+        return starts.tolist(), members, dict(zip(names, values, strict=True))
 
     def relationship_state(self, firm: int) -> dict[str, np.ndarray]:
         """End-of-week state of ``firm``'s customers (computed in the churn pass if it ran)."""

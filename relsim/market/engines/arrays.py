@@ -110,6 +110,7 @@ class ArrayPopulation:
         # -- events in flight
         self.deliveries = {"customer": np.zeros(0, np.int64), "firm": np.zeros(0, np.int64),
                            "due": np.zeros(0), "late": np.zeros(0, bool), "defective": np.zeros(0, bool)}
+        self.placed: list[tuple[np.ndarray, ...]] = []   # orders placed since the calendar was read
         # the support desks: compiled (market/desk.py) unless the scenario asks for SimPy's; made at
         # their first use (``desks``), so that building a market does not load numba
         self._compiled_desk = model.spec.operations.desk == "compiled"
@@ -207,17 +208,25 @@ class ArrayPopulation:
     # steps 4-6: operations
     # ------------------------------------------------------------------
     def _place_orders(self, buyers, chosen, due, late, defective) -> None:
-        """Orders into the delivery calendar."""
+        """Orders into the delivery calendar (kept aside, joined to it once, in the order placed,
+        when the week's deliveries are taken: ``_calendar``)."""
+        self.placed.append((buyers, chosen, due, late, defective))
+
+    def _calendar(self) -> dict[str, np.ndarray]:
+        """The delivery calendar, with the orders placed since it was last read at its end."""
         calendar = self.deliveries
-        for name, values in (("customer", buyers), ("firm", chosen), ("due", due),
-                             ("late", late), ("defective", defective)):
-            calendar[name] = np.concatenate([calendar[name], values])
+        if self.placed:
+            calendar = self.deliveries = {
+                name: np.concatenate([calendar[name], *(orders[k] for orders in self.placed)])
+                for k, name in enumerate(("customer", "firm", "due", "late", "defective"))}
+            self.placed = []
+        return calendar
 
     def run_operations(self, until: float) -> None:
         """Deliveries due before ``until`` in time order, then the SimPy desks to ``until``,
         then the answers in the order they came."""
         state = self.state
-        calendar = self.deliveries
+        calendar = self._calendar()
         due = calendar["due"] < until
         if due.any():
             order = np.flatnonzero(due)[np.argsort(calendar["due"][due], kind="stable")]
@@ -296,16 +305,32 @@ class ArrayPopulation:
         state.end_of_week_state = {}
         # every firm's customers and their state at once: a firm's talk and churn change neither
         # another firm's customers nor the state gathered (docs/model.md §10)
-        for firm, (members, gathered) in enumerate(state.states_by_firm()):
-            if members.size == 0:
+        starts, everyone, gathered_all = state.states_by_firm()
+        # who talks and the churn hazard, customer by customer: for every firm's customers at once
+        talk_all, hazard_all = events.talk_and_hazard(state, everyone, gathered_all, talk_draws)
+        staying = np.ones(everyone.size, dtype=bool)
+        for firm in range(self.firm_count):
+            start, end = starts[firm], starts[firm + 1]
+            if start == end:
                 continue
-            talking, positive, leaving, relationship = events.talkers_and_leavers(
-                state, firm, members, talk_draws, churn_draws, gathered)
+            members = everyone[start:end]
+            talking, positive, leaving, _ = events.talkers_and_leavers(
+                state, firm, members, talk_draws, churn_draws,
+                {name: values[start:end] for name, values in gathered_all.items()},
+                talk=None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
+                hazard=hazard_all[start:end])
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
-            staying = ~leaving
-            state.end_of_week_state[firm] = {name: values[staying] for name, values in relationship.items()}
+            staying[start:end] = ~leaving
+        # the state of those who stay is the end-of-week state the books record (gathered for all at once)
+        kept = {name: values[staying] for name, values in gathered_all.items()}
+        kept_before = np.concatenate([[0], np.cumsum(staying)]).tolist()
+        for firm in range(self.firm_count):
+            start, end = starts[firm], starts[firm + 1]
+            if start < end:
+                first, last = kept_before[start], kept_before[end]
+                state.end_of_week_state[firm] = {name: values[first:last] for name, values in kept.items()}
         if not self.model.spec.word_of_mouth.enabled:
             state.recent_leavers = tuple(values[:0] for values in state.recent_leavers)
             return
