@@ -472,21 +472,19 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
 # ==========================================================================
 def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, talk_draws: np.ndarray,
                         churn_draws: np.ndarray, relationship: dict[str, np.ndarray] | None = None, *,
-                        talk: tuple[np.ndarray, np.ndarray] | None = None, hazard: np.ndarray | None = None):
+                        computed: tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray] | None = None):
     """From the relationship state of ``firm``'s customers ``members``: who talks
     this week (``rules.talk_probability``), for or against the firm, and who
     lapses (the model's hazard). Returns ``(talking, positive, leaving, state)``
     (masks over ``members``; ``talking`` is None without word of mouth).
     ``relationship``: their state if gathered already (``CustomerState.state_of``);
-    ``talk`` and ``hazard``: :func:`talk_and_hazard` of these customers if computed already
-    (the array engine computes them for every firm's customers at once)."""
-    model = state.model
+    ``computed``: :func:`talk_and_hazard` of these customers if computed already
+    (the array engine computes it for every firm's customers at once)."""
     if relationship is None:
         relationship = state.state_of(members, firm)
-    if talk is None and hazard is None:
-        talk, hazard = talk_and_hazard(state, members, relationship, talk_draws)
-    elif hazard is None:
-        hazard = model.hazard(relationship, members)
+    if computed is None:
+        computed = talk_and_hazard(state, members, relationship, talk_draws)
+    talk, hazard = computed
     talking, positive = (None, None) if talk is None else talk
     leaving = churn_draws[members] < hazard
     return talking, positive, leaving, relationship

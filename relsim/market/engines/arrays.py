@@ -317,8 +317,8 @@ class ArrayPopulation:
             talking, positive, leaving, _ = events.talkers_and_leavers(
                 state, firm, members, talk_draws, churn_draws,
                 {name: values[start:end] for name, values in gathered_all.items()},
-                talk=None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
-                hazard=hazard_all[start:end])
+                computed=(None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
+                          hazard_all[start:end]))
             if talking is not None:
                 self._talk(firm, members[talking], positive[talking])
             events.leave(state, members[leaving], "lapsed")
