@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 #: Imported once by the forkserver before it forks any worker.
@@ -38,3 +39,9 @@ def worker_context() -> multiprocessing.context.BaseContext:
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes forked from the warm forkserver."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
+
+
+def loaded(name: str) -> bool:
+    """Whether module ``name`` is loaded in this process; asked of a worker, whether it was forked warm
+    (``pool.submit(loaded, "numba").result()``)."""
+    return name in sys.modules
