@@ -20,7 +20,8 @@ start). What does not: key accounts and pruning (they need records kept
 from the start), alliance membership and the supplier contract (contracts
 signed at the start). The
 rule reads only the firm's books and its rivals' observable results, so both
-engines share it: it runs from ``MarketModel.step`` after the week's books.
+engines share it: ``MarketModel.step`` runs it at the start of a step, after the
+week's books are cleared and before the suppliers and firms act.
 """
 
 from __future__ import annotations
