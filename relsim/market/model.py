@@ -2,6 +2,9 @@
 
 A step is one week (``market.step_weeks``):
 
+0. the customers' state is brought to the new week (decay) and the firms'
+   weekly counters are reset; with adaptive competition, after each review
+   period the competitors review their strategies (``competition.review``);
 1. partners deliver (shortages, spot prices);
 2. firms act (promotions, campaigns, relationship activities, pruning);
    distributors and alliance partners bring prospects; some customers learn
@@ -9,7 +12,7 @@ A step is one week (``market.step_weeks``):
 3. needs arrive and customers choose and buy;
 4.–5. the SimPy environment runs to the end of the week: deliveries,
    questions, complaints and their answers update the dyads (6.);
-7. word of mouth;
+7. word of mouth (with ``word_of_mouth.listening``: after churn);
 8. churn;
 9. books and the week's record.
 
