@@ -70,7 +70,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "behaviour.partner_commitment": ("commitment of a partner (co-creates)", "As supporter_commitment."),
     "behaviour.co_creation_rate": ("share of the quality gap co-creation closes per week", "Customer participation in new-product development pays at some stages and hurts at others (Chang & Taylor 2016, JM 80(1), meta-analysis). Size: assumption; bounded by design."),
     "behaviour.co_creation_half_share": ("partner value share at half strength", "Assumption (diminishing returns by design)."),
-    "behaviour.co_creation_decay": ("weekly decay of co-created quality", "Assumption (half-life ≈ 35 weeks)."),
+    "behaviour.co_creation_decay": ("weekly decay of co-created quality", "Assumption (half-life ≈ 34 weeks)."),
     "behaviour.max_quality": ("cap of product quality", "Assumption."),
     "behaviour.habit_base": ("chance of a repeat without choice at S = C = 0", "Online shoppers visit 1.2 book, 1.3 CD, 1.8 travel sites in an active month (Johnson, Moe, Fader, Bellman & Lohse 2004, Management Science 50(3)); a typical customer here repeats by habit on ≈ 70 % of occasions."),
     "behaviour.habit_satisfaction": ("habit per unit of satisfaction", "State dependence rises with satisfaction (Guadagni & Little 1983 loyalty term). Size: assumption."),
