@@ -170,9 +170,6 @@ class Market(Protocol):
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
         """Each candidate independently with ``probability``."""
 
-    def draw_basket(self, customer: Any) -> float:   # a relsim.market.agents.Customer
-        """Order value of ``customer`` at reference price."""
-
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Churn probability this step of the customers ``index`` of one firm."""
 
