@@ -146,3 +146,21 @@ def test_engines_never_import_each_other():
 def test_schema_never_imports_the_market():
     edges = graph()
     assert not {m for m in edges["relsim.scenario.schema"] if floor(m) == "market"}
+
+
+def test_the_model_has_everything_the_market_protocol_promises():
+    """Every attribute and method of ``interfaces.Market`` exists on a built ``MarketModel``, methods
+    callable. The type checker cannot see this (``MarketModel`` subclasses Mesa's untyped ``Model``, so
+    mypy accepts any attribute of it: a method declared in ``Market`` and missing from the model passed
+    it); this test fails for such a declaration."""
+    from relsim import load_scenario
+    from relsim.market.interfaces import Market
+    from relsim.market.model import MarketModel
+
+    model = MarketModel(load_scenario("ecommerce", **{"market.weeks": 2}).resized(50), seed=0)
+    model.step()
+    promised = sorted(Market.__protocol_attrs__)   # type: ignore[attr-defined]
+    missing = [name for name in promised if not hasattr(model, name)]
+    assert not missing, f"MarketModel lacks {missing}, declared in relsim.market.interfaces.Market"
+    methods = [name for name, value in vars(Market).items() if callable(value) and not name.startswith("_")]
+    assert methods and all(callable(getattr(model, name)) for name in methods)
