@@ -406,9 +406,6 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_compare(args: argparse.Namespace) -> int:
     """``relsim compare``: strategies over common seeds, then a report."""
-    from relsim.studies.compare import compare
-    from relsim.studies.report import write_report
-
     scenario = _load(args)
     out = args.out or Path("reports") / slug(scenario.name)
     if args.out is None:
@@ -433,6 +430,11 @@ def command_compare(args: argparse.Namespace) -> int:
             print(f"attribution of {strategy} − {args.strategies[0]} ({attribution_method}): {per_seed} runs per "
                   f"seed × {args.attribution_seeds} seeds = {per_seed * args.attribution_seeds} runs",
                   file=sys.stderr)
+    if workers > 1:   # the workers' server loads relsim while this process imports the studies
+        from relsim.studies.pool import start_server
+        start_server()
+    from relsim.studies.compare import compare
+    from relsim.studies.report import write_report
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
     uncertainty = attribution = None
     if uncertainty_sets:

@@ -16,3 +16,22 @@ def test_a_pools_workers_start_with_relsim_and_the_kernels_loaded():
             "('relsim.studies.compare', 'mesa', 'numba', 'relsim.market.kernels')])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "[True, True, True, True]", out.stdout + out.stderr
+
+
+def test_a_server_started_early_is_the_one_the_pools_fork_from():
+    """``start_server`` (called by ``relsim compare`` before its own imports) starts the warm forkserver;
+    a pool made afterwards forks its workers from that same server (a worker's parent is its pid), with
+    relsim loaded. Fails if ``start_server`` starts a server without the preload, or if pools start
+    their own. (The server's pid is read from multiprocessing's private ``_forkserver``.)"""
+    code = ("import os\n"
+            "from multiprocessing import forkserver\n"
+            "from relsim.studies.pool import loaded, process_pool, start_server\n"
+            "start_server()\n"
+            "server = forkserver._forkserver._forkserver_pid\n"
+            "start_server()\n"
+            "with process_pool(1) as pool:\n"
+            "    print(server is not None, forkserver._forkserver._forkserver_pid == server,\n"
+            "          pool.submit(os.getppid).result() == server,\n"
+            "          pool.submit(loaded, 'relsim.market.kernels').result())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "True True True True", out.stdout + out.stderr

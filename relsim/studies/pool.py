@@ -36,6 +36,21 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def start_server() -> None:
+    """Start the warm forkserver now, without waiting for it.
+
+    The server loads relsim and its kernels (a few seconds of CPU) in its own
+    process, so a command that calls this before its own imports (``relsim
+    compare`` imports its report's plotting) has both done side by side on
+    two cores; its first pool then finds the server ready instead of starting
+    it. Calling it again, or making a pool afterwards, reuses the same server.
+    """
+    from multiprocessing import forkserver
+
+    worker_context()
+    forkserver.ensure_running()
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes forked from the warm forkserver."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
