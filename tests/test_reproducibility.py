@@ -60,3 +60,16 @@ def test_identical_tables_with_and_without_compiled_code_cached(tmp_path, root):
             assert any(cache.rglob("*.nbc")), "the first process filled numba's cache"
     for table in ("steps", "customers", "cohorts"):
         assert (outputs[0] / f"{table}.csv").read_bytes() == (outputs[1] / f"{table}.csv").read_bytes()
+
+
+def test_a_runs_summary_is_its_steps_summarized_and_a_fresh_copy_each_time():
+    """``RunResult.summary()`` returns the summary ``simulate`` computed for its finite check (no second
+    pass over the steps in the studies' workers): it equals ``summarize(steps)`` exactly, and a caller
+    adding a column (the sweep's ``focal``) does not change the next call's table."""
+    from relsim.market.metrics import summarize
+    result = simulate(small(customers=300, weeks=12), seed=3)
+    first = result.summary()
+    pdt.assert_frame_equal(first, summarize(result.steps), check_exact=True)
+    first.insert(1, "focal", True)
+    first.loc[:, "customers_end"] = -1
+    pdt.assert_frame_equal(result.summary(), summarize(result.steps), check_exact=True)

@@ -46,10 +46,15 @@ class RunResult:
     customers: pd.DataFrame
     cohorts: pd.DataFrame
     snapshots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``summarize(steps)`` as :func:`simulate` computed it for its finite check (else computed on demand)
+    summarized: pd.DataFrame | None = field(default=None, repr=False)
 
     def summary(self) -> pd.DataFrame:
-        """End-of-run headline numbers per firm (see :func:`relsim.market.metrics.summarize`)."""
-        return summarize(self.steps)
+        """End-of-run headline numbers per firm (see :func:`relsim.market.metrics.summarize`): a fresh
+        copy each call, so a caller may add columns to it."""
+        if self.summarized is None:
+            self.summarized = summarize(self.steps)
+        return self.summarized.copy()
 
     def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
         """Write every table as Parquet and/or CSV into ``directory``.
@@ -94,9 +99,10 @@ def simulate(scenario: Scenario, seed: int = 0,
     steps = recorder.steps_table()
     # no NaN or infinity leaves a run (issue 14): the week, firm and quantity are named
     check_steps(steps, f"the run of {scenario.name!r} (seed {seed})")
-    check_summary(summarize(steps), f"the run of {scenario.name!r} (seed {seed})")
+    summary = summarize(steps)
+    check_summary(summary, f"the run of {scenario.name!r} (seed {seed})")
     return RunResult(scenario, seed, steps, recorder.customers_table(),
-                     recorder.cohorts_table(), recorder.snapshots_table())
+                     recorder.cohorts_table(), recorder.snapshots_table(), summary)
 
 
 #: Scenarios whose small runs call every compiled kernel (``compile_kernels``).

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
 from relsim.studies.pool import process_pool
@@ -50,7 +49,7 @@ def _one_run(scenario_data: dict, strategy: str, seed: int) -> dict[str, pd.Data
     result = simulate(scenario, seed=seed)
     tagged = {}
     for name, table in (("steps", result.steps), ("cohorts", result.cohorts),
-                        ("summary", summarize(result.steps))):
+                        ("summary", result.summary())):
         table = table.copy()
         table.insert(0, "seed", seed)
         table.insert(0, "run_strategy", strategy)

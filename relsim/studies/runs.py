@@ -16,7 +16,6 @@ from concurrent.futures import as_completed
 import numpy as np
 import pandas as pd
 
-from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
 from relsim.studies.pool import process_pool
@@ -27,7 +26,7 @@ def _focal_outcome(payload: dict, seed: int) -> dict:
     """Worker: one run, the focal firm's summary row as a dict."""
     scenario = Scenario.model_validate(payload)
     result = simulate(scenario, seed=seed)
-    summary = summarize(result.steps)
+    summary = result.summary()
     return summary[summary["firm"] == scenario.firms[0].name].iloc[0].to_dict()
 
 

@@ -34,7 +34,6 @@ from typing import Any
 
 import pandas as pd
 
-from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
 from relsim.scenario.schema import Scenario
 from relsim.studies.experiment import Plan, Run, with_replicates
@@ -104,7 +103,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         result = simulate(scenario, seed=task["seed"])
         keys = {"run_id": task["run_id"], "point": task["point"], "replicate": task["replicate"],
                 "seed": task["seed"]}
-        summary = summarize(result.steps)
+        summary = result.summary()
         summary.insert(1, "focal", summary["firm"] == scenario.firms[0].name)
         for name, value in task["factors"].items():
             if name not in summary.columns:    # never shadow a summary column; design.parquet has all
