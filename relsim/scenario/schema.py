@@ -337,7 +337,16 @@ class SupplierSpec(_Section):
     shortage_weeks: int = Field(3, ge=1)
     shortage_delay_weeks: float = Field(0.5, ge=0, description=(
         "Extra lead time in a shortage for firms without priority (priority: long contract "
-        "and supplier commitment >= 0.5)."))
+        "and supplier commitment >= priority_commitment)."))
+    spot_persistence: float = Field(0.5, ge=0, lt=1, description=(
+        "AR(1) coefficient phi of the weekly log spot price: the share of its deviation that "
+        "survives a week (D' = phi*D + spot_volatility*Z; 0 = independent weeks); range 0-1 "
+        "(1 excluded: the price must revert to its mean)."))
+    shortage_markup: float = Field(1.3, ge=1, le=5, description=(
+        "Factor on the spot price while the supplier is in a shortage (1 = none); range 1-5."))
+    priority_commitment: float = Field(0.5, ge=0, le=1, description=(
+        "Supplier commitment a long-contract firm needs for priority in a shortage (no extra "
+        "delay); range 0-1."))
 
 
 class DistributorSpec(_Section):

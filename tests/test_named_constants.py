@@ -1,0 +1,121 @@
+"""Behavioural constants that were fixed in code, now scenario fields (docs/evidence.md).
+
+Each field changes what it names in the expected direction or the expected
+exact way, at rule or unit level where it can (fast), and an out-of-range
+value is refused with a message naming the field, the value and the bound.
+The defaults leave the shipped scenarios' results unchanged byte for byte
+(checked against the tables' hashes before and after, not here).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from relsim.market.model import MarketModel
+from relsim.scenario.schema import ScenarioError
+from tests.conftest import small
+
+
+def _model(**changes) -> MarketModel:
+    """A tiny ecommerce market (not run); ``changes`` are dotted-path overrides."""
+    return MarketModel(small(customers=50, weeks=2, **changes), seed=0)
+
+
+# --------------------------------------------------------------------------
+# suppliers[]: spot price persistence, shortage mark-up, priority commitment
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("persistence", [0.0, 0.5, 0.8])
+def test_spot_persistence_is_the_ar1_coefficient(persistence):
+    """D' = φ·D + v·Z: without shocks (v = 0) one step keeps the share φ of the deviation."""
+    model = _model(**{"suppliers.0.spot_volatility": 0.0, "suppliers.0.spot_persistence": persistence})
+    supplier = model.firms[0].supplier
+    supplier.spot_log_deviation = 0.4
+    supplier.step()
+    assert supplier.spot_log_deviation == pytest.approx(persistence * 0.4, abs=1e-15)
+
+
+@pytest.mark.parametrize("persistence", [0.0, 0.5, 0.8])
+def test_spot_spread_follows_the_persistence(persistence):
+    """The spot price's mean correction is v²/(2·(1 − φ²)), the stationary variance of D over 2."""
+    volatility = 0.3
+    model = _model(**{"suppliers.0.spot_volatility": volatility, "suppliers.0.spot_persistence": persistence,
+                      "firms.0.levers": {"supplier_contract": "spot"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.spot_log_deviation, supplier.shortage_until = 0.0, -1.0
+    spec = supplier.spec
+    expected = spec.unit_cost * (1 - spec.spot_discount) * math.exp(-volatility**2 / (2 * (1 - persistence**2)))
+    assert supplier.unit_cost(firm) == pytest.approx(expected, rel=1e-14)
+
+
+def test_default_spot_spread_is_the_old_literal_exactly():
+    """φ = 0.5 gives 1 − φ² = 0.75 exactly, so the shipped scenarios' costs are unchanged to the bit."""
+    assert 1 - 0.5**2 == 0.75
+    model = _model(**{"firms.0.levers": {"supplier_contract": "spot"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.spot_log_deviation = 0.123
+    spec = supplier.spec
+    old = (spec.unit_cost * (1 - spec.spot_discount) * 1.0
+           * math.exp(0.123 - spec.spot_volatility**2 / (2 * (1 - 0.25))))
+    assert supplier.unit_cost(firm) == old
+
+
+@pytest.mark.parametrize("markup", [1.0, 1.3, 2.0])
+def test_shortage_markup_scales_the_spot_cost_exactly(markup):
+    model = _model(**{"suppliers.0.shortage_markup": markup, "firms.0.levers": {"supplier_contract": "spot"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.spot_log_deviation = 0.05
+    supplier.shortage_until = -1.0
+    normal = supplier.unit_cost(firm)
+    supplier.shortage_until = math.inf
+    assert supplier.in_shortage
+    assert supplier.unit_cost(firm) / normal == pytest.approx(markup, rel=1e-14)
+
+
+def test_shortage_markup_leaves_a_long_contract_alone():
+    model = _model(**{"suppliers.0.shortage_markup": 2.0, "firms.0.levers": {"supplier_contract": "long"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.shortage_until = math.inf
+    assert supplier.unit_cost(firm) == supplier.spec.unit_cost
+
+
+@pytest.mark.parametrize("threshold,commitment,priority", [
+    (0.5, 0.6, True), (0.5, 0.45, False), (0.7, 0.6, False), (0.4, 0.45, True), (0.0, 0.0, True)])
+def test_priority_commitment_is_the_threshold_of_priority(threshold, commitment, priority):
+    model = _model(**{"suppliers.0.priority_commitment": threshold,
+                      "firms.0.levers": {"supplier_contract": "long"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.shortage_until = math.inf
+    supplier.dyads[firm.index].commitment = commitment
+    assert supplier.has_priority(firm) is priority
+    delay = supplier.spec.shortage_delay_weeks if not priority else 0.0
+    assert supplier.lead_time_terms(firm)[2] == delay
+
+
+def test_spot_buyers_never_have_priority_whatever_the_threshold():
+    model = _model(**{"suppliers.0.priority_commitment": 0.0, "firms.0.levers": {"supplier_contract": "spot"}})
+    firm, supplier = model.firms[0], model.firms[0].supplier
+    supplier.dyads[firm.index].commitment = 1.0
+    assert not supplier.has_priority(firm)
+
+
+# --------------------------------------------------------------------------
+# Out-of-range values: refused, naming the field, the value and the bound
+# --------------------------------------------------------------------------
+OUT_OF_RANGE = [
+    ("suppliers.0.spot_persistence", 1.0, "suppliers[0].spot_persistence = 1.0", "less than 1"),
+    ("suppliers.0.spot_persistence", -0.1, "suppliers[0].spot_persistence = -0.1", "greater than or equal to 0"),
+    ("suppliers.0.shortage_markup", 0.9, "suppliers[0].shortage_markup = 0.9", "greater than or equal to 1"),
+    ("suppliers.0.shortage_markup", 6.0, "suppliers[0].shortage_markup = 6.0", "less than or equal to 5"),
+    ("suppliers.0.priority_commitment", 1.5, "suppliers[0].priority_commitment = 1.5", "less than or equal to 1"),
+]
+
+
+@pytest.mark.parametrize("dotted,value,named,bound", OUT_OF_RANGE)
+def test_out_of_range_value_is_refused_naming_field_value_and_bound(dotted, value, named, bound):
+    with pytest.raises(ScenarioError) as info:
+        small(**{dotted: value})
+    message = str(info.value)
+    assert named in message, message
+    assert bound in message, message
