@@ -101,6 +101,20 @@ def test_spot_buyers_never_have_priority_whatever_the_threshold():
 
 
 # --------------------------------------------------------------------------
+# behaviour.supporter_trust: the outputs' ladder reads it (rule-level test: tests/test_rules.py)
+# --------------------------------------------------------------------------
+def test_supporter_trust_reaches_the_customers_table():
+    """Trust ≥ 0 makes every committed customer a supporter or above; trust ≥ 1 almost none."""
+    from relsim import simulate
+    high_rung = {"supporter", "advocate", "partner"}
+    counts = {}
+    for threshold in (0.0, 1.0):
+        table = simulate(small(customers=200, weeks=4, **{"behaviour.supporter_trust": threshold}), seed=1).customers
+        counts[threshold] = int(table["rung"].isin(high_rung).sum())
+    assert counts[0.0] > counts[1.0]
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -109,6 +123,8 @@ OUT_OF_RANGE = [
     ("suppliers.0.shortage_markup", 0.9, "suppliers[0].shortage_markup = 0.9", "greater than or equal to 1"),
     ("suppliers.0.shortage_markup", 6.0, "suppliers[0].shortage_markup = 6.0", "less than or equal to 5"),
     ("suppliers.0.priority_commitment", 1.5, "suppliers[0].priority_commitment = 1.5", "less than or equal to 1"),
+    ("behaviour.supporter_trust", 1.2, "behaviour.supporter_trust = 1.2", "less than or equal to 1"),
+    ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
 ]
 
 

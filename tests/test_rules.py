@@ -26,7 +26,8 @@ HAZARD_KW = dict(base=CHURN.base_hazard, w_satisfaction=CHURN.w_satisfaction,
 TALK_KW = dict(base=WOM.talk_base, w_satisfaction=WOM.talk_satisfaction,
                w_commitment=WOM.talk_commitment, promoter_threshold=WOM.promoter_threshold,
                detractor_threshold=WOM.detractor_threshold, w_negative=WOM.talk_negative)
-RUNG_KW = dict(supporter_commitment=B.supporter_commitment, advocate_commitment=B.advocate_commitment,
+RUNG_KW = dict(supporter_commitment=B.supporter_commitment, supporter_trust=B.supporter_trust,
+               advocate_commitment=B.advocate_commitment,
                partner_commitment=B.partner_commitment, promoter_threshold=WOM.promoter_threshold)
 CHOICE_KW = dict(w_trust=B.w_trust, w_commitment=B.w_commitment, w_reciprocity=B.w_reciprocity,
                  w_responsiveness=B.w_responsiveness, w_reward=B.w_reward, w_wom=B.w_wom,
@@ -421,6 +422,19 @@ class TestLadder:
         assert self.rung(1, 5, 0.6, 0.9, 0.5, co_creation=1.0) == rules.PARTNER
         assert self.rung(1, 5, 0.4, 0.9, 0.5) == rules.CLIENT  # low trust: not a supporter
         assert rules.RUNGS[rules.PARTNER] == "partner"
+
+    def test_supporter_trust_is_the_trust_threshold(self):
+        """``T ≥ supporter_trust`` (behaviour.supporter_trust, 0.5): lower it and a customer of
+        trust 0.45 becomes a supporter; raise it and one of trust 0.55 falls back to client."""
+        kw = {**RUNG_KW, "co_creation": 1.0}
+        def rung(trust, threshold):
+            return rules.loyalty_rung(1.0, 2, trust, 0.45, 0.0, **{**kw, "supporter_trust": threshold})
+        assert rung(0.45, 0.5) == rules.CLIENT
+        assert rung(0.45, 0.4) == rules.SUPPORTER
+        assert rung(0.45, 0.45) == rules.SUPPORTER   # at the threshold
+        assert rung(0.55, 0.5) == rules.SUPPORTER
+        assert rung(0.55, 0.6) == rules.CLIENT
+        assert rung(0.0, 0.0) == rules.SUPPORTER
 
     def test_more_commitment_never_lowers_rung(self, rng):
         n = 5000

@@ -511,20 +511,21 @@ def update_wom_influence(influence: Number, positive: Number, strength: float,
 
 
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
-                 satisfaction: Number, *, supporter_commitment: float,
+                 satisfaction: Number, *, supporter_commitment: float, supporter_trust: float,
                  advocate_commitment: float, partner_commitment: float,
                  promoter_threshold: float, co_creation: float) -> Number:
-    """Rung on the loyalty ladder (0 prospect … 5 partner).
+    """Rung on the loyalty ladder (0 prospect … 5 partner; Christopher, Payne &
+    Ballantyne 1991, Relationship Marketing; thresholds are assumptions).
 
     - prospect: not (or no longer) a customer of the firm;
     - customer: one purchase;  client: repeat purchases;
-    - supporter: ``C ≥ c_s`` and ``T ≥ 0.5``;
+    - supporter: ``C ≥ c_s`` and ``T ≥ t_s`` (``supporter_trust``, 0.5);
     - advocate: supporter with ``C ≥ c_a`` and ``S ≥ s⁺`` (recommends);
     - partner: advocate with ``C ≥ c_p`` whose firm co-creates with customers
       (``co_creation = 1``: their feedback improves the product).
     """
     rung = is_customer * (1 + (purchases >= 2))
-    supporter = is_customer * (commitment >= supporter_commitment) * (trust >= 0.5)
+    supporter = is_customer * (commitment >= supporter_commitment) * (trust >= supporter_trust)
     advocate = supporter * (commitment >= advocate_commitment) * (satisfaction >= promoter_threshold)
     partner = advocate * (commitment >= partner_commitment) * co_creation
     return rung + supporter * (3 - rung) + advocate + partner

@@ -190,6 +190,9 @@ class BehaviourSpec(_Section):
     defect_experience: float = Field(0.0, ge=0, le=1, description="Experience of a defective product.")
     # ladder thresholds
     supporter_commitment: float = Field(0.4, ge=0, le=1)
+    supporter_trust: float = Field(0.5, ge=0, le=1, description=(
+        "Trust a customer needs, beside supporter_commitment, to be a supporter on the loyalty "
+        "ladder (rules.loyalty_rung); range 0-1."))
     advocate_commitment: float = Field(0.6, ge=0, le=1)
     partner_commitment: float = Field(0.8, ge=0, le=1)
     co_creation_rate: float = Field(0.005, ge=0, le=0.5, description=(
