@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from relsim.market.model import MarketModel
@@ -115,6 +116,18 @@ def test_supporter_trust_reaches_the_customers_table():
 
 
 # --------------------------------------------------------------------------
+# behaviour.unenrolled_reward_share: the firm's programme value in the choice (rule: tests/test_rules.py)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("share", [0.0, 0.2, 0.5, 1.0])
+def test_unenrolled_reward_share_reaches_the_firms_programme_value(share):
+    model = _model(**{"behaviour.unenrolled_reward_share": share, "firms.0.levers": {"reward_rate": 0.04}})
+    firm = model.firms[0]
+    assert firm.reward_value(True) == pytest.approx(0.04, rel=1e-15)
+    assert firm.reward_value(False) == pytest.approx(0.04 * share, rel=1e-15, abs=1e-18)
+    np.testing.assert_allclose(firm.reward_value(np.array([False, True])), [0.04 * share, 0.04], rtol=1e-15)
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -124,6 +137,8 @@ OUT_OF_RANGE = [
     ("suppliers.0.shortage_markup", 6.0, "suppliers[0].shortage_markup = 6.0", "less than or equal to 5"),
     ("suppliers.0.priority_commitment", 1.5, "suppliers[0].priority_commitment = 1.5", "less than or equal to 1"),
     ("behaviour.supporter_trust", 1.2, "behaviour.supporter_trust = 1.2", "less than or equal to 1"),
+    ("behaviour.unenrolled_reward_share", 1.1, "behaviour.unenrolled_reward_share = 1.1",
+     "less than or equal to 1"),
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
 ]
 

@@ -594,6 +594,7 @@ SCALAR_CASES = {
     "relationship_dropout": (rules.relationship_dropout, [_u, _s, _s, 2.0, 3.0], {}),
     "habit_probability": (rules.habit_probability, [_s, _u, 0.3, 1.0, 0.5, 0.9], {}),
     "reward_goodwill": (rules.reward_goodwill, [lambda r, n: r.uniform(0, 0.5, n), 0.06, 0.02], {}),
+    "reward_value": (rules.reward_value, [0.04, _b, 0.3], {}),
     "co_creation_quality": (rules.co_creation_quality,
                             [lambda r, n: r.uniform(0.5, 1.5, n), 0.8, _u, 0.005, 0.25, 0.02, 1.5, 1.0], {}),
     "co_creation_cost": (rules.co_creation_cost, [lambda r, n: r.integers(0, 100, n).astype(float), 0.2], {}),
@@ -634,6 +635,18 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+def test_reward_value_gives_an_unenrolled_customer_its_share():
+    """ρ = r·(s + (1 − s)·e): enrolled customers see the reward rate, the others the share s of it
+    (behaviour.unenrolled_reward_share); no programme, no value, whatever s."""
+    for share in (0.0, 0.2, 0.5, 1.0):
+        assert rules.reward_value(0.04, True, share) == pytest.approx(0.04, rel=1e-15)
+        assert rules.reward_value(0.04, False, share) == pytest.approx(0.04 * share, rel=1e-15, abs=1e-18)
+        assert rules.reward_value(0.0, False, share) == 0.0
+    enrolled = np.array([True, False, False, True])
+    np.testing.assert_allclose(rules.reward_value(0.05, enrolled, 0.2), [0.05, 0.01, 0.01, 0.05], rtol=1e-15)
+    assert rules.reward_value(0.04, False, 0.8) > rules.reward_value(0.04, False, 0.3)
 
 
 # -- Reichheld's profit ladder: acquisition cost per customer, tenure effects ----------------------

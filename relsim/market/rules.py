@@ -350,6 +350,24 @@ def reward_goodwill(reward_rate: Number, maximum: float, scale: float) -> Number
     return maximum * (1.0 - math.exp(-reward_rate / scale))
 
 
+def reward_value(reward_rate: float, enrolled: Number, unenrolled_share: float) -> Number:
+    """Value of a firm's loyalty programme to a customer, in the utility's reward term.
+
+    ``ρ = r · (s + (1 − s) · e)``
+
+    ``r`` the share of spend the programme returns (``strategy.reward_rate``),
+    ``e`` 1 if the customer is enrolled (in the firm's programme or its
+    alliance), 0 if not (yet), ``s`` the share of the value a customer who is
+    not enrolled sees (``behaviour.unenrolled_reward_share``, 0.5: an
+    assumption, docs/evidence.md): no points yet, and joining takes a first
+    purchase. Zero programme, zero value.
+
+    >>> reward_value(0.04, True, 0.5), reward_value(0.04, False, 0.5)
+    (0.04, 0.02)
+    """
+    return reward_rate * (unenrolled_share + (1.0 - unenrolled_share) * enrolled)
+
+
 def co_creation_quality(quality: Number, base_quality: Number, partner_value_share: Number,
                         rate: float, half_share: float, decay_rate: float,
                         max_quality: float, weeks: float = 1.0) -> Number:

@@ -175,6 +175,9 @@ class BehaviourSpec(_Section):
         "(rules.reward_goodwill: g_max·(1 − e^{−rate/scale}); zero programme, zero goodwill)."))
     reward_goodwill_scale: float = Field(0.02, gt=0, le=0.5, description=(
         "Reward rate (share of spend returned) at which goodwill reaches 63 % of its ceiling."))
+    unenrolled_reward_share: float = Field(0.5, ge=0, le=1, description=(
+        "Share of a loyalty programme's value (the reward rate) a customer not yet enrolled "
+        "sees in its choice (rules.reward_value); range 0-1."))
     recovery_goodwill: float = Field(0.2, ge=0, le=1)
     offer_goodwill: float = Field(0.05, ge=0, le=1)
     key_account_goodwill: float = Field(0.05, ge=0, le=1)
