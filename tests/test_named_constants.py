@@ -128,6 +128,47 @@ def test_unenrolled_reward_share_reaches_the_firms_programme_value(share):
 
 
 # --------------------------------------------------------------------------
+# word_of_mouth.leaver_warning_weeks: how long a customer who left after a failure may warn others
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("weeks", [0.0, 3.0, 8.0])
+def test_leaver_warning_weeks_sets_the_end_of_a_leavers_warnings(weeks):
+    from relsim.market import events
+    model = _model(**{"word_of_mouth.leaver_warning_weeks": weeks})
+    state = model.population.state
+    leavers = model.population.members_of(model.firms[0].index)[:3]
+    events.leave(state, leavers, "failure")
+    np.testing.assert_array_equal(state.recent_leavers[0], leavers)
+    np.testing.assert_array_equal(state.recent_leavers[2], np.full(3, model.week + weeks))
+
+
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
+def test_no_leaver_warnings_when_leaver_warning_weeks_is_zero(engine, monkeypatch):
+    """A short run with many failures (half the orders defective): leavers who may warn exist
+    with 8 weeks (and some talk), never with 0."""
+    from relsim.market import events
+    counts = {}
+    original = events.warning_leavers
+
+    def spy(state, talk_draws):
+        talkers = original(state, talk_draws)
+        counts["eligible"] += state.recent_leavers[0].size
+        counts["talkers"] += talkers[0].size
+        return talkers
+
+    monkeypatch.setattr(events, "warning_leavers", spy)
+    seen = {}
+    for weeks in (0.0, 8.0):
+        counts.update(eligible=0, talkers=0)
+        model = MarketModel(small(customers=300, weeks=12, engine=engine, **{
+            "word_of_mouth.leaver_warning_weeks": weeks, "suppliers.0.defect_rate": 0.5}), seed=1)
+        while model.running:
+            model.step()
+        seen[weeks] = dict(counts)
+    assert seen[0.0] == {"eligible": 0, "talkers": 0}
+    assert seen[8.0]["eligible"] > 0 and seen[8.0]["talkers"] > 0
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -139,6 +180,8 @@ OUT_OF_RANGE = [
     ("behaviour.supporter_trust", 1.2, "behaviour.supporter_trust = 1.2", "less than or equal to 1"),
     ("behaviour.unenrolled_reward_share", 1.1, "behaviour.unenrolled_reward_share = 1.1",
      "less than or equal to 1"),
+    ("word_of_mouth.leaver_warning_weeks", -1.0, "word_of_mouth.leaver_warning_weeks = -1.0",
+     "greater than or equal to 0"),
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
 ]
 

@@ -240,6 +240,9 @@ class WordOfMouthSpec(_Section):
         "false: each customer who talks tells one random contact (conversations); true: each customer "
         "listens to one random contact and hears what that contact says (linear in the adopter share: "
         "the Bass special case, docs/validation.md)."))
+    leaver_warning_weeks: float = Field(8.0, ge=0, le=520, description=(
+        "Weeks during which a customer who left its firm after a failure (or was pruned) may still "
+        "warn its contacts about that firm (0 = never); range 0-520."))
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
         "Chance a recommended prospect gets an extra purchase occasion next week "
         "(referred buyers convert faster)."))
