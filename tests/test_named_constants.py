@@ -19,9 +19,9 @@ from relsim.scenario.schema import ScenarioError
 from tests.conftest import small
 
 
-def _model(**changes) -> MarketModel:
+def _model(customers: int = 50, **changes) -> MarketModel:
     """A tiny ecommerce market (not run); ``changes`` are dotted-path overrides."""
-    return MarketModel(small(customers=50, weeks=2, **changes), seed=0)
+    return MarketModel(small(customers=customers, weeks=2, **changes), seed=0)
 
 
 # --------------------------------------------------------------------------
@@ -169,6 +169,59 @@ def test_no_leaver_warnings_when_leaver_warning_weeks_is_zero(engine, monkeypatc
 
 
 # --------------------------------------------------------------------------
+# The initial customers' seeded history: market.initial_tenure_max_weeks,
+# behaviour.initial_customer_commitment_max
+# --------------------------------------------------------------------------
+def _initial(model: MarketModel, firm: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Tenure (weeks before week 0) and commitment of ``firm``'s initial customers."""
+    state = model.population.state
+    members = model.population.members_of(firm)
+    return -state.spell_start[members], state.commitment[members, firm]
+
+
+@pytest.mark.parametrize("weeks", [0.0, 26.0, 52.0, 520.0])
+def test_initial_tenure_max_weeks_scales_the_seeded_tenure_exactly(weeks):
+    """Tenure is U(0, T): the same draws, scaled by T / 104 (to float32 rounding, for the first firm, whose
+    tenure draws come before any draw whose count depends on T)."""
+    reference, _ = _initial(_model(customers=400))
+    tenure, _ = _initial(_model(customers=400, **{"market.initial_tenure_max_weeks": weeks}))
+    assert reference.size > 20 and reference.max() > 52
+    np.testing.assert_allclose(tenure, reference * (weeks / 104.0), rtol=3e-7, atol=0)   # state is float32
+    assert np.all((tenure >= 0) & (tenure <= weeks))
+
+
+@pytest.mark.parametrize("ceiling", [0.0, 0.2, 0.8, 1.0])
+def test_initial_customer_commitment_max_scales_the_seeded_commitment_exactly(ceiling):
+    """Commitment is U(0, c): the same draws, scaled by c / 0.4 (to float32 rounding), for every firm."""
+    reference_model = _model(customers=400)
+    model = _model(customers=400, **{"behaviour.initial_customer_commitment_max": ceiling})
+    for firm in range(len(model.firms)):
+        _, reference = _initial(reference_model, firm)
+        _, commitment = _initial(model, firm)
+        assert reference.size > 20 and reference.max() > 0.3
+        np.testing.assert_allclose(commitment, reference * (ceiling / 0.4), rtol=3e-7, atol=0)   # float32 state
+        assert np.all((commitment >= 0) & (commitment <= ceiling))
+
+
+def test_initial_customer_commitment_max_applies_to_a_population_file(tmp_path):
+    """The customers of a population file who have bought start with commitment U(0, c) too."""
+    from relsim.scenario.schema import load_scenario
+    scenario = ('name = "people"\n[market]\ncustomers = 40\nweeks = 2\n[[segments]]\nname = "all"\n'
+                'share = 1.0\n[[suppliers]]\nname = "S"\n[[firms]]\nname = "F"\nsupplier = "S"\n'
+                '[population]\nfile = "people.csv"\n')
+    rows = "".join(f"0.2,{i % 3},{-5 - i if i % 3 else ''},{-1 if i % 3 else ''}\n" for i in range(40))
+    (tmp_path / "people.csv").write_text("need_rate,purchases,first_week,last_purchase_week\n" + rows)
+    (tmp_path / "people.toml").write_text(scenario)
+    commitment = {}
+    for ceiling in (0.4, 0.1):
+        model = MarketModel(load_scenario(tmp_path / "people.toml",
+                                          **{"behaviour.initial_customer_commitment_max": ceiling}), seed=0)
+        commitment[ceiling] = _initial(model)[1]
+    assert commitment[0.4].size > 20 and commitment[0.4].max() > 0.3
+    np.testing.assert_allclose(commitment[0.1], commitment[0.4] / 4, rtol=3e-7, atol=0)   # float32 state
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -182,6 +235,10 @@ OUT_OF_RANGE = [
      "less than or equal to 1"),
     ("word_of_mouth.leaver_warning_weeks", -1.0, "word_of_mouth.leaver_warning_weeks = -1.0",
      "greater than or equal to 0"),
+    ("market.initial_tenure_max_weeks", 2000.0, "market.initial_tenure_max_weeks = 2000.0",
+     "less than or equal to 1040"),
+    ("behaviour.initial_customer_commitment_max", 1.5, "behaviour.initial_customer_commitment_max = 1.5",
+     "less than or equal to 1"),
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
 ]
 

@@ -95,6 +95,9 @@ class MarketSpec(_Section):
         "makes a competitor move (it also moves when it lost more customers than it won)."))
     adaptation_cost: float = Field(2.0, ge=0, description=(
         "One-off cost of a strategy move, in weeks of reference_budget."))
+    initial_tenure_max_weeks: float = Field(104.0, ge=0, le=1040, description=(
+        "Firms' initial customers have bought from them for U(0, this) weeks before week 0 "
+        "(their seeded history: spell start, purchases); range 0-1040."))
 
 
 class SegmentSpec(_Section):
@@ -135,6 +138,9 @@ class BehaviourSpec(_Section):
     initial_responsiveness: float = Field(0.5, ge=0, le=1)
     initial_customer_trust_bonus: float = Field(0.2, ge=0, le=1, description=(
         "Trust a firm's initial customers hold above initial_trust (capped at 1); range 0-1."))
+    initial_customer_commitment_max: float = Field(0.4, ge=0, le=1, description=(
+        "A firm's initial customers start with commitment U(0, this) (also those of a population "
+        "file); range 0-1."))
     trust_gain: float = Field(0.05, ge=0, le=1, description="Trust gained per kept promise.")
     trust_loss: float = Field(0.25, ge=0, le=1, description="Trust lost per failure (negativity bias).")
     forgiveness: float = Field(0.7, ge=0, le=1, description="How much commitment softens minor failures.")
