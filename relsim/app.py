@@ -564,7 +564,7 @@ def sample_state(model: MarketModel, sample: NetworkSample) -> tuple[np.ndarray,
         rungs[held] = rules.loyalty_rung(
             np.ones(held.size), state["purchases"][rows], state["trust"][rows],
             state["commitment"][rows], state["satisfaction"][rows],
-            supporter_commitment=params.supporter_commitment,
+            supporter_commitment=params.supporter_commitment, supporter_trust=params.supporter_trust,
             advocate_commitment=params.advocate_commitment, partner_commitment=params.partner_commitment,
             promoter_threshold=wom.promoter_threshold, co_creation=float(firm.strategy.level >= 5))
     return firms, rungs

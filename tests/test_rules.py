@@ -26,7 +26,8 @@ HAZARD_KW = dict(base=CHURN.base_hazard, w_satisfaction=CHURN.w_satisfaction,
 TALK_KW = dict(base=WOM.talk_base, w_satisfaction=WOM.talk_satisfaction,
                w_commitment=WOM.talk_commitment, promoter_threshold=WOM.promoter_threshold,
                detractor_threshold=WOM.detractor_threshold, w_negative=WOM.talk_negative)
-RUNG_KW = dict(supporter_commitment=B.supporter_commitment, advocate_commitment=B.advocate_commitment,
+RUNG_KW = dict(supporter_commitment=B.supporter_commitment, supporter_trust=B.supporter_trust,
+               advocate_commitment=B.advocate_commitment,
                partner_commitment=B.partner_commitment, promoter_threshold=WOM.promoter_threshold)
 CHOICE_KW = dict(w_trust=B.w_trust, w_commitment=B.w_commitment, w_reciprocity=B.w_reciprocity,
                  w_responsiveness=B.w_responsiveness, w_reward=B.w_reward, w_wom=B.w_wom,
@@ -422,6 +423,19 @@ class TestLadder:
         assert self.rung(1, 5, 0.4, 0.9, 0.5) == rules.CLIENT  # low trust: not a supporter
         assert rules.RUNGS[rules.PARTNER] == "partner"
 
+    def test_supporter_trust_is_the_trust_threshold(self):
+        """``T ≥ supporter_trust`` (behaviour.supporter_trust, 0.5): lower it and a customer of
+        trust 0.45 becomes a supporter; raise it and one of trust 0.55 falls back to client."""
+        kw = {**RUNG_KW, "co_creation": 1.0}
+        def rung(trust, threshold):
+            return rules.loyalty_rung(1.0, 2, trust, 0.45, 0.0, **{**kw, "supporter_trust": threshold})
+        assert rung(0.45, 0.5) == rules.CLIENT
+        assert rung(0.45, 0.4) == rules.SUPPORTER
+        assert rung(0.45, 0.45) == rules.SUPPORTER   # at the threshold
+        assert rung(0.55, 0.5) == rules.SUPPORTER
+        assert rung(0.55, 0.6) == rules.CLIENT
+        assert rung(0.0, 0.0) == rules.SUPPORTER
+
     def test_more_commitment_never_lowers_rung(self, rng):
         n = 5000
         args = (np.ones(n), rng.integers(0, 5, n), unit(rng, n))
@@ -580,6 +594,7 @@ SCALAR_CASES = {
     "relationship_dropout": (rules.relationship_dropout, [_u, _s, _s, 2.0, 3.0], {}),
     "habit_probability": (rules.habit_probability, [_s, _u, 0.3, 1.0, 0.5, 0.9], {}),
     "reward_goodwill": (rules.reward_goodwill, [lambda r, n: r.uniform(0, 0.5, n), 0.06, 0.02], {}),
+    "reward_value": (rules.reward_value, [0.04, _b, 0.3], {}),
     "co_creation_quality": (rules.co_creation_quality,
                             [lambda r, n: r.uniform(0.5, 1.5, n), 0.8, _u, 0.005, 0.25, 0.02, 1.5, 1.0], {}),
     "co_creation_cost": (rules.co_creation_cost, [lambda r, n: r.integers(0, 100, n).astype(float), 0.2], {}),
@@ -620,6 +635,18 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+def test_reward_value_gives_an_unenrolled_customer_its_share():
+    """ρ = r·(s + (1 − s)·e): enrolled customers see the reward rate, the others the share s of it
+    (behaviour.unenrolled_reward_share); no programme, no value, whatever s."""
+    for share in (0.0, 0.2, 0.5, 1.0):
+        assert rules.reward_value(0.04, True, share) == pytest.approx(0.04, rel=1e-15)
+        assert rules.reward_value(0.04, False, share) == pytest.approx(0.04 * share, rel=1e-15, abs=1e-18)
+        assert rules.reward_value(0.0, False, share) == 0.0
+    enrolled = np.array([True, False, False, True])
+    np.testing.assert_allclose(rules.reward_value(0.05, enrolled, 0.2), [0.05, 0.01, 0.01, 0.05], rtol=1e-15)
+    assert rules.reward_value(0.04, False, 0.8) > rules.reward_value(0.04, False, 0.3)
 
 
 # -- Reichheld's profit ladder: acquisition cost per customer, tenure effects ----------------------

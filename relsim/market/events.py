@@ -38,7 +38,6 @@ from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, Custo
 from relsim.market.terms import (
     FOLLOW_UP_LEVEL,
     KEY_ACCOUNT_PRIORITY,
-    LEAVER_WARNING_WEEKS,
     STANDARD_PRIORITY,
     WARNING_REASONS,
 )
@@ -111,8 +110,8 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
     """End the current spells of ``customers`` (each customer once) for ``reason``.
 
     ``when``: the time of each departure (default: the start of the week);
-    those who leave after a failure or are pruned warn their contacts for a
-    while, in the order they left.
+    those who leave after a failure or are pruned may warn their contacts for
+    ``word_of_mouth.leaver_warning_weeks``, in the order they left.
     """
     if customers.size == 0:
         return
@@ -131,7 +130,8 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
         leavers, leaver_firms, until, left_at = state.recent_leavers
         state.recent_leavers = (
             np.concatenate([leavers, customers]), np.concatenate([leaver_firms, firms]),
-            np.concatenate([until, np.full(customers.size, week + LEAVER_WARNING_WEEKS)]),
+            np.concatenate([until, np.full(customers.size,
+                                           week + model.spec.word_of_mouth.leaver_warning_weeks)]),
             np.concatenate([left_at, np.full(customers.size, week) if when is None else when]))
     if reason != "switched":
         churn = model.spec.churn

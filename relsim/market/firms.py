@@ -109,13 +109,12 @@ class Firm(mesa.Agent):
         return self.strategy.price
 
     def reward_value(self, enrolled):
-        """Value of the loyalty programme to a customer: the reward rate, halved
-        for a customer not (yet) enrolled in the firm's programme or alliance.
-        ``enrolled`` is a bool or a boolean array (one per customer)."""
-        rate = self.strategy.reward_rate
-        if rate == 0.0:
-            return 0.0 * enrolled
-        return rate * (0.5 + 0.5 * enrolled)
+        """Value of the loyalty programme to a customer (``rules.reward_value``): the reward
+        rate, times ``behaviour.unenrolled_reward_share`` for a customer not (yet) enrolled in
+        the firm's programme or alliance. ``enrolled`` is a bool or a boolean array (one per
+        customer)."""
+        return rules.reward_value(self.strategy.reward_rate, enrolled,
+                                  self.model.behaviour.unenrolled_reward_share)
 
     @staticmethod
     def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, retention_discount: np.ndarray,

@@ -98,6 +98,7 @@ class Recorder:
         rung_all = rules.loyalty_rung(
             np.ones(firm_of.size), np.concatenate([state["purchases"] for state in states]), trust, commitment,
             satisfaction, supporter_commitment=params.supporter_commitment,
+            supporter_trust=params.supporter_trust,
             advocate_commitment=params.advocate_commitment,
             partner_commitment=params.partner_commitment,
             promoter_threshold=wom.promoter_threshold, co_creation=co_creation)
@@ -185,6 +186,7 @@ class Recorder:
             table["active"].to_numpy(dtype=float), table["purchases"].to_numpy(),
             table["trust"].to_numpy(), table["commitment"].to_numpy(),
             table["satisfaction"].to_numpy(), supporter_commitment=params.supporter_commitment,
+            supporter_trust=params.supporter_trust,
             advocate_commitment=params.advocate_commitment,
             partner_commitment=params.partner_commitment,
             promoter_threshold=wom.promoter_threshold, co_creation=co_creating)

@@ -250,7 +250,9 @@ class MarketModel(mesa.Model):
 
     def _seed_initial_state(self, rng: np.random.Generator) -> None:
         """Initial awareness and each firm's initial customer base (the same draws
-        for both engines, so that they start from the same market)."""
+        for both engines, so that they start from the same market): tenure
+        U(0, ``market.initial_tenure_max_weeks``), commitment
+        U(0, ``behaviour.initial_customer_commitment_max``) (docs/model.md §1.8)."""
         size = self.population.size
         for firm in self.firms:
             aware = np.flatnonzero(rng.random(size) < firm.spec.initial_awareness)
@@ -264,10 +266,10 @@ class MarketModel(mesa.Model):
             count = round(firm.spec.initial_share * size)
             members = np.sort(order[start:start + count])
             need = self.need_rate[members]
-            tenure = rng.uniform(0, 104, count)
+            tenure = rng.uniform(0, self.spec.market.initial_tenure_max_weeks, count)
             last_purchase = -rng.exponential(1.0 / need)
             purchases = 1 + rng.poisson(need * tenure)
-            commitment = rng.uniform(0.0, 0.4, count)
+            commitment = rng.uniform(0.0, self.behaviour.initial_customer_commitment_max, count)
             self.population.start_initial(firm.index, members, -tenure, last_purchase, purchases,
                                           commitment)
             start += count
@@ -304,7 +306,8 @@ class MarketModel(mesa.Model):
         self.population.start_initial(
             focal, members, table["first_week"].to_numpy()[members].astype(float),
             table["last_purchase_week"].to_numpy()[members].astype(float),
-            table["purchases"].to_numpy()[members], rng.uniform(0.0, 0.4, members.size))
+            table["purchases"].to_numpy()[members],
+            rng.uniform(0.0, self.behaviour.initial_customer_commitment_max, members.size))
         self.population.lapse_for_good(members[~table["alive"].to_numpy()[members].astype(bool)])
 
     # ------------------------------------------------------------------

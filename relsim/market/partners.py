@@ -49,8 +49,9 @@ class Supplier(mesa.Agent):
         if model.week >= self.shortage_until and rng.random() < rules.per_step(
                 spec.shortage_probability, model.step_weeks):
             self.shortage_until = model.week + spec.shortage_weeks
-        # mean-reverting log spot price (AR(1), half of the deviation survives a week)
-        self.spot_log_deviation = (0.5 * self.spot_log_deviation
+        # mean-reverting log spot price: AR(1), D' = φ·D + v·Z (φ = spot_persistence, the share of the
+        # deviation that survives a step; v = spot_volatility)
+        self.spot_log_deviation = (spec.spot_persistence * self.spot_log_deviation
                                    + spec.spot_volatility * rng.standard_normal())
 
     @property
@@ -59,17 +60,26 @@ class Supplier(mesa.Agent):
         return self.model.week < self.shortage_until
 
     def has_priority(self, firm: Firm) -> bool:
-        """Committed contract partners are served first in a shortage."""
+        """Committed contract partners are served first in a shortage: a long contract and a
+        supplier dyad's commitment of at least ``suppliers[].priority_commitment``."""
         dyad = self.dyads[firm.index]
-        return firm.strategy.supplier_contract == "long" and dyad.commitment >= 0.5
+        return firm.strategy.supplier_contract == "long" and dyad.commitment >= self.spec.priority_commitment
 
     def unit_cost(self, firm: Firm) -> float:
-        """Cost of goods per unit of basket value for ``firm`` this week."""
+        """Cost of goods per unit of basket value for ``firm`` this week.
+
+        Long contract: ``c = unit_cost``. Spot:
+        ``c = unit_cost · (1 − spot_discount) · κ · exp(D − v²/(2·(1 − φ²)))``, κ =
+        ``shortage_markup`` in a shortage (1 otherwise), v = ``spot_volatility``, φ =
+        ``spot_persistence``; v²/(1 − φ²) is the stationary variance of D, so the last factor
+        keeps the mean of exp(·) at 1.
+        """
         spec = self.spec
         if firm.strategy.supplier_contract == "long":
             return spec.unit_cost
-        scarcity = 1.3 if self.in_shortage else 1.0
-        spread = spec.spot_volatility**2 / (2 * (1 - 0.25))  # keep the spot mean at its target
+        scarcity = spec.shortage_markup if self.in_shortage else 1.0
+        persistence = spec.spot_persistence
+        spread = spec.spot_volatility**2 / (2 * (1 - persistence**2))  # keep the spot mean at its target
         return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
                 * math.exp(self.spot_log_deviation - spread))
 

@@ -350,6 +350,24 @@ def reward_goodwill(reward_rate: Number, maximum: float, scale: float) -> Number
     return maximum * (1.0 - math.exp(-reward_rate / scale))
 
 
+def reward_value(reward_rate: float, enrolled: Number, unenrolled_share: float) -> Number:
+    """Value of a firm's loyalty programme to a customer, in the utility's reward term.
+
+    ``ρ = r · (s + (1 − s) · e)``
+
+    ``r`` the share of spend the programme returns (``strategy.reward_rate``),
+    ``e`` 1 if the customer is enrolled (in the firm's programme or its
+    alliance), 0 if not (yet), ``s`` the share of the value a customer who is
+    not enrolled sees (``behaviour.unenrolled_reward_share``, 0.5: an
+    assumption, docs/evidence.md): no points yet, and joining takes a first
+    purchase. Zero programme, zero value.
+
+    >>> reward_value(0.04, True, 0.5), reward_value(0.04, False, 0.5)
+    (0.04, 0.02)
+    """
+    return reward_rate * (unenrolled_share + (1.0 - unenrolled_share) * enrolled)
+
+
 def co_creation_quality(quality: Number, base_quality: Number, partner_value_share: Number,
                         rate: float, half_share: float, decay_rate: float,
                         max_quality: float, weeks: float = 1.0) -> Number:
@@ -511,20 +529,21 @@ def update_wom_influence(influence: Number, positive: Number, strength: float,
 
 
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
-                 satisfaction: Number, *, supporter_commitment: float,
+                 satisfaction: Number, *, supporter_commitment: float, supporter_trust: float,
                  advocate_commitment: float, partner_commitment: float,
                  promoter_threshold: float, co_creation: float) -> Number:
-    """Rung on the loyalty ladder (0 prospect … 5 partner).
+    """Rung on the loyalty ladder (0 prospect … 5 partner; Christopher, Payne &
+    Ballantyne 1991, Relationship Marketing; thresholds are assumptions).
 
     - prospect: not (or no longer) a customer of the firm;
     - customer: one purchase;  client: repeat purchases;
-    - supporter: ``C ≥ c_s`` and ``T ≥ 0.5``;
+    - supporter: ``C ≥ c_s`` and ``T ≥ t_s`` (``supporter_trust``, 0.5);
     - advocate: supporter with ``C ≥ c_a`` and ``S ≥ s⁺`` (recommends);
     - partner: advocate with ``C ≥ c_p`` whose firm co-creates with customers
       (``co_creation = 1``: their feedback improves the product).
     """
     rung = is_customer * (1 + (purchases >= 2))
-    supporter = is_customer * (commitment >= supporter_commitment) * (trust >= 0.5)
+    supporter = is_customer * (commitment >= supporter_commitment) * (trust >= supporter_trust)
     advocate = supporter * (commitment >= advocate_commitment) * (satisfaction >= promoter_threshold)
     partner = advocate * (commitment >= partner_commitment) * co_creation
     return rung + supporter * (3 - rung) + advocate + partner

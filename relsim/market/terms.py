@@ -13,15 +13,13 @@ SPELL_SOURCES = (*SOURCES, "returning")
 #: Why a customer spell ends.
 CHURN_REASONS = ("lapsed", "switched", "failure", "pruned")
 
-#: Those who leave for these reasons may still warn their contacts for a while.
+#: Those who leave for these reasons may still warn their contacts for a while
+#: (``word_of_mouth.leaver_warning_weeks``).
 WARNING_REASONS = ("failure", "pruned")
 
 #: A firm's books: revenue and every cost line, per week.
 BOOK_LINES = ("revenue", "cogs", "acquisition", "relationship", "service_desk",
               "partner_fees", "rewards", "adaptation")
-
-#: Weeks during which a customer who left after a failure (or was pruned) may still warn contacts.
-LEAVER_WARNING_WEEKS = 8
 
 #: The relationship level from which a firm calls after each delivery (Kotler's "accountable").
 FOLLOW_UP_LEVEL = 3

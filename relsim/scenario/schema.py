@@ -95,6 +95,9 @@ class MarketSpec(_Section):
         "makes a competitor move (it also moves when it lost more customers than it won)."))
     adaptation_cost: float = Field(2.0, ge=0, description=(
         "One-off cost of a strategy move, in weeks of reference_budget."))
+    initial_tenure_max_weeks: float = Field(104.0, ge=0, le=1040, description=(
+        "Firms' initial customers have bought from them for U(0, this) weeks before week 0 "
+        "(their seeded history: spell start, purchases); range 0-1040."))
 
 
 class SegmentSpec(_Section):
@@ -135,6 +138,9 @@ class BehaviourSpec(_Section):
     initial_responsiveness: float = Field(0.5, ge=0, le=1)
     initial_customer_trust_bonus: float = Field(0.2, ge=0, le=1, description=(
         "Trust a firm's initial customers hold above initial_trust (capped at 1); range 0-1."))
+    initial_customer_commitment_max: float = Field(0.4, ge=0, le=1, description=(
+        "A firm's initial customers start with commitment U(0, this) (also those of a population "
+        "file); range 0-1."))
     trust_gain: float = Field(0.05, ge=0, le=1, description="Trust gained per kept promise.")
     trust_loss: float = Field(0.25, ge=0, le=1, description="Trust lost per failure (negativity bias).")
     forgiveness: float = Field(0.7, ge=0, le=1, description="How much commitment softens minor failures.")
@@ -175,6 +181,9 @@ class BehaviourSpec(_Section):
         "(rules.reward_goodwill: g_max·(1 − e^{−rate/scale}); zero programme, zero goodwill)."))
     reward_goodwill_scale: float = Field(0.02, gt=0, le=0.5, description=(
         "Reward rate (share of spend returned) at which goodwill reaches 63 % of its ceiling."))
+    unenrolled_reward_share: float = Field(0.5, ge=0, le=1, description=(
+        "Share of a loyalty programme's value (the reward rate) a customer not yet enrolled "
+        "sees in its choice (rules.reward_value); range 0-1."))
     recovery_goodwill: float = Field(0.2, ge=0, le=1)
     offer_goodwill: float = Field(0.05, ge=0, le=1)
     key_account_goodwill: float = Field(0.05, ge=0, le=1)
@@ -190,6 +199,9 @@ class BehaviourSpec(_Section):
     defect_experience: float = Field(0.0, ge=0, le=1, description="Experience of a defective product.")
     # ladder thresholds
     supporter_commitment: float = Field(0.4, ge=0, le=1)
+    supporter_trust: float = Field(0.5, ge=0, le=1, description=(
+        "Trust a customer needs, beside supporter_commitment, to be a supporter on the loyalty "
+        "ladder (rules.loyalty_rung); range 0-1."))
     advocate_commitment: float = Field(0.6, ge=0, le=1)
     partner_commitment: float = Field(0.8, ge=0, le=1)
     co_creation_rate: float = Field(0.005, ge=0, le=0.5, description=(
@@ -234,6 +246,9 @@ class WordOfMouthSpec(_Section):
         "false: each customer who talks tells one random contact (conversations); true: each customer "
         "listens to one random contact and hears what that contact says (linear in the adopter share: "
         "the Bass special case, docs/validation.md)."))
+    leaver_warning_weeks: float = Field(8.0, ge=0, le=520, description=(
+        "Weeks during which a customer who left its firm after a failure (or was pruned) may still "
+        "warn its contacts about that firm (0 = never); range 0-520."))
     referral_trial: float = Field(0.3, ge=0, le=1, description=(
         "Chance a recommended prospect gets an extra purchase occasion next week "
         "(referred buyers convert faster)."))
@@ -337,7 +352,16 @@ class SupplierSpec(_Section):
     shortage_weeks: int = Field(3, ge=1)
     shortage_delay_weeks: float = Field(0.5, ge=0, description=(
         "Extra lead time in a shortage for firms without priority (priority: long contract "
-        "and supplier commitment >= 0.5)."))
+        "and supplier commitment >= priority_commitment)."))
+    spot_persistence: float = Field(0.5, ge=0, lt=1, description=(
+        "AR(1) coefficient phi of the weekly log spot price: the share of its deviation that "
+        "survives a week (D' = phi*D + spot_volatility*Z; 0 = independent weeks); range 0-1 "
+        "(1 excluded: the price must revert to its mean)."))
+    shortage_markup: float = Field(1.3, ge=1, le=5, description=(
+        "Factor on the spot price while the supplier is in a shortage (1 = none); range 1-5."))
+    priority_commitment: float = Field(0.5, ge=0, le=1, description=(
+        "Supplier commitment a long-contract firm needs for priority in a shortage (no extra "
+        "delay); range 0-1."))
 
 
 class DistributorSpec(_Section):
