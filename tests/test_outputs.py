@@ -157,6 +157,43 @@ def test_rerun_removes_its_own_files_but_not_edited_ones(tmp_path, capsys):
     assert (out / "snapshots.csv").read_text() == "edited by the user"
 
 
+def test_a_users_file_with_an_outputs_name_is_never_overwritten(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("the user's own summary")
+    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--out", out, capsys=capsys)
+    assert status == 2 and "Traceback" not in stderr, stderr
+    assert "summary.csv" in stderr and "relsim did not write" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]        # nothing else moved in
+    assert (out / "summary.csv").read_text() == "the user's own summary"
+    # relsim's own, edited since: also kept (a rerun does not overwrite the edit)
+    (out / "summary.csv").unlink()
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--out", out, capsys=capsys)[0] == 0
+    (out / "report-notes.md").write_text("unrelated")
+    (out / "steps.csv").write_text("edited by the user")
+    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", out, capsys=capsys)
+    assert status == 2 and "steps.csv" in stderr, stderr
+    assert (out / "steps.csv").read_text() == "edited by the user"
+    assert (out / "report-notes.md").read_text() == "unrelated"
+
+
+def test_staged_output_replaces_only_what_it_wrote(tmp_path):
+    from relsim.util.outputs import staged_output
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "shop.toml").write_text("name = 'my hand-written scenario'")
+    with pytest.raises(OutputError, match=r"shop\.toml"):
+        with staged_output(folder, replace_previous=False) as staging:     # as relsim calibrate does
+            (staging / "shop.toml").write_text("name = 'calibrated'")
+    assert (folder / "shop.toml").read_text() == "name = 'my hand-written scenario'"
+    assert sorted(p.name for p in folder.iterdir()) == ["shop.toml"]
+    with staged_output(folder, replace_previous=False) as staging:
+        (staging / "cal.toml").write_text("first")
+    with staged_output(folder, replace_previous=False) as staging:        # its own, unchanged: replaced
+        (staging / "cal.toml").write_text("second")
+    assert (folder / "cal.toml").read_text() == "second"
+
+
 # ----------------------------------------------------------------------
 # 2. a scenario's name never decides a path outside the working folder
 # ----------------------------------------------------------------------

@@ -13,7 +13,10 @@ The rules, whatever the command:
   listing) stays; everything left is named in a one-line note on stderr.
 * A folder below the path the user gave (a store's ``steps/``, the default
   ``analysis/``) that is a symlink is refused with :class:`OutputError`; so is
-  an existing folder where a file is expected, and the reverse.
+  an existing folder where a file is expected, and the reverse; and so is,
+  in a staged output, an existing entry with an output's name that relsim did
+  not write or that changed since (a user's own ``summary.csv`` is never
+  overwritten).
 * Files are written under a temporary name starting with ``.relsim-tmp-``
   and renamed into place (atomic), with the mode the user's umask gives
   (``0o666 & ~umask``), like any file a program creates.
@@ -389,9 +392,10 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
     ``target`` (recorded in ``.relsim-outputs``, and unchanged since) and this
     one did not write are removed, so the folder never mixes two runs'
     outputs. Entries relsim did not write, or that changed since, are never
-    removed; they are named in a note. An entry of ``target`` that is a
-    folder where a file goes (or the reverse) is replaced only if relsim
-    wrote it; otherwise :class:`OutputError`, and nothing moves. A failed
+    removed; they are named in a note. An entry of ``target`` with the name
+    of an output (a file or a folder, either way round) is replaced only if
+    relsim wrote it and it is unchanged since; otherwise :class:`OutputError`,
+    and nothing moves. A failed
     block leaves ``target`` as it was (and removes it if it did not exist).
     """
     target = Path(target)
@@ -407,15 +411,17 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
         written = sorted(os.listdir(staging))
         recorded = read_listing(target)
         # first every conflict, so that nothing moves if one entry cannot be placed
+        # (a file or folder of the same name that relsim did not write, or that changed since, is never
+        # replaced: a user's summary.csv in --out is the user's data)
         for name in written:
             old, new = _lstat(target / name), os.lstat(staging / name)
-            if old is None or (not stat.S_ISDIR(old.st_mode) and not stat.S_ISDIR(new.st_mode)):
+            if old is None or recorded.get(name) == _identity(old):
                 continue
-            if recorded.get(name) != _identity(old):
-                what = "a folder" if stat.S_ISDIR(old.st_mode) else "a file"
-                instead = "a folder" if stat.S_ISDIR(new.st_mode) else "a file"
-                raise OutputError(f"{str(target / name)!r} is {what} relsim did not write; relsim would "
-                                  f"replace it with {instead} (move it away or choose another output)")
+            what = "a folder" if stat.S_ISDIR(old.st_mode) else "a file"
+            instead = "a folder" if stat.S_ISDIR(new.st_mode) else "a file"
+            raise OutputError(f"{str(target / name)!r} is {what} relsim did not write (or that changed since "
+                              f"relsim wrote it); relsim would replace it with {instead} of the same name "
+                              "(move it away or choose another output; nothing was changed)")
         left = []
         if replace_previous:
             for name in recorded:
