@@ -41,6 +41,7 @@ from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: im
     check_no_links,
     check_output_file,
     check_output_folder,
+    check_replaceable,
     slug,
     staged_output,
 )
@@ -537,6 +538,10 @@ def command_calibrate(args: argparse.Namespace) -> int:
     if (args.out.parent / f"{args.out.stem}-calibration").is_file():
         raise OutputError(f"{str(args.out.parent / f'{args.out.stem}-calibration')!r} is a file; the calibration "
                           "report is a folder of that name (move the file away or choose another --out)")
+    # the scenario, its population and its report replace only what an earlier relsim calibrate wrote
+    population = [f"{args.out.stem}.population.csv"] if args.per_customer else []
+    for name in (args.out.name, *population, f"{args.out.stem}-calibration"):
+        check_replaceable(args.out.parent / name)
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")

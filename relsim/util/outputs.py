@@ -108,6 +108,21 @@ def check_output_file(target: Path) -> None:
         raise OutputError(f"--out = {str(target)!r} is a folder; give a file name (nothing was changed)")
 
 
+def check_replaceable(target: Path) -> None:
+    """Fail early, before any work, if ``target`` exists and is not an entry relsim wrote into its folder
+    (recorded in ``.relsim-outputs``) and left unchanged since: a file relsim would otherwise overwrite
+    when it moves its output into place (:func:`staged_output` checks again then)."""
+    target = Path(target)
+    info = _lstat(target)
+    if info is None:
+        return
+    if read_listing(target.parent).get(target.name) != _identity(info):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a file"
+        raise OutputError(f"{str(target)!r} is {what} relsim did not write (or that changed since relsim wrote "
+                          "it); relsim does not overwrite it (move it away or choose another --out; nothing was "
+                          "changed)")
+
+
 def check_no_links(base: Path, target: Path) -> None:
     """Refuse if a path component of ``target`` below ``base`` (the path the user gave)
     is a symlink, or is not a folder. ``base`` itself may be a link: the user asked for it."""
