@@ -130,6 +130,20 @@ def test_missing_scenario_file(tmp_path, capsys):
     assert "nope.toml" in stderr and "cannot read scenario" in stderr
 
 
+@pytest.mark.parametrize("command", [["run", "ecomerce"], ["compare", "ecomerce"], ["app", "ecomerce"],
+                                     ["sweep", "wom_seedin", "--out", "store"]])
+def test_a_mistyped_shipped_name_lists_the_shipped_ones(tmp_path, capsys, monkeypatch, command):
+    """A bare name that is neither a file nor shipped says what is allowed (before: only 'No such file')."""
+    monkeypatch.chdir(tmp_path)
+    status, stderr = run_main(*command, capsys=capsys)
+    kind, shipped = ("experiment", "wom_seeding") if command[0] == "sweep" else ("scenario", "ecommerce")
+    assert status == 2 and "Traceback" not in stderr, stderr
+    assert f"no shipped {kind} of that name" in stderr and shipped in stderr and command[1] in stderr
+    assert list(tmp_path.iterdir()) == []
+    status, stderr = run_main("sweep", str(tmp_path), "--out", "store", capsys=capsys)
+    assert status == 2 and "give an experiment file" in stderr
+
+
 def test_listing_commands(capsys):
     assert main(["scenarios"]) == 0
     assert "ecommerce" in capsys.readouterr().out

@@ -580,6 +580,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     relsim.scenario.errors.ScenarioError: ...market.weeks...
     """
     path = resolve_scenario_path(path)
+    check_named(path, "scenario", ScenarioError)
     data, _ = read_toml(path, "scenario", ScenarioError)
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
@@ -599,6 +600,17 @@ def read_toml(path: Path, what: str, error: type[RelsimError]) -> tuple[dict, st
     10 MB, bad UTF-8, bad TOML or nesting over 32 deep raises ``error`` with a message
     naming the file (one reader for every file: :func:`relsim.util.inputs.read_toml`)."""
     return inputs.read_toml(path, what, error)
+
+
+def check_named(path: Path, kind: Literal["scenario", "experiment"], error: type[RelsimError]) -> None:
+    """Refuse a bare name (no suffix) that is neither a file nor a shipped ``kind``, naming the shipped ones:
+    ``ecomerce: no such file, and no shipped scenario of that name; shipped: b2b, ..., ecommerce, ...``."""
+    import os
+
+    from relsim.util.shipped import shipped_names
+    if not path.suffix and not os.path.lexists(path):
+        raise error(f"{path}: cannot read {kind} (no such file, and no shipped {kind} of that name; shipped: "
+                    f"{', '.join(shipped_names(kind))}; or give a TOML file)")
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

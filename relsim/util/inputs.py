@@ -43,6 +43,11 @@ class InputError(RelsimError):
     """An input file cannot be read (the default error class of this module)."""
 
 
+def _a(what: str) -> str:
+    """``what`` with its article: "a scenario", "an experiment"."""
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
+
+
 def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = InputError,
                        max_bytes: int | None = None) -> int:
     """Refuse ``path`` unless it is an existing regular file of at most ``max_bytes``; its size.
@@ -55,9 +60,9 @@ def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = I
     except OSError as problem:
         raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
     if stat.S_ISDIR(info.st_mode):
-        raise error(f"{path}: is a folder; give a {what} file") from None
+        raise error(f"{path}: is a folder; give {_a(what)} file") from None
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"{path}: not a regular file (a device, pipe or socket); give a {what} file")
+        raise error(f"{path}: not a regular file (a device, pipe or socket); give {_a(what)} file")
     if max_bytes is not None and info.st_size > max_bytes:
         raise error(f"{path}: {info.st_size / 1e6:.1f} MB is too large for a {what} file "
                     f"(at most {max_bytes / 1e6:.0f} MB)")
