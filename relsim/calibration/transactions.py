@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from relsim.util.errors import RelsimError
-from relsim.util.inputs import MAX_TABLE_BYTES, check_csv_header, check_csv_text, check_regular_file
+from relsim.util.inputs import (
+    MAX_TABLE_BYTES,
+    check_csv_fields,
+    check_csv_header,
+    check_csv_text,
+    check_regular_file,
+)
 
 #: Rows listed per kind of problem in an error message (the count is always given).
 SHOWN_ROWS = 5
@@ -187,6 +193,7 @@ def _read_raw(source: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
         raise LogError(f"{name}: cannot read the log as {'Parquet' if parquet else 'CSV'}"
                        f" ({_parser_problem(error)})") from None
     check_csv_header(name, table.columns, "transaction log", LogError)
+    check_csv_fields(name, table, "transaction log", LogError)
     return table
 
 

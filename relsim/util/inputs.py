@@ -153,6 +153,23 @@ def check_csv_header(path: str | Path, columns: Any, what: str, error: type[Rels
                         "are comma-separated CSV (save it with commas as separators)")
 
 
+def check_csv_fields(path: str | Path, table: Any, what: str, error: type[RelsimError] = InputError) -> None:
+    """Refuse a CSV table read by pandas whose first row has more fields than its header names.
+
+    pandas then takes the first column as the rows' labels and shifts every value one column to the left
+    (``customer`` holds the dates, ``date`` the amounts), so the checks that follow would blame the wrong
+    column; the usual cause is a comma at the end of every line.
+    """
+    import pandas as pd
+
+    if isinstance(table.index, pd.RangeIndex):
+        return
+    names = ", ".join(repr(str(name)) for name in table.columns)
+    raise error(f"{path}: line 2 has more fields than the header names ({len(table.columns)}: {names}); a comma "
+                f"at the end of the lines, or an unquoted comma inside a value? {what} files have one field per "
+                "column on every line")
+
+
 def depth(value: Any) -> int:
     """Nesting depth of dicts and lists in ``value`` (iterative: no recursion limit)."""
     deepest = 0
