@@ -177,6 +177,26 @@ def test_a_users_file_with_an_outputs_name_is_never_overwritten(tmp_path, capsys
     assert (out / "report-notes.md").read_text() == "unrelated"
 
 
+@pytest.mark.parametrize("where", ["below a file", "in /proc"])
+def test_an_output_folder_that_cannot_be_created_is_refused_before_the_run(tmp_path, capsys, monkeypatch, where):
+    """--out below a file, or where nothing can be created (/proc here; a read-only folder for a user who is
+    not root), exits 2 before any simulation (before: after the whole run, 'cannot write to ...')."""
+    import relsim.market.runner
+    if where == "in /proc" and not Path("/proc/self").exists():
+        pytest.skip("no /proc")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the run started")
+    monkeypatch.setattr(relsim.market.runner, "simulate", must_not_run)
+    (tmp_path / "notes.txt").write_text("a file")
+    out, blocker = ((tmp_path / "notes.txt" / "out", "notes.txt") if where == "below a file"
+                    else (Path("/proc/relsim-test-out"), "cannot write in '/proc'"))
+    for command in (["run", "ecommerce"], ["compare", "ecommerce", "--seeds", "1", "--uncertainty", "0"]):
+        status, stderr = run_main(*command, *SMALL_RUN, "--out", out, capsys=capsys)
+        assert status == 2 and blocker in stderr and "Traceback" not in stderr, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_staged_output_replaces_only_what_it_wrote(tmp_path):
     from relsim.util.outputs import staged_output
     folder = tmp_path / "scenarios"

@@ -93,12 +93,23 @@ def slug(name: str, default: str = "scenario") -> str:
 
 
 def check_output_folder(target: Path) -> None:
-    """Fail early, before any work, if ``target`` cannot be an output folder."""
+    """Fail early, before any work, if ``target`` cannot be an output folder: a file, a broken link, below
+    a file, or in a place where nothing can be created (a read-only folder or file system, ``/proc``)."""
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise OutputError(f"--out = {str(target)!r} is a file; give a folder")
     if not target.exists() and os.path.lexists(target):
         raise OutputError(f"--out = {str(target)!r} is a broken symbolic link; give a folder")
+    here = target                       # the folder itself, or the nearest folder above it that exists
+    while not os.path.lexists(here) and here.parent != here:
+        here = here.parent
+    if not here.is_dir():
+        raise OutputError(f"--out = {str(target)!r}: {str(here)!r} is a file, not a folder")
+    try:                                # can relsim create anything there? (a probe, removed at once)
+        os.rmdir(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}probe-", dir=here))
+    except OSError as error:
+        raise OutputError(f"--out = {str(target)!r}: cannot write in {str(here)!r} ({error.strerror}); "
+                          "give a folder you can write to") from None
 
 
 def check_output_file(target: Path) -> None:
