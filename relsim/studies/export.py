@@ -47,7 +47,8 @@ def tidy_table(store: str | Path, table: str = "summary", focal_only: bool = Fal
     """
     results = Store(store)
     if not results.root.is_dir():
-        raise StoreError(f"{results.root}: no such results store folder")
+        raise StoreError(f"{results.root}: " + ("a file, not a results store folder" if results.root.exists()
+                                              else "no such results store folder"))
     manifest = results.manifest()
     if table not in EXPORT_TABLES:
         raise StoreError(f"unknown table {table!r}; allowed: {', '.join(EXPORT_TABLES)}")
