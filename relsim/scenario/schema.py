@@ -634,15 +634,23 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
     if any(part.startswith("-") for part in parts):
         raise ScenarioError(f"cannot set {dotted!r}: list positions are 0, 1, 2, … (no negative positions)")
     node: Any = data
+    depth = 0                              # parts[depth] is the part being followed
     try:
-        for part in parts[:-1]:
+        while depth < len(parts) - 1:
+            part = parts[depth]
             node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+            depth += 1
         if isinstance(node, list):
             node[int(parts[-1])] = value
         elif isinstance(node, dict):
             node[parts[-1]] = value
         else:
             raise TypeError
-    except (IndexError, ValueError, TypeError, AttributeError):
+    except IndexError:
+        where = ".".join(parts[:depth]) or "the scenario"
+        raise ScenarioError(f"cannot set {dotted!r}: {where} has {len(node)} item{'s' if len(node) != 1 else ''}, "
+                            f"so its positions are 0 to {len(node) - 1}; {parts[depth]} is beyond them"
+                            if node else f"cannot set {dotted!r}: {where} is an empty list") from None
+    except (ValueError, TypeError, AttributeError):
         raise ScenarioError(f"cannot set {dotted!r}: the path does not lead to a scenario field "
                             "(use names for tables and 0-based numbers for lists, e.g. firms.0.quality)") from None
