@@ -54,6 +54,11 @@ LOGS: dict[str, tuple[bytes, list[str]]] = {
                      ["amount", "not a number", "line 9: empty"]),
     "unparsable date": (_replace_line(GOOD_LOG, 4, "C1,2024-13-45,3\n").encode(),
                         ["date", "not an ISO 8601 date", "line 4: '2024-13-45'", "--date-format"]),
+    # a real date, but not a purchase: one such row moved the fitted parameters without a word
+    "year 1200": (_replace_line(GOOD_LOG, 8, "C1,1200-01-02,3\n").encode(),
+                  ["date", "before 1900-01-01 or after 2199-12-31", "line 8: '1200-01-02'"]),
+    "placeholder date": (_replace_line(GOOD_LOG, 8, "C1,9999-12-31,3\n").encode(),
+                         ["date", "a placeholder", "line 8: '9999-12-31'"]),
     "ragged row": (_replace_line(GOOD_LOG, 6, "C1,2024-01-02,3,4,5\n").encode(),
                    ["cannot read the log as CSV", "line 6", "saw 5"]),
     # pandas took the first column as row labels and blamed 'date' for the amounts (issue: s9-input)
