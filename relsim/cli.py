@@ -560,7 +560,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         weeks = max(1, (_timestamp(args.holdout_end) - calibration.calibration_end).days // 7)
         scenario = from_dict(calibration.scenario_data("population.csv", weeks=weeks), "hold-out scenario")
         _check_resources(f"the hold-out check ({args.seeds} runs)", [scenario], args.seeds, 1, args)
-    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
+    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds, progress=True) if args.holdout_end else None
     report = f"{args.out.stem}-calibration"
     with staged_output(args.out.parent, replace_previous=False) as staging:
         calibration.write(staging / args.out.name)

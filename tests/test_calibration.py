@@ -380,6 +380,7 @@ def test_cli_calibrates_with_holdout(tmp_path, synthetic_log):
                   "--margin", "0.3", "--out", "out/cal.toml", "--seeds", "2", "--per-customer", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "hold-out (12 weeks)" in done.stdout
+    assert "hold-out check (12 weeks): 2/2 runs" in done.stderr      # progress of the hold-out's runs
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir() if p.name != ".relsim-outputs") == [
         "cal-calibration", "cal.population.csv", "cal.toml"]
