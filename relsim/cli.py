@@ -507,6 +507,8 @@ def command_app(args: argparse.Namespace) -> int:
         print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
               file=sys.stderr)
         return USAGE_ERROR
+    from relsim.util.serve import check_port
+    check_port(args.port)          # another server there: exit 2 now, not uvicorn's error after the start
     url = f"http://127.0.0.1:{args.port}/"
     shipped = shipped_path("scenario", args.scenario) is not None and not Path(args.scenario).exists()
     # a file is passed by absolute path: the server may resolve names from elsewhere
