@@ -168,6 +168,19 @@ def test_non_utf8_scenario_is_a_clear_error(tmp_path, capsys):
     assert status == 2 and "UTF-8" in stderr and str(path) in stderr
 
 
+def test_a_scenario_or_experiment_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows Notepad saves UTF-8 with a byte-order mark; it was refused as 'not valid TOML: Invalid
+    statement (at line 1, column 1)'."""
+    from relsim.scenario.schema import load_scenario
+    from relsim.studies.experiment import load_experiment
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "scenarios" / "b2b.toml").read_bytes())
+    assert load_scenario(path).digest() == load_scenario("b2b").digest()
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_bytes(b"\xef\xbb\xbf" + (ROOT / "experiments" / "wom_seeding" / "experiment.toml").read_bytes())
+    assert load_experiment(experiment).experiment.name == "wom_seeding"
+
+
 def test_rerun_replaces_its_own_outputs_and_keeps_the_users(tmp_path, capsys):
     out = tmp_path / "out"
     scenario = tmp_path / "snap.toml"

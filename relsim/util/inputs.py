@@ -71,7 +71,8 @@ def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = I
 
 def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError,
               max_bytes: int = MAX_TEXT_BYTES) -> str:
-    """The UTF-8 text of a regular file of at most ``max_bytes`` (``error`` otherwise)."""
+    """The UTF-8 text of a regular file of at most ``max_bytes`` (``error`` otherwise), without the
+    byte-order mark some editors put first."""
     check_regular_file(path, what, error, max_bytes)
     try:
         with open(path, "rb") as stream:
@@ -81,7 +82,7 @@ def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError
     if len(data) > max_bytes:       # grew since the check
         raise error(f"{path}: too large for a {what} file (at most {max_bytes / 1e6:.0f} MB)")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")    # a byte-order mark (Notepad's UTF-8) is not part of the text
     except UnicodeDecodeError as problem:
         raise error(f"{path}: not UTF-8 text (byte 0x{data[problem.start]:02x} at position {problem.start}); "
                     f"{what} files must be UTF-8") from None
