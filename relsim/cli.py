@@ -61,8 +61,8 @@ ENGINES = get_args(MarketSpec.model_fields["engine"].annotation)
 VALIDATION_CHECKS = ("bass", "ltv", "sbg", "bgnbd", "docking", "corners")
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+def _whole_number(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -70,12 +70,18 @@ def _whole_number(minimum: int):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
     return parse
 
 
+#: Most seeds a flag may ask for (--seeds, --confirm-seeds, --attribution-seeds): their list is built
+#: before any run, so a billion would exhaust the memory before the memory check could speak.
+MAX_SEEDS = 10_000
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
+_seeds = _whole_number(1, MAX_SEEDS)
 
 
 def _uncertainty_sets(text: str) -> int:
@@ -200,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
     compare.add_argument("--strategies", type=_strategies, default=["transactional", "relationship"],
                          help="comma-separated presets, or 'current' (default transactional,relationship)")
-    compare.add_argument("--seeds", type=_positive_int, default=20, help="seeds per strategy (default 20)")
+    compare.add_argument("--seeds", type=_seeds, default=20, help="seeds per strategy (default 20, at most 10,000)")
     compare.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
     compare.add_argument("--out", type=Path, default=None, help="report folder (default reports/<scenario>)")
     compare.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
@@ -216,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="split each strategy's difference from the first into the lever groups that "
                          "differ: oat (groups + 2 runs per seed) or shapley (up to 2^groups runs per seed); "
                          "off by default")
-    compare.add_argument("--attribution-seeds", type=_positive_int, default=5, metavar="K",
+    compare.add_argument("--attribution-seeds", type=_seeds, default=5, metavar="K",
                          help="seeds of the attribution, the comparison's first K (default 5)")
 
     optimize = commands.add_parser(
@@ -233,10 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--constraint", action="append", default=[], metavar="OUTCOME>=X",
                           help="e.g. retention>=0.6 or share<=0.3, on the mean over seeds (repeatable)")
     optimize.add_argument("--trials", type=_positive_int, default=50, help="trials in the study (default 50)")
-    optimize.add_argument("--seeds", type=_positive_int, default=5,
+    optimize.add_argument("--seeds", type=_seeds, default=5,
                           help="seeds per trial, the same for every trial (default 5)")
     optimize.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
-    optimize.add_argument("--confirm-seeds", type=_whole_number(2), default=10,
+    optimize.add_argument("--confirm-seeds", type=_whole_number(2, MAX_SEEDS), default=10,
                           help="fresh seeds the winners and presets are re-evaluated on (default 10)")
     optimize.add_argument("--top", type=_positive_int, default=3, help="best policies confirmed (default 3)")
     optimize.add_argument("--presets", default=None, help="presets to compare with, comma-separated "
@@ -320,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--duplicates", choices=["error", "keep", "drop"], default="error",
                            help="rows repeating another exactly: error (default), keep or drop")
     calibrate.add_argument("--weeks", type=_positive_int, default=52, help="horizon of the scenario (default 52)")
-    calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
+    calibrate.add_argument("--seeds", type=_seeds, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
     for command in (run, compare, optimize):

@@ -113,6 +113,8 @@ def test_bad_scenario_in_a_real_process(tmp_path):
 
 @pytest.mark.parametrize("flags, message", [
     (["--seeds", "0"], "must be at least 1"),
+    (["--seeds", "1000000000"], "must be at most 10,000, got 1,000,000,000"),   # was a MemoryError traceback
+    (["--attribution", "oat", "--attribution-seeds", "1000000000"], "must be at most 10,000"),
     (["--seeds", "many"], "expected a whole number"),
     (["--strategies", "transactional,relationshp"], "unknown strategy 'relationshp'"),
     (["--workers", "-1"], "must be at least 1"),
