@@ -548,8 +548,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
                           "report is a folder of that name (move the file away or choose another --out)")
     # the scenario, its population and its report replace only what an earlier relsim calibrate wrote
     population = [f"{args.out.stem}.population.csv"] if args.per_customer else []
-    for name in (args.out.name, *population, f"{args.out.stem}-calibration"):
+    for name in (args.out.name, *population):
         check_replaceable(args.out.parent / name)
+    check_replaceable(args.out.parent / f"{args.out.stem}-calibration", folder=True)
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")

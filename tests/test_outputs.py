@@ -166,14 +166,13 @@ def test_a_users_file_with_an_outputs_name_is_never_overwritten(tmp_path, capsys
     assert "summary.csv" in stderr and "relsim did not write" in stderr
     assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]        # nothing else moved in
     assert (out / "summary.csv").read_text() == "the user's own summary"
-    # relsim's own, edited since: also kept (a rerun does not overwrite the edit)
+    # relsim's own (listed in .relsim-outputs), edited or not, is refreshed by a rerun; the user's stay
     (out / "summary.csv").unlink()
     assert run_main("run", "ecommerce", *SMALL_RUN, "--out", out, capsys=capsys)[0] == 0
     (out / "report-notes.md").write_text("unrelated")
-    (out / "steps.csv").write_text("edited by the user")
-    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", out, capsys=capsys)
-    assert status == 2 and "steps.csv" in stderr, stderr
-    assert (out / "steps.csv").read_text() == "edited by the user"
+    (out / "steps.csv").write_text("edited")
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", out, capsys=capsys)[0] == 0
+    assert (out / "steps.csv").read_text() != "edited"
     assert (out / "report-notes.md").read_text() == "unrelated"
 
 
@@ -195,6 +194,19 @@ def test_an_output_folder_that_cannot_be_created_is_refused_before_the_run(tmp_p
         status, stderr = run_main(*command, *SMALL_RUN, "--out", out, capsys=capsys)
         assert status == 2 and blocker in stderr and "Traceback" not in stderr, stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_copied_output_folder_is_refreshed_by_a_rerun(tmp_path, capsys):
+    """A clone or copy of an output folder (docs/validation in a fresh clone: scripts/validate.sh) holds
+    relsim's listing with other identities: its listed files are relsim's and a rerun replaces them."""
+    import shutil
+    first = tmp_path / "first"
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--out", first, capsys=capsys)[0] == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", copy, capsys=capsys)
+    assert status == 0, stderr
+    assert not (copy / "summary.csv").read_text() == (first / "summary.csv").read_text()
 
 
 def test_staged_output_replaces_only_what_it_wrote(tmp_path):
