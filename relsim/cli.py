@@ -41,6 +41,7 @@ from relsim.util.outputs import (  # noqa: F401  (OutputError, staged_output: im
     check_no_links,
     check_output_file,
     check_output_folder,
+    check_replaceable,
     slug,
     staged_output,
 )
@@ -60,8 +61,8 @@ ENGINES = get_args(MarketSpec.model_fields["engine"].annotation)
 VALIDATION_CHECKS = ("bass", "ltv", "sbg", "bgnbd", "docking", "corners")
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+def _whole_number(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -69,12 +70,18 @@ def _whole_number(minimum: int):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
     return parse
 
 
+#: Most seeds a flag may ask for (--seeds, --confirm-seeds, --attribution-seeds): their list is built
+#: before any run, so a billion would exhaust the memory before the memory check could speak.
+MAX_SEEDS = 10_000
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
+_seeds = _whole_number(1, MAX_SEEDS)
 
 
 def _uncertainty_sets(text: str) -> int:
@@ -199,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scenario", help="scenario TOML file, or the name of a shipped scenario")
     compare.add_argument("--strategies", type=_strategies, default=["transactional", "relationship"],
                          help="comma-separated presets, or 'current' (default transactional,relationship)")
-    compare.add_argument("--seeds", type=_positive_int, default=20, help="seeds per strategy (default 20)")
+    compare.add_argument("--seeds", type=_seeds, default=20, help="seeds per strategy (default 20, at most 10,000)")
     compare.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
     compare.add_argument("--out", type=Path, default=None, help="report folder (default reports/<scenario>)")
     compare.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
@@ -215,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="split each strategy's difference from the first into the lever groups that "
                          "differ: oat (groups + 2 runs per seed) or shapley (up to 2^groups runs per seed); "
                          "off by default")
-    compare.add_argument("--attribution-seeds", type=_positive_int, default=5, metavar="K",
+    compare.add_argument("--attribution-seeds", type=_seeds, default=5, metavar="K",
                          help="seeds of the attribution, the comparison's first K (default 5)")
 
     optimize = commands.add_parser(
@@ -232,10 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--constraint", action="append", default=[], metavar="OUTCOME>=X",
                           help="e.g. retention>=0.6 or share<=0.3, on the mean over seeds (repeatable)")
     optimize.add_argument("--trials", type=_positive_int, default=50, help="trials in the study (default 50)")
-    optimize.add_argument("--seeds", type=_positive_int, default=5,
+    optimize.add_argument("--seeds", type=_seeds, default=5,
                           help="seeds per trial, the same for every trial (default 5)")
     optimize.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0)")
-    optimize.add_argument("--confirm-seeds", type=_whole_number(2), default=10,
+    optimize.add_argument("--confirm-seeds", type=_whole_number(2, MAX_SEEDS), default=10,
                           help="fresh seeds the winners and presets are re-evaluated on (default 10)")
     optimize.add_argument("--top", type=_positive_int, default=3, help="best policies confirmed (default 3)")
     optimize.add_argument("--presets", default=None, help="presets to compare with, comma-separated "
@@ -319,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--duplicates", choices=["error", "keep", "drop"], default="error",
                            help="rows repeating another exactly: error (default), keep or drop")
     calibrate.add_argument("--weeks", type=_positive_int, default=52, help="horizon of the scenario (default 52)")
-    calibrate.add_argument("--seeds", type=_positive_int, default=10, help="hold-out runs (default 10)")
+    calibrate.add_argument("--seeds", type=_seeds, default=10, help="hold-out runs (default 10)")
     calibrate.add_argument("--seed", type=_seed, default=0, help="seed of the per-customer draws (default 0)")
 
     for command in (run, compare, optimize):
@@ -508,6 +515,8 @@ def command_app(args: argparse.Namespace) -> int:
         print("relsim: error: the browser app needs the 'app' extra: pip install -e '.[app]'",
               file=sys.stderr)
         return USAGE_ERROR
+    from relsim.util.serve import check_port
+    check_port(args.port)          # another server there: exit 2 now, not uvicorn's error after the start
     url = f"http://127.0.0.1:{args.port}/"
     shipped = shipped_path("scenario", args.scenario) is not None and not Path(args.scenario).exists()
     # a file is passed by absolute path: the server may resolve names from elsewhere
@@ -539,6 +548,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
     if (args.out.parent / f"{args.out.stem}-calibration").is_file():
         raise OutputError(f"{str(args.out.parent / f'{args.out.stem}-calibration')!r} is a file; the calibration "
                           "report is a folder of that name (move the file away or choose another --out)")
+    # the scenario, its population and its report replace only what an earlier relsim calibrate wrote
+    population = [f"{args.out.stem}.population.csv"] if args.per_customer else []
+    for name in (args.out.name, *population):
+        check_replaceable(args.out.parent / name)
+    check_replaceable(args.out.parent / f"{args.out.stem}-calibration", folder=True)
     if args.holdout_end is not None and _timestamp(args.holdout_end) <= _timestamp(args.calibration_end):
         raise CalibrationError(f"--holdout-end = {args.holdout_end}: must be after --calibration-end = "
                                f"{args.calibration_end}")
@@ -557,7 +571,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         weeks = max(1, (_timestamp(args.holdout_end) - calibration.calibration_end).days // 7)
         scenario = from_dict(calibration.scenario_data("population.csv", weeks=weeks), "hold-out scenario")
         _check_resources(f"the hold-out check ({args.seeds} runs)", [scenario], args.seeds, 1, args)
-    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds) if args.holdout_end else None
+    holdout = calibration.holdout(args.holdout_end, seeds=args.seeds, progress=True) if args.holdout_end else None
     report = f"{args.out.stem}-calibration"
     with staged_output(args.out.parent, replace_previous=False) as staging:
         calibration.write(staging / args.out.name)

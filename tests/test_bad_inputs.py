@@ -54,8 +54,19 @@ LOGS: dict[str, tuple[bytes, list[str]]] = {
                      ["amount", "not a number", "line 9: empty"]),
     "unparsable date": (_replace_line(GOOD_LOG, 4, "C1,2024-13-45,3\n").encode(),
                         ["date", "not an ISO 8601 date", "line 4: '2024-13-45'", "--date-format"]),
+    # a real date, but not a purchase: one such row moved the fitted parameters without a word
+    "year 1200": (_replace_line(GOOD_LOG, 8, "C1,1200-01-02,3\n").encode(),
+                  ["date", "before 1900-01-01 or after 2199-12-31", "line 8: '1200-01-02'"]),
+    "placeholder date": (_replace_line(GOOD_LOG, 8, "C1,9999-12-31,3\n").encode(),
+                         ["date", "a placeholder", "line 8: '9999-12-31'"]),
     "ragged row": (_replace_line(GOOD_LOG, 6, "C1,2024-01-02,3,4,5\n").encode(),
                    ["cannot read the log as CSV", "line 6", "saw 5"]),
+    # pandas took the first column as row labels and blamed 'date' for the amounts (issue: s9-input)
+    "trailing commas": (GOOD_LOG.replace("\n", ",\n").replace("amount,", "amount", 1).encode(),
+                        ["line 2 has more fields than the header names", "'customer', 'date', 'amount'",
+                         "a comma at the end of the lines"]),
+    "extra field on the first row": (_replace_line(GOOD_LOG, 2, "C1,2024-01-02,3,4\n").encode(),
+                                     ["line 2 has more fields than the header names"]),
     "empty file": (b"", ["empty", "name the columns"]),
     "header only": (b"customer,date,amount\n", ["no rows"]),
 }
@@ -152,6 +163,9 @@ PEOPLE: dict[str, tuple[bytes, list[str]]] = {
     "infinite week": (GOOD_PEOPLE.replace("0.3,2,-5", "0.3,2,-inf").encode(),
                       ["first_week", "line 4: '-inf'", "from -100000 to 0"]),
     "ragged row": (GOOD_PEOPLE.replace("0.2,0,,", "0.2,0,,,,").encode(), ["cannot read", "line 3"]),
+    "trailing commas": (GOOD_PEOPLE.replace("\n", ",\n").replace("last_purchase_week,", "last_purchase_week",
+                                                                   1).encode(),
+                        ["line 2 has more fields than the header names", "a comma at the end of the lines"]),
     "empty": (b"", ["empty"]),
 }
 

@@ -380,6 +380,7 @@ def test_cli_calibrates_with_holdout(tmp_path, synthetic_log):
                   "--margin", "0.3", "--out", "out/cal.toml", "--seeds", "2", "--per-customer", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "hold-out (12 weeks)" in done.stdout
+    assert "hold-out check (12 weeks): 2/2 runs" in done.stderr      # progress of the hold-out's runs
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir() if p.name != ".relsim-outputs") == [
         "cal-calibration", "cal.population.csv", "cal.toml"]
@@ -438,3 +439,17 @@ def test_cli_bad_logs_exit_2_and_write_nothing(tmp_path, case, capsys, monkeypat
     assert status == 2
     assert all(part in stderr for part in expected), stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_cli_never_overwrites_a_scenario_it_did_not_write(tmp_path, capsys, monkeypatch):
+    """calibrate --out naming a hand-written scenario (or beside a population file or report folder of that
+    name that relsim did not write) exits 2 before reading the log, and changes nothing."""
+    (tmp_path / "log.csv").write_text(GOOD)
+    (tmp_path / "shop.toml").write_text("name = 'my hand-written scenario'\n")
+    (tmp_path / "cal.population.csv").write_text("my own population\n")
+    for out, taken in (("shop.toml", "shop.toml"), ("cal.toml", "cal.population.csv")):
+        status, stderr = relsim_in_process(["calibrate", "log.csv", "--calibration-end", "2024-01-20", "--margin",
+                                            "0.3", "--per-customer", "--out", out], tmp_path, capsys, monkeypatch)
+        assert status == 2 and taken in stderr and "relsim did not write" in stderr, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.population.csv", "log.csv", "shop.toml"]
+    assert (tmp_path / "shop.toml").read_text() == "name = 'my hand-written scenario'\n"

@@ -113,6 +113,8 @@ def test_bad_scenario_in_a_real_process(tmp_path):
 
 @pytest.mark.parametrize("flags, message", [
     (["--seeds", "0"], "must be at least 1"),
+    (["--seeds", "1000000000"], "must be at most 10,000, got 1,000,000,000"),   # was a MemoryError traceback
+    (["--attribution", "oat", "--attribution-seeds", "1000000000"], "must be at most 10,000"),
     (["--seeds", "many"], "expected a whole number"),
     (["--strategies", "transactional,relationshp"], "unknown strategy 'relationshp'"),
     (["--workers", "-1"], "must be at least 1"),
@@ -128,6 +130,20 @@ def test_missing_scenario_file(tmp_path, capsys):
     status, stderr = run_main("run", str(tmp_path / "nope.toml"), capsys=capsys)
     assert status == 2
     assert "nope.toml" in stderr and "cannot read scenario" in stderr
+
+
+@pytest.mark.parametrize("command", [["run", "ecomerce"], ["compare", "ecomerce"], ["app", "ecomerce"],
+                                     ["sweep", "wom_seedin", "--out", "store"]])
+def test_a_mistyped_shipped_name_lists_the_shipped_ones(tmp_path, capsys, monkeypatch, command):
+    """A bare name that is neither a file nor shipped says what is allowed (before: only 'No such file')."""
+    monkeypatch.chdir(tmp_path)
+    status, stderr = run_main(*command, capsys=capsys)
+    kind, shipped = ("experiment", "wom_seeding") if command[0] == "sweep" else ("scenario", "ecommerce")
+    assert status == 2 and "Traceback" not in stderr, stderr
+    assert f"no shipped {kind} of that name" in stderr and shipped in stderr and command[1] in stderr
+    assert list(tmp_path.iterdir()) == []
+    status, stderr = run_main("sweep", str(tmp_path), "--out", "store", capsys=capsys)
+    assert status == 2 and "give an experiment file" in stderr
 
 
 def test_listing_commands(capsys):
@@ -152,6 +168,19 @@ def test_non_utf8_scenario_is_a_clear_error(tmp_path, capsys):
     path.write_bytes(b"\xff\xfe[market]\n")
     status, stderr = run_main("run", str(path), "--out", str(tmp_path / "o"), capsys=capsys)
     assert status == 2 and "UTF-8" in stderr and str(path) in stderr
+
+
+def test_a_scenario_or_experiment_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows Notepad saves UTF-8 with a byte-order mark; it was refused as 'not valid TOML: Invalid
+    statement (at line 1, column 1)'."""
+    from relsim.scenario.schema import load_scenario
+    from relsim.studies.experiment import load_experiment
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "scenarios" / "b2b.toml").read_bytes())
+    assert load_scenario(path).digest() == load_scenario("b2b").digest()
+    experiment = tmp_path / "experiment.toml"
+    experiment.write_bytes(b"\xef\xbb\xbf" + (ROOT / "experiments" / "wom_seeding" / "experiment.toml").read_bytes())
+    assert load_experiment(experiment).experiment.name == "wom_seeding"
 
 
 def test_rerun_replaces_its_own_outputs_and_keeps_the_users(tmp_path, capsys):

@@ -84,3 +84,18 @@ def test_errors_exit_2_and_write_nothing(store, tmp_path, capsys):
     sweep(load_experiment(tmp_path / "lean.toml"), tmp_path / "lean", workers=1)
     refused(str(tmp_path / "lean"), "--out", str(tmp_path / "a.csv"), "--table", "steps", says="keeps no 'steps'")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "folder.csv", "lean", "lean.toml"]
+
+
+def test_a_file_relsim_did_not_write_is_never_overwritten(store, tmp_path, capsys):
+    """--out naming a user's file exits 2 and leaves it; relsim's own export may be replaced (it is
+    recorded in the folder's .relsim-outputs)."""
+    mine = tmp_path / "results.csv"
+    mine.write_text("my own results\n")
+    done = relsim_here(capsys, "export", str(store), "--out", str(mine))
+    assert done.returncode == 2 and "results.csv" in done.stderr and "relsim did not write" in done.stderr
+    assert mine.read_text() == "my own results\n" and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    out = tmp_path / "summary.csv"
+    for _ in range(2):
+        done = relsim_here(capsys, "export", str(store), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out)) == len(tidy_table(store))

@@ -200,6 +200,30 @@ def test_sweep_killed_ten_times_then_resumed(experiment, tmp_path):
     assert main(["store", "check", str(store)]) == 0
 
 
+def test_a_users_experiment_file_in_an_empty_out_folder_is_not_overwritten(experiment, tmp_path, capsys):
+    """A folder holding only an experiment.toml looked like a store killed while being created, and the file
+    was replaced by this experiment's text; now only this experiment's own text is taken over."""
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "experiment.toml").write_text("# my other experiment, hand-written\n")
+    assert sweep(experiment, store) == 2
+    one_line_error(capsys, "experiment.toml", "does not overwrite it")
+    assert sorted(p.name for p in store.iterdir()) == ["experiment.toml"]
+    assert (store / "experiment.toml").read_text() == "# my other experiment, hand-written\n"
+    (store / "experiment.toml").write_text(experiment.read_text())      # left by a killed creation: taken over
+    assert sweep(experiment, store) == 0 and (store / "manifest.json").exists()
+
+
+def test_a_file_given_as_the_store_is_named_a_file(tmp_path, capsys):
+    """store check / export on a file said 'no such results store folder', as if nothing were there."""
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    for argv in (["store", "check", str(afile)], ["export", str(afile), "--out", str(tmp_path / "a.csv")]):
+        assert main(argv) == 2
+        one_line_error(capsys, "notes.txt: a file, not a results store folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 # ----------------------------------------------------------------------- OS errors on outputs
 def test_out_inside_a_file_and_proc(tmp_path, capsys):
     afile = tmp_path / "afile"

@@ -155,6 +155,37 @@ def test_bad_optimize_flags_exit_2_and_write_nothing(tmp_path, capsys, flags, me
     assert not out.exists()
 
 
+@pytest.mark.parametrize("case, message", [
+    ("text", "not a SQLite database"),
+    ("other database", "without an Optuna study (tables: birds)"),
+    ("folder", "not a regular file"),
+    ("manifest", "not the manifest of a relsim optimize search"),
+])
+def test_a_study_folder_holding_someone_elses_files_is_refused_and_left_alone(tmp_path, capsys, case, message):
+    """DIR/study.db and DIR/manifest.json are relsim's only if relsim wrote them: another file there is
+    neither read as the study (a traceback from SQLAlchemy before), nor given Optuna's tables, nor
+    overwritten (a user's manifest.json was replaced before)."""
+    import sqlite3
+    out = tmp_path / "study"
+    out.mkdir()
+    if case == "text":
+        (out / "study.db").write_text("my notes")
+    elif case == "other database":
+        with sqlite3.connect(out / "study.db") as database:
+            database.execute("create table birds (name text)")
+        database.close()
+    elif case == "folder":
+        (out / "study.db").mkdir()
+    else:
+        (out / "manifest.json").write_text('{"name": "my web app"}')
+    before = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in out.iterdir()}
+    code = main(["optimize", "ecommerce", "--customers", "200", "--weeks", "4", "--trials", "2", "--seeds", "1",
+                 "--levers", "price=0.8:1.4", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in out.iterdir()} == before
+
+
 # ----------------------------------------------------------------------
 # a known optimum
 # ----------------------------------------------------------------------

@@ -157,6 +157,75 @@ def test_rerun_removes_its_own_files_but_not_edited_ones(tmp_path, capsys):
     assert (out / "snapshots.csv").read_text() == "edited by the user"
 
 
+def test_a_users_file_with_an_outputs_name_is_never_overwritten(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("the user's own summary")
+    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--out", out, capsys=capsys)
+    assert status == 2 and "Traceback" not in stderr, stderr
+    assert "summary.csv" in stderr and "relsim did not write" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]        # nothing else moved in
+    assert (out / "summary.csv").read_text() == "the user's own summary"
+    # relsim's own (listed in .relsim-outputs), edited or not, is refreshed by a rerun; the user's stay
+    (out / "summary.csv").unlink()
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--out", out, capsys=capsys)[0] == 0
+    (out / "report-notes.md").write_text("unrelated")
+    (out / "steps.csv").write_text("edited")
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", out, capsys=capsys)[0] == 0
+    assert (out / "steps.csv").read_text() != "edited"
+    assert (out / "report-notes.md").read_text() == "unrelated"
+
+
+@pytest.mark.parametrize("where", ["below a file", "in /proc"])
+def test_an_output_folder_that_cannot_be_created_is_refused_before_the_run(tmp_path, capsys, monkeypatch, where):
+    """--out below a file, or where nothing can be created (/proc here; a read-only folder for a user who is
+    not root), exits 2 before any simulation (before: after the whole run, 'cannot write to ...')."""
+    import relsim.market.runner
+    if where == "in /proc" and not Path("/proc/self").exists():
+        pytest.skip("no /proc")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the run started")
+    monkeypatch.setattr(relsim.market.runner, "simulate", must_not_run)
+    (tmp_path / "notes.txt").write_text("a file")
+    out, blocker = ((tmp_path / "notes.txt" / "out", "notes.txt") if where == "below a file"
+                    else (Path("/proc/relsim-test-out"), "cannot write in '/proc'"))
+    for command in (["run", "ecommerce"], ["compare", "ecommerce", "--seeds", "1", "--uncertainty", "0"]):
+        status, stderr = run_main(*command, *SMALL_RUN, "--out", out, capsys=capsys)
+        assert status == 2 and blocker in stderr and "Traceback" not in stderr, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_copied_output_folder_is_refreshed_by_a_rerun(tmp_path, capsys):
+    """A clone or copy of an output folder (docs/validation in a fresh clone: scripts/validate.sh) holds
+    relsim's listing with other identities: its listed files are relsim's and a rerun replaces them."""
+    import shutil
+    first = tmp_path / "first"
+    assert run_main("run", "ecommerce", *SMALL_RUN, "--out", first, capsys=capsys)[0] == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    status, stderr = run_main("run", "ecommerce", *SMALL_RUN, "--seed", "1", "--out", copy, capsys=capsys)
+    assert status == 0, stderr
+    assert not (copy / "summary.csv").read_text() == (first / "summary.csv").read_text()
+
+
+def test_staged_output_replaces_only_what_it_wrote(tmp_path):
+    from relsim.util.outputs import staged_output
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "shop.toml").write_text("name = 'my hand-written scenario'")
+    with pytest.raises(OutputError, match=r"shop\.toml"):
+        with staged_output(folder, replace_previous=False) as staging:     # as relsim calibrate does
+            (staging / "shop.toml").write_text("name = 'calibrated'")
+    assert (folder / "shop.toml").read_text() == "name = 'my hand-written scenario'"
+    assert sorted(p.name for p in folder.iterdir()) == ["shop.toml"]
+    with staged_output(folder, replace_previous=False) as staging:
+        (staging / "cal.toml").write_text("first")
+    with staged_output(folder, replace_previous=False) as staging:        # its own, unchanged: replaced
+        (staging / "cal.toml").write_text("second")
+    assert (folder / "cal.toml").read_text() == "second"
+
+
 # ----------------------------------------------------------------------
 # 2. a scenario's name never decides a path outside the working folder
 # ----------------------------------------------------------------------

@@ -35,3 +35,17 @@ def test_a_server_started_early_is_the_one_the_pools_fork_from():
             "          pool.submit(loaded, 'relsim.market.kernels').result())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "True True True True", out.stdout + out.stderr
+
+
+def test_ctrl_c_while_the_forkserver_warms_up_stops_it_without_a_traceback():
+    """Ctrl-C in a terminal reaches the whole process group, the forkserver too while it imports
+    ``_warm_worker`` (the first seconds of every ``relsim compare``): it must stop quietly, exit 130, and
+    leave the message to the command ("interrupted; nothing was written"). The interrupt is raised where
+    the warm-up spends its time (the tiny run), so the test does not depend on timing."""
+    code = ("import relsim.market.runner as runner\n"
+            "def interrupted(*args, **kwargs):\n"
+            "    raise KeyboardInterrupt\n"
+            "runner.simulate = interrupted\n"
+            "import relsim.studies._warm_worker\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 130 and "Traceback" not in out.stderr, (out.returncode, out.stderr)

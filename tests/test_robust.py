@@ -107,6 +107,8 @@ def test_robust_statistics_and_their_errors():
             parse_statistic(bad)
     with pytest.raises(RobustError, match="between 0 and 1"):
         Robustness(4, "quantile", q=1.5)
+    with pytest.raises(RobustError, match="a finite number"):   # 'must be 0 or more' was wrong for inf
+        Robustness(4, "mean-sd", k=math.inf)
     with pytest.raises(RobustError, match="2 to"):
         Robustness(1)
 

@@ -138,3 +138,24 @@ def test_the_warm_up_opens_the_gate_only_once_pandas_is_whole() -> None:
             "print(hasattr(sys.modules.get('pandas'), 'DataFrame')); WARM_UP.wait_for_kernels()")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "True", out.stdout + out.stderr
+
+
+def test_relsim_app_on_a_port_in_use_exits_2_with_one_message() -> None:
+    """A second ``relsim app`` on the same port said uvicorn's 'ERROR: [Errno 98] ...' and exited 3; now it
+    exits 2 before the server starts, naming the port and what to do."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "relsim.cli", "app", "--port", str(port)], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.startswith(f"relsim: error: --port {port}: 127.0.0.1:{port} is in use"), done.stderr
+    assert "Traceback" not in done.stderr and "relsim app: http" not in done.stdout

@@ -61,6 +61,8 @@ def test_named_flags_win_over_set(tmp_path):
     ("market.network.kind=ring", "'small_world', 'scale_free' or 'fully_mixed'"),
     ("market.custmers=10", "market.custmers: unknown field"),
     ("firms.7.quality=1", "firms.7.quality"),
+    ("firms.7.quality=1", "firms has 4 items, so its positions are 0 to 3"),   # what is allowed
+    ("segments.3.share=1", "segments has 3 items, so its positions are 0 to 2"),
     ("firms.0.strategy=relation", "allowed: basic, reactive"),
     ("firms.0.levers.price=9", "price = 9"),
     ("market.weeks", "expected PATH=VALUE"),

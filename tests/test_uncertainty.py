@@ -174,6 +174,19 @@ def test_few_sets_never_decide_by_a_perfect_rank_alone():
     assert not u.drivers()["decides"].any()     # 4 sets: no ranking is rarer than 2/4! = 0.083
 
 
+@pytest.mark.parametrize("sets", [2, 3, 40])
+def test_the_section_never_prints_nan(sets):
+    """ρ is undefined below 3 sets, and the chance bound below 4 (--uncertainty 2 and 3 are allowed), and ρ is
+    undefined for an outcome that does not vary (retention here): the report printed '+nan' and 'above nan'."""
+    import re
+
+    from relsim.studies.report_sections import uncertainty_markdown
+    text = uncertainty_markdown(_synthetic(sets=sets))
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
+    if sets < 4:
+        assert "needs 4 sets or more" in text
+
+
 def test_holm_adjustment():
     p = np.array([0.01, 0.04, np.nan, 0.03])
     assert np.allclose(_holm(p)[[0, 1, 3]], [0.03, 0.06, 0.06]) and np.isnan(_holm(p)[2])

@@ -39,6 +39,7 @@ from relsim.scenario.population import MAX_NEED_RATE
 from relsim.scenario.schema import Scenario, from_dict
 from relsim.scenario.strategies import PRESETS
 from relsim.util.errors import RelsimError
+from relsim.util.progress import progress_bar
 
 #: What a transaction log cannot tell: these keep the scenario defaults (docs/model.md).
 NOT_IDENTIFIED = (
@@ -243,7 +244,8 @@ class Calibration:
                                                  "gamma_gamma": self.gamma_gamma.customers})
         return table
 
-    def holdout(self, holdout_end: str | pd.Timestamp, seeds: int = 10, first_seed: int = 0) -> Holdout:
+    def holdout(self, holdout_end: str | pd.Timestamp, seeds: int = 10, first_seed: int = 0,
+                progress: bool = False) -> Holdout:
         """Simulate the calibrated customers forward over the hold-out and compare with the log.
 
         Every seed draws each customer's state at the calibration end from its
@@ -260,6 +262,8 @@ class Calibration:
             Simulated runs.
         first_seed : int
             Seeds are ``first_seed … first_seed + seeds − 1``.
+        progress : bool
+            Show a progress bar of the runs on stderr (``relsim calibrate --holdout-end`` does).
 
         Returns
         -------
@@ -284,7 +288,8 @@ class Calibration:
         stop = self.calibration_end + pd.Timedelta(days=7 * weeks)
         actual = weekly_repeat_transactions(self.log, self.calibration_end, stop)
         runs = []
-        with tempfile.TemporaryDirectory(prefix="relsim-holdout-") as folder:
+        with tempfile.TemporaryDirectory(prefix="relsim-holdout-") as folder, \
+                progress_bar(seeds, f"hold-out check ({weeks} weeks)", enabled=progress) as advance:
             for seed in range(first_seed, first_seed + seeds):
                 # the customers' states and the run share one seed, from separate streams
                 states, run = np.random.SeedSequence([seed, 1]).spawn(2)
@@ -295,6 +300,7 @@ class Calibration:
                 steps = simulate(scenario, seed=int(run.generate_state(1)[0])).steps
                 focal = steps[steps["firm"] == self.firm]
                 runs.append(focal["orders"].to_numpy(dtype=float)[:weeks])
+                advance()
         simulated = np.vstack(runs)
         x, t_x, T = (self.summary[c].to_numpy() for c in ("x", "t_x", "T"))  # noqa: N806
         expected = np.array([btyd.conditional_expected_purchases(self.bgnbd.params, t, x, t_x, T).sum()

@@ -10,6 +10,10 @@ and reported together, naming the row (the line of the file, header = line
       date: 1 row, not in the date format '%Y-%m-%d' (line 7: '2024-13-01')
       amount: 2 rows, zero or negative (line 4: '-3.5', line 9: '0')
 
+A date must lie between :data:`EARLIEST_DATE` and :data:`LATEST_DATE`: a
+purchase in the year 1200 or on 9999-12-31 is a typo or a placeholder, and
+one such row would move the fitted parameters without a word.
+
 :func:`rfm_summary` turns a clean log into the buy-till-you-die summary per
 customer in weeks (x, t_x, T, mean repeat spend), as in the published CDNOW
 analyses: several purchases of one customer on the same day are one
@@ -28,12 +32,20 @@ import numpy as np
 import pandas as pd
 
 from relsim.util.errors import RelsimError
-from relsim.util.inputs import MAX_TABLE_BYTES, check_csv_header, check_csv_text, check_regular_file
+from relsim.util.inputs import (
+    MAX_TABLE_BYTES,
+    check_csv_fields,
+    check_csv_header,
+    check_csv_text,
+    check_regular_file,
+)
 
 #: Rows listed per kind of problem in an error message (the count is always given).
 SHOWN_ROWS = 5
 DAYS_PER_WEEK = 7.0
-
+#: The earliest and latest purchase dates a log may hold.
+EARLIEST_DATE = "1900-01-01"
+LATEST_DATE = "2199-12-31"
 
 class LogError(RelsimError):
     """A transaction log cannot be used. The message is meant for users."""
@@ -130,6 +142,8 @@ def read_log(source: str | Path | pd.DataFrame, columns: LogColumns = LogColumns
 
     check(columns.customer, "no customer id", customer.isna() | (customer == ""), customer)
     check(columns.date, date_rule, dates.isna(), date_text)
+    check(columns.date, f"before {EARLIEST_DATE} or after {LATEST_DATE} (a typo, or a placeholder such as "
+          "9999-12-31?)", dates.notna() & ((dates < EARLIEST_DATE) | (dates > LATEST_DATE)), date_text)
     check(columns.amount, "not a number", amounts.isna(), amount_text)
     check(columns.amount, "not a finite number (too large)", amounts.notna() & ~np.isfinite(amounts.astype(float)),
           amount_text)
@@ -187,6 +201,7 @@ def _read_raw(source: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
         raise LogError(f"{name}: cannot read the log as {'Parquet' if parquet else 'CSV'}"
                        f" ({_parser_problem(error)})") from None
     check_csv_header(name, table.columns, "transaction log", LogError)
+    check_csv_fields(name, table, "transaction log", LogError)
     return table
 
 

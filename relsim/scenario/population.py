@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from relsim.scenario.errors import ScenarioError
-from relsim.util.inputs import MAX_TABLE_BYTES, check_csv_header, check_csv_text, check_regular_file
+from relsim.util.inputs import (
+    MAX_TABLE_BYTES,
+    check_csv_fields,
+    check_csv_header,
+    check_csv_text,
+    check_regular_file,
+)
 
 #: Columns a population file may have, with their defaults (None: required or conditional).
 COLUMNS: dict[str, object] = {
@@ -90,6 +96,7 @@ def load_population(scenario: Any) -> pd.DataFrame:   # a relsim.scenario.schema
                             f"({text.removeprefix('Error tokenizing data. C error: ')})") from None
     if not parquet:
         check_csv_header(name, table.columns, "population", ScenarioError)
+        check_csv_fields(name, table, "population", ScenarioError)
     # CSV rows are named by their line (the header is line 1), Parquet rows by their number
     where, first_row = ("row", 1) if parquet else ("line", 2)
     unknown = [c for c in table.columns if c not in COLUMNS]

@@ -604,6 +604,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     relsim.scenario.errors.ScenarioError: ...market.weeks...
     """
     path = resolve_scenario_path(path)
+    check_named(path, "scenario", ScenarioError)
     data, _ = read_toml(path, "scenario", ScenarioError)
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
@@ -623,6 +624,17 @@ def read_toml(path: Path, what: str, error: type[RelsimError]) -> tuple[dict, st
     10 MB, bad UTF-8, bad TOML or nesting over 32 deep raises ``error`` with a message
     naming the file (one reader for every file: :func:`relsim.util.inputs.read_toml`)."""
     return inputs.read_toml(path, what, error)
+
+
+def check_named(path: Path, kind: Literal["scenario", "experiment"], error: type[RelsimError]) -> None:
+    """Refuse a bare name (no suffix) that is neither a file nor a shipped ``kind``, naming the shipped ones:
+    ``ecomerce: no such file, and no shipped scenario of that name; shipped: b2b, ..., ecommerce, ...``."""
+    import os
+
+    from relsim.util.shipped import shipped_names
+    if not path.suffix and not os.path.lexists(path):
+        raise error(f"{path}: cannot read {kind} (no such file, and no shipped {kind} of that name; shipped: "
+                    f"{', '.join(shipped_names(kind))}; or give a TOML file)")
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
@@ -646,15 +658,23 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
     if any(part.startswith("-") for part in parts):
         raise ScenarioError(f"cannot set {dotted!r}: list positions are 0, 1, 2, … (no negative positions)")
     node: Any = data
+    depth = 0                              # parts[depth] is the part being followed
     try:
-        for part in parts[:-1]:
+        while depth < len(parts) - 1:
+            part = parts[depth]
             node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+            depth += 1
         if isinstance(node, list):
             node[int(parts[-1])] = value
         elif isinstance(node, dict):
             node[parts[-1]] = value
         else:
             raise TypeError
-    except (IndexError, ValueError, TypeError, AttributeError):
+    except IndexError:
+        where = ".".join(parts[:depth]) or "the scenario"
+        raise ScenarioError(f"cannot set {dotted!r}: {where} has {len(node)} item{'s' if len(node) != 1 else ''}, "
+                            f"so its positions are 0 to {len(node) - 1}; {parts[depth]} is beyond them"
+                            if node else f"cannot set {dotted!r}: {where} is an empty list") from None
+    except (ValueError, TypeError, AttributeError):
         raise ScenarioError(f"cannot set {dotted!r}: the path does not lead to a scenario field "
                             "(use names for tables and 0-based numbers for lists, e.g. firms.0.quality)") from None

@@ -3,8 +3,9 @@
 It loads what every worker needs — the studies' run functions with pandas,
 Mesa and SimPy, and numba's compiled kernels — by one tiny run on the array
 engine (200 customers, 4 weeks: the kernels are loaded from numba's cache,
-or compiled once here rather than in every worker). Nothing here may stop the
-forkserver: a failure only means the workers load the same things themselves.
+or compiled once here rather than in every worker). An error here must not stop the
+forkserver: a failure only means the workers load the same things themselves; a Ctrl-C
+stops it quietly (the command says it was interrupted).
 """
 
 from __future__ import annotations
@@ -19,3 +20,7 @@ try:
     simulate(load_scenario("ecommerce", **{"market.weeks": 4, "market.engine": "arrays"}).resized(200), seed=0)
 except Exception:  # the workers then import and load what they need, as without the forkserver's help
     pass
+except KeyboardInterrupt:
+    # Ctrl-C reaches the whole process group, this forkserver too while it warms up: the command reports
+    # the interruption itself (exit 130, nothing written); the forkserver stops without a traceback
+    raise SystemExit(130) from None

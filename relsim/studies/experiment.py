@@ -52,13 +52,14 @@ from relsim.scenario.schema import (
     Scenario,
     ScenarioError,
     _describe,
+    check_named,
     from_dict,
     read_toml,
     resolve_scenario_path,
     set_dotted,
 )
 from relsim.scenario.strategies import PRESETS
-from relsim.util.shipped import shipped_path
+from relsim.util.shipped import shipped_names, shipped_path
 
 #: End-of-run metrics a sweep can analyse (columns of :func:`relsim.market.metrics.summarize`).
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -374,6 +375,7 @@ def load_experiment(path: str | Path, engine: str | None = None) -> Plan:
         path is not a scenario field, or a design point's scenario is invalid.
     """
     path = resolve_experiment_path(path)
+    check_named(path, "experiment", ExperimentError)
     data, text = read_toml(path, "experiment", ExperimentError)
     if engine is not None:
         data, text = _on_engine(data, text, engine, path)
@@ -582,7 +584,7 @@ def _read_base(name: str, base_dir: Path, source: str) -> dict:
         resolve_scenario_path(name)
     if not path.exists():
         raise ExperimentError(f"{source}: scenario = {name!r}: cannot read {path} (No such file or directory); "
-                              "give a shipped name (ecommerce, b2b, alliance) or a TOML path")
+                              f"give a shipped name ({', '.join(shipped_names('scenario'))}) or a TOML path")
     try:
         data, _ = read_toml(path, "scenario", ExperimentError)
     except ExperimentError as error:

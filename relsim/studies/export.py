@@ -24,7 +24,7 @@ from typing import Literal
 import pandas as pd
 
 from relsim.studies.store import Store, StoreError
-from relsim.util.outputs import OutputError, atomic_write_table, check_output_file
+from relsim.util.outputs import OutputError, atomic_write_table, check_output_file, check_replaceable, staged_output
 
 #: What ``relsim export`` can write.
 EXPORT_FORMATS = ("csv", "parquet", "json", "xlsx")
@@ -47,7 +47,8 @@ def tidy_table(store: str | Path, table: str = "summary", focal_only: bool = Fal
     """
     results = Store(store)
     if not results.root.is_dir():
-        raise StoreError(f"{results.root}: no such results store folder")
+        raise StoreError(f"{results.root}: " + ("a file, not a results store folder" if results.root.exists()
+                                              else "no such results store folder"))
     manifest = results.manifest()
     if table not in EXPORT_TABLES:
         raise StoreError(f"unknown table {table!r}; allowed: {', '.join(EXPORT_TABLES)}")
@@ -83,7 +84,8 @@ def export_store(store: str | Path, out: str | Path, fmt: str | None = None, tab
     ------
     OutputError
         If the format is unknown or unavailable, or ``out`` cannot be a file (a folder,
-        a missing parent folder).
+        a missing parent folder, or an existing file relsim did not write: the file is
+        recorded in its folder's ``.relsim-outputs``, so a re-export may replace it).
     StoreError
         See :func:`tidy_table`.
     """
@@ -98,6 +100,7 @@ def export_store(store: str | Path, out: str | Path, fmt: str | None = None, tab
     if fmt == "xlsx" and importlib.util.find_spec("openpyxl") is None:
         raise OutputError("--format xlsx needs openpyxl: pip install openpyxl (or use csv or parquet)")
     check_output_file(out)
+    check_replaceable(out)    # a file relsim did not write is never overwritten
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"--out = {str(out)!r}: folder {str(parent)!r} does not exist")
@@ -113,7 +116,8 @@ def export_store(store: str | Path, out: str | Path, fmt: str | None = None, tab
             if frame[column].dtype == object:
                 frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool))
                                                   else str(v))
-    atomic_write_table(frame, out, fmt)
+    with staged_output(parent, replace_previous=False) as staging:   # recorded: a re-export may replace it
+        atomic_write_table(frame, staging / out.name, fmt)
     return out
 
 

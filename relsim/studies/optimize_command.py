@@ -8,6 +8,9 @@ Layout of ``--out DIR``::
     DIR/report/         report.md, report.html, figures, trials.csv, confirmation.csv, differences.csv;
                         with --robust also worlds.csv (the search's plausible worlds), fresh_worlds.csv
                         (the confirmation's, with the recommended policy's failures) and failure_regions.csv
+
+A ``study.db`` that is not an Optuna study, or a ``manifest.json`` that is not relsim optimize's, is
+refused before any work (:func:`check_study_folder`) and left as it is.
 """
 
 from __future__ import annotations
@@ -55,6 +58,52 @@ def parse_presets(text: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_study_folder(out: Path) -> None:
+    """Refuse, before any work, a ``DIR`` whose ``study.db`` is not an Optuna study (a file that is not
+    SQLite, another program's database, a folder or a link) or whose ``manifest.json`` is not relsim
+    optimize's: relsim neither reads a stranger's file as its study, nor adds its tables to another
+    database, nor overwrites a manifest it did not write."""
+    import os
+    import sqlite3
+    import stat
+
+    advice = "move it away or choose another --out (nothing was changed)"
+    study = out / "study.db"
+    info = os.lstat(study) if os.path.lexists(study) else None
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            raise OptimizeError(f"{study}: not a regular file (a folder, link or device); relsim optimize keeps "
+                                f"its Optuna study (SQLite) there: {advice}")
+        with open(study, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:
+            raise OptimizeError(f"{study}: not a SQLite database, so not a study of relsim optimize; {advice}")
+        try:
+            with sqlite3.connect(f"{study.resolve().as_uri()}?mode=ro", uri=True) as database:
+                tables = {row[0] for row in database.execute("select name from sqlite_master where type='table'")}
+            database.close()
+        except sqlite3.Error as error:
+            raise OptimizeError(f"{study}: a damaged SQLite database ({error}); {advice}") from None
+        if tables and "studies" not in tables:
+            raise OptimizeError(f"{study}: a SQLite database without an Optuna study (tables: "
+                                f"{', '.join(sorted(tables)[:5])}); relsim would add its own tables to it: {advice}")
+    manifest = out / "manifest.json"
+    if os.path.lexists(manifest):
+        data = None
+        if stat.S_ISREG(os.lstat(manifest).st_mode):
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass
+        if not (isinstance(data, dict) and "search" in data and "sampler" in data):
+            raise OptimizeError(f"{manifest}: not the manifest of a relsim optimize search; relsim would "
+                                f"overwrite it: {advice}")
+
+
 def environment() -> dict[str, Any]:
     """Package versions and the machine, for the store's manifest."""
     import importlib.metadata
@@ -98,6 +147,7 @@ def command_optimize(args, scenario: Scenario) -> int:
                        + args.confirm_seeds))
     out = Path(args.out)
     check_output_folder(out)
+    check_study_folder(out)
     workers = max(1, args.workers or 1)
     from relsim.market.resources import check_runs
     check_runs("the search", [scenario], len(seeds), workers, yes=getattr(args, "yes", False))

@@ -240,6 +240,15 @@ def _fmt_diff(value: float, metric: str) -> str:
     return money(value, signed=True)
 
 
+def _interval(row, metric: str, seeds: int) -> str:
+    """``95 % interval L to H`` of a paired difference, or why there is none (one seed; or too few seeds
+    where both strategies define the metric, such as word of mouth without new customers)."""
+    if np.isnan(row["ci_low"]) or np.isnan(row["ci_high"]):
+        return ("no 95 % interval from one seed" if seeds < 2 else
+                "no 95 % interval: too few seeds where both strategies define it")
+    return f"95 % interval {_fmt_diff(row['ci_low'], metric)} to {_fmt_diff(row['ci_high'], metric)}"
+
+
 #: What the plain-language summary judges, with the words for "more is better".
 VERDICTS = {
     "annual_retention": "Keeping customers (annual retention)",
@@ -264,8 +273,9 @@ def summary(comparison: Comparison) -> list[str]:
         part = differences[differences["strategy"] == strategy].set_index("metric")
         for metric, words in VERDICTS.items():
             row = part.loc[metric]
-            spread = (f"{strategy} − {baseline}: {_fmt_diff(row['difference'], metric)}, 95 % interval "
-                      f"{_fmt_diff(row['ci_low'], metric)} to {_fmt_diff(row['ci_high'], metric)}")
+            difference = ("not defined in these runs" if np.isnan(row["difference"])
+                          else _fmt_diff(row["difference"], metric))
+            spread = f"{strategy} − {baseline}: {difference}, {_interval(row, metric, len(comparison.seeds))}"
             if row["ci_low"] > 0:
                 verdict = f"*{strategy}* wins"
             elif row["ci_high"] < 0:
@@ -295,15 +305,14 @@ def narrative(comparison: Comparison) -> list[str]:
         lines.append(
             f"**Retention.** Under *{strategy}* the focal firm keeps {100 * a:.1f} % of its "
             f"customers a year, against {100 * b:.1f} % under *{baseline}*: {verdict} it by "
-            f"{100 * ret['difference']:+.1f} points (95 % interval {100 * ret['ci_low']:+.1f} to "
-            f"{100 * ret['ci_high']:+.1f}, paired over {n} seeds).")
+            f"{100 * ret['difference']:+.1f} points ({_interval(ret, 'annual_retention', n)}, paired over {n} "
+            "seeds).")
         profit = part.loc["cumulative_discounted_profit"]
         direction = ("higher" if profit["ci_low"] > 0 else "lower" if profit["ci_high"] < 0
                      else "not distinguishably different")
         lines.append(
             f"**Profit.** Cumulative discounted profit is {direction} under *{strategy}*: "
-            f"{_fmt_diff(profit['difference'], 'x')} (95 % interval "
-            f"{_fmt_diff(profit['ci_low'], 'x')} to {_fmt_diff(profit['ci_high'], 'x')}).")
+            f"{_fmt_diff(profit['difference'], 'x')} ({_interval(profit, 'x', n)}).")
         lines_bridge = bridge[bridge["strategy"] == strategy].set_index("metric")
         effects = {"revenue": lines_bridge.loc["revenue", "difference"]}
         for line in COST_LINES:

@@ -67,11 +67,17 @@ def uncertainty_markdown(uncertainty: Uncertainty) -> str:
         for metric in (PROFIT, RETENTION):
             mine = drivers[(drivers["strategy"] == strategy) & (drivers["metric"] == metric)].head(TOP_DRIVERS)
             for row in mine.itertuples(index=False):
+                # ρ and p are not defined below 3 sets (or for a constant or outcome that did not vary)
+                rho = f"{row.rho:+.2f}" if np.isfinite(row.rho) else "—"
+                p_holm = f"{row.p_holm:.3f}" if np.isfinite(row.p_holm) else "—"
                 table.append(f"| {OUTCOMES[metric]} | `{row.constant}` | {row.basis} | {row.low:g}–{row.high:g} | "
-                             f"{row.rho:+.2f} | {row.p_holm:.3f} | {'yes' if row.decides else 'no'} |")
+                             f"{rho} | {p_holm} | {'yes' if row.decides else 'no'} |")
             deciding = mine[mine["decides"]]["constant"].tolist()
             leads = mine["constant"].head(3).tolist()
-            if deciding:
+            if not np.isfinite(uncertainty.chance_rho()):
+                named.append(f"At {n} sets no rank correlation with the {OUTCOMES[metric]} difference can be told "
+                             "from chance (that needs 4 sets or more: `--uncertainty 4`).")
+            elif deciding:
                 named.append(f"The {OUTCOMES[metric]} verdict depends most on "
                              + ", ".join(f"`{c}`" for c in deciding) + " (Holm-adjusted p < 0.05).")
             else:

@@ -82,7 +82,7 @@ class Robustness:
         if not 0 < self.q < 1:
             raise RobustError(f"--robust-stat quantile:{self.q:g}: the quantile must be between 0 and 1")
         if not (math.isfinite(self.k) and self.k >= 0):
-            raise RobustError(f"--robust-stat mean-sd:{self.k:g}: k must be 0 or more")
+            raise RobustError(f"--robust-stat mean-sd:{self.k:g}: k must be a finite number, 0 or more")
 
     def score(self, values: Sequence[float] | np.ndarray) -> float:
         """The robust statistic of an outcome's values over the worlds (NaN if none is finite)."""

@@ -248,6 +248,12 @@ class Store:
         if not rebuild and any(p.name not in ours and not p.name.startswith(".") for p in self.root.iterdir()):
             raise StoreError(f"{self.root}: folder exists, is not empty and has no manifest.json; "
                              "give a new or empty --out folder")
+        if not rebuild and os.path.lexists(self.root / "experiment.toml") and not self._same_experiment_file(plan):
+            # left by a sweep of this experiment killed while creating the store, it is replaced; anything
+            # else there (the user's own experiment file, another experiment's) is not relsim's to overwrite
+            raise StoreError(f"{self.root / 'experiment.toml'}: not the text of {plan.source}, and the folder has "
+                             "no manifest.json, so it is not this experiment's store; relsim does not overwrite it "
+                             "(give a new or empty --out folder)")
         experiment = plan.experiment
         manifest = {
             "experiment": experiment.name,
@@ -544,7 +550,8 @@ def command_store(args) -> int:
     """
     store = Store(args.store)
     if not store.root.is_dir():
-        raise StoreError(f"{store.root}: no such results store folder")
+        raise StoreError(f"{store.root}: " + ("a file, not a results store folder" if store.root.exists()
+                                              else "no such results store folder"))
     problems = store.check()
     if not problems:
         print(f"{store.root}: no problems found")

@@ -43,6 +43,11 @@ class InputError(RelsimError):
     """An input file cannot be read (the default error class of this module)."""
 
 
+def _a(what: str) -> str:
+    """``what`` with its article: "a scenario", "an experiment"."""
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
+
+
 def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = InputError,
                        max_bytes: int | None = None) -> int:
     """Refuse ``path`` unless it is an existing regular file of at most ``max_bytes``; its size.
@@ -55,9 +60,9 @@ def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = I
     except OSError as problem:
         raise error(f"{path}: cannot read {what} ({problem.strerror})") from None
     if stat.S_ISDIR(info.st_mode):
-        raise error(f"{path}: is a folder; give a {what} file") from None
+        raise error(f"{path}: is a folder; give {_a(what)} file") from None
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"{path}: not a regular file (a device, pipe or socket); give a {what} file")
+        raise error(f"{path}: not a regular file (a device, pipe or socket); give {_a(what)} file")
     if max_bytes is not None and info.st_size > max_bytes:
         raise error(f"{path}: {info.st_size / 1e6:.1f} MB is too large for a {what} file "
                     f"(at most {max_bytes / 1e6:.0f} MB)")
@@ -66,7 +71,8 @@ def check_regular_file(path: str | Path, what: str, error: type[RelsimError] = I
 
 def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError,
               max_bytes: int = MAX_TEXT_BYTES) -> str:
-    """The UTF-8 text of a regular file of at most ``max_bytes`` (``error`` otherwise)."""
+    """The UTF-8 text of a regular file of at most ``max_bytes`` (``error`` otherwise), without the
+    byte-order mark some editors put first."""
     check_regular_file(path, what, error, max_bytes)
     try:
         with open(path, "rb") as stream:
@@ -76,7 +82,7 @@ def read_text(path: str | Path, what: str, error: type[RelsimError] = InputError
     if len(data) > max_bytes:       # grew since the check
         raise error(f"{path}: too large for a {what} file (at most {max_bytes / 1e6:.0f} MB)")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")    # a byte-order mark (Notepad's UTF-8) is not part of the text
     except UnicodeDecodeError as problem:
         raise error(f"{path}: not UTF-8 text (byte 0x{data[problem.start]:02x} at position {problem.start}); "
                     f"{what} files must be UTF-8") from None
@@ -146,6 +152,23 @@ def check_csv_header(path: str | Path, columns: Any, what: str, error: type[Rels
         if separator in names[0]:
             raise error(f"{path}: the header {names[0]!r} is one column separated by {name}; {what} files "
                         "are comma-separated CSV (save it with commas as separators)")
+
+
+def check_csv_fields(path: str | Path, table: Any, what: str, error: type[RelsimError] = InputError) -> None:
+    """Refuse a CSV table read by pandas whose first row has more fields than its header names.
+
+    pandas then takes the first column as the rows' labels and shifts every value one column to the left
+    (``customer`` holds the dates, ``date`` the amounts), so the checks that follow would blame the wrong
+    column; the usual cause is a comma at the end of every line.
+    """
+    import pandas as pd
+
+    if isinstance(table.index, pd.RangeIndex):
+        return
+    names = ", ".join(repr(str(name)) for name in table.columns)
+    raise error(f"{path}: line 2 has more fields than the header names ({len(table.columns)}: {names}); a comma "
+                f"at the end of the lines, or an unquoted comma inside a value? {what} files have one field per "
+                "column on every line")
 
 
 def depth(value: Any) -> int:

@@ -13,7 +13,10 @@ The rules, whatever the command:
   listing) stays; everything left is named in a one-line note on stderr.
 * A folder below the path the user gave (a store's ``steps/``, the default
   ``analysis/``) that is a symlink is refused with :class:`OutputError`; so is
-  an existing folder where a file is expected, and the reverse.
+  an existing folder where a file is expected, and the reverse; and so is,
+  in a staged output, an existing entry with an output's name that relsim did
+  not write (a user's own ``summary.csv`` is never overwritten; a file relsim
+  wrote there is refreshed by a rerun, edited or not).
 * Files are written under a temporary name starting with ``.relsim-tmp-``
   and renamed into place (atomic), with the mode the user's umask gives
   (``0o666 & ~umask``), like any file a program creates.
@@ -90,12 +93,23 @@ def slug(name: str, default: str = "scenario") -> str:
 
 
 def check_output_folder(target: Path) -> None:
-    """Fail early, before any work, if ``target`` cannot be an output folder."""
+    """Fail early, before any work, if ``target`` cannot be an output folder: a file, a broken link, below
+    a file, or in a place where nothing can be created (a read-only folder or file system, ``/proc``)."""
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise OutputError(f"--out = {str(target)!r} is a file; give a folder")
     if not target.exists() and os.path.lexists(target):
         raise OutputError(f"--out = {str(target)!r} is a broken symbolic link; give a folder")
+    here = target                       # the folder itself, or the nearest folder above it that exists
+    while not os.path.lexists(here) and here.parent != here:
+        here = here.parent
+    if not here.is_dir():
+        raise OutputError(f"--out = {str(target)!r}: {str(here)!r} is a file, not a folder")
+    try:                                # can relsim create anything there? (a probe, removed at once)
+        os.rmdir(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}probe-", dir=here))
+    except OSError as error:
+        raise OutputError(f"--out = {str(target)!r}: cannot write in {str(here)!r} ({error.strerror}); "
+                          "give a folder you can write to") from None
 
 
 def check_output_file(target: Path) -> None:
@@ -103,6 +117,34 @@ def check_output_file(target: Path) -> None:
     target = Path(target)
     if target.is_dir():
         raise OutputError(f"--out = {str(target)!r} is a folder; give a file name (nothing was changed)")
+
+
+def _may_replace(recorded: Mapping[str, str], name: str, old: os.stat_result, new_is_folder: bool = False) -> bool:
+    """Whether relsim may replace the existing entry ``name`` (``old``) with an output of that name: a file
+    only if ``.relsim-outputs`` names it (relsim wrote it; a rerun refreshes it, edited or not), anything
+    where a folder is involved only if it is still exactly what relsim wrote."""
+    if name not in recorded:
+        return False
+    if stat.S_ISDIR(old.st_mode) or new_is_folder:
+        return recorded[name] == _identity(old)
+    return True
+
+
+def _not_relsims(path: Path, old: os.stat_result, new_is_folder: bool) -> OutputError:
+    what = "a folder" if stat.S_ISDIR(old.st_mode) else "a file"
+    changed = " (or that changed since)" if stat.S_ISDIR(old.st_mode) or new_is_folder else ""
+    instead = "a folder" if new_is_folder else "a file"
+    return OutputError(f"{str(path)!r} is {what} relsim did not write{changed}; relsim would replace it with "
+                       f"{instead} of the same name (move it away or choose another --out; nothing was changed)")
+
+
+def check_replaceable(target: Path, folder: bool = False) -> None:
+    """Fail early, before any work, if ``target`` exists and relsim may not replace it with its output (a
+    ``folder`` or a file; see :func:`staged_output`, which checks again when it moves the output in)."""
+    target = Path(target)
+    info = _lstat(target)
+    if info is not None and not _may_replace(read_listing(target.parent), target.name, info, folder):
+        raise _not_relsims(target, info, folder)
 
 
 def check_no_links(base: Path, target: Path) -> None:
@@ -389,9 +431,10 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
     ``target`` (recorded in ``.relsim-outputs``, and unchanged since) and this
     one did not write are removed, so the folder never mixes two runs'
     outputs. Entries relsim did not write, or that changed since, are never
-    removed; they are named in a note. An entry of ``target`` that is a
-    folder where a file goes (or the reverse) is replaced only if relsim
-    wrote it; otherwise :class:`OutputError`, and nothing moves. A failed
+    removed; they are named in a note. An entry of ``target`` with the name
+    of an output is replaced only if relsim wrote it (a file listed in
+    ``.relsim-outputs``; where a folder is involved, either way round, it must
+    also be unchanged since); otherwise :class:`OutputError`, and nothing moves. A failed
     block leaves ``target`` as it was (and removes it if it did not exist).
     """
     target = Path(target)
@@ -407,15 +450,12 @@ def staged_output(target: Path, replace_previous: bool = True) -> Iterator[Path]
         written = sorted(os.listdir(staging))
         recorded = read_listing(target)
         # first every conflict, so that nothing moves if one entry cannot be placed
+        # (an entry of the same name that relsim did not write is never replaced: a user's summary.csv in
+        # --out is the user's data)
         for name in written:
             old, new = _lstat(target / name), os.lstat(staging / name)
-            if old is None or (not stat.S_ISDIR(old.st_mode) and not stat.S_ISDIR(new.st_mode)):
-                continue
-            if recorded.get(name) != _identity(old):
-                what = "a folder" if stat.S_ISDIR(old.st_mode) else "a file"
-                instead = "a folder" if stat.S_ISDIR(new.st_mode) else "a file"
-                raise OutputError(f"{str(target / name)!r} is {what} relsim did not write; relsim would "
-                                  f"replace it with {instead} (move it away or choose another output)")
+            if old is not None and not _may_replace(recorded, name, old, stat.S_ISDIR(new.st_mode)):
+                raise _not_relsims(target / name, old, stat.S_ISDIR(new.st_mode))
         left = []
         if replace_previous:
             for name in recorded:

@@ -72,6 +72,22 @@ class HostCheck:
         await self.app(scope, receive, send)
 
 
+def check_port(port: int) -> None:
+    """Refuse, before the server starts, a ``port`` on 127.0.0.1 that another program listens on (another
+    ``relsim app``): a :class:`relsim.util.errors.RelsimError` naming it (exit 2), not uvicorn's own error
+    and exit status 3."""
+    import socket
+
+    from relsim.util.errors import RelsimError
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn: a port in TIME_WAIT is free
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            raise RelsimError(f"--port {port}: {HOST}:{port} is in use ({error.strerror}); another relsim app? "
+                              "Stop it, or choose a free port with --port (1024 to 65535)") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run Solara's server for ``APP`` (a module name or a file) on 127.0.0.1:``PORT`` behind
     :class:`HostCheck`."""
