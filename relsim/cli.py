@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="split each strategy's difference from the first into the lever groups that "
                          "differ: oat (groups + 2 runs per seed) or shapley (up to 2^groups runs per seed); "
                          "off by default")
-    compare.add_argument("--attribution-seeds", type=_seeds, default=5, metavar="K",
-                         help="seeds of the attribution, the comparison's first K (default 5)")
+    compare.add_argument("--attribution-seeds", type=_seeds, default=None, metavar="K",
+                         help="seeds of the attribution, the comparison's first K (default 5, or --seeds "
+                         "if fewer)")
 
     optimize = commands.add_parser(
         "optimize", help="search the focal firm's levers for the best policy (Optuna), resumable; confirm the "
@@ -428,6 +429,11 @@ def command_compare(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{flag} needs two strategies or more (--strategies baseline,other); "
                             f"got only {args.strategies[0]!r} (--uncertainty 0 turns it off)")
     if attribution_method:
+        if args.attribution_seeds is None:
+            args.attribution_seeds = min(5, args.seeds)
+        elif args.attribution_seeds > args.seeds:
+            raise ScenarioError(f"--attribution-seeds {args.attribution_seeds}: the attribution runs on the "
+                                f"comparison's first K seeds, so K may be at most --seeds ({args.seeds})")
         from relsim.studies.attribution import runs_needed
         for strategy in args.strategies[1:]:
             per_seed = runs_needed(scenario, args.strategies[0], strategy, attribution_method)

@@ -222,6 +222,28 @@ def test_initial_customer_commitment_max_applies_to_a_population_file(tmp_path):
 
 
 # --------------------------------------------------------------------------
+# behaviour.partner_review_intensity: a partner's weekly review moves the dyad's commitment
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("intensity", [0.0, 0.5, 2.0])
+def test_partner_review_intensity_scales_the_commitment_step(intensity):
+    """C' = C + κ·i_pr·(C* − C) (partners._review_partner): with i_pr = 0 the review leaves commitment
+    where it was; otherwise the step is exactly ``rules.update_commitment`` with the field's value."""
+    from relsim.market import rules
+    from relsim.market.dyad import PartnerDyad
+    from relsim.market.partners import _review_partner
+    model = _model(**{"behaviour.partner_review_intensity": intensity})
+    params = model.behaviour
+    dyad = PartnerDyad("a partner", trust=0.9)
+    dyad.commitment = 0.1
+    _review_partner(model, dyad, 1.0)
+    target = rules.commitment_target(dyad.trust, dyad.reciprocity, model.week, params.commitment_trust_weight,
+                                     params.commitment_reciprocity_weight, params.commitment_tenure_weight,
+                                     params.tenure_scale_weeks)
+    assert dyad.commitment == 0.1 + params.commitment_rate * intensity * (target - 0.1)
+    assert (dyad.commitment == 0.1) == (intensity == 0.0) and target > 0.1
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -240,6 +262,8 @@ OUT_OF_RANGE = [
     ("behaviour.initial_customer_commitment_max", 1.5, "behaviour.initial_customer_commitment_max = 1.5",
      "less than or equal to 1"),
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
+    ("behaviour.partner_review_intensity", 6.0, "behaviour.partner_review_intensity = 6.0",
+     "less than or equal to 5"),
 ]
 
 

@@ -352,6 +352,9 @@ def _run(capsys, *args: str) -> tuple[int, str]:
     (["--strategies", "relationship", "--uncertainty", "0", "--attribution", "oat"],
      "--attribution needs two strategies"),
     (["--strategies", "reactive,current", "--uncertainty", "0", "--attribution", "oat"], "same levers"),
+    (["--uncertainty", "0", "--attribution", "oat", "--attribution-seeds", "3"],
+     "--attribution-seeds 3: the attribution runs on the comparison's first K seeds, so K may be at most "
+     "--seeds (2)"),
 ])
 def test_bad_uncertainty_and_attribution_flags_exit_2_and_write_nothing(tmp_path, capsys, flags, message):
     out = tmp_path / "report"

@@ -194,6 +194,7 @@ def _review_partner(model: Market, dyad: PartnerDyad, performance: float) -> Non
                                      params.commitment_trust_weight,
                                      params.commitment_reciprocity_weight,
                                      params.commitment_tenure_weight, params.tenure_scale_weeks)
-    dyad.commitment = rules.update_commitment(dyad.commitment, target, 0.5, params.commitment_rate)
+    dyad.commitment = rules.update_commitment(dyad.commitment, target, params.partner_review_intensity,
+                                              params.commitment_rate)
     dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, performance,
                                                       params.responsiveness_rate)

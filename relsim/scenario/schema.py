@@ -175,6 +175,9 @@ class BehaviourSpec(_Section):
     follow_up_intensity: float = Field(0.5, ge=0)
     offer_intensity: float = Field(0.3, ge=0)
     key_account_intensity: float = Field(1.0, ge=0)
+    partner_review_intensity: float = Field(0.5, ge=0, le=5, description=(
+        "Contact intensity of a distributor's or alliance partner's weekly review (commitment growth "
+        "of the firm–partner dyad, partners._review_partner); range 0-5."))
     # goodwill sizes for reciprocity
     reward_goodwill: float = Field(0.06, ge=0, le=1, description=(
         "Ceiling of the goodwill one purchase adds under a loyalty programme "
