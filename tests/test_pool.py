@@ -6,6 +6,11 @@ import subprocess
 import sys
 
 
+def _in_a_fresh_process(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new Python process (its own forkserver), output captured."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+
+
 def test_a_pools_workers_start_with_relsim_and_the_kernels_loaded():
     """A worker of ``process_pool`` has the studies' run functions, Mesa and numba loaded before its first
     task, inherited from the forkserver (``_warm_worker``); fails if the preload is dropped. In a fresh
@@ -14,7 +19,7 @@ def test_a_pools_workers_start_with_relsim_and_the_kernels_loaded():
             "with process_pool(1) as pool:\n"
             "    print([pool.submit(loaded, m).result() for m in "
             "('relsim.studies.compare', 'mesa', 'numba', 'relsim.market.kernels')])\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = _in_a_fresh_process(code)
     assert out.stdout.strip() == "[True, True, True, True]", out.stdout + out.stderr
 
 
@@ -33,7 +38,7 @@ def test_a_server_started_early_is_the_one_the_pools_fork_from():
             "    print(server is not None, forkserver._forkserver._forkserver_pid == server,\n"
             "          pool.submit(os.getppid).result() == server,\n"
             "          pool.submit(loaded, 'relsim.market.kernels').result())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = _in_a_fresh_process(code)
     assert out.stdout.strip() == "True True True True", out.stdout + out.stderr
 
 
@@ -47,5 +52,5 @@ def test_ctrl_c_while_the_forkserver_warms_up_stops_it_without_a_traceback():
             "    raise KeyboardInterrupt\n"
             "runner.simulate = interrupted\n"
             "import relsim.studies._warm_worker\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = _in_a_fresh_process(code)
     assert out.returncode == 130 and "Traceback" not in out.stderr, (out.returncode, out.stderr)

@@ -47,6 +47,7 @@ DAYS_PER_WEEK = 7.0
 EARLIEST_DATE = "1900-01-01"
 LATEST_DATE = "2199-12-31"
 
+
 class LogError(RelsimError):
     """A transaction log cannot be used. The message is meant for users."""
 

@@ -46,9 +46,7 @@ def tidy_table(store: str | Path, table: str = "summary", focal_only: bool = Fal
         experiment, or no run has finished yet.
     """
     results = Store(store)
-    if not results.root.is_dir():
-        raise StoreError(f"{results.root}: " + ("a file, not a results store folder" if results.root.exists()
-                                              else "no such results store folder"))
+    results.require_folder()
     manifest = results.manifest()
     if table not in EXPORT_TABLES:
         raise StoreError(f"unknown table {table!r}; allowed: {', '.join(EXPORT_TABLES)}")

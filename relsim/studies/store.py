@@ -178,6 +178,12 @@ class Store:
             check_no_links(self.root, self.root / name)
 
     # ------------------------------------------------------------------
+    def require_folder(self) -> None:
+        """:class:`StoreError` unless the store's folder exists (a file given instead is named as such)."""
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: " + ("a file, not a results store folder" if self.root.exists()
+                                                 else "no such results store folder"))
+
     def manifest(self) -> dict:
         """The manifest, or raise :class:`StoreError` if the folder is not a store or the
         manifest is damaged (not UTF-8 JSON, not an object, a key missing or of the wrong type)."""
@@ -549,9 +555,7 @@ def command_store(args) -> int:
     Returns 0 if the store is sound (or was repaired), 1 if problems remain.
     """
     store = Store(args.store)
-    if not store.root.is_dir():
-        raise StoreError(f"{store.root}: " + ("a file, not a results store folder" if store.root.exists()
-                                              else "no such results store folder"))
+    store.require_folder()
     problems = store.check()
     if not problems:
         print(f"{store.root}: no problems found")
