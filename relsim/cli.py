@@ -82,6 +82,9 @@ MAX_SEEDS = 10_000
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
 _seeds = _whole_number(1, MAX_SEEDS)
+#: Most replicates a design point may have (``Experiment.replicates``' bound, kept equal by a test;
+#: the parser does not import the studies).
+MAX_REPLICATES = 100_000
 
 
 def _uncertainty_sets(text: str) -> int:
@@ -282,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
                        help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
-    sweep.add_argument("--extend-replicates", type=_whole_number(1), default=None, metavar="N",
+    sweep.add_argument("--extend-replicates", type=_whole_number(1, MAX_REPLICATES), default=None, metavar="N",
                        help="grow an existing store of this experiment to N replicate seeds per design point; "
                             "only the new runs run (rerun the same command to continue after an interruption)")
 

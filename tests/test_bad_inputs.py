@@ -187,6 +187,17 @@ def test_good_population_runs(tmp_path, capsys):
     assert (tmp_path / "out" / "summary.csv").exists()
 
 
+def test_customers_flag_with_a_population_file(tmp_path, capsys):
+    """``--customers`` cannot resize a market whose customers are a file's rows: the error says so
+    and names the flag (it used to name only ``market.customers`` and the row count)."""
+    (tmp_path / "people.csv").write_text(GOOD_PEOPLE)
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    out = tmp_path / "out"
+    code = main(["run", str(tmp_path / "s.toml"), "--customers", "5", "--out", str(out)])
+    assert_refused(code, capsys.readouterr().err, out, "people.csv", "cannot resize to 5 customers",
+                   "3 customers", "drop --customers")
+
+
 def test_population_too_large(tmp_path, capsys, monkeypatch):
     from relsim.scenario import population
     (tmp_path / "people.csv").write_text(GOOD_PEOPLE)

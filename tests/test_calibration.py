@@ -432,13 +432,27 @@ def test_cli_bad_log_exits_2_without_traceback(tmp_path):
 
 @pytest.mark.parametrize("case", ["duplicate", "missing column", "too little"])
 def test_cli_bad_logs_exit_2_and_write_nothing(tmp_path, case, capsys, monkeypatch):
-    text, expected = BAD_LOGS.get(case, (GOOD, ["needs customers with repeat purchases"]))
+    text, expected = BAD_LOGS.get(case, (GOOD, ["log.csv: calibration period",
+                                                "needs customers with repeat purchases"]))
     (tmp_path / "log.csv").write_text(text)
     status, stderr = relsim_in_process(["calibrate", "log.csv", "--calibration-end", "2024-01-20", "--margin",
                                         "0.3", "--out", "out/cal.toml"], tmp_path, capsys, monkeypatch)
     assert status == 2
     assert all(part in stderr for part in expected), stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_a_fit_that_did_not_converge_names_the_log(synthetic_log, tmp_path, monkeypatch):
+    """A real BG/NBD fit whose optimiser stopped short (``converged`` False) is refused, naming the log,
+    the calibration end and what to try (it used to name only the model)."""
+    import dataclasses
+    path = tmp_path / "shop-log.csv"
+    synthetic_log.to_csv(path, index=False)
+    real = btyd.fit_bgnbd
+    monkeypatch.setattr(btyd, "fit_bgnbd", lambda *a: dataclasses.replace(real(*a), converged=False))
+    with pytest.raises(CalibrationError, match=r"shop-log\.csv: bgnbd: the maximum-likelihood fit did not converge "
+                                               r"on the calibration period up to 2020-07-01 .*later --calibration-end"):
+        calibrate(path, "2020-07-01", margin=0.2)
 
 
 def test_cli_never_overwrites_a_scenario_it_did_not_write(tmp_path, capsys, monkeypatch):

@@ -110,6 +110,8 @@ BAD_LEVERS = {
     "price=1.4:0.8": "must be below high",
     "price=0.8:9": "less than or equal to 5",
     "price=a:b": "'a' is not a number",
+    "price=0.8:inf": "high = inf is not a finite number",
+    "price=nan:1.4": "low = nan is not a finite number",
     "acquisition_budget=0:5:log": "log scale needs low > 0",
     "level=1.5:4": "whole numbers",
     "level=0:5": "greater than or equal to 1",

@@ -83,6 +83,10 @@ def test_extension_errors_exit_2_and_change_nothing(tmp_path, capsys):
     with pytest.raises(SystemExit) as zero:        # argparse: exit 2
         relsim_here(capsys, "sweep", str(path), "--out", str(store), "--extend-replicates", "0")
     assert zero.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as huge:        # refused by the parser, before any time estimate
+        relsim_here(capsys, "sweep", str(path), "--out", str(store), "--extend-replicates", "1000000000")
+    err = capsys.readouterr()
+    assert huge.value.code == 2 and "must be at most 100,000" in err.err and "runs" not in err.out
     more = write_experiment(tmp_path, name="more.toml", replicates=4)
     plain = relsim_here(capsys, "sweep", str(more), "--out", str(store))
     assert plain.returncode == 2 and "--extend-replicates 4" in plain.stderr
@@ -90,6 +94,13 @@ def test_extension_errors_exit_2_and_change_nothing(tmp_path, capsys):
     foreign = relsim_here(capsys, "sweep", str(other), "--out", str(store), "--extend-replicates", "3")
     assert foreign.returncode == 2 and "this store holds experiment" in foreign.stderr
     assert (store / "manifest.json").read_bytes() == manifest and len(Store(store).finished()) == 8
+
+
+def test_the_flag_allows_what_an_experiment_allows():
+    from relsim.cli import MAX_REPLICATES
+    from relsim.studies.experiment import Experiment
+    bound = next(m.le for m in Experiment.model_fields["replicates"].metadata if hasattr(m, "le"))
+    assert MAX_REPLICATES == bound
 
 
 def test_with_replicates_is_the_longer_experiment(tmp_path):

@@ -534,15 +534,19 @@ def calibrate(log: str | Path | pd.DataFrame, calibration_end: str | pd.Timestam
         raise CalibrationError(f"--calibration-end = {end.date()}: outside the log, which runs from "
                                f"{first.date()} to {last.date()}")
     summary = rfm_summary(frame, end)
+    source = "the log" if isinstance(log, pd.DataFrame) else str(log)
     try:
         bgnbd = btyd.fit_bgnbd(summary["x"], summary["t_x"], summary["T"])
         gamma_gamma = btyd.fit_gamma_gamma(summary["x"], summary["m_x"])
     except btyd.FitError as error:
-        raise CalibrationError(f"calibration period up to {end.date()} (log {first.date()} to "
+        raise CalibrationError(f"{source}: calibration period up to {end.date()} (log {first.date()} to "
                                f"{last.date()}): {error}") from None
     for fit in (bgnbd, gamma_gamma):
         if not fit.converged:
-            raise CalibrationError(f"{fit.model}: the maximum-likelihood fit did not converge")
+            raise CalibrationError(
+                f"{source}: {fit.model}: the maximum-likelihood fit did not converge on the calibration period "
+                f"up to {end.date()} ({fit.customers} customers); the estimates would not be trustworthy — "
+                "try a later --calibration-end (more repeat purchases) or check the log's dates")
     return Calibration(frame, summary, end, bgnbd, gamma_gamma, margin, strategy, per_customer,
                        weeks, seed, name, firm)
 

@@ -518,6 +518,11 @@ class Scenario(_Section):
         and fees — scale by ``customers / market.customers``, so that money
         per customer, and with it the sign of profit, stays the scenario's.
         """
+        if self.population is not None and customers != self.market.customers:
+            raise ScenarioError(
+                f"{self.name}: cannot resize to {customers} customers: its customers come from the "
+                f"population file {self.population.file} ({self.market.customers} customers); "
+                f"drop --customers (or market.customers), or calibrate a population of that size")
         ratio = customers / self.market.customers
         market = self.market.model_copy(update={
             "customers": int(customers),

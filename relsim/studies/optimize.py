@@ -153,8 +153,11 @@ def make_lever(name: str, *, low: Any = None, high: Any = None, log: bool = Fals
     if low is None or high is None:
         raise OptimizeError(f"{where}: give a range low:high, e.g. {name}=0.8:1.4, or choices a,b")
     for end, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise OptimizeError(f"{where}: {end} = {value!r} is not a number")
+        if not math.isfinite(value):
+            raise OptimizeError(f"{where}: {end} = {value!r} is not a finite number; give both ends as numbers, "
+                                f"e.g. {name}=0.8:1.4")
     if not low < high:
         raise OptimizeError(f"{where}: low ({low:g}) must be below high ({high:g})")
     if log and low <= 0:
