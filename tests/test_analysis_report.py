@@ -71,3 +71,23 @@ def test_labels():
     assert format_value(0.0184, "market_share") == "1.8 %"
     assert format_value(-0.012, "annual_retention", difference=True) == "−1.2 pts"
     assert format_value(-12_345.0, "profit", difference=True) == "−12 k"
+
+
+def test_the_analysis_never_goes_into_the_stores_own_folders(grid, tmp_path, capsys):
+    """``analyze STORE --out STORE/summary`` (or the store itself, or inside a table folder, or
+    ``failures``) exits 2 and leaves the store's files as they were; a new folder inside the store
+    is allowed, as the default ``STORE/analysis`` is."""
+    from relsim.cli import main
+
+    def files() -> dict[str, bytes]:
+        return {str(p.relative_to(grid)): p.read_bytes() for p in sorted(grid.rglob("*"))
+                if p.is_file() and "analysis" not in p.parts and ".lock" not in p.name}
+
+    before = files()
+    for out in (grid, grid / "summary", grid / "steps" / "report", grid / "failures"):
+        assert main(["analyze", str(grid), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}" in err and "a folder of its own" in err, err
+        assert "Traceback" not in err
+    assert files() == before
+    assert "report.html" in analyze(grid, grid / "my-analysis")

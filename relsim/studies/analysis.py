@@ -459,6 +459,21 @@ def figure_heatmap(view: StoreView, metric: str, path: Path) -> Path | None:
 
 
 # --------------------------------------------------------------------------
+def _check_not_the_stores_own(store: Path, out: Path) -> None:
+    """Refuse an analysis folder that is the store itself or one of its own folders (its tables,
+    ``failures``): the report would be written among the runs (``STORE/analysis`` or any other
+    new folder inside the store is fine)."""
+    from relsim.studies.store import SUBFOLDERS
+
+    root, target = store.resolve(), out.resolve()
+    own = [root, *(root / name for name in SUBFOLDERS)]
+    for folder in own:
+        if target == folder or (folder != root and folder in target.parents):
+            what = "the store itself" if folder == root else f"the store's own folder {folder.name!r}"
+            raise StoreError(f"--out {out}: {what}; the analysis must go to a folder of its own "
+                             f"(default {store / 'analysis'})")
+
+
 def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]:
     """Write the analysis of ``store`` (tables, figures, ``report.html``) to ``out``.
 
@@ -482,6 +497,7 @@ def analyze(store: str | Path, out: str | Path | None = None) -> dict[str, Path]
         out = Path(store) / "analysis"
         check_no_links(Path(store), out)
     out = Path(out)
+    _check_not_the_stores_own(Path(store), out)
     tables: dict[str, pd.DataFrame] = {"point_means": point_means(view), "best_point": best_point(view)}
     indices, note = sensitivity(view)
     tables["sensitivity"] = indices
