@@ -128,10 +128,12 @@ def _check_defaults(field_cell: str, default_cell: str, fields: dict[str, Any], 
             problems.append(f"{path}: docs/evidence.md quotes {stated!r}, the schema's default is {default!r}")
         if fields[path].annotation is str:   # names and descriptions: text, not values
             continue
-        if "[]" in path:   # list items differ per item: a bracket names one of ecommerce's
+        if "[]" in path:   # list items differ per item: a bracket names one of ecommerce's, or their mean
             section, name = path.split("[].")
             items = [getattr(item, name) for item in getattr(ecommerce, section)]
-            if bracket is not None and not any(_same(bracket, value) for value in items):
+            numbers = items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items)
+            candidates = [*items, sum(items) / len(items)] if numbers else items
+            if bracket is not None and not any(_same(bracket, value) for value in candidates):
                 problems.append(f"{path}: bracket ({bracket}), ecommerce's items have {items}")
             continue
         value = _value(path, ecommerce)
