@@ -171,3 +171,12 @@ def test_the_check_sees_a_wrong_default():
     assert _check_defaults("`operations.promise_weeks`", "0.5", fields, ecommerce)      # ecommerce: 0.6
     assert _check_defaults("`operations.promise_weeks`", "0.5 (0.6)", fields, ecommerce) == []
     assert _check_defaults("`market.engine`", '"agents"', fields, ecommerce)
+
+
+def test_the_table_outside_holds_exactly_the_fields_not_varied():
+    """The rows outside the constants table are relsim/scenario/ranges.py's NOT_VARIED (switches and
+    scenario facts, no constant): a constant documented there instead of given a range fails."""
+    from relsim.scenario.ranges import NOT_VARIED
+    rows = _table(FACTS)
+    assert sorted(path for row in rows for path in _paths(row[0])) == sorted(NOT_VARIED)
+    assert {row[1] for row in rows} <= {"switch", "scenario fact"}
