@@ -128,10 +128,12 @@ def _check_defaults(field_cell: str, default_cell: str, fields: dict[str, Any], 
             problems.append(f"{path}: docs/evidence.md quotes {stated!r}, the schema's default is {default!r}")
         if fields[path].annotation is str:   # names and descriptions: text, not values
             continue
-        if "[]" in path:   # list items differ per item: a bracket names one of ecommerce's
+        if "[]" in path:   # list items differ per item: a bracket names one of ecommerce's, or their mean
             section, name = path.split("[].")
             items = [getattr(item, name) for item in getattr(ecommerce, section)]
-            if bracket is not None and not any(_same(bracket, value) for value in items):
+            numbers = items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items)
+            candidates = [*items, sum(items) / len(items)] if numbers else items
+            if bracket is not None and not any(_same(bracket, value) for value in candidates):
                 problems.append(f"{path}: bracket ({bracket}), ecommerce's items have {items}")
             continue
         value = _value(path, ecommerce)
@@ -169,3 +171,12 @@ def test_the_check_sees_a_wrong_default():
     assert _check_defaults("`operations.promise_weeks`", "0.5", fields, ecommerce)      # ecommerce: 0.6
     assert _check_defaults("`operations.promise_weeks`", "0.5 (0.6)", fields, ecommerce) == []
     assert _check_defaults("`market.engine`", '"agents"', fields, ecommerce)
+
+
+def test_the_table_outside_holds_exactly_the_fields_not_varied():
+    """The rows outside the constants table are relsim/scenario/ranges.py's NOT_VARIED (switches and
+    scenario facts, no constant): a constant documented there instead of given a range fails."""
+    from relsim.scenario.ranges import NOT_VARIED
+    rows = _table(FACTS)
+    assert sorted(path for row in rows for path in _paths(row[0])) == sorted(NOT_VARIED)
+    assert {row[1] for row in rows} <= {"switch", "scenario fact"}

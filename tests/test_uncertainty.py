@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from relsim.cli import main
-from relsim.scenario.ranges import PLAUSIBLE, ranges_for, with_values
+from relsim.scenario.ranges import NOT_VARIED, PLAUSIBLE, _bounds, _field, ranges_for, with_values
 from relsim.scenario.schema import Scenario
 from relsim.studies.attribution import (
     INTERACTION,
@@ -36,6 +36,7 @@ from relsim.studies.limitations import limitations
 from relsim.studies.uncertainty import OUTCOMES as U_OUTCOMES
 from relsim.studies.uncertainty import Uncertainty, _holm, latin_hypercube, parameter_uncertainty
 from tests.conftest import ROOT, small
+from tests.test_evidence import schema_fields
 
 
 # -- the ranges are docs/evidence.md's, as data ----------------------------------------------------
@@ -80,6 +81,42 @@ def _expected_basis(path: str, rows: dict) -> str:
     if source.startswith("Scenario fact"):
         return "scenario fact"
     return "size assumed" if "assumption" in source.lower() else "sourced"
+
+
+def test_every_schema_field_has_a_plausible_range_or_a_reason_not_to():
+    """MODEL.md: every behavioural constant and cost default has a plausible range. Each field of the
+    schema is in PLAUSIBLE or in NOT_VARIED (with a reason), never both: a new field fails here until
+    it is classified, a deleted row fails as a field in neither."""
+    fields = set(schema_fields())
+    varied = [row.path for row in PLAUSIBLE]
+    assert len(varied) == len(set(varied)), "a field has two rows in PLAUSIBLE"
+    assert not sorted(fields - set(varied) - set(NOT_VARIED)), "schema fields neither in PLAUSIBLE nor NOT_VARIED"
+    assert not sorted(set(varied) & set(NOT_VARIED)), "fields both varied and not varied"
+    assert not sorted((set(varied) | set(NOT_VARIED)) - fields), "rows for fields the schema does not have"
+    assert all(reason.strip() for reason in NOT_VARIED.values())
+    # the fields named in session 9 and the market-response constants have ranges (the gap closed)
+    for path in ("behaviour.supporter_trust", "word_of_mouth.leaver_warning_weeks", "market.initial_tenure_max_weeks",
+                 "suppliers[].spot_persistence", "market.adaptation_inertia", "market.half_saturation",
+                 "market.network.mean_degree", "segments[].price_sensitivity", "market.discount_rate"):
+        assert path in varied, path
+
+
+def test_a_list_field_is_one_constant_scaling_every_item():
+    """segments[].price_sensitivity: the value is the mean over segments; a draw multiplies every
+    segment's value by draw / mean (their differences kept), within the schema's bounds; integer
+    items are rounded one by one."""
+    from relsim import load_scenario
+    scenario = load_scenario("ecommerce")
+    ranges = {r.path: r for r in ranges_for(scenario, ("constant", "scenario"))}
+    sensitivity = ranges["segments[].price_sensitivity"]
+    assert sensitivity.value == pytest.approx((6.0 + 3.0 + 1.5) / 3) and not sensitivity.integer
+    assert (sensitivity.low, sensitivity.high) == pytest.approx((1.75, 5.25))
+    changed = with_values(scenario, {"segments[].price_sensitivity": 7.0, "segments[].relational": 0.7,
+                                     "suppliers[].shortage_weeks": 4.4, "market.network.mean_degree": 6.6})
+    assert [s.price_sensitivity for s in changed.segments] == pytest.approx([12.0, 6.0, 3.0])
+    assert [s.relational for s in changed.segments] == pytest.approx([0.3, 0.6, 1.0])   # 0.8 × 1.5 capped at 1
+    assert changed.suppliers[0].shortage_weeks == 4 and changed.market.network.mean_degree == 7
+    assert [s.price_sensitivity for s in scenario.segments] == [6.0, 3.0, 1.5]   # the original is untouched
 
 
 def test_ranges_fit_every_shipped_scenario_and_move_with_a_deliberate_value():
@@ -416,6 +453,15 @@ def test_each_set_runs_with_its_own_constants_and_seed(monkeypatch):
             run, seed = seen[3 * i + j]
             assert seed == record["seed"] and run.firms[0].strategy == strategy
             for r in u.ranges:
-                section, name = r.path.split(".")
-                expected = round(record[r.path]) if r.integer else record[r.path]
-                assert getattr(getattr(run, section), name) == pytest.approx(expected), r.path
+                values, info, is_list = _field(run, r.path)
+                if not is_list:
+                    expected = round(record[r.path]) if r.integer else record[r.path]
+                    assert values == pytest.approx([expected]), r.path
+                    continue
+                base = _field(scenario, r.path)[0]      # every item scaled by draw / the scenario's mean
+                factor = record[r.path] / np.mean(base)
+                low, high = _bounds(info)
+                expected_items = [min(max(v * factor, low), high) for v in base]
+                if info.annotation is int:
+                    expected_items = [round(v) for v in expected_items]
+                assert values == pytest.approx(expected_items), r.path

@@ -15,10 +15,18 @@ Each row has:
 * ``basis``: ``"sourced"`` (a published figure), ``"size assumed"`` (the
   direction is sourced, the size is not), ``"assumption"`` (no source) or
   ``"scenario fact"`` (a property of the market the scenario states);
-* ``kind``: ``"constant"`` (a behavioural constant nobody measured for this
-  market: behaviour, churn and word-of-mouth sections) or ``"scenario"`` (a cost
-  or an operations time the scenario states for its own market). Only
+* ``kind``: ``"constant"`` (a constant nobody measured for this market: the
+  behaviour, churn and word-of-mouth sections, the market's and the
+  competitors' response, the segments' sensitivities, the supply market's
+  behaviour) or ``"scenario"`` (a cost, an operations time, a supply term or
+  the discount rate that the scenario states for its own market). Only
   constants are sampled by default: costs are the user's own books.
+
+A list field (``segments[].price_sensitivity``) is one row: its value is the
+mean over the scenario's items, and a draw scales every item by the same
+factor. Every other schema field is in ``NOT_VARIED`` with the reason it has
+no range (a switch, a run setting or a scenario fact); ``tests/test_uncertainty.py``
+fails when a schema field is in neither.
 
 >>> from relsim.scenario.ranges import PLAUSIBLE, ranges_for
 >>> from relsim.scenario.schema import load_scenario
@@ -143,7 +151,114 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     Plausible("behaviour.basket_growth_weeks", 52.0, 208.0, 104.0, "size assumed", "scenario"),
     Plausible("costs.serve_cost_saving", 0.0, 0.2, 0.0, "assumption", "scenario"),
     Plausible("costs.serve_cost_saving_weeks", 26.0, 104.0, 52.0, "assumption", "scenario"),
+    # constants named in session 9 (values fixed in code before they became fields)
+    Plausible("behaviour.supporter_trust", 0.25, 0.75, 0.5, "size assumed", "constant"),
+    Plausible("behaviour.unenrolled_reward_share", 0.25, 0.75, 0.5, "assumption", "constant"),
+    Plausible("behaviour.partner_review_intensity", 0.25, 0.75, 0.5, "assumption", "constant"),
+    Plausible("behaviour.initial_customer_commitment_max", 0.2, 0.6, 0.4, "assumption", "constant"),
+    Plausible("word_of_mouth.leaver_warning_weeks", 4.0, 12.0, 8.0, "assumption", "constant"),
+    Plausible("market.initial_tenure_max_weeks", 52.0, 156.0, 104.0, "assumption", "constant"),
+    # market response: paid and organic awareness, the network word of mouth travels on
+    Plausible("market.max_reach_share", 0.02, 0.06, 0.04, "assumption", "constant"),
+    Plausible("market.half_saturation", 300.0, 900.0, 600.0, "size assumed", "constant"),
+    Plausible("market.organic_awareness", 0.001, 0.003, 0.002, "assumption", "constant"),
+    Plausible("market.network.mean_degree", 5.0, 15.0, 10.0, "assumption", "constant"),
+    Plausible("market.network.rewiring", 0.05, 0.15, 0.1, "size assumed", "constant"),
+    # competitors' response (adaptive competition: imitation with inertia)
+    Plausible("market.review_weeks", 6.5, 26.0, 13.0, "assumption", "constant"),
+    Plausible("market.adaptation_step", 0.25, 0.75, 0.5, "assumption", "constant"),
+    Plausible("market.adaptation_inertia", 0.25, 0.75, 0.5, "size assumed", "constant"),
+    Plausible("market.adaptation_threshold", 0.05, 0.15, 0.1, "assumption", "constant"),
+    Plausible("market.adaptation_cost", 1.0, 3.0, 2.0, "assumption", "constant"),
+    # segment sensitivities: one factor on every segment (the mean over segments is the value)
+    Plausible("segments[].price_sensitivity", 1.75, 5.25, 3.5, "size assumed", "constant"),
+    Plausible("segments[].service_sensitivity", 0.5, 1.5, 1.0, "assumption", "constant"),
+    Plausible("segments[].expectation", 0.45, 0.75, 0.6, "size assumed", "constant"),
+    Plausible("segments[].relational", 0.233, 0.7, 0.467, "assumption", "constant"),
+    # suppliers: the supply market's behaviour (constants) and the supply terms (scenario)
+    Plausible("suppliers[].spot_persistence", 0.25, 0.75, 0.5, "size assumed", "constant"),
+    Plausible("suppliers[].shortage_markup", 1.1, 1.6, 1.3, "assumption", "constant"),
+    Plausible("suppliers[].priority_commitment", 0.25, 0.75, 0.5, "size assumed", "constant"),
+    Plausible("suppliers[].spot_discount", 0.025, 0.075, 0.05, "assumption", "scenario"),
+    Plausible("suppliers[].spot_volatility", 0.05, 0.15, 0.1, "assumption", "scenario"),
+    Plausible("suppliers[].defect_rate", 0.01, 0.03, 0.02, "assumption", "scenario"),
+    Plausible("suppliers[].lead_time_weeks", 0.125, 0.375, 0.25, "assumption", "scenario"),
+    Plausible("suppliers[].lead_time_cv", 0.25, 0.75, 0.5, "assumption", "scenario"),
+    Plausible("suppliers[].spot_lead_time_cv", 0.45, 1.35, 0.9, "assumption", "scenario"),
+    Plausible("suppliers[].shortage_probability", 0.01, 0.03, 0.02, "assumption", "scenario"),
+    Plausible("suppliers[].shortage_weeks", 1.5, 4.5, 3.0, "assumption", "scenario"),
+    Plausible("suppliers[].shortage_delay_weeks", 0.25, 0.75, 0.5, "assumption", "scenario"),
+    # money
+    Plausible("market.discount_rate", 0.05, 0.15, 0.1, "assumption", "scenario"),
 )
+
+_SETTING = "run setting: how long, how fine and how the run is computed, not a property of the market"
+_SWITCH = "switch: chooses a mechanism or an experiment, not a constant"
+_MARKET = "scenario fact: the market the scenario describes (its size, customers, money scale)"
+_CALIBRATED = "scenario fact: fitted from the user's transaction log by relsim calibrate, not assumed"
+_TEXT = "a name or text, not a number"
+
+#: Every other field of the scenario schema, with why it has no plausible range: run settings,
+#: switches, scenario facts (the market the user describes, or values fitted from its data) and
+#: the strategies compared. ``tests/test_uncertainty.py`` fails when a schema field is neither
+#: here nor in :data:`PLAUSIBLE` (or is in both), so a new field has to be classified.
+NOT_VARIED: dict[str, str] = {
+    "name": _TEXT,
+    "description": _TEXT,
+    "market.customers": _MARKET + "; --customers resizes it with its money scale",
+    "market.weeks": _SETTING,
+    "market.step_weeks": _SETTING,
+    "market.engine": _SETTING + " (both engines run the same events)",
+    "market.snapshot_weeks": _SETTING + " (an output)",
+    "market.network.kind": _SWITCH + " (the network generator)",
+    "market.reference_budget": _MARKET + ": the spend acquisition_budget = 1 means, a unit",
+    "market.reference_desk_agents": _MARKET + ": the desk size service_capacity = 1 means, a unit",
+    "market.competition": _SWITCH + " (static or adaptive rivals; its constants have ranges)",
+    "segments[].name": _TEXT,
+    "segments[].share": _MARKET + " (shares sum to 1)",
+    "segments[].need_rate": _CALIBRATED + " (BG/NBD)",
+    "segments[].need_shape": _CALIBRATED + " (BG/NBD r)",
+    "segments[].basket_mean": _MARKET + " (the order value; Gamma-Gamma when calibrated)",
+    "segments[].basket_cv": _MARKET + " (the spread of order values)",
+    "segments[].dropout_a": _CALIBRATED + " (BG/NBD, beta-geometric churn)",
+    "segments[].dropout_b": _CALIBRATED + " (BG/NBD, beta-geometric churn)",
+    "segments[].spend_shape": _CALIBRATED + " (Gamma-Gamma p)",
+    "segments[].spend_scale_shape": _CALIBRATED + " (Gamma-Gamma q)",
+    "segments[].spend_scale_rate": _CALIBRATED + " (Gamma-Gamma gamma)",
+    "segments[].direct_channel": _MARKET + " (how customers are reached: the firm's channels)",
+    "word_of_mouth.enabled": _SWITCH,
+    "word_of_mouth.listening": _SWITCH + " (the Bass special case)",
+    "word_of_mouth.seeding": _SWITCH + " (an experiment's seeding campaign)",
+    "word_of_mouth.seeding_share": _SWITCH + " (an experiment's seeding campaign)",
+    "word_of_mouth.seeding_contacts": _SWITCH + " (an experiment's seeding campaign)",
+    "churn.model": _SWITCH,
+    "churn.reference_satisfaction": _CALIBRATED + " (the state at which the fitted dropout holds)",
+    "churn.reference_commitment": _CALIBRATED + " (the state at which the fitted dropout holds)",
+    "churn.constant_retention": _SWITCH + " (the constant churn model of the validation tests)",
+    "churn.lapsed_return": _SWITCH,
+    "operations.enabled": _SWITCH,
+    "operations.desk": _SETTING + " (compiled or SimPy desks, the same answers)",
+    "suppliers[].name": _TEXT,
+    "suppliers[].unit_cost": _MARKET + ": the margin the comparison is about (docs/evidence.md, "
+                             "'The profit verdict depends on margin')",
+    "distributors[].name": _TEXT,
+    "distributors[].firms": _MARKET + " (which firms a distributor sells for)",
+    "distributors[].reach": "scenario fact: a channel contract the firm signs, not a market response",
+    "distributors[].fee": "scenario fact: a channel contract the firm signs, not a market response",
+    "alliances[].name": _TEXT,
+    "alliances[].members": _MARKET + " (who is in the coalition)",
+    "alliances[].partners": _MARKET + " (who is in the coalition)",
+    "alliances[].referrals_per_week": "scenario fact: a coalition contract, not a market response",
+    "alliances[].fee_per_week": "scenario fact: a coalition contract, not a market response",
+    "firms[].name": _TEXT,
+    "firms[].strategy": "the strategies compared: the question, not an uncertain constant",
+    "firms[].levers": "the strategies compared: the question, not an uncertain constant",
+    "firms[].supplier": _MARKET + " (which supplier a firm buys from)",
+    "firms[].quality": _MARKET + " (each firm's product, as the user describes it)",
+    "firms[].initial_share": _MARKET + " (where the market starts)",
+    "firms[].initial_awareness": _MARKET + " (where the market starts)",
+    "population.file": _CALIBRATED + " (a per-customer table instead of random draws)",
+}
 
 
 @dataclass(frozen=True)
@@ -166,11 +281,33 @@ class Range:
     integer: bool
 
 
-def _field(scenario: Scenario, path: str) -> tuple[Any, Any]:
-    """The value of a dotted section field and its pydantic field info."""
-    section, name = path.split(".")
-    model = getattr(scenario, section)
-    return getattr(model, name), type(model).model_fields[name]
+def _field(scenario: Scenario, path: str) -> tuple[list[Any], Any, bool]:
+    """The values a dotted field path holds, its pydantic field info and whether it is a list field.
+
+    ``market.network.mean_degree`` is one value; ``segments[].price_sensitivity`` is
+    every segment's value, in order.
+    """
+    *sections, name = path.split(".")
+    models: list[Any] = [scenario]
+    is_list = False
+    for section in sections:
+        if section.endswith("[]"):
+            is_list = True
+            models = [item for model in models for item in getattr(model, section[:-2])]
+        else:
+            models = [getattr(model, section) for model in models]
+    owner = type(models[0]) if models else _item_type(scenario, sections)
+    return [getattr(model, name) for model in models], owner.model_fields[name], is_list
+
+
+def _item_type(scenario: Scenario, sections: list[str]) -> Any:
+    """The model class at ``sections`` when a list on the way is empty."""
+    import typing
+    model: Any = type(scenario)
+    for section in sections:
+        annotation = model.model_fields[section.removesuffix("[]")].annotation
+        model = typing.get_args(annotation)[0] if section.endswith("[]") else annotation
+    return model
 
 
 def _bounds(info: Any) -> tuple[float, float]:
@@ -189,14 +326,20 @@ def ranges_for(scenario: Scenario, kinds: tuple[Kind, ...] = ("constant",)) -> l
     """The plausible range of every constant of ``kinds`` for ``scenario``.
 
     A scenario value outside the evidence range moves the range with it (×
-    value / reference); ranges stay inside the schema's bounds.
+    value / reference); ranges stay inside the schema's bounds. A list field
+    (``segments[].price_sensitivity``) is one constant: its value is the mean
+    over the list's items, and :func:`with_values` scales every item by the
+    same factor (the scenario's differences between items are kept); a list
+    with no items has nothing to vary and is left out.
     """
     ranges = []
     for row in PLAUSIBLE:
         if row.kind not in kinds:
             continue
-        value, info = _field(scenario, row.path)
-        value = float(value)
+        values, info, is_list = _field(scenario, row.path)
+        if not values:
+            continue
+        value = sum(float(v) for v in values) / len(values)
         low, high, status = row.low, row.high, "inside"
         if not low <= value <= high:
             if row.reference != 0 and value != 0 and (value > 0) == (row.reference > 0):
@@ -210,15 +353,31 @@ def ranges_for(scenario: Scenario, kinds: tuple[Kind, ...] = ("constant",)) -> l
         schema_low, schema_high = _bounds(info)
         low, high = max(low, schema_low), min(high, schema_high)
         ranges.append(Range(row.path, low, high, value, row.basis, row.kind, status,  # type: ignore[arg-type]
-                            info.annotation is int))
+                            info.annotation is int and not is_list))
     return ranges
 
 
 def with_values(scenario: Scenario, values: dict[str, float], source: str = "uncertainty") -> Scenario:
-    """A copy of ``scenario`` with dotted section fields set to ``values`` (validated;
-    integer fields rounded)."""
+    """A copy of ``scenario`` with dotted fields set to ``values`` (validated; integer
+    fields rounded).
+
+    A list field's value is the mean of its items (see :func:`ranges_for`):
+    every item is multiplied by ``value / mean`` (shifted by ``value − mean``
+    when the mean is 0), kept within the schema's bounds and rounded if the
+    field is an integer.
+    """
     data = scenario.model_dump(mode="json")
     for path, value in values.items():
-        _, info = _field(scenario, path)
-        set_dotted(data, path, round(float(value)) if info.annotation is int else float(value))
+        items, info, is_list = _field(scenario, path)
+        integer = info.annotation is int
+        if not is_list:
+            set_dotted(data, path, round(float(value)) if integer else float(value))
+            continue
+        lowest, highest = _bounds(info)
+        mean = sum(float(v) for v in items) / len(items) if items else 0.0
+        section, name = path.split("[].")
+        for i, item in enumerate(items):
+            new = float(item) * float(value) / mean if mean != 0 else float(item) + float(value) - mean
+            new = min(max(new, lowest), highest)
+            set_dotted(data, f"{section}.{i}.{name}", round(new) if integer else new)
     return from_dict(data, source=f"{scenario.name} ({source})")

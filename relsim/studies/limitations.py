@@ -58,10 +58,10 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
     constants = ranges_for(scenario)
     by_basis = {basis: [r.path for r in constants if r.basis == basis]
                 for basis in ("sourced", "size assumed", "assumption")}
-    lines.append(f"Of the {len(constants)} behavioural constants, {len(by_basis['sourced'])} have a published "
-                 f"value, {len(by_basis['size assumed'])} a published direction but an assumed size, and "
-                 f"{len(by_basis['assumption'])} no source at all (docs/evidence.md); the last group "
-                 f"includes {_names(by_basis['assumption'], 4)}.")
+    lines.append(f"Of the {len(constants)} behavioural and market-response constants, "
+                 f"{len(by_basis['sourced'])} have a published value, {len(by_basis['size assumed'])} a published "
+                 f"direction but an assumed size, and {len(by_basis['assumption'])} no source at all "
+                 f"(docs/evidence.md); the last group includes {_names(by_basis['assumption'], 4)}.")
     edge = [r.path for r in constants if r.status == "edge"]
     moved = [r.path for r in constants if r.status == "moved"]
     if edge:

@@ -283,9 +283,9 @@ def robust_lines(confirmation: Confirmation, worlds, fresh, frame: pd.DataFrame,
     label = confirmation.recommended
     lines = [f"Each policy was judged by the **{robust.text()}** of each outcome (constraints too): every trial "
              f"met the same {len(worlds.seeds)} worlds, Latin-hypercube draws over the plausible ranges of "
-             f"{len(worlds.ranges)} behavioural constants (docs/evidence.md; relsim/scenario/ranges.py), each "
-             f"with its own seed. The confirmation used {len(fresh.seeds)} fresh worlds (another hypercube, "
-             "other seeds); the outcomes table above is over those worlds."]
+             f"{len(worlds.ranges)} behavioural and market-response constants (docs/evidence.md; "
+             f"relsim/scenario/ranges.py), each with its own seed. The confirmation used {len(fresh.seeds)} fresh "
+             "worlds (another hypercube, other seeds); the outcomes table above is over those worlds."]
     if label is None:
         return lines
     mine = confirmation.outcomes[confirmation.outcomes["policy"] == label][objective].to_numpy(dtype=float)

@@ -43,7 +43,8 @@ def uncertainty_markdown(uncertainty: Uncertainty) -> str:
     drivers = uncertainty.drivers()
     n = len(uncertainty.sets)
     blocks = [f"{n} parameter sets drawn by Latin hypercube over the plausible ranges of "
-              f"{len(uncertainty.ranges)} behavioural constants (docs/evidence.md; table in "
+              f"{len(uncertainty.ranges)} constants nobody measured for this market (behaviour, market and "
+              "competitor response, segments, supply; docs/evidence.md; table in "
               "`relsim/scenario/ranges.py`), every strategy run on each set with the same seed "
               f"(common random numbers; root seed {uncertainty.seed}). A strategy *wins* a set when its "
               "difference from the baseline is above zero; the interval is the 95 % Clopper–Pearson "

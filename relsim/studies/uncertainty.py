@@ -2,7 +2,7 @@
 
 A comparison's intervals cover seed noise only. ``parameter_uncertainty``
 draws ``sets`` parameter sets by Latin hypercube over the plausible range of
-every behavioural constant (:mod:`relsim.scenario.ranges`, the ranges of
+every behavioural and market-response constant (:mod:`relsim.scenario.ranges`, the ranges of
 docs/evidence.md), runs every strategy on each set with common random numbers
 (the same seed for every strategy within a set, a fresh seed per set), and
 summarises, per non-baseline strategy and headline outcome:
