@@ -15,6 +15,7 @@ import pandas.testing as pdt
 import pytest
 
 from relsim import simulate
+from relsim.market.draws import BatchDraws, ReplicateDraws
 from relsim.market.model import MarketModel
 from relsim.market.replicates import advance, customer_arrays, simulate_replicates, stack
 from tests.conftest import small
@@ -136,3 +137,40 @@ def test_step_runs_the_phases_in_order():
             phase()
     assert by_phases.steps == by_steps.steps == 8
     pdt.assert_frame_equal(by_phases.recorder.steps_table(), by_steps.recorder.steps_table(), check_exact=True)
+
+
+def _streams(seed: int) -> BatchDraws:
+    events, operations = np.random.SeedSequence(seed).spawn(2)
+    return BatchDraws({"events": np.random.default_rng(events), "operations": np.random.default_rng(operations)})
+
+
+def test_replicate_draws_equal_each_replicates_own_draws():
+    """A batch spanning replicates draws each replicate's block from that replicate's streams, in the
+    order a separate run would: the same numbers as each replicate's own draws, an empty block
+    drawing nothing."""
+    size, seeds = 10, (5, 6, 7)
+    together = ReplicateDraws([_streams(seed) for seed in seeds], size)
+    alone = [_streams(seed) for seed in seeds]
+    batches = [np.array([1, 4, 4, 9, 21, 25]), np.array([12, 13, 29]), np.array([3]), np.array([], dtype=int)]
+    for batch in batches:
+        local = [batch[batch // size == r] - r * size for r in range(len(seeds))]
+        shape = 1.0 + batch % 3
+        expected = {
+            "uniform": [alone[r].uniform("choice", local[r]) for r in range(3)],
+            "normal": [alone[r].normal("lead_time", local[r]) for r in range(3)],
+            "exponential": [alone[r].exponential("handling", local[r], 0, 2.0) for r in range(3)],
+            "gamma": [alone[r].gamma("basket_gamma", local[r], 0, shape[batch // size == r], 0.5)
+                      for r in range(3)]}
+        got = {"uniform": together.uniform("choice", batch), "normal": together.normal("lead_time", batch),
+               "exponential": together.exponential("handling", batch, 0, 2.0),
+               "gamma": together.gamma("basket_gamma", batch, 0, shape, 0.5)}
+        for kind, parts in expected.items():
+            assert np.array_equal(got[kind], np.concatenate(parts)), kind
+
+
+def test_replicate_draws_refuse_a_batch_not_grouped_by_replicate():
+    together = ReplicateDraws([_streams(1), _streams(2)], 10)
+    with pytest.raises(ValueError, match="grouped by replicate"):
+        together.uniform("choice", np.array([12, 3]))
+    with pytest.raises(ValueError, match="grouped by replicate"):
+        together.uniform("choice", np.array([3, 20]))

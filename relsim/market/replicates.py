@@ -19,6 +19,7 @@ replicates (docs/architecture.md, "Replicates in one pass").
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -160,25 +161,32 @@ def _rebind(model: MarketModel, views: dict[str, np.ndarray]) -> None:
             setattr(model if owner == "model" else state, name, view)
 
 
-def advance(replicates: ReplicateStack, progress: Callable[[], None] | None = None) -> None:
+def advance(replicates: ReplicateStack, progress: Callable[[], None] | None = None,
+            phase_seconds: dict[str, float] | None = None) -> None:
     """Run every replicate to ``market.weeks``, week by week, each phase of the week for every
-    replicate in turn before the next phase; ``progress()`` is called once per week."""
+    replicate in turn before the next phase; ``progress()`` is called once per week. With
+    ``phase_seconds``, the CPU seconds of each phase (all replicates) are added to it by name
+    (``benchmarks/bench_replicates.py``)."""
     models = replicates.models
+    clock = time.process_time
     with long_lived_objects_frozen():
         while models[0].running:
             for model in models:
                 model.start_step_clock()
             for phase in MarketModel.PHASES:
+                started = clock() if phase_seconds is not None else 0.0
                 for model in models:
                     getattr(model, phase)()
+                if phase_seconds is not None:
+                    phase_seconds[phase] = phase_seconds.get(phase, 0.0) + clock() - started
             if any(model.running != models[0].running for model in models):
                 raise RuntimeError("replicates of one scenario stopped at different weeks")
             if progress is not None:
                 progress()
 
 
-def simulate_replicates(scenario: Scenario, seeds: Sequence[int],
-                        progress: Callable[[], None] | None = None) -> list[RunResult]:
+def simulate_replicates(scenario: Scenario, seeds: Sequence[int], progress: Callable[[], None] | None = None,
+                        phase_seconds: dict[str, float] | None = None) -> list[RunResult]:
     """Run ``scenario`` once per seed, all seeds together on the array engine, and return
     their tables in the order of ``seeds``: the same tables as
     ``[simulate(scenario, seed) for seed in seeds]``, bit for bit.
@@ -191,6 +199,8 @@ def simulate_replicates(scenario: Scenario, seeds: Sequence[int],
         One replicate per seed (distinct seeds: a repeated seed is refused).
     progress : callable, optional
         Called once per simulated week (for all replicates).
+    phase_seconds : dict, optional
+        Receives the CPU seconds of each phase (see :func:`advance`).
     """
     if scenario.market.engine != "arrays":
         raise ValueError(f"replicates run on the array engine only: scenario {scenario.name!r} has "
@@ -199,5 +209,5 @@ def simulate_replicates(scenario: Scenario, seeds: Sequence[int],
         raise ValueError(f"seeds must differ, got {list(seeds)}")
     models = [MarketModel(scenario, seed=seed) for seed in seeds]
     replicates = stack(models)
-    advance(replicates, progress)
+    advance(replicates, progress, phase_seconds)
     return [result_of(model) for model in replicates.models]
