@@ -111,6 +111,15 @@ def test_refusals_name_what_is_wrong(make, message):
         make()
 
 
+def test_models_that_share_arrays_differently_are_refused():
+    """Stacking follows the first model's aliases; a model whose fields share arrays otherwise would
+    be rebound to one array where it had two."""
+    models = [MarketModel(small(customers=100, weeks=2), seed=seed) for seed in (1, 2)]
+    models[1].population.state.segment = models[1].segment_of.copy()
+    with pytest.raises(ValueError, match="shares arrays between its fields unlike"):
+        stack(models)
+
+
 def test_a_model_that_has_stepped_is_refused():
     model = MarketModel(small(customers=100, weeks=2), seed=1)
     model.step()

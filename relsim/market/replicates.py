@@ -66,15 +66,13 @@ class ReplicateStack:
         return slice(replicate * self.size, (replicate + 1) * self.size)
 
     def views(self, model: MarketModel) -> dict[str, np.ndarray]:
-        """``model``'s arrays under the names of :attr:`arrays` (what it holds now)."""
+        """``model``'s customer arrays now, by name (aliases included: ``state.segment`` too)."""
         state = model.population.state
         found: dict[str, np.ndarray] = {}
-        for where in self.arrays:
-            owner, _, name = where.partition(".")
-            if name.startswith("quarter_margins["):
-                found[where] = state.quarter_margins[int(name[len("quarter_margins["):-1])]
-            else:
-                found[where] = getattr(model if owner == "model" else state, name)
+        for where in _aliases(customer_arrays(model)):
+            owner, name, firm = _field(where)
+            holder = getattr(model if owner == "model" else state, name)
+            found[where] = holder if firm is None else holder[firm]
         return found
 
 
@@ -131,34 +129,50 @@ def stack(models: Sequence[MarketModel]) -> ReplicateStack:
         if model.population.state.size != size or arrays.keys() != per_model[0].keys():
             raise ValueError(f"the model of seed {model.seed} differs from that of seed {models[0].seed} "
                              f"in its customers or arrays: replicates stack one scenario")
+        if _aliases(arrays) != _aliases(per_model[0]):
+            raise ValueError(f"the model of seed {model.seed} shares arrays between its fields unlike that of "
+                             f"seed {models[0].seed}: replicates stack one scenario")
         for where, values in arrays.items():
             first = per_model[0][where]
             if values.shape != first.shape or values.dtype != first.dtype:
                 raise ValueError(f"{where} of seed {model.seed} is {values.dtype}{values.shape}, of seed "
                                  f"{models[0].seed} {first.dtype}{first.shape}: replicates stack one scenario")
-    stacked: dict[str, np.ndarray] = {}
-    first_name: dict[int, str] = {id(values): where for where, values in per_model[0].items()}
-    for where, values in per_model[0].items():
-        if first_name[id(values)] == where:   # an alias is stacked once, under its first name
-            stacked[where] = np.concatenate([arrays[where] for arrays in per_model])
+    aliases = _aliases(per_model[0])
+    stacked = {where: np.concatenate([arrays[where] for arrays in per_model])
+               for where in per_model[0] if aliases[where] == where}   # an alias once, under its first name
     result = ReplicateStack(list(models), size, stacked)
-    for replicate, (model, arrays) in enumerate(zip(models, per_model, strict=True)):
+    for replicate, model in enumerate(models):
         rows = result.rows(replicate)
         own = {where: values[rows] for where, values in stacked.items()}   # one view per stacked array
-        views = {where: own[first_name[id(per_model[0][where])]] for where in arrays}
-        _rebind(model, views)
+        _rebind(model, {where: own[first] for where, first in aliases.items()})
     return result
+
+
+def _aliases(arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """Each name of ``arrays`` → the first name under which the same array object appears."""
+    first: dict[int, str] = {}
+    return {where: first.setdefault(id(values), where) for where, values in arrays.items()}
+
+
+def _field(where: str) -> tuple[str, str, int | None]:
+    """``"state.quarter_margins[2]"`` → ``("state", "quarter_margins", 2)``; ``"model.aware"`` →
+    ``("model", "aware", None)``."""
+    owner, _, name = where.partition(".")
+    if name.endswith("]"):
+        name, _, firm = name[:-1].partition("[")
+        return owner, name, int(firm)
+    return owner, name, None
 
 
 def _rebind(model: MarketModel, views: dict[str, np.ndarray]) -> None:
     """Point ``model``'s (and its state's) arrays at ``views``, named as by :func:`customer_arrays`."""
     state = model.population.state
     for where, view in views.items():
-        owner, _, name = where.partition(".")
-        if name.startswith("quarter_margins["):
-            state.quarter_margins[int(name[len("quarter_margins["):-1])] = view
-        else:
+        owner, name, firm = _field(where)
+        if firm is None:
             setattr(model if owner == "model" else state, name, view)
+        else:
+            getattr(state, name)[firm] = view
 
 
 def advance(replicates: ReplicateStack, progress: Callable[[], None] | None = None,
