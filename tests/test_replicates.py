@@ -183,3 +183,13 @@ def test_replicate_draws_refuse_a_batch_not_grouped_by_replicate():
         together.uniform("choice", np.array([12, 3]))
     with pytest.raises(ValueError, match="grouped by replicate"):
         together.uniform("choice", np.array([3, 20]))
+
+
+def test_the_step_clock_names_a_mesa_that_no_longer_keeps_the_step():
+    """start_step_clock relies on Mesa keeping the model's own step as ``_user_step``; without it the
+    error says so instead of running the week twice or not at all."""
+    model = MarketModel(small(customers=100, weeks=2), seed=1)
+    del model.__dict__["_user_step"]
+    with pytest.raises(RuntimeError, match="_user_step"):
+        model.start_step_clock()
+    assert model.steps == 0
