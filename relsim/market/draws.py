@@ -142,6 +142,58 @@ class BatchDraws:
         return self.streams[PURPOSES[purpose]].gamma(shape, scale)
 
 
+class ReplicateDraws:
+    """Event draws for a batch spanning replicates advanced together (``relsim.market.replicates``):
+    the batch's customers are rows of the stacked state, replicate ``r`` owning rows
+    ``r·size … (r+1)·size − 1``, grouped by replicate (the rows of replicate 0 first, then
+    those of replicate 1 …, each replicate's in its own order). Each call splits the batch at
+    the replicate boundaries and draws each block from that replicate's streams
+    (``replicates[r]``, as :class:`BatchDraws` takes them), so every replicate's streams see the
+    same calls with the same sizes as in a separate run: the numbers equal, bit for bit."""
+
+    by_entry = False
+
+    def __init__(self, replicates: list[BatchDraws], size: int) -> None:
+        if not replicates:
+            raise ValueError("ReplicateDraws needs the streams of at least one replicate")
+        self.replicates = replicates
+        self.size = size
+
+    def blocks(self, customers) -> list[tuple[int, int, int]]:
+        """``(replicate, start, stop)`` of each replicate's block of ``customers`` (rows of the
+        stacked state, grouped by replicate), every replicate once, empty blocks included."""
+        customers = np.asarray(customers)
+        replicate = customers // self.size
+        if customers.size and (np.any(np.diff(replicate) < 0) or replicate[0] < 0
+                               or replicate[-1] >= len(self.replicates)):
+            raise ValueError("a batch drawn for replicates must hold rows of the stacked state "
+                             f"(0 … {len(self.replicates) * self.size - 1}) grouped by replicate")
+        edges = np.searchsorted(replicate, np.arange(len(self.replicates) + 1), side="left").tolist()
+        return [(r, edges[r], edges[r + 1]) for r in range(len(self.replicates))]
+
+    def _each(self, customers, draw) -> np.ndarray:
+        parts = [draw(self.replicates[r], start, stop) for r, start, stop in self.blocks(customers)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def uniform(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self._each(customers, lambda streams, start, stop: streams.uniform(
+            purpose, customers[start:stop]))
+
+    def normal(self, purpose, customers, firms=0, need=None) -> np.ndarray:
+        return self._each(customers, lambda streams, start, stop: streams.normal(
+            purpose, customers[start:stop]))
+
+    def exponential(self, purpose, customers, firms, mean, need=None) -> np.ndarray:
+        mean = np.broadcast_to(mean, len(customers)) if np.ndim(mean) else mean
+        return self._each(customers, lambda streams, start, stop: streams.exponential(
+            purpose, customers[start:stop], firms, mean[start:stop] if np.ndim(mean) else mean))
+
+    def gamma(self, purpose, customers, firms, shape, scale) -> np.ndarray:
+        shape, scale = np.broadcast_to(shape, len(customers)), np.broadcast_to(scale, len(customers))
+        return self._each(customers, lambda streams, start, stop: streams.gamma(
+            purpose, customers[start:stop], firms, shape[start:stop], scale[start:stop]))
+
+
 class ScalarDraws:
     """Event draws in an ordinary run of the agent engine: one scalar per entry
     of ``customers`` where ``need`` holds (all entries without ``need``), served

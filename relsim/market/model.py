@@ -322,17 +322,41 @@ class MarketModel(mesa.Model):
         return self.rng_events.choice(candidates, size=count, replace=False)
 
     # ------------------------------------------------------------------
+    #: The phases of a step, in order (``step`` runs them; ``relsim.market.replicates`` runs each
+    #: phase for every replicate of a batch before the next phase).
+    PHASES = ("begin_step", "partners_deliver", "firms_act", "needs_and_purchases", "operate",
+              "word_of_mouth_and_churn", "close_books")
+
     def step(self) -> None:
-        """Advance the market by one step (one week by default)."""
+        """Advance the market by one step (one week by default): the :attr:`PHASES` in order."""
+        self.begin_step()
+        self.partners_deliver()
+        self.firms_act()
+        self.needs_and_purchases()
+        self.operate()
+        self.word_of_mouth_and_churn()
+        self.close_books()
+
+    def phases(self) -> tuple:
+        """The bound methods of :attr:`PHASES`, in order."""
+        return tuple(getattr(self, name) for name in self.PHASES)
+
+    def begin_step(self) -> None:
+        """0. The week's clock, decay and the firms' weekly counters; with adaptive
+        competition, the competitors review their strategies."""
         self.week = (self.steps - 1) * self.step_weeks
         self.population.begin_week()
         for firm in self.firms:
             firm.reset_week()
         if self.spec.market.competition == "adaptive":   # competitors review their strategies
             competition.review(self)
-        # 1. partners deliver
+
+    def partners_deliver(self) -> None:
+        """1. Suppliers deliver (shortages, spot prices)."""
         self.agents_by_type[Supplier].do("step")
-        # 2. firms act; partners and chance bring prospects
+
+    def firms_act(self) -> None:
+        """2. Firms act; distributors, alliance partners and chance bring prospects."""
         for firm in self.firms:
             firm.act()
             for alliance in firm.alliances:
@@ -342,13 +366,20 @@ class MarketModel(mesa.Model):
         for partner in self.alliance_partners:
             partner.step()
         self._organic_awareness()
-        # 3. needs arrive; customers choose and buy
+
+    def needs_and_purchases(self) -> None:
+        """3. Needs arrive; customers choose and buy."""
         self._needs()
-        # 4.-6. fulfilment and support run in continuous time to the end of the week
+
+    def operate(self) -> None:
+        """4.-6. Fulfilment and support run in continuous time to the end of the week; the
+        firms review their suppliers."""
         self.population.run_operations(self.week + self.step_weeks)
         for firm in self.firms:
             firm.supplier.review(firm)
-        # 7. word of mouth, 8. churn: every customer of every firm may talk, then may leave
+
+    def word_of_mouth_and_churn(self) -> None:
+        """7. Word of mouth, 8. churn: every customer of every firm may talk, then may leave."""
         size = self.population.size
         if self.spec.word_of_mouth.enabled and self.spec.word_of_mouth.listening:
             # listening formulation: nobody talks in the population's pass (draws of 1 never
@@ -358,10 +389,27 @@ class MarketModel(mesa.Model):
             self._listen(talk_draws)
         else:
             self.population.word_of_mouth_and_churn(self.rng_talk.random(size), self.rng_churn.random(size))
-        # 9. books
+
+    def close_books(self) -> None:
+        """9. The week's books and record; the run stops after ``market.weeks``."""
         self.recorder.record_week()
         if self.steps * self.step_weeks >= self.spec.market.weeks:
             self.running = False
+
+    def start_step_clock(self) -> None:
+        """Mesa's bookkeeping of a step (``steps`` + 1, its clock and scheduled events)
+        without the step's phases, for a caller that runs :meth:`phases` itself
+        (``relsim.market.replicates``): Mesa's wrapped ``step`` is called with the
+        model's own step swapped out for a no-op."""
+        user_step = self.__dict__.get("_user_step")
+        if user_step is None:
+            raise RuntimeError("mesa.Model no longer keeps the model's own step as '_user_step' "
+                               f"(mesa {mesa.__version__}): relsim.market.model.start_step_clock needs mending")
+        self._user_step = _no_step
+        try:
+            self.step()
+        finally:
+            self._user_step = user_step
 
     def _listen(self, draws: np.ndarray) -> None:
         """Word of mouth by listening (``word_of_mouth.listening``), after churn.
@@ -434,15 +482,19 @@ class MarketModel(mesa.Model):
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""
-        with _long_lived_objects_frozen():
+        with long_lived_objects_frozen():
             while self.running:
                 self.step()
                 if progress is not None:
                     progress()
 
 
+def _no_step() -> None:
+    """Nothing: the model's own step while :meth:`MarketModel.start_step_clock` runs Mesa's."""
+
+
 @contextlib.contextmanager
-def _long_lived_objects_frozen():
+def long_lived_objects_frozen():
     """Keep Python's cyclic garbage collector off the agents during a run.
 
     A run holds millions of long-lived objects (agents, dyads) and creates

@@ -95,6 +95,12 @@ def simulate(scenario: Scenario, seed: int = 0,
     """
     model = MarketModel(scenario, seed=seed)
     model.run(progress)
+    return result_of(model)
+
+
+def result_of(model: MarketModel) -> RunResult:
+    """The tables of a model that has run to its end, checked for NaN and infinity."""
+    scenario, seed = model.spec, model.seed
     recorder = model.recorder
     steps = recorder.steps_table()
     # no NaN or infinity leaves a run (issue 14): the week, firm and quantity are named
