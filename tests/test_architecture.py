@@ -9,6 +9,7 @@ refused for type-only imports too.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,14 @@ def imports_of(path: Path, modules: set[str], type_only: bool = False) -> set[st
 
 
 def graph(type_only: bool = False) -> dict[str, set[str]]:
+    """Each relsim module's relsim imports (a fresh copy of the parsed graph; the callers may change it)."""
+    return {name: set(imported) for name, imported in _parsed_graph(type_only).items()}
+
+
+@functools.cache
+def _parsed_graph(type_only: bool) -> dict[str, set[str]]:
+    # parsed once per process: every test_imports_only_lower_floors case (one per module, ~85) used
+    # to parse all of relsim again (~0.7 CPU s each); the sources do not change during a run
     files = {module_name(p): p for p in ROOT.rglob("*.py")}
     modules = set(files)
     return {name: imports_of(path, modules, type_only) - {name} for name, path in files.items()}
