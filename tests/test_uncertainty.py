@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from relsim.cli import main
-from relsim.scenario.ranges import NOT_VARIED, PLAUSIBLE, _bounds, _field, ranges_for, with_values
+from relsim.scenario.ranges import NOT_VARIED, PLAUSIBLE, _bounds, _field, idle_rows, ranges_for, with_values
 from relsim.scenario.schema import Scenario
 from relsim.studies.attribution import (
     INTERACTION,
@@ -124,7 +124,8 @@ def test_ranges_fit_every_shipped_scenario_and_move_with_a_deliberate_value():
         from relsim import load_scenario
         scenario = load_scenario(name)
         ranges = ranges_for(scenario)
-        assert len(ranges) == sum(row.kind == "constant" for row in PLAUSIBLE)
+        idle = idle_rows(scenario)
+        assert len(ranges) == sum(row.kind == "constant" and row.path not in idle for row in PLAUSIBLE)
         for r in ranges:
             assert r.low <= r.value <= r.high, (name, r.path)
         # both ends are valid scenarios
@@ -135,6 +136,27 @@ def test_ranges_fit_every_shipped_scenario_and_move_with_a_deliberate_value():
     assert b2b["churn.base_hazard"].low == pytest.approx(0.002)  # ×0.5 … ×1.5 of the scenario's value
     assert b2b["churn.dormancy_weeks"].status == "edge"          # 52 = the top of 13–52
     assert b2b["behaviour.inertia"].status == "inside"
+
+
+def test_a_switched_off_mechanism_has_no_constants_to_vary():
+    """Classroom's rival never reviews its strategy (static competition): the adaptation constants
+    would be drawn and move nothing, so they are not varied; switched on, they are; word of mouth
+    and operations likewise."""
+    from relsim import load_scenario
+    adaptation = {row.path for row in PLAUSIBLE if row.path.startswith(("market.review_weeks",
+                                                                         "market.adaptation_"))}
+    assert len(adaptation) == 5
+    classroom = load_scenario("classroom")
+    assert not adaptation & {r.path for r in ranges_for(classroom)}
+    assert set(idle_rows(classroom)) == adaptation
+    adaptive = load_scenario("classroom", **{"market.competition": "adaptive"})
+    assert adaptation <= {r.path for r in ranges_for(adaptive)} and not idle_rows(adaptive)
+    quiet = load_scenario("ecommerce", **{"word_of_mouth.enabled": False, "operations.enabled": False})
+    kinds = ("constant", "scenario")
+    varied = {r.path for r in ranges_for(quiet, kinds)}
+    assert not any(p.startswith(("word_of_mouth.", "operations.")) for p in varied)
+    assert {p for p in idle_rows(quiet)} == {row.path for row in PLAUSIBLE
+                                             if row.path.startswith(("word_of_mouth.", "operations."))}
 
 
 def test_with_values_sets_the_fields_and_rounds_integers():
@@ -354,6 +376,9 @@ def test_limitations_follow_the_scenario_not_a_template():
     assert "Engine: agents" in text_a and "Engine: arrays" in text_s
     assert "Horizon of 30 weeks" in text_a and "Horizon" not in text_s
     assert "word of mouth" in text_s.split("Mechanisms switched off")[1] and "Mechanisms switched off" not in text_a
+    idle = text_s.split("switches their mechanism off")[1].split("\n")[0]
+    assert "market.competition = 'static'" in idle and "word_of_mouth.enabled = false" in idle
+    assert "`market.adaptation_" in idle and "switches their mechanism off" not in text_a
     assert "300 customers, against 5,000" in text_a
     assert "seed noise only (3 seeds)" in text_a and "Only 3 seed(s)" in text_a
     assert "part-time seats" in text_a

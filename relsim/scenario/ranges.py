@@ -261,6 +261,33 @@ NOT_VARIED: dict[str, str] = {
 }
 
 
+#: Rows a scenario's switches make idle: drawn, they would move nothing (a rival that never
+#: reviews its strategy has no use for an adaptation step). Each entry: the switch as the report
+#: names it, whether ``scenario`` has it set, and the path prefixes of the rows it idles.
+IDLE_WHEN: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+    ("market.competition = 'static'", lambda scenario: scenario.market.competition == "static",
+     ("market.review_weeks", "market.adaptation_")),
+    ("word_of_mouth.enabled = false", lambda scenario: not scenario.word_of_mouth.enabled, ("word_of_mouth.",)),
+    ("operations.enabled = false", lambda scenario: not scenario.operations.enabled, ("operations.",)),
+)
+
+
+def idle_rows(scenario: Scenario) -> dict[str, str]:
+    """The :data:`PLAUSIBLE` rows whose mechanism ``scenario`` switches off, with the switch.
+
+    >>> from relsim.scenario.schema import load_scenario
+    >>> sorted(idle_rows(load_scenario("classroom")))[:2]
+    ['market.adaptation_cost', 'market.adaptation_inertia']
+    >>> idle_rows(load_scenario("ecommerce"))
+    {}
+    """
+    idle: dict[str, str] = {}
+    for switch, is_set, prefixes in IDLE_WHEN:
+        if is_set(scenario):
+            idle.update({row.path: switch for row in PLAUSIBLE if row.path.startswith(prefixes)})
+    return idle
+
+
 @dataclass(frozen=True)
 class Range:
     """The range one constant is sampled over for one scenario.
@@ -330,11 +357,13 @@ def ranges_for(scenario: Scenario, kinds: tuple[Kind, ...] = ("constant",)) -> l
     (``segments[].price_sensitivity``) is one constant: its value is the mean
     over the list's items, and :func:`with_values` scales every item by the
     same factor (the scenario's differences between items are kept); a list
-    with no items has nothing to vary and is left out.
+    with no items has nothing to vary and is left out, as are the rows of a
+    mechanism the scenario switches off (:func:`idle_rows`).
     """
     ranges = []
+    idle = idle_rows(scenario)
     for row in PLAUSIBLE:
-        if row.kind not in kinds:
+        if row.kind not in kinds or row.path in idle:
             continue
         values, info, is_list = _field(scenario, row.path)
         if not values:

@@ -10,7 +10,7 @@ the run; none is printed for every report alike.
 
 from __future__ import annotations
 
-from relsim.scenario.ranges import ranges_for
+from relsim.scenario.ranges import idle_rows, ranges_for
 from relsim.scenario.schema import CostSpec, load_scenario
 from relsim.studies.attribution import INTERACTION, Attribution
 from relsim.studies.compare import Comparison
@@ -62,6 +62,11 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
                  f"{len(by_basis['sourced'])} have a published value, {len(by_basis['size assumed'])} a published "
                  f"direction but an assumed size, and {len(by_basis['assumption'])} no source at all "
                  f"(docs/evidence.md); the last group includes {_names(by_basis['assumption'], 4)}.")
+    idle = idle_rows(scenario)
+    if idle:
+        switches = sorted(set(idle.values()))
+        lines.append(f"Not varied because this scenario switches their mechanism off ({', '.join(switches)}): "
+                     f"{_names(sorted(idle))}.")
     edge = [r.path for r in constants if r.status == "edge"]
     moved = [r.path for r in constants if r.status == "moved"]
     if edge:
