@@ -142,8 +142,8 @@ def test_step_runs_the_phases_in_order():
     by_steps.run()
     while by_phases.running:
         by_phases.start_step_clock()
-        for phase in by_phases.phases():
-            phase()
+        for name in MarketModel.PHASES:
+            getattr(by_phases, name)()
     assert by_phases.steps == by_steps.steps == 8
     pdt.assert_frame_equal(by_phases.recorder.steps_table(), by_steps.recorder.steps_table(), check_exact=True)
 

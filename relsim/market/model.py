@@ -337,10 +337,6 @@ class MarketModel(mesa.Model):
         self.word_of_mouth_and_churn()
         self.close_books()
 
-    def phases(self) -> tuple:
-        """The bound methods of :attr:`PHASES`, in order."""
-        return tuple(getattr(self, name) for name in self.PHASES)
-
     def begin_step(self) -> None:
         """0. The week's clock, decay and the firms' weekly counters; with adaptive
         competition, the competitors review their strategies."""
