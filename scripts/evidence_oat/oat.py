@@ -12,6 +12,16 @@ relationship firm's market share in the last year. A small market
 fields, not to estimate their effects precisely.
 
     python scripts/evidence_oat/oat.py --customers 500 --seeds 2 --out scripts/evidence_oat/oat.csv
+
+``--fields PATH,...`` (or ``--new``: every row of ``ranges.PLAUSIBLE`` not yet
+in ``--out``, but for the five ``LADDER`` rows) runs only those rows, over their plausible ranges as the
+uncertainty analysis draws them (``ranges_for`` on the resized scenario, so a
+range moves with a value the resizing moves, e.g. ``market.half_saturation``;
+nested paths and list fields such as ``segments[].expectation``, one factor
+for every item, via ``with_values``), and merges them into ``--out``: rows of
+other fields are kept, a field's old rows and the baseline are replaced.
+
+    python scripts/evidence_oat/oat.py --new
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import pandas as pd
 from relsim import load_scenario
 from relsim.market.metrics import summarize
 from relsim.market.runner import simulate
+from relsim.scenario.ranges import ranges_for, with_values
 from relsim.scenario.schema import BehaviourSpec, ChurnSpec, CostSpec, OperationsSpec, WordOfMouthSpec, from_dict
 
 SECTIONS = {"behaviour": BehaviourSpec, "churn": ChurnSpec, "word_of_mouth": WordOfMouthSpec,
@@ -36,6 +47,9 @@ SKIP = {"churn.model", "churn.lapsed_return", "word_of_mouth.enabled", "word_of_
 RANGES = {"behaviour.defect_experience": (0.0, 0.2), "behaviour.habit_max": (0.8, 0.97),
           "churn.dormancy_weeks": (13, 52), "costs.accounts_per_manager": (10, 50),
           "behaviour.exit_after_failure": (0.17, 0.49), "costs.reward_redemption": (0.5, 0.9)}
+#: Reichheld's profit ladder: off in ecommerce, measured on services (docs/evidence.md); not picked by --new.
+LADDER = {"costs.acquisition_per_customer", "behaviour.basket_growth", "behaviour.basket_growth_weeks",
+          "costs.serve_cost_saving", "costs.serve_cost_saving_weeks"}
 
 
 def fields():
@@ -58,7 +72,7 @@ def bounded(value, info):
 
 
 def run(data, seeds):
-    scenario = from_dict(data, source="oat")
+    scenario = data if not isinstance(data, dict) else from_dict(data, source="oat")
     rows = {}
     for strategy in ("transactional", "relationship"):
         for seed in seeds:
@@ -82,7 +96,11 @@ def main():
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", default="scripts/evidence_oat/oat.csv")
     parser.add_argument("--sections", default="", help="comma-separated sections to run (default: all)")
+    parser.add_argument("--fields", default="", help="comma-separated PLAUSIBLE paths, merged into --out")
+    parser.add_argument("--new", action="store_true", help="every PLAUSIBLE path not yet in --out, merged")
     args = parser.parse_args()
+    if args.fields or args.new:
+        return plausible_rows(args)
     sections = set(filter(None, args.sections.split(",")))
     base = load_scenario("ecommerce", **{"market.engine": "arrays"}).resized(args.customers)
     data = base.model_dump(mode="json")
@@ -109,6 +127,35 @@ def main():
                   f"{time.time() - started:.0f}s", flush=True)
         pd.DataFrame(records).to_csv(args.out, index=False)
     pd.DataFrame(records).to_csv(args.out, index=False)
+
+
+def plausible_rows(args):
+    """Run the selected rows over their ``ranges.PLAUSIBLE`` ranges and merge them into ``args.out``."""
+    base = load_scenario("ecommerce", **{"market.engine": "arrays"}).resized(args.customers)
+    base = with_values(base, {"market.weeks": args.weeks}, source="oat")
+    ranges = {r.path: r for r in ranges_for(base, ("constant", "scenario"))}
+    try:
+        old = pd.read_csv(args.out)
+    except FileNotFoundError:
+        old = pd.DataFrame(columns=["field", "end"])
+    wanted = [p for p in args.fields.split(",") if p] if args.fields else \
+        [p for p in ranges if p not in set(old["field"]) | LADDER]
+    missing = [p for p in wanted if p not in ranges]
+    if missing:
+        raise SystemExit(f"no plausible range for {missing} (idle or unknown)")
+    seeds = list(range(args.seeds))
+    started = time.time()
+    records = [{"field": "(baseline)", "end": "", "value": np.nan, **run(base, seeds)}]
+    for path in wanted:
+        r = ranges[path]
+        for end, value in (("low", r.low), ("high", r.high)):
+            result = run(with_values(base, {path: value}, source="oat"), seeds)
+            records.append({"field": path, "end": end, "default": r.value, "value": value, **result})
+            print(path, end, f"{value:g}", r.status, {k: round(v, 3) for k, v in result.items()},
+                  f"{time.time() - started:.0f}s", flush=True)
+    new = pd.DataFrame(records)
+    kept = old[~old["field"].isin(set(new["field"]))]
+    pd.concat([kept, new], ignore_index=True).to_csv(args.out, index=False)
 
 
 if __name__ == "__main__":
