@@ -67,13 +67,7 @@ class ReplicateStack:
 
     def views(self, model: MarketModel) -> dict[str, np.ndarray]:
         """``model``'s customer arrays now, by name (aliases included: ``state.segment`` too)."""
-        state = model.population.state
-        found: dict[str, np.ndarray] = {}
-        for where in _aliases(customer_arrays(model)):
-            owner, name, firm = _field(where)
-            holder = getattr(model if owner == "model" else state, name)
-            found[where] = holder if firm is None else holder[firm]
-        return found
+        return customer_arrays(model)
 
 
 def customer_arrays(model: MarketModel) -> dict[str, np.ndarray]:
