@@ -37,6 +37,7 @@ fails when a schema field is in neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -264,7 +265,7 @@ NOT_VARIED: dict[str, str] = {
 #: Rows a scenario's switches make idle: drawn, they would move nothing (a rival that never
 #: reviews its strategy has no use for an adaptation step). Each entry: the switch as the report
 #: names it, whether ``scenario`` has it set, and the path prefixes of the rows it idles.
-IDLE_WHEN: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+IDLE_WHEN: tuple[tuple[str, Callable[[Scenario], bool], tuple[str, ...]], ...] = (
     ("market.competition = 'static'", lambda scenario: scenario.market.competition == "static",
      ("market.review_weeks", "market.adaptation_")),
     ("word_of_mouth.enabled = false", lambda scenario: not scenario.word_of_mouth.enabled, ("word_of_mouth.",)),
