@@ -432,13 +432,27 @@ def make_sampler(search: Search, seed: int, workers: int = 1):
 def open_study(search: Search, storage_url: str, workers: int = 1, load_only: bool = False):
     """Create or load the study in ``storage_url``; refuse a store holding another search."""
     optuna = _quiet_optuna()
-    from optuna.storages import RDBStorage
-    storage = RDBStorage(storage_url)
+    storage = _open_storage(storage_url)
     existing = [s.study_name for s in optuna.get_all_study_summaries(storage)]
     identity = search.identity()
+    if STUDY_NAME not in existing and not load_only:
+        try:
+            study = optuna.create_study(storage=storage, study_name=STUDY_NAME, directions=["maximize"] * len(
+                search.objectives), sampler=make_sampler(search, search.sampler_seed, workers))
+        except optuna.exceptions.DuplicatedStudyError:   # another process created it a moment ago
+            existing = [STUDY_NAME]
+        else:
+            study.set_user_attr("search", json.loads(json.dumps(identity)))
+            study.set_user_attr("sampler", search.sampler)
+            return study
     if STUDY_NAME in existing:
         study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
         stored = study.user_attrs.get("search")
+        for _ in range(20):   # created by another process this moment: its settings follow within milliseconds
+            if stored is not None:
+                break
+            time.sleep(0.05)
+            stored = study.user_attrs.get("search")
         if stored != json.loads(json.dumps(identity)):
             differ = [key for key in identity if (stored or {}).get(key) != json.loads(json.dumps(identity[key]))]
             raise OptimizeError(f"{storage_url.removeprefix('sqlite:///')} holds another search (its "
@@ -447,13 +461,27 @@ def open_study(search: Search, storage_url: str, workers: int = 1, load_only: bo
         done = len(study.get_trials(deepcopy=False))
         study.sampler = make_sampler(search, search.sampler_seed + done, workers)
         return study
-    if load_only:
-        raise OptimizeError(f"{storage_url}: no study in it")
-    study = optuna.create_study(storage=storage, study_name=STUDY_NAME, directions=["maximize"] * len(
-        search.objectives), sampler=make_sampler(search, search.sampler_seed, workers))
-    study.set_user_attr("search", json.loads(json.dumps(identity)))
-    study.set_user_attr("sampler", search.sampler)
-    return study
+    raise OptimizeError(f"{storage_url}: no study in it")
+
+
+def _open_storage(storage_url: str, attempts: int = 20):
+    """Optuna's SQLite storage, tolerating other processes opening the same new file at the same moment.
+
+    ``RDBStorage`` creates its tables and writes its schema version when it opens a file; two processes
+    doing so together (a search started while another process — a second search, a dashboard, a script
+    polling the study — opens it) make one of them fail with "table … already exists" or a duplicate
+    version row. Opening again then finds the tables made, so a few attempts a short moment apart suffice.
+    """
+    from optuna.storages import RDBStorage
+    from sqlalchemy.exc import IntegrityError, OperationalError
+    for attempt in range(attempts):
+        try:
+            return RDBStorage(storage_url)
+        except (OperationalError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def recover_interrupted(study) -> int:
