@@ -165,7 +165,8 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     Plausible("market.organic_awareness", 0.001, 0.003, 0.002, "assumption", "constant"),
     Plausible("market.network.mean_degree", 5.0, 15.0, 10.0, "assumption", "constant"),
     Plausible("market.network.rewiring", 0.05, 0.15, 0.1, "size assumed", "constant"),
-    # competitors' response (adaptive competition: imitation with inertia)
+    # competitors' response (adaptive competition: imitation with inertia); the ranges bracket the
+    # published long-run price match (Pauwels 2007: 15 %; tests/test_competitive_reaction.py)
     Plausible("market.review_weeks", 6.5, 26.0, 13.0, "assumption", "constant"),
     Plausible("market.adaptation_step", 0.25, 0.75, 0.5, "assumption", "constant"),
     Plausible("market.adaptation_inertia", 0.25, 0.75, 0.5, "size assumed", "constant"),
