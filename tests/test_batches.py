@@ -138,3 +138,18 @@ def test_failing_run_in_a_batch_fails_alone(unbatched, tmp_path, monkeypatch):
     for name, table in good.items():
         kept = reference[name][~reference[name]["run_id"].isin(failed)].reset_index(drop=True)
         pd.testing.assert_frame_equal(table, kept, check_exact=True)
+
+
+def test_batch_flag_on_the_command_line(unbatched, tmp_path, capsys):
+    """``relsim sweep --batch 1`` turns batching off (recorded in the session); ``--batch 0`` is a clear error."""
+    from tests.test_sweep import relsim_here
+    path, root = unbatched
+    done = relsim_here(capsys, "sweep", str(path), "--out", str(tmp_path / "store"), "--workers", "1", "--batch", "1")
+    assert done.returncode == 0, done.stderr
+    assert Store(tmp_path / "store").manifest()["sessions"][-1]["batch"] == 1
+    assert_same_store(root, tmp_path / "store")
+    with pytest.raises(SystemExit) as refused:     # argparse: exit 2, the flag and value named
+        relsim_here(capsys, "sweep", str(path), "--out", str(tmp_path / "other"), "--batch", "0")
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "--batch: must be at least 1, got 0" in err and "Traceback" not in err
+    assert not (tmp_path / "other").exists()
