@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--customers", type=_positive_int, help="override market.customers")
     compare.add_argument("--engine", choices=ENGINES, default=None,
                          help="override market.engine: agents (readable) or arrays (fast, large markets)")
+    compare.add_argument("--batch", type=_whole_number(1, MAX_SEEDS), default=None, metavar="N",
+                         help="seeds of one strategy each worker runs together on the array engine (the same "
+                         "tables; default automatic, up to 8, fewer in large markets; 1 = one run at a time)")
     compare.add_argument("--uncertainty", type=_uncertainty_sets, default=10, metavar="N",
                          help="parameter sets drawn by Latin hypercube over the constants' plausible ranges "
                          "(docs/evidence.md), each run once per strategy: N × strategies more runs "
@@ -282,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--engine", choices=ENGINES, default=None,
                        help="run every design point on this engine (market.engine added to the experiment's "
                             "overrides; default: the experiment's own, arrays unless it says otherwise)")
+    sweep.add_argument("--batch", type=_whole_number(1, MAX_SEEDS), default=None, metavar="N",
+                       help="replicate seeds of one design point each worker runs together on the array engine "
+                            "(the same store; default automatic, up to 8, fewer in large markets; 1 = one run "
+                            "per task)")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sweep.add_argument("--wait", type=_whole_number(0), default=0, metavar="SECONDS",
                        help="wait up to SECONDS for another sweep's lock on the store (default 0: refuse)")
@@ -451,7 +458,7 @@ def command_compare(args: argparse.Namespace) -> int:
         start_server()
     from relsim.studies.compare import compare
     from relsim.studies.report import write_report
-    comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True)
+    comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True, batch=args.batch)
     uncertainty = attribution = None
     if uncertainty_sets:
         from relsim.studies.uncertainty import parameter_uncertainty
@@ -461,7 +468,8 @@ def command_compare(args: argparse.Namespace) -> int:
         from relsim.studies.attribution import attribute
         attribution_seeds = list(range(args.first_seed, args.first_seed + args.attribution_seeds))
         attribution = [attribute(scenario, args.strategies[0], strategy, attribution_seeds, attribution_method,
-                                 workers=workers, progress=True) for strategy in args.strategies[1:]]
+                                 workers=workers, progress=True, batch=args.batch)
+                       for strategy in args.strategies[1:]]
     with staged_output(out) as staging:
         write_report(comparison, staging, uncertainty=uncertainty, attribution=attribution)
         comparison.steps.to_parquet(staging / "steps.parquet", index=False)

@@ -188,10 +188,11 @@ def test_grid_seeds_and_run_ids(tmp_path):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, Path]:
-    """An uninterrupted sweep, in this process, of the experiment the kill test uses."""
+    """An uninterrupted sweep, in this process, one run at a time (``batch=1``), of the experiment the
+    kill test uses; the sweeps compared with it batch replicates (the default on the array engine)."""
     folder = tmp_path_factory.mktemp("reference")
     path = write_experiment(folder, replicates=4, customers=300, weeks=20, prices="[0.9, 1.0, 1.1]")
-    outcome = sweep(load_experiment(path), folder / "store", workers=1)
+    outcome = sweep(load_experiment(path), folder / "store", workers=1, batch=1)
     assert outcome.done == 24 and not outcome.failed
     return path, folder / "store"
 
@@ -219,6 +220,7 @@ def test_pool_of_two_gives_the_same_store(reference, tmp_path):
     path, root = reference
     outcome = sweep(load_experiment(path), tmp_path / "store", workers=2)
     assert outcome.done == 24
+    assert Store(tmp_path / "store").manifest()["sessions"][-1]["batch"] == 3   # ceil(24 / (4 · 2))
     assert_same_store(root, tmp_path / "store")
 
 
@@ -268,17 +270,17 @@ def test_engine_flag_runs_every_point_on_that_engine_and_is_part_of_the_store(tm
 
 
 def test_failing_runs_are_recorded_and_retried(tmp_path, monkeypatch):
-    import relsim.studies.sweep as module
+    from relsim.market.model import MarketModel
     path = write_experiment(tmp_path)
     plan = load_experiment(path)
-    real = module.simulate
+    real = MarketModel.begin_step
 
-    def flaky(scenario, seed=0, progress=None):
-        if scenario.firms[0].strategy == "relationship" and scenario.firms[0].levers["price"] == 1.05:
+    def flaky(self):   # both replicates of one design point fail (their batch, then each alone)
+        if self.spec.firms[0].strategy == "relationship" and self.spec.firms[0].levers["price"] == 1.05:
             raise RuntimeError("boom in the model")
-        return real(scenario, seed=seed, progress=progress)
+        real(self)
 
-    monkeypatch.setattr(module, "simulate", flaky)
+    monkeypatch.setattr(MarketModel, "begin_step", flaky)
     outcome = sweep(plan, tmp_path / "store", workers=1)
     assert outcome.done == 6 and len(outcome.failed) == 2
     store = Store(tmp_path / "store")
@@ -289,7 +291,7 @@ def test_failing_runs_are_recorded_and_retried(tmp_path, monkeypatch):
     assert record["seed"] in plan.seeds
     # without --retry-failed a failed run stays failed; with it, it runs again
     assert sweep(plan, tmp_path / "store", workers=1).done == 0
-    monkeypatch.setattr(module, "simulate", real)
+    monkeypatch.setattr(MarketModel, "begin_step", real)
     retried = sweep(plan, tmp_path / "store", workers=1, retry_failed=True)
     assert retried.done == 2 and not store.failed() and len(store.finished()) == 8
 

@@ -212,8 +212,12 @@ class Attribution:
 
 
 def attribute(scenario: Scenario, baseline: str, strategy: str, seeds: Sequence[int], method: Method = "oat",
-              permutations: int = 64, workers: int = 1, progress: bool = False) -> Attribution:
+              permutations: int = 64, workers: int = 1, progress: bool = False,
+              batch: int | None = None) -> Attribution:
     """Split the difference ``strategy − baseline`` into the lever groups that differ (module text).
+
+    Each lever mix runs on all ``seeds``; ``batch`` seeds of a mix go to a worker together
+    (:func:`relsim.studies.runs.focal_outcomes`; default automatic, 1 = one run per task).
 
     Raises
     ------
@@ -235,7 +239,7 @@ def attribute(scenario: Scenario, baseline: str, strategy: str, seeds: Sequence[
         orders = sampled_orders(groups, permutations, np.random.default_rng(np.random.SeedSequence(seeds[0])))
     needed = coalitions(groups, method, orders)
     tasks = [(mixed(scenario, base_levers, other_levers, c), seed) for c in needed for seed in seeds]
-    outcomes = focal_outcomes(tasks, workers=workers, progress=progress,
+    outcomes = focal_outcomes(tasks, workers=workers, progress=progress, batch=batch,
                               label=f"attribution ({method}): {len(needed)} lever mixes × {len(seeds)} seeds")
     names = ["+".join(g for g in groups if g in c) or "(baseline)" for c in needed]
     outcomes.insert(0, "seed", [seed for _ in needed for seed in seeds])

@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from relsim.market.runner import simulate
+from relsim.market.resources import estimate
+from relsim.market.runner import RunResult
 from relsim.scenario.schema import Scenario
+from relsim.studies.batches import batch_size, batches, run_seeds
 from relsim.studies.pool import process_pool
 from relsim.util.progress import progress_bar
 
@@ -43,10 +45,16 @@ HEADLINES: dict[str, str] = {
 }
 
 
-def _one_run(scenario_data: dict, strategy: str, seed: int) -> dict[str, pd.DataFrame]:
-    """Worker: run one (strategy, seed) and return its tables (no per-customer rows)."""
+def _runs(scenario_data: dict, strategy: str, seeds: list[int]) -> list[dict[str, pd.DataFrame]]:
+    """Worker: run ``strategy`` on a batch of seeds (together on the array engine,
+    :func:`relsim.studies.batches.run_seeds`) and return each run's tables, in the order of ``seeds``."""
     scenario = Scenario.model_validate(scenario_data).with_focal_strategy(strategy)
-    result = simulate(scenario, seed=seed)
+    return [_tagged(scenario, strategy, seed, result)
+            for seed, result in zip(seeds, run_seeds(scenario, seeds), strict=True)]
+
+
+def _tagged(scenario: Scenario, strategy: str, seed: int, result: RunResult) -> dict[str, pd.DataFrame]:
+    """One run's tables tagged with its strategy and seed (no per-customer rows)."""
     tagged = {}
     for name, table in (("steps", result.steps), ("cohorts", result.cohorts),
                         ("summary", result.summary())):
@@ -74,6 +82,8 @@ class Comparison:
     seeds : list of int
     steps, cohorts, summaries, ltv : DataFrame
         Concatenated over runs, with ``run_strategy`` and ``seed`` columns.
+    batch : int
+        Seeds of one strategy run together per worker task (1: one run at a time).
     """
 
     scenario: Scenario
@@ -83,6 +93,7 @@ class Comparison:
     cohorts: pd.DataFrame
     summaries: pd.DataFrame
     ltv: pd.DataFrame
+    batch: int = 1
     focal: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,7 +151,7 @@ def mean_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float
 
 
 def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence[int] = 20,
-            workers: int | None = None, progress: bool = False) -> Comparison:
+            workers: int | None = None, progress: bool = False, batch: int | None = None) -> Comparison:
     """Run every strategy of the focal firm on the same seeds.
 
     Parameters
@@ -154,6 +165,10 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
         Worker processes; default all cores. 1 runs in this process.
     progress : bool
         Show a progress bar (runs done, time left).
+    batch : int, optional
+        Seeds of one strategy per worker task, run together on the array engine
+        (:mod:`relsim.studies.batches`); default automatic, 1 = one run per task. The
+        tables are the same whatever the batch.
 
     Returns
     -------
@@ -166,23 +181,28 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     tasks = [(strategy, seed) for seed in seed_list for strategy in strategies]
     workers = workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(tasks)))
+    size = batch_size(len(tasks), workers, scenario.market.engine, estimate(scenario)[0], batch)
+    work = [(strategy, seeds) for seeds in batches(seed_list, size) for strategy in strategies]
     payload = scenario.model_dump(mode="json")
     outputs: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
     with progress_bar(len(tasks), f"{len(strategies)} strategies × {len(seed_list)} seeds",
                       enabled=progress) as advance:
-        if workers == 1:
-            for strategy, seed in tasks:
-                outputs[(strategy, seed)] = _one_run(payload, strategy, seed)
+        def collect(strategy: str, seeds: list[int], tables: list[dict[str, pd.DataFrame]]) -> None:
+            for seed, tagged in zip(seeds, tables, strict=True):
+                outputs[(strategy, seed)] = tagged
                 advance()
+
+        if workers == 1:
+            for strategy, seeds in work:
+                collect(strategy, seeds, _runs(payload, strategy, seeds))
         else:
             with process_pool(workers) as pool:   # forkserver workers, relsim loaded (studies/pool.py)
-                futures = {pool.submit(_one_run, payload, strategy, seed): (strategy, seed)
-                           for strategy, seed in tasks}
+                futures = {pool.submit(_runs, payload, strategy, seeds): (strategy, seeds)
+                           for strategy, seeds in work}
                 for future in as_completed(futures):
-                    outputs[futures[future]] = future.result()
-                    advance()
+                    collect(*futures[future], future.result())
     ordered = [outputs[task] for task in tasks]   # completion order never matters
     tables = {name: pd.concat([o[name] for o in ordered], ignore_index=True)
               for name in ("steps", "cohorts", "summary", "ltv")}
     return Comparison(scenario, strategies, seed_list, tables["steps"], tables["cohorts"],
-                      tables["summary"], tables["ltv"])
+                      tables["summary"], tables["ltv"], batch=size)

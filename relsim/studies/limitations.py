@@ -100,8 +100,10 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
                      "firm: that lever cannot act here.")
 
     # engine, size, horizon, costs
+    together = (f"; replicates advanced {comparison.batch} at a time (relsim.market.replicates: the same "
+                "tables as separate runs, bit for bit)" if comparison.batch > 1 else "")
     lines.append(f"Engine: {market.engine} (both engines run the same events; the validation suite checks "
-                 "that they agree, docs/validation.md).")
+                 f"that they agree, docs/validation.md){together}.")
     if scenario.name in shipped_names("scenario"):
         shipped = load_scenario(scenario.name)
         if shipped.market.customers != market.customers:

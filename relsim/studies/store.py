@@ -6,7 +6,9 @@ Layout::
                                    its id, design point, replicate, seed and scenario hash;
                                    ``environment`` (package versions, machine) at creation,
                                    ``sessions`` (each sweep: when, versions, machine, workers),
-                                   ``run_seconds`` (compute seconds per run; Store.runs()),
+                                   ``run_seconds`` (compute seconds per run; Store.runs(); a
+                                   run of a batch of replicates gets the batch's seconds split
+                                   evenly, the session's ``batch`` says how many),
                                    ``extensions`` (each --extend-replicates)
     STORE/experiment.toml          the experiment file as it was
     STORE/design.parquet           one row per design point with the factors' values
@@ -401,7 +403,8 @@ class Store:
     def record_session(self, session: dict[str, Any], seconds: dict[str, float]) -> None:
         """Add to the manifest the compute seconds of runs (``run_seconds``: run id → seconds
         in the worker) and this sweep's session (``sessions``: when, code version,
-        environment, workers, runs done and failed; updated in place by its ``id``)."""
+        environment, workers, replicates per worker task ``batch``, runs done and failed; updated in
+        place by its ``id``)."""
         manifest = self.manifest()
         manifest.setdefault("run_seconds", {}).update(seconds)
         sessions = manifest.setdefault("sessions", [])
@@ -413,7 +416,8 @@ class Store:
         """The runs table: one row per run of the manifest (run id, point, replicate, seed,
         scenario hash, code version), whether it is finished or failed, and its compute
         ``seconds`` (missing for runs not run yet, or whose sweep was killed before it
-        recorded them)."""
+        recorded them; a run advanced in a batch of replicates gets the batch's seconds divided
+        by its runs)."""
         manifest = self.manifest()
         runs = pd.DataFrame(manifest["runs"])
         timings = manifest.get("run_seconds") or {}

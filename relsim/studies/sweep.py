@@ -1,7 +1,11 @@
 """Run every (design point, replicate seed) of an experiment into a results store.
 
 Each run is an independent task (:func:`run_task`, importable by any worker
-process). Tasks go to a local process pool (default: all cores), run in this
+process); on the array engine, replicates of one design point go to a worker
+together (:func:`run_batch`, ``batch`` seeds advanced in one pass by
+:mod:`relsim.studies.batches`, the same tables; a batch that raises is rerun
+one run at a time, so only the failing run is recorded as failed). Tasks go to
+a local process pool (default: all cores), run in this
 process (``workers=1``), or go to an existing Dask distributed cluster
 (``scheduler="tcp://host:8786"``). Workers only compute; this process writes
 every file, atomically, as results arrive. A run's numbers depend only on its
@@ -10,7 +14,7 @@ the cluster or the completion order.
 
 Re-running on an existing store skips finished runs (and, unless
 ``retry_failed``, failed ones): a sweep killed at any moment loses at most
-the runs in flight.
+the runs in flight (whole batches: a batch's runs are written when it ends).
 
 >>> from relsim.studies.experiment import load_experiment
 >>> from relsim.studies.sweep import sweep
@@ -34,8 +38,10 @@ from typing import Any
 
 import pandas as pd
 
-from relsim.market.runner import simulate
+from relsim.market.resources import estimate
+from relsim.market.runner import RunResult, simulate
 from relsim.scenario.schema import Scenario
+from relsim.studies.batches import batch_size, batches, run_seeds
 from relsim.studies.experiment import Plan, Run, with_replicates
 from relsim.studies.pool import process_pool
 from relsim.studies.store import Store, StoreError, code_version, environment
@@ -100,33 +106,64 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         scenario = Scenario.model_validate(task["scenario"])
-        result = simulate(scenario, seed=task["seed"])
-        keys = {"run_id": task["run_id"], "point": task["point"], "replicate": task["replicate"],
-                "seed": task["seed"]}
-        summary = result.summary()
-        summary.insert(1, "focal", summary["firm"] == scenario.firms[0].name)
-        for name, value in task["factors"].items():
-            if name not in summary.columns:    # never shadow a summary column; design.parquet has all
-                summary[name] = value if not isinstance(value, (list, dict)) else str(value)
-        summary["scenario_hash"] = task["scenario_hash"]
-        summary["code_version"] = task["code_version"]
-        tables = {"summary": summary}
-        if "steps" in task["tables"]:
-            tables["steps"] = result.steps
-        if "cohorts" in task["tables"]:
-            tables["cohorts"] = result.cohorts
-        for table in tables.values():
-            for position, (column, value) in enumerate(keys.items()):
-                table.insert(position, column, value)
-        return {"run_id": task["run_id"], "tables": tables, "seconds": time.perf_counter() - started}
+        return _answer(task, scenario, simulate(scenario, seed=task["seed"]), time.perf_counter() - started)
     except Exception as error:  # a failing run is recorded, never stops the sweep
-        return {"run_id": task["run_id"], "error": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - started}
+        return _failure(task, error, time.perf_counter() - started)
+
+
+def run_batch(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worker: the runs of ``tasks`` (one design point, several replicate seeds) advanced together
+    (:func:`relsim.studies.batches.run_seeds`); one answer per task as :func:`run_task`'s, in order;
+    never raises.
+
+    Each run's ``seconds`` is the batch's time split evenly over its runs. If the batch raises,
+    its runs are run again one by one (:func:`run_task`), so only a run that fails alone is
+    answered as failed, with its own traceback.
+    """
+    if len(tasks) == 1:
+        return [run_task(tasks[0])]
+    started = time.perf_counter()
+    try:
+        scenario = Scenario.model_validate(tasks[0]["scenario"])
+        if any(task["scenario_hash"] != tasks[0]["scenario_hash"] for task in tasks):
+            raise ValueError("a batch holds replicates of one design point")
+        results = run_seeds(scenario, [task["seed"] for task in tasks])
+        share = (time.perf_counter() - started) / len(tasks)
+        return [_answer(task, scenario, result, share) for task, result in zip(tasks, results, strict=True)]
+    except Exception:  # isolate the failing run: each alone
+        return [run_task(task) for task in tasks]
+
+
+def _answer(task: dict[str, Any], scenario: Scenario, result: RunResult, seconds: float) -> dict[str, Any]:
+    """The tagged tables of ``task``'s run ``result``."""
+    keys = {"run_id": task["run_id"], "point": task["point"], "replicate": task["replicate"],
+            "seed": task["seed"]}
+    summary = result.summary()
+    summary.insert(1, "focal", summary["firm"] == scenario.firms[0].name)
+    for name, value in task["factors"].items():
+        if name not in summary.columns:    # never shadow a summary column; design.parquet has all
+            summary[name] = value if not isinstance(value, (list, dict)) else str(value)
+    summary["scenario_hash"] = task["scenario_hash"]
+    summary["code_version"] = task["code_version"]
+    tables = {"summary": summary}
+    if "steps" in task["tables"]:
+        tables["steps"] = result.steps.copy()
+    if "cohorts" in task["tables"]:
+        tables["cohorts"] = result.cohorts.copy()
+    for table in tables.values():
+        for position, (column, value) in enumerate(keys.items()):
+            table.insert(position, column, value)
+    return {"run_id": task["run_id"], "tables": tables, "seconds": seconds}
+
+
+def _failure(task: dict[str, Any], error: Exception, seconds: float) -> dict[str, Any]:
+    return {"run_id": task["run_id"], "error": f"{type(error).__name__}: {error}",
+            "traceback": traceback.format_exc(), "seconds": seconds}
 
 
 def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: str | None = None,
           retry_failed: bool = False, progress: bool = False, wait: float = 0.0,
-          extend_replicates: int | None = None) -> SweepOutcome:
+          extend_replicates: int | None = None, batch: int | None = None) -> SweepOutcome:
     """Run the runs of ``plan`` that ``store`` does not have yet.
 
     Parameters
@@ -151,6 +188,11 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         design point: the manifest takes the new runs, and only they run (the
         replicates already there keep their seeds and files). Idempotent: after
         an interruption, the same call, or a plain sweep, continues.
+    batch : int, optional
+        Replicate seeds of one design point per worker task, advanced together on the array
+        engine (:mod:`relsim.studies.batches`); default automatic, 1 = one run per task. The
+        store is the same whatever the batch; each run's ``seconds`` is its batch's compute
+        time split evenly over the batch's runs.
 
     Returns
     -------
@@ -171,7 +213,7 @@ def sweep(plan: Plan, store: str | Path, workers: int | None = None, scheduler: 
         with results.lock(f"experiment {plan.experiment.name!r}", wait=wait):
             try:
                 plan = _plan_for_store(plan, results, extend_replicates)
-                return _sweep(plan, results, client, workers, retry_failed, progress)
+                return _sweep(plan, results, client, workers, retry_failed, progress, batch)
             except OSError as error:   # a read-only store, a full disk: finished runs are kept
                 where = f"{error.filename}: " if error.filename else f"{results.root}: "
                 raise StoreError(f"{where}cannot write to the store ({error.strerror or error}); the runs "
@@ -219,7 +261,7 @@ def _plan_for_store(plan: Plan, results: Store, extend: int | None) -> Plan:
 
 
 def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed: bool,
-           progress: bool) -> SweepOutcome:
+           progress: bool, batch: int | None = None) -> SweepOutcome:
     _, warning = results.prepare(plan)
     finished = results.finished()
     failed_before = set(results.failed())
@@ -248,14 +290,18 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
         results.record_session(session, timings)
         timings.clear()
 
+    parallel = _dask_threads(client) if client is not None else min(workers or os.cpu_count() or 1, len(tasks))
+    size = _batch_size(plan, pending, parallel, batch)
+    session["batch"] = size
     with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance, \
             _recording(record):
+        stream: Iterator[dict[str, Any]]
         if client is not None:
-            stream = _on_dask(tasks, client)
-        elif (workers or os.cpu_count() or 1) == 1 or len(tasks) == 1:
-            stream = (run_task(task) for task in tasks)
+            stream = _on_dask(tasks, client, size)
+        elif parallel == 1:
+            stream = (answer for part in _batches(tasks, size) for answer in run_batch(part))
         else:
-            stream = _on_pool(tasks, min(workers or os.cpu_count() or 1, len(tasks)))
+            stream = _on_pool(tasks, parallel, size)
         for answer in stream:
             run = by_id[answer["run_id"]]
             if "tables" in answer:
@@ -277,6 +323,33 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
     return outcome
 
 
+def _batch_size(plan: Plan, pending: list[Run], parallel: int, requested: int | None) -> int:
+    """Replicates of one design point per worker task (:func:`relsim.studies.batches.batch_size`):
+    1 if any design point runs on the agent engine; bounded by the largest run's memory."""
+    points = sorted({run.point for run in pending})
+    scenarios = [plan.scenarios[point] for point in points]
+    engine = "arrays" if all(s.market.engine == "arrays" for s in scenarios) else "agents"
+    memory = max((estimate(scenario)[0] for scenario in scenarios), default=0.0)
+    return batch_size(len(pending), parallel, engine, memory, requested)
+
+
+def _batches(tasks: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """``tasks`` grouped by design point (in order of first appearance), each group cut into
+    batches of at most ``size`` replicates."""
+    points: dict[int, list[dict[str, Any]]] = {}
+    for task in tasks:
+        points.setdefault(task["point"], []).append(task)
+    return [part for group in points.values() for part in batches(group, size)]
+
+
+def _dask_threads(client) -> int:
+    """Threads of the Dask cluster's workers (1 if it cannot tell)."""
+    try:
+        return max(1, sum(int(n) for n in client.nthreads().values()))
+    except Exception:  # an older or odd client: batch as for one worker
+        return 1
+
+
 @contextlib.contextmanager
 def _recording(record) -> Iterator[None]:
     """Call ``record`` when the block ends, however it ends (an interrupt, a full disk:
@@ -288,21 +361,25 @@ def _recording(record) -> Iterator[None]:
             record()
 
 
-def _on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
-    """Run tasks on a local process pool; yield answers as they complete.
+def _on_pool(tasks: list[dict], workers: int, size: int = 1) -> Iterator[dict]:
+    """Run tasks on a local process pool, ``size`` replicates of a design point per worker task
+    (:func:`run_batch`); yield each run's answer as its batch completes.
 
     A worker that dies (killed, out of memory) breaks the whole pool; the runs
-    not yet answered are resubmitted to a new pool, from our own ledger.
+    not yet answered are resubmitted to a new pool, from our own ledger, one run
+    per task (so a run that kills its worker takes no batch-mate with it).
     """
     waiting = {task["run_id"]: task for task in tasks}
     for attempt in range(POOL_RESTARTS + 1):
         pool = process_pool(min(workers, len(waiting)))
         try:
-            futures = {pool.submit(run_task, task): run_id for run_id, task in waiting.items()}
+            parts = _batches(list(waiting.values()), size if attempt == 0 else 1)
+            futures = {pool.submit(run_batch, part): part for part in parts}
             for future in as_completed(futures):
-                answer = future.result()
-                del waiting[futures[future]]
-                yield answer
+                answers = future.result()
+                for answer in answers:
+                    del waiting[answer["run_id"]]
+                yield from answers
             return
         except BrokenProcessPool:
             if attempt == POOL_RESTARTS:
@@ -329,16 +406,17 @@ def _connect(address: str):
                          f"{str(error).splitlines()[0] if str(error) else 'no answer'})") from None
 
 
-def _on_dask(tasks: list[dict], client) -> Iterator[dict]:
-    """Submit tasks through a connected Dask ``client``; yield answers as they complete."""
+def _on_dask(tasks: list[dict], client, size: int = 1) -> Iterator[dict]:
+    """Submit tasks through a connected Dask ``client``, ``size`` replicates of a design point per
+    Dask task (:func:`run_batch`); yield each run's answer as its batch completes."""
     from distributed import as_completed as dask_completed
     # pure=False: every task runs even if two carried equal arguments
-    futures = [client.submit(run_task, task, pure=False, key=f"relsim-run-{task['run_id']}-{os.getpid()}")
-               for task in tasks]
+    futures = [client.submit(run_batch, part, pure=False, key=f"relsim-runs-{part[0]['run_id']}-{os.getpid()}")
+               for part in _batches(tasks, size)]
     for future in dask_completed(futures):
-        answer = future.result()
+        answers = future.result()
         future.release()
-        yield answer
+        yield from answers
 
 
 def check_cluster(plan: Plan, scheduler: str, yes: bool = False) -> None:
@@ -441,7 +519,7 @@ def command_sweep(args) -> int:
     try:
         outcome = sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                         retry_failed=args.retry_failed, progress=True, wait=getattr(args, "wait", 0.0),
-                        extend_replicates=extend)
+                        extend_replicates=extend, batch=getattr(args, "batch", None))
     except KeyboardInterrupt:
         print(f"relsim: interrupted; finished runs are kept in {args.out}; run the same command "
               "again to complete the sweep", file=sys.stderr)
