@@ -4,12 +4,12 @@ The agent engine (a Mesa agent per customer) and the array engine (customers as
 numpy arrays) are meant to be two implementations of *one* model. They cannot
 agree run by run, because they draw their random numbers in different orders,
 so they are docked *distributionally*: each scenario (ecommerce, b2b,
-alliance) is run ``AGENT_RUNS = 22`` times on the agent engine (seeds
-``0 … 21``) and ``ARRAY_RUNS = 66`` times on the array engine (seeds
-``1000 … 1065``), a fixed list of scalar outputs is taken from every run, and
+alliance) is run ``AGENT_RUNS = 20`` times on the agent engine (seeds
+``0 … 19``) and ``ARRAY_RUNS = 60`` times on the array engine (seeds
+``1000 … 1059``), a fixed list of scalar outputs is taken from every run, and
 for each output the two samples are compared with
 
-* Welch's two-sample t-test (are the means equal?) and
+* Student's two-sample t-test with pooled variance (are the means equal?) and
 * the two-sample Kolmogorov–Smirnov test (are the distributions equal?).
 
 The outputs (:func:`docking_outputs`) are, for the focal firm (the first firm
@@ -31,29 +31,38 @@ Power
 -----
 Holm rejects at least what Bonferroni rejects, so the power of Bonferroni at
 ``α' = FAMILY_ALPHA / m`` is a lower bound. With ``m = 2 × 24`` p-values (24 is
-the most outputs a scenario has), ``AGENT_RUNS = 22`` and ``ARRAY_RUNS = 66``
-runs and the normal approximation, Welch's test detects a standardised mean
+the most outputs a scenario has), ``AGENT_RUNS = 20`` and ``ARRAY_RUNS = 60``
+runs and the normal approximation, the t-test detects a standardised mean
 difference (engine difference over the run-to-run standard deviation)
 
-    d = (z_{1-α'/2} + z_{0.8}) · sqrt(1 / AGENT_RUNS + 1 / ARRAY_RUNS) ≈ 1.12
+    d = (z_{1-α'/2} + z_{0.8}) · sqrt(1 / AGENT_RUNS + 1 / ARRAY_RUNS) ≈ 1.17
 
 with 80 % power (``STATED_DETECTABLE_D``, :func:`detectable_difference`).
 The normal approximation is optimistic at so small an ``α'``: with the t
-distribution (Welch's ≈ 40 degrees of freedom) 80 % is reached at d ≈ 1.24
-(``WELCH_DETECTABLE_D``); both are checked by Monte Carlo in
+distribution (78 degrees of freedom) 80 % is reached at d ≈ 1.23
+(``T_DETECTABLE_D``); both are checked by Monte Carlo in
 ``test_stated_power``.
 
-Why 22 + 66 and not 30 + 30 (the design until 2026-11-29): an agent-engine run
-costs about 12 times an array-engine run (ecommerce 6.8 against 0.55 CPU
-seconds at this size), and the power depends on the two sample sizes through
-``1/n1 + 1/n2`` (Welch's mean and, asymptotically, KS's ``n1 n2 / (n1 + n2)``)
-and, at ``α' ≈ 2e-4``, on Welch's degrees of freedom, which shrink as the
-design gets unbalanced. 22 + 66 is the cheapest design found whose Welch power
-is at least that of 30 + 30 at every d (Monte Carlo, normal outputs, 40,000
-trials: 0.495 / 0.722 / 0.809 at d = 1.0 / 1.17 / 1.25 against 0.477 / 0.712
-/ 0.802), and whose KS power is higher (``n1 n2 / (n1 + n2)`` = 16.5 against
-15); it takes about 15 % less CPU (agent runs 22 instead of 30). The
-comparison is checked in ``test_stated_power``.
+The design: 30 + 30 runs with Welch's t until 2026-11-29, then 22 + 66 with
+Welch's t, now 20 + 60 with the pooled-variance t
+(``relsim.validation.docking``: under the docked hypothesis, one distribution,
+the variances are equal and Student's t is exact). An agent-engine run costs
+6–11 array-engine runs at this size (CPU seconds per run, 2026-11-29: agents
+7.3 / 3.2 / 8.5, arrays 0.85 / 0.55 / 0.8 on ecommerce / b2b / alliance), and
+the power depends on the sample sizes through ``1/n1 + 1/n2`` (the t-test's
+mean and, asymptotically, KS's ``n1 n2 / (n1 + n2)``) and, at
+``α' ≈ 2e-4``, on the t-test's degrees of freedom: Welch's shrink as the
+design gets unbalanced (≈ 36 at 22 + 66), the pooled test's are
+``n1 + n2 - 2``. 20 + 60 has ``1/n1 + 1/n2 = 1/15``, that of 30 + 30, so KS's
+asymptotic power equals that of 30 + 30, and the pooled t's power is at
+least that of both earlier designs at every d (Monte Carlo, normal outputs,
+40,000 trials, at d = 1.0 / 1.17 / 1.25: 0.502 / 0.736 / 0.822 against
+Welch's 0.474 / 0.714 / 0.801 at 30 + 30 and 0.492 / 0.725 / 0.810 at
+22 + 66). KS's power is below that of 22 + 66, whose ``n1 n2 / (n1 + n2)`` was
+16.5 (at d = 1.5, 3,000 trials: 0.816 against 0.892; 30 + 30: 0.779): the
+design keeps the power stated for 30 + 30, not the margin 22 + 66 had over it.
+Agent runs 20 instead of 22, array runs 60 instead of 66: about 9 % less CPU.
+The comparisons are checked in ``test_stated_power``.
 
 Smaller systematic differences may well go unnoticed: this is evidence
 against engine discrepancies of about one run-to-run standard deviation or
@@ -61,8 +70,8 @@ more, not against subtle ones. For scale: on ecommerce, raising the array
 engine's ``behaviour.trust_gain`` from 0.05 to 0.06 moves the focal firm's
 mean trust by d ≈ 0.8 and is *not* detected, whereas 0.08 moves it by
 d ≈ 2.4 and is (``test_docking_detects_a_perturbed_engine``: 12 perturbed
-runs against 22 unperturbed ones, the agent sample's size, detectable
-d ≈ 1.63). Such slips are caught
+runs against 20 unperturbed ones, the agent sample's size, detectable
+d ≈ 1.66). Such slips are caught
 exactly by the lock-step test (``tests/test_lockstep.py``): both engines share
 one implementation of each event and, with keyed draws, must give identical
 per-customer state. Here, the set-up draws are shared too, so both engines
@@ -73,7 +82,12 @@ Runs use ``CUSTOMERS = 1000`` customers (``Scenario.resized``) over
 ``WEEKS = 104`` weeks. Since both engines share one implementation of each
 event, the agent engine's runs take almost all of the module's time (CPU per
 agent-engine run at this size, 2026-11-29: alliance 9 s, ecommerce 6.8 s,
-b2b 3 s). Each test simulates what it compares itself: no simulation is
+b2b 3 s). The array engine's runs of a sample advance in lock step
+(``relsim.market.replicates.simulate_replicates``: the same tables as separate
+``simulate`` runs, bit for bit, ``tests/test_replicates.py``), which costs
+about a sixth less CPU than separate runs (one garbage collection per sample
+instead of one per run; ecommerce, 22 runs: 11.1 and 12.8 s against 13.4 and
+15.4 s, 2026-11-29). Each test simulates what it compares itself: no simulation is
 shared between tests, so none runs twice when pytest-xdist puts the tests on
 different workers (a module-scoped result shared by two tests is computed once
 per worker that runs one of them).
@@ -89,6 +103,7 @@ import pytest
 from scipy import stats
 
 from relsim import load_scenario, simulate
+from relsim.market.replicates import simulate_replicates
 from relsim.validation.docking import (
     FAMILY_ALPHA,
     POWER,
@@ -96,26 +111,29 @@ from relsim.validation.docking import (
     dock,
     docking_outputs,
     holm_adjusted,
-    welch_p,
+    t_p,
 )
 
 SCENARIOS = ("ecommerce", "b2b", "alliance")
 CUSTOMERS = 1000
 WEEKS = 104
-#: Runs per engine: unbalanced, since an agent-engine run costs about 12 array-engine runs; as
+#: Runs per engine: unbalanced, since an agent-engine run costs 6-11 array-engine runs; as
 #: powerful as 30 + 30 (module docstring, "Power"; checked in test_stated_power).
-AGENT_RUNS = 22
-ARRAY_RUNS = 66
+AGENT_RUNS = 20
+ARRAY_RUNS = 60
 AGENT_SEEDS = tuple(range(AGENT_RUNS))
 ARRAY_SEEDS = tuple(range(1000, 1000 + ARRAY_RUNS))
-#: The balanced design this one replaces, whose power it must match.
+#: The balanced design (Welch's t) this one replaces, whose power it must match.
 BALANCED_RUNS = 30
+#: The design before this one (Welch's t), whose t-test power it must match too.
+PREVIOUS_AGENT_RUNS = 22
+PREVIOUS_ARRAY_RUNS = 66
 #: Most outputs a scenario can have (see docking_outputs); the power statement assumes them all.
 MAX_OUTPUTS = 24
 #: Smallest standardised mean difference found with 80 % power (see the module docstring).
-STATED_DETECTABLE_D = 1.12
-#: The same for Welch's t-test itself (t distribution, not the normal approximation).
-WELCH_DETECTABLE_D = 1.24
+STATED_DETECTABLE_D = 1.17
+#: The same for the pooled-variance t-test itself (t distribution, not the normal approximation).
+T_DETECTABLE_D = 1.23
 
 #: The power check: the array engine with a changed trust gain, on seeds of its own, against
 #: unperturbed array-engine runs as many as the agent sample (the docked model's stand-in: the
@@ -151,9 +169,11 @@ def engine_sample(scenario: str, engine: str, seeds: Iterable[int], **overrides)
     """
     spec = load_scenario(scenario, **{"market.engine": engine, "market.weeks": WEEKS, **overrides})
     spec = spec.resized(CUSTOMERS)
-    rows = {}
-    for seed in seeds:
-        rows[seed] = docking_outputs(simulate(spec, seed=seed).steps)
+    seeds = list(seeds)
+    # the array engine's runs in lock step: the same tables as separate runs, bit for bit
+    # (tests/test_replicates.py), for about a sixth less CPU (module docstring, last paragraph)
+    results = simulate_replicates(spec, seeds) if engine == "arrays" else (simulate(spec, seed=seed) for seed in seeds)
+    rows = {result.seed: docking_outputs(result.steps) for result in results}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -173,7 +193,7 @@ def describe(scenario: str, table: pd.DataFrame) -> str:
         lines.append(
             f"  {row.output}: agents {row.mean_agents:.6g} ± {row.sd_agents:.3g} (n={row.runs_agents}), "
             f"arrays {row.mean_arrays:.6g} ± {row.sd_arrays:.3g} (n={row.runs_arrays}), d={row.d:+.2f}; "
-            f"Welch p={row.p_welch:.2e} (Holm {row.p_welch_holm:.2e}), "
+            f"t-test p={row.p_t:.2e} (Holm {row.p_t_holm:.2e}), "
             f"KS p={row.p_ks:.2e} (Holm {row.p_ks_holm:.2e})")
     return "\n".join(lines)
 
@@ -194,12 +214,16 @@ def test_outputs_cover_the_brief():
         assert name in outputs
 
 
-def test_holm_and_welch_helpers():
-    """Holm's adjustment and the constant-sample cases of the Welch helper."""
+def test_holm_and_t_helpers():
+    """Holm's adjustment, the t helper's pooled variance and its constant-sample cases."""
     adjusted = holm_adjusted(np.array([0.01, 0.04, 0.03, 0.5]))
     assert np.allclose(adjusted, [0.04, 0.09, 0.09, 0.5])
-    assert welch_p(np.zeros(3), np.zeros(3)) == 1.0
-    assert welch_p(np.zeros(3), np.ones(3)) == 0.0
+    assert t_p(np.zeros(3), np.zeros(3)) == 1.0
+    assert t_p(np.zeros(3), np.ones(3)) == 0.0
+    # pooled variance by hand: means 1 and 3, sums of squares 2 + 10 over 3 + 5 - 2 degrees of freedom
+    first, second = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    t = (3.0 - 1.0) / np.sqrt(12.0 / 6 * (1 / 3 + 1 / 5))
+    assert t_p(first, second) == pytest.approx(2 * stats.t.sf(t, 6), rel=1e-12)
 
 
 def test_dock_on_synthetic_samples():
@@ -215,34 +239,44 @@ def test_dock_on_synthetic_samples():
     shifted = dock(sample(0.0), sample(30.0))
     assert shifted["differs"].all()
     message = describe("synthetic", shifted)
-    assert "synthetic" in message and "focal orders" in message and "Welch p=" in message and "KS p=" in message
+    assert "synthetic" in message and "focal orders" in message and "t-test p=" in message and "KS p=" in message
 
 
 def test_stated_power():
-    """The power claimed in the module docstring, and what it is for Welch's t-test itself."""
+    """The power claimed in the module docstring: the pooled-variance t-test's and KS's, against the
+    designs this one replaces (30 + 30 and 22 + 66 runs, each with Welch's t)."""
     tests = 2 * MAX_OUTPUTS
     assert detectable_difference(AGENT_RUNS, ARRAY_RUNS, tests) == pytest.approx(STATED_DETECTABLE_D, abs=0.005)
-    assert detectable_difference(AGENT_RUNS, ARRAY_RUNS, tests) < detectable_difference(
-        BALANCED_RUNS, BALANCED_RUNS, tests)
-    # Monte Carlo with normal outputs: the normal approximation overstates the power (t with about
-    # 40 degrees of freedom at alpha' ~ 2e-4); 80 % is reached at WELCH_DETECTABLE_D. The same
-    # draws for both designs (the balanced one uses the first 30 of each row): the unbalanced
-    # design must be at least as powerful as 30 + 30 at the d that matter. 8,000 trials: the
-    # Monte-Carlo error of a power near 0.75 is 0.005, of the paired difference less.
+    # KS's asymptotic power, and the normal approximation's t, depend on 1/n1 + 1/n2: that of 30 + 30
+    assert 1 / AGENT_RUNS + 1 / ARRAY_RUNS <= 2 / BALANCED_RUNS + 1e-12
+    # Monte Carlo with normal outputs: the normal approximation overstates the power (t with 78
+    # degrees of freedom at alpha' ~ 2e-4); 80 % is reached at T_DETECTABLE_D. The same draws for
+    # every design (each uses the first n1 and n2 of a row): this design must be at least as powerful
+    # as 30 + 30 and as 22 + 66 (Welch) at the d that matter. 8,000 trials: the Monte-Carlo error of
+    # a power near 0.75 is 0.005, of the paired difference less.
     rng = np.random.default_rng(20240601)
     trials = 8000
     level = FAMILY_ALPHA / tests
     noise_first = rng.standard_normal((trials, BALANCED_RUNS))
-    noise_second = rng.standard_normal((trials, ARRAY_RUNS))
+    noise_second = rng.standard_normal((trials, max(ARRAY_RUNS, PREVIOUS_ARRAY_RUNS, BALANCED_RUNS)))
 
-    def power(d: float, first_runs: int = AGENT_RUNS, second_runs: int = ARRAY_RUNS) -> float:
+    def power(d: float, first_runs: int = AGENT_RUNS, second_runs: int = ARRAY_RUNS, pooled: bool = True) -> float:
         first = noise_first[:, :first_runs]
         second = noise_second[:, :second_runs] + d
-        return float(np.mean(stats.ttest_ind(first, second, axis=1, equal_var=False).pvalue <= level))
+        return float(np.mean(stats.ttest_ind(first, second, axis=1, equal_var=pooled).pvalue <= level))
 
-    assert power(WELCH_DETECTABLE_D) > POWER - 0.02
+    assert power(T_DETECTABLE_D) > POWER - 0.02
     for d in (1.0, 1.17, 1.25):
-        assert power(d) >= power(d, BALANCED_RUNS, BALANCED_RUNS) - 0.005, d
+        assert power(d) >= power(d, BALANCED_RUNS, BALANCED_RUNS, pooled=False) - 0.005, d
+        assert power(d) >= power(d, PREVIOUS_AGENT_RUNS, PREVIOUS_ARRAY_RUNS, pooled=False) - 0.005, d
+    # KS in small samples (exact p-values): at least 30 + 30's power, 1,500 trials at d = 1.5, where
+    # 30 + 30 has about 0.78 (Monte-Carlo error 0.011; measured 0.816 against 0.779 with 3,000)
+    ks_trials, shift = 1500, 1.5
+    ks = stats.ks_2samp(noise_first[:ks_trials, :AGENT_RUNS], noise_second[:ks_trials, :ARRAY_RUNS] + shift,
+                        axis=1).pvalue
+    ks_balanced = stats.ks_2samp(noise_first[:ks_trials], noise_second[:ks_trials, :BALANCED_RUNS] + shift,
+                                 axis=1).pvalue
+    assert np.mean(ks <= level) >= np.mean(ks_balanced <= level) - 0.01
 
 
 @pytest.mark.slow
@@ -266,7 +300,8 @@ def test_docking_detects_a_perturbed_engine():
     not on which engine simulates the reference. Until 2026-11-29 the reference was the agent
     sample of ``test_engines_dock[ecommerce]`` itself, shared through a module-scoped fixture,
     which pytest-xdist computed a second time whenever the two tests ran on different workers.
-    Mutation (checked 2026-11-29): without the perturbation the test fails (nothing differs, d ≈ 0).
+    Mutation (checked 2026-11-29, again with 20 reference runs): without the perturbation the test
+    fails (nothing differs, d = 0.14 against the detectable 1.65).
     """
     reference = engine_sample(PERTURBED_SCENARIO, "arrays", REFERENCE_SEEDS)
     perturbed = engine_sample(PERTURBED_SCENARIO, "arrays", PERTURBED_SEEDS, **PERTURBATION)

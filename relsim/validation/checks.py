@@ -531,7 +531,7 @@ def check_docking(settings: dict, results: list) -> Check:
         differs = int(table["differs"].sum())
         passed &= differs == 0
         parts.append(f"{scenario}: {differs} of {len(table)} outputs differ (smallest Holm-adjusted p "
-                     f"{min(table['p_welch_holm'].min(), table['p_ks_holm'].min()):.3f}; largest |d| "
+                     f"{min(table['p_t_holm'].min(), table['p_ks_holm'].min()):.3f}; largest |d| "
                      f"{table['d'].abs().max():.2f})")
     table = pd.concat(tables, ignore_index=True)
     detectable = docking.detectable_difference(runs, runs, 2 * int(table.groupby("scenario").size().max()))
@@ -562,14 +562,14 @@ def check_docking(settings: dict, results: list) -> Check:
         setup=f"{', '.join(scenarios)} resized to {customers:,} customers, {weeks} weeks; {runs} runs per engine "
               "on independent seeds; 22–24 scalar outputs per run (focal retention, new customers by source, "
               "profit, trust, commitment, rungs, orders, complaints, failures; market totals).",
-        target="no output differs: Welch's t-test and the two-sample KS test per output, Holm-corrected at "
-               f"a family-wise α = {docking.FAMILY_ALPHA} per scenario",
+        target="no output differs: Student's t-test (pooled variance) and the two-sample KS test per output, "
+               f"Holm-corrected at a family-wise α = {docking.FAMILY_ALPHA} per scenario",
         measured="; ".join(parts) + f". Detectable with 80 % power: |d| ≥ {detectable:.2f}.",
         passed=passed,
         meaning="the agent engine and the array engine no longer implement the same model: a result found "
                 "with one may not hold with the other; the output named in the table shows where to look.",
         table=table[["scenario", "output", "mean_agents", "sd_agents", "mean_arrays", "sd_arrays", "d",
-                     "p_welch_holm", "p_ks_holm", "differs"]], figure=figure, figure_size=(8.0, 7.0))
+                     "p_t_holm", "p_ks_holm", "differs"]], figure=figure, figure_size=(8.0, 7.0))
 
 
 def jobs_corners(settings: dict) -> list:
