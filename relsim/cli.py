@@ -389,10 +389,12 @@ def _load(args: argparse.Namespace):
 
 
 def _check_resources(what: str, scenarios: list, runs_per_scenario: int, workers: int,
-                     args: argparse.Namespace) -> None:
-    """Refuse what cannot fit in memory (unless --yes), announce what will take long."""
+                     args: argparse.Namespace, runs_per_task: int = 1) -> None:
+    """Refuse what cannot fit in memory (unless --yes), announce what will take long;
+    ``runs_per_task``: runs a worker holds at once (a batch of replicates)."""
     from relsim.market.resources import check_runs
-    check_runs(what, scenarios, runs_per_scenario, workers, yes=getattr(args, "yes", False))
+    check_runs(what, scenarios, runs_per_scenario, workers, yes=getattr(args, "yes", False),
+               runs_per_task=runs_per_task)
 
 
 def _steps(scenario) -> int:
@@ -431,8 +433,14 @@ def command_compare(args: argparse.Namespace) -> int:
     check_output_folder(out)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     workers = args.workers or os.cpu_count() or 1
+    from relsim.market.resources import estimate
+    from relsim.studies.batches import batch_size
+    runs = len(args.strategies) * args.seeds   # the batch compare will use (studies.compare), its runs held at once
+    per_task = min(args.seeds, batch_size(runs, min(workers, runs), scenario.market.engine, estimate(scenario)[0],
+                                          args.batch))
     _check_resources(f"the comparison ({len(args.strategies)} strategies × {args.seeds} seeds)",
-                     [scenario.with_focal_strategy(s) for s in args.strategies], args.seeds, workers, args)
+                     [scenario.with_focal_strategy(s) for s in args.strategies], args.seeds, workers, args,
+                     runs_per_task=per_task)
     uncertainty_sets, attribution_method = args.uncertainty, args.attribution
     if (uncertainty_sets or attribution_method) and len(args.strategies) < 2:
         flag = "--uncertainty" if uncertainty_sets else "--attribution"

@@ -16,6 +16,11 @@ cut, is its long-run match; the test averages the three competitors and the seed
 In the model competitors imitate the *most profitable* firm (docs/model.md §3.18),
 not the attacker, so a run matches nearly all of the cut or none of it: the
 Monte-Carlo error is that of a share of (nearly) all-or-nothing outcomes.
+
+A directional check, not a reproduction: Pauwels measures the response to
+temporary promotions, this test a permanent price change, and the model's
+competitors copy the most profitable firm's whole strategy rather than answer
+the cut (docs/evidence.md, "How far the comparison goes").
 """
 
 from __future__ import annotations

@@ -250,14 +250,18 @@ def test_processes_opening_one_new_store_at_the_same_moment_all_get_the_study(tm
     import sqlite3
     context = multiprocessing.get_context("spawn")   # not fork: the test process has threads
     files = [tmp_path / f"study{round_}.db" for round_ in range(4)]
-    barrier, results = context.Barrier(4), context.Queue()
-    processes = [context.Process(target=_open_together, args=([f"sqlite:///{f}" for f in files], barrier, results))
-                 for _ in range(4)]
+    barrier, results = context.Barrier(4, timeout=120), context.Queue()
+    processes = [context.Process(target=_open_together, args=([f"sqlite:///{f}" for f in files], barrier, results),
+                                 daemon=True) for _ in range(4)]
     for process in processes:
         process.start()
-    outcomes = [results.get(timeout=240) for _ in range(16)]
-    for process in processes:
-        process.join()
+    try:
+        outcomes = [results.get(timeout=240) for _ in range(16)]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
     assert outcomes == ["opened"] * 16, [o for o in outcomes if o != "opened"]
     for file in files:
         with sqlite3.connect(file) as db:

@@ -93,7 +93,18 @@ def test_cluster_worker_too_small_is_refused(plan):
     assert "tcp://b:1" in message and "4 threads" in message and "memory limit" in message
     assert "--yes" in message
     check_cluster_memory(plan, workers, yes=True)                   # --yes: tried anyway
-    check_cluster_memory(plan, {"tcp://b:1": {"nthreads": 2, "memory_limit": int(3 * largest)}})
+    check_cluster_memory(plan, {"tcp://b:1": {"nthreads": 2, "memory_limit": int(3 * largest)}}, batch=1)
+
+
+def test_a_dask_thread_holding_a_batch_of_replicates_is_counted_so(plan):
+    """A thread advances a batch of replicates together and holds all of them (automatic batch 8
+    here: 180 runs over 2 threads): 2 threads need 16 runs' memory, not 2 (MEMORY_SHARE 0.8)."""
+    largest = max(estimate(s)[0] for s in plan.scenarios)
+    with pytest.raises(ResourceError, match="a batch of 8 runs on each"):
+        check_cluster_memory(plan, {"tcp://b:1": {"nthreads": 2, "memory_limit": int(3 * largest)}})
+    check_cluster_memory(plan, {"tcp://b:1": {"nthreads": 2, "memory_limit": int(16 / 0.8 * largest) + 16}})
+    with pytest.raises(ResourceError, match="a batch of 8 runs on each"):
+        check_cluster_memory(plan, {"tcp://b:1": {"nthreads": 2, "memory_limit": int(16 / 0.8 * largest) - 16}})
 
 
 def test_cluster_without_limits_or_workers_is_not_refused(plan, capsys):

@@ -82,11 +82,13 @@ def estimate(scenario: Scenario) -> tuple[float, float]:
 
 
 def check_runs(what: str, scenarios: Sequence[Scenario], runs_per_scenario: int = 1,
-               workers: int = 1, yes: bool = False) -> None:
+               workers: int = 1, yes: bool = False, runs_per_task: int = 1) -> None:
     """Refuse (``ResourceError``) or announce the runs of ``scenarios`` before any starts.
 
-    ``workers`` runs at a time each hold their own run's memory; the time is
-    the total over all runs divided by the workers.
+    ``workers`` tasks at a time each hold the memory of ``runs_per_task`` runs
+    (a batch of replicates advanced together, :mod:`relsim.studies.batches`;
+    1 = one run per task); the time is the total over all runs divided by the
+    workers.
     """
     estimates = [estimate(scenario) for scenario in scenarios]
     if not estimates:
@@ -95,5 +97,6 @@ def check_runs(what: str, scenarios: Sequence[Scenario], runs_per_scenario: int 
     parallel = max(1, min(workers, runs))
     largest = sorted((memory for memory, _ in estimates), reverse=True)
     memory = sum(largest[:parallel]) if parallel <= len(largest) else largest[0] * parallel
+    memory *= max(1, runs_per_task)
     seconds = sum(seconds for _, seconds in estimates) * runs_per_scenario / parallel
     check_fits(what, memory, seconds, yes=yes)

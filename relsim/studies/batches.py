@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from relsim.market.replicates import simulate_replicates
-from relsim.market.runner import RunResult, simulate
-from relsim.scenario.schema import Scenario
+if TYPE_CHECKING:   # the runners load the model; the size rules here are imported by the CLI's checks
+    from relsim.market.runner import RunResult
+    from relsim.scenario.schema import Scenario
 
 #: Largest batch of seeds one worker task runs together. Beyond about 8 the lock step gains
 #: nothing more (benchmarks/README.md, #13) and a killed sweep loses more runs in flight.
 MAX_BATCH = 8
 
 #: Estimated peak memory (bytes, :func:`relsim.market.resources.estimate`) a batch may hold:
-#: a batch keeps all its models in memory at once, so large markets run one seed per task
-#: and the memory checks made before a run (one run per worker) stay true.
+#: a batch keeps all its models in memory at once, so large markets run one seed per task.
+#: The memory checks made before the runs count a batch's runs per worker
+#: (``check_runs(..., runs_per_task=)``, :func:`relsim.studies.sweep.check_cluster_memory`).
 BATCH_MEMORY = 256 * 2 ** 20
 
 def batch_size(runs: int, workers: int, engine: str, memory: float = 0.0, requested: int | None = None) -> int:
@@ -82,6 +84,8 @@ def run_seeds(scenario: Scenario, seeds: Sequence[int]) -> list[RunResult]:
     """``scenario`` run once per seed, in the order of ``seeds``: one ``simulate`` for a single seed
     or the agent engine, else :func:`simulate_replicates` (the same tables). A seed given twice is
     run once and its result given twice."""
+    from relsim.market.replicates import simulate_replicates
+    from relsim.market.runner import simulate
     distinct = list(dict.fromkeys(int(seed) for seed in seeds))
     if len(distinct) == 1 or scenario.market.engine != "arrays":
         results = [simulate(scenario, seed=seed) for seed in distinct]

@@ -205,4 +205,4 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     tables = {name: pd.concat([o[name] for o in ordered], ignore_index=True)
               for name in ("steps", "cohorts", "summary", "ltv")}
     return Comparison(scenario, strategies, seed_list, tables["steps"], tables["cohorts"],
-                      tables["summary"], tables["ltv"], batch=size)
+                      tables["summary"], tables["ltv"], batch=max(len(part) for _, part in work))

@@ -477,8 +477,11 @@ def _open_storage(storage_url: str, attempts: int = 20):
     for attempt in range(attempts):
         try:
             return RDBStorage(storage_url)
-        except (OperationalError, IntegrityError):
-            if attempt == attempts - 1:
+        except (OperationalError, IntegrityError) as error:
+            message = str(error.orig if error.orig is not None else error).lower()
+            racing = ("already exists" in message or "locked" in message
+                      or (isinstance(error, IntegrityError) and "unique" in message))
+            if not racing or attempt == attempts - 1:   # a missing folder, a read-only file: at once
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")

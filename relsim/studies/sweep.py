@@ -291,8 +291,9 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
         timings.clear()
 
     parallel = _dask_threads(client) if client is not None else min(workers or os.cpu_count() or 1, len(tasks))
-    size = _batch_size(plan, pending, parallel, batch)
-    session["batch"] = size
+    # a cluster with no workers yet (adaptive, starting): one run per task, so workers joining later find work
+    size = 1 if parallel == 0 and batch is None else _batch_size(plan, len(pending), max(1, parallel), batch)
+    session["batch"] = max((len(part) for part in _batches(tasks, size)), default=1)
     with progress_bar(len(plan.runs), label, enabled=progress, completed=outcome.skipped) as advance, \
             _recording(record):
         stream: Iterator[dict[str, Any]]
@@ -323,14 +324,15 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
     return outcome
 
 
-def _batch_size(plan: Plan, pending: list[Run], parallel: int, requested: int | None) -> int:
-    """Replicates of one design point per worker task (:func:`relsim.studies.batches.batch_size`):
-    1 if any design point runs on the agent engine; bounded by the largest run's memory."""
-    points = sorted({run.point for run in pending})
-    scenarios = [plan.scenarios[point] for point in points]
+def _batch_size(plan: Plan, runs: int, parallel: int, requested: int | None) -> int:
+    """Replicates of one design point per worker task for ``runs`` runs of ``plan``
+    (:func:`relsim.studies.batches.batch_size`): 1 if any design point runs on the agent engine;
+    bounded by the largest run's memory; never more than the plan's replicates. The checks made
+    before a sweep call it with all the plan's runs (a size at least that of any resumed sweep)."""
+    scenarios = plan.scenarios
     engine = "arrays" if all(s.market.engine == "arrays" for s in scenarios) else "agents"
     memory = max((estimate(scenario)[0] for scenario in scenarios), default=0.0)
-    return batch_size(len(pending), parallel, engine, memory, requested)
+    return min(max(1, len(plan.seeds)), batch_size(runs, parallel, engine, memory, requested))
 
 
 def _batches(tasks: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -343,11 +345,11 @@ def _batches(tasks: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]
 
 
 def _dask_threads(client) -> int:
-    """Threads of the Dask cluster's workers (1 if it cannot tell)."""
+    """Threads of the Dask cluster's workers (0: none yet, or it cannot tell)."""
     try:
-        return max(1, sum(int(n) for n in client.nthreads().values()))
-    except Exception:  # an older or odd client: batch as for one worker
-        return 1
+        return sum(int(n) for n in client.nthreads().values())
+    except Exception:  # an older or odd client: as for a cluster without workers yet
+        return 0
 
 
 @contextlib.contextmanager
@@ -419,7 +421,7 @@ def _on_dask(tasks: list[dict], client, size: int = 1) -> Iterator[dict]:
         yield from answers
 
 
-def check_cluster(plan: Plan, scheduler: str, yes: bool = False) -> None:
+def check_cluster(plan: Plan, scheduler: str, yes: bool = False, batch: int | None = None) -> None:
     """Refuse (:class:`relsim.util.resources.ResourceError`, exit 2) a sweep on the Dask
     scheduler at ``scheduler`` whose runs cannot fit in its workers' memory; announce a long one.
 
@@ -434,10 +436,11 @@ def check_cluster(plan: Plan, scheduler: str, yes: bool = False) -> None:
             info = client.scheduler_info()
     finally:
         client.close()
-    check_cluster_memory(plan, info.get("workers") or {}, yes=yes)
+    check_cluster_memory(plan, info.get("workers") or {}, yes=yes, batch=batch)
 
 
-def check_cluster_memory(plan: Plan, workers: dict[str, dict], yes: bool = False) -> None:
+def check_cluster_memory(plan: Plan, workers: dict[str, dict], yes: bool = False,
+                         batch: int | None = None) -> None:
     """Refuse a sweep whose largest run, once per thread, exceeds a Dask worker's memory limit.
 
     A Dask worker runs one task per thread at a time, and pauses at 80 % of its
@@ -449,6 +452,8 @@ def check_cluster_memory(plan: Plan, workers: dict[str, dict], yes: bool = False
     not checked for memory; the time (all runs over all threads) is announced
     if long. ``workers`` maps addresses to the entries of
     ``Client.scheduler_info()["workers"]`` (``nthreads``, ``memory_limit``).
+    A thread holds a batch of replicates at once (``batch``: ``--batch``, default
+    automatic, :func:`relsim.studies.batches.batch_size`), so a run counts that many times.
 
     >>> from relsim.studies.experiment import load_experiment
     >>> plan = load_experiment("strategies_by_scenario")
@@ -473,11 +478,14 @@ def check_cluster_memory(plan: Plan, workers: dict[str, dict], yes: bool = False
     limits = {address: int(info.get("memory_limit") or 0) for address, info in workers.items()}
     what = f"the sweep ({len(plan.runs)} runs)"
     parallel = max(1, sum(threads.values()))
+    size = _batch_size(plan, len(plan.runs), parallel, batch) if workers or batch is not None else 1
+    largest *= size   # a thread holds its batch at once; without workers yet, one run per task
     limited = [address for address in workers if limits[address] > 0]
     if limited:
         tightest = min(limited, key=lambda address: limits[address] / threads[address])
         count = threads[tightest]
-        check_fits(f"{what} on Dask worker {tightest} ({count} thread{'s' if count != 1 else ''}, a run "
+        on_each = "a run" if size == 1 else f"a batch of {size} runs"
+        check_fits(f"{what} on Dask worker {tightest} ({count} thread{'s' if count != 1 else ''}, {on_each} "
                    "on each)", largest * count, seconds / parallel, yes=yes, available=limits[tightest],
                    room="its memory limit", workers="workers with fewer threads or more memory")
         return
@@ -508,10 +516,11 @@ def command_sweep(args) -> int:
     replicates = extend or plan.experiment.replicates
     if getattr(args, "scheduler", None) is None:
         from relsim.market.resources import check_runs
-        check_runs(f"the sweep ({len(plan.points) * replicates} runs)", plan.scenarios, replicates,
-                   args.workers or os.cpu_count() or 1, yes=getattr(args, "yes", False))
+        runs, workers = len(plan.points) * replicates, args.workers or os.cpu_count() or 1
+        check_runs(f"the sweep ({runs} runs)", plan.scenarios, replicates, workers, yes=getattr(args, "yes", False),
+                   runs_per_task=_batch_size(plan, runs, min(workers, runs), getattr(args, "batch", None)))
     else:
-        check_cluster(plan, args.scheduler, yes=getattr(args, "yes", False))
+        check_cluster(plan, args.scheduler, yes=getattr(args, "yes", False), batch=getattr(args, "batch", None))
     engines = ", ".join(sorted({s.market.engine for s in plan.scenarios}))
     print(f"{plan.experiment.name}: {len(plan.points)} design points × {replicates} "
           f"seeds = {len(plan.points) * replicates} runs{' (extending the store)' if extend else ''} "
