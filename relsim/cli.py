@@ -436,8 +436,8 @@ def command_compare(args: argparse.Namespace) -> int:
     from relsim.market.resources import estimate
     from relsim.studies.batches import batch_size
     runs = len(args.strategies) * args.seeds   # the batch compare will use (studies.compare), its runs held at once
-    per_task = min(args.seeds, batch_size(runs, min(workers, runs), scenario.market.engine, estimate(scenario)[0],
-                                          args.batch))
+    per_task = batch_size(runs, min(workers, runs), scenario.market.engine, estimate(scenario)[0], args.batch,
+                          args.seeds)
     _check_resources(f"the comparison ({len(args.strategies)} strategies × {args.seeds} seeds)",
                      [scenario.with_focal_strategy(s) for s in args.strategies], args.seeds, workers, args,
                      runs_per_task=per_task)

@@ -17,6 +17,8 @@ than :data:`BATCH_MEMORY` allows (a batch holds all its models at once).
 5
 >>> batch_size(40, workers=2, engine="agents")
 1
+>>> batch_size(40, workers=2, engine="arrays", seeds=3)     # no batch holds more seeds than there are
+3
 >>> batches([0, 1, 2, 3, 4], 2)
 [[0, 1], [2, 3], [4]]
 """
@@ -41,7 +43,8 @@ MAX_BATCH = 8
 #: (``check_runs(..., runs_per_task=)``, :func:`relsim.studies.sweep.check_cluster_memory`).
 BATCH_MEMORY = 256 * 2 ** 20
 
-def batch_size(runs: int, workers: int, engine: str, memory: float = 0.0, requested: int | None = None) -> int:
+def batch_size(runs: int, workers: int, engine: str, memory: float = 0.0, requested: int | None = None,
+               seeds: int | None = None) -> int:
     """Seeds per worker task for ``runs`` runs over ``workers`` processes.
 
     Parameters
@@ -57,6 +60,9 @@ def batch_size(runs: int, workers: int, engine: str, memory: float = 0.0, reques
     requested : int, optional
         ``--batch N``: this size instead of the automatic one (1 = one run per task); still
         1 on the agent engine, and still no more than :data:`BATCH_MEMORY` allows.
+    seeds : int, optional
+        Seeds one scenario runs on: no batch holds more (so the size is also the largest batch
+        that runs, as the report and the memory checks state it).
 
     Returns
     -------
@@ -71,6 +77,8 @@ def batch_size(runs: int, workers: int, engine: str, memory: float = 0.0, reques
         size = min(MAX_BATCH, math.ceil(runs / (4 * max(1, workers))))
     if memory > 0:
         size = min(size, int(BATCH_MEMORY // memory))
+    if seeds is not None:
+        size = min(size, seeds)
     return max(1, size)
 
 

@@ -181,7 +181,7 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     tasks = [(strategy, seed) for seed in seed_list for strategy in strategies]
     workers = workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(tasks)))
-    size = batch_size(len(tasks), workers, scenario.market.engine, estimate(scenario)[0], batch)
+    size = batch_size(len(tasks), workers, scenario.market.engine, estimate(scenario)[0], batch, len(seed_list))
     work = [(strategy, seeds) for seeds in batches(seed_list, size) for strategy in strategies]
     payload = scenario.model_dump(mode="json")
     outputs: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
@@ -205,4 +205,4 @@ def compare(scenario: Scenario, strategies: Sequence[str], seeds: int | Sequence
     tables = {name: pd.concat([o[name] for o in ordered], ignore_index=True)
               for name in ("steps", "cohorts", "summary", "ltv")}
     return Comparison(scenario, strategies, seed_list, tables["steps"], tables["cohorts"],
-                      tables["summary"], tables["ltv"], batch=max(len(part) for _, part in work))
+                      tables["summary"], tables["ltv"], batch=size)

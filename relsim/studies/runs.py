@@ -55,7 +55,7 @@ def focal_outcomes(tasks: Sequence[tuple[Scenario, int]], workers: int = 1, prog
     work: list[tuple[dict, list[int], list[int]]] = []   # (scenario, seeds, task numbers)
     for numbers in groups.values():
         scenario = tasks[numbers[0]][0]
-        size = batch_size(len(payloads), workers, scenario.market.engine, estimate(scenario)[0], batch)
+        size = batch_size(len(payloads), workers, scenario.market.engine, estimate(scenario)[0], batch, len(numbers))
         for part in batches(numbers, size):
             work.append((payloads[part[0]][0], [payloads[i][1] for i in part], part))
     work.sort(key=lambda item: item[2][0])

@@ -332,7 +332,7 @@ def _batch_size(plan: Plan, runs: int, parallel: int, requested: int | None) -> 
     scenarios = plan.scenarios
     engine = "arrays" if all(s.market.engine == "arrays" for s in scenarios) else "agents"
     memory = max((estimate(scenario)[0] for scenario in scenarios), default=0.0)
-    return min(max(1, len(plan.seeds)), batch_size(runs, parallel, engine, memory, requested))
+    return batch_size(runs, parallel, engine, memory, requested, len(plan.seeds))
 
 
 def _batches(tasks: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
