@@ -130,6 +130,7 @@ def test_failing_run_in_a_batch_fails_alone(unbatched, tmp_path, monkeypatch):
     outcome = sweep(plan, tmp_path / "store", workers=1, batch=3)
     failed = {run.run_id for run in plan.runs if run.seed == bad}
     assert set(outcome.failed) == failed and outcome.done == 8
+    assert not outcome.batch_errors    # the run that fails alone explains its batch's failure
     records = Store(tmp_path / "store").failed()
     assert set(records) == failed
     for record in records.values():
@@ -138,6 +139,31 @@ def test_failing_run_in_a_batch_fails_alone(unbatched, tmp_path, monkeypatch):
     for name, table in good.items():
         kept = reference[name][~reference[name]["run_id"].isin(failed)].reset_index(drop=True)
         pd.testing.assert_frame_equal(table, kept, check_exact=True)
+
+
+def test_a_batch_that_fails_for_its_own_reason_is_reported(unbatched, tmp_path, monkeypatch, capsys):
+    """A batch that raises although each of its runs succeeds alone (a defect of the replicates'
+    pass, here injected) still gives the same store, one run at a time, but not silently: the
+    outcome names the runs and the error, the session counts them, the command line warns."""
+    from tests.test_sweep import relsim_here
+    path, root = unbatched
+
+    def broken(scenario, seeds, *args, **kwargs):
+        raise IndexError("stacked array out of step")
+
+    monkeypatch.setattr(replicates_module, "simulate_replicates", broken)
+    plan = load_experiment(path)
+    outcome = sweep(plan, tmp_path / "store", workers=1, batch=2)
+    assert outcome.done == 12 and not outcome.failed
+    batched = {run.run_id for run in plan.runs if run.replicate < 2}      # 2 + 1 seeds per point
+    assert set(outcome.batch_errors) == batched
+    assert all(error == "IndexError: stacked array out of step" for error in outcome.batch_errors.values())
+    assert Store(tmp_path / "store").manifest()["sessions"][-1]["batch_errors"] == len(batched)
+    assert_same_store(root, tmp_path / "store")
+    done = relsim_here(capsys, "sweep", str(path), "--out", str(tmp_path / "again"), "--workers", "1",
+                       "--batch", "2")
+    assert done.returncode == 0, done.stderr
+    assert "8 runs ran one at a time" in done.stderr and "stacked array out of step" in done.stderr
 
 
 def test_batch_flag_on_the_command_line(unbatched, tmp_path, capsys):

@@ -72,6 +72,9 @@ class SweepOutcome:
         Run ids that failed in this call.
     warning : str or None
         A note about the store (e.g. another code version started it).
+    batch_errors : dict of str to str
+        Runs (by id) whose batch of replicates raised although each of its runs succeeded alone,
+        with the batch's error: the store is the same, but those runs ran one at a time.
     """
 
     total: int
@@ -79,6 +82,7 @@ class SweepOutcome:
     done: int = 0
     failed: list[str] = field(default_factory=list)
     warning: str | None = None
+    batch_errors: dict[str, str] = field(default_factory=dict)
 
 
 def _task(run: Run, tables: list[str], version: str) -> dict[str, Any]:
@@ -118,7 +122,10 @@ def run_batch(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Each run's ``seconds`` is the batch's time split evenly over its runs. If the batch raises,
     its runs are run again one by one (:func:`run_task`), so only a run that fails alone is
-    answered as failed, with its own traceback.
+    answered as failed, with its own traceback. If every run then succeeds alone, the batch
+    failed for a reason of its own (a defect of the replicates' pass, not of a run): each answer
+    carries the batch's error as ``batch_error`` and the sweep reports it
+    (:attr:`SweepOutcome.batch_errors`).
     """
     if len(tasks) == 1:
         return [run_task(tasks[0])]
@@ -130,8 +137,12 @@ def run_batch(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results = run_seeds(scenario, [task["seed"] for task in tasks])
         share = (time.perf_counter() - started) / len(tasks)
         return [_answer(task, scenario, result, share) for task, result in zip(tasks, results, strict=True)]
-    except Exception:  # isolate the failing run: each alone
-        return [run_task(task) for task in tasks]
+    except Exception as error:  # isolate the failing run: each alone
+        answers = [run_task(task) for task in tasks]
+        if all("tables" in answer for answer in answers):   # no run fails alone: the batch itself failed
+            for answer in answers:
+                answer["batch_error"] = f"{type(error).__name__}: {error}"
+        return answers
 
 
 def _answer(task: dict[str, Any], scenario: Scenario, result: RunResult, seconds: float) -> dict[str, Any]:
@@ -315,6 +326,9 @@ def _sweep(plan: Plan, results: Store, client, workers: int | None, retry_failed
                     "error": answer["error"], "traceback": answer["traceback"],
                     "seconds": answer.get("seconds")})
                 outcome.failed.append(run.run_id)
+            if "batch_error" in answer:
+                outcome.batch_errors[run.run_id] = answer["batch_error"]
+                session["batch_errors"] = len(outcome.batch_errors)
             if "seconds" in answer:
                 timings[run.run_id] = round(float(answer["seconds"]), 4)
             if time.monotonic() - flushed > TIMINGS_EVERY:
@@ -535,6 +549,11 @@ def command_sweep(args) -> int:
         return 130
     if outcome.warning:
         print(f"relsim: note: {outcome.warning}", file=sys.stderr)
+    if outcome.batch_errors:
+        print(f"relsim: warning: {len(outcome.batch_errors)} runs ran one at a time because their batch of "
+              f"replicates failed although each run succeeded alone (first error: "
+              f"{next(iter(outcome.batch_errors.values()))}); the store is the same, only slower. "
+              "--batch 1 skips batching; please report this error", file=sys.stderr)
     left = len(Store(args.out).failed())
     print(f"{outcome.done} runs done now, {outcome.skipped} already in the store, "
           f"{len(outcome.failed)} failed now; {left} failed in all")
