@@ -456,7 +456,9 @@ def reward_cashback(reward_value: Number, redemption: float, multiplier: float) 
     the firm nothing), ``m`` (``behaviour.reward_value_multiplier``) how a
     customer values a unit of rewards against a unit of money: ``m = 1`` (the
     default) values them as the cash they return; no premium for points over
-    cash is assumed (none verified, docs/evidence.md). ``c`` enters the choice
+    cash is assumed: customers differ in both directions (Lim, Chun & Satopää
+    2024, M&SOM 26(5): heavy earners with the firm value points more than
+    money, light earners less; docs/evidence.md). ``c`` enters the choice
     as a price cut (:func:`choice_utility`), so a programme is worth to every
     segment what the same money off the price is worth to it. The firm's
     cost of the programme is the same rule with ``m = 1`` on the revenue
