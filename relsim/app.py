@@ -72,7 +72,7 @@ the scenario's own value:
 * commitment → ``behaviour.commitment_rate``: how fast contact with a trusted
   firm turns into commitment (wanting to stay);
 * reciprocity → a multiplier on every goodwill size (``reward_goodwill``,
-  ``recovery_goodwill``, ``offer_goodwill``, ``key_account_goodwill``): how
+  ``recovery_goodwill``, ``offer_goodwill_per_discount``, ``key_account_goodwill``): how
   much customers feel they owe a firm that does them a favour;
 * responsiveness → ``behaviour.w_responsiveness``: how much a quickly
   answering support desk weighs when a customer chooses where to buy.
@@ -150,7 +150,7 @@ PLAY_GAP_S = 0.02
 RUNG_COLOURS = ("#BBBBBB", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 NO_FIRM = "#DDDDDD"
 TWIN_COLOUR = PALETTE[5]
-GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill", "offer_goodwill", "key_account_goodwill")
+GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill", "offer_goodwill_per_discount", "key_account_goodwill")
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
                "relationship": "Relationship programme", "service_desk": "Service desk",
@@ -214,6 +214,12 @@ HELP = {
                   "larger is faster.",
     "Run to week": "Play and stop at that week (e.g. 52, 104, 156 for one, two, three years).",
 }
+
+
+def _upper_limit(name: str) -> float:
+    """The upper bound (``le``) of ``behaviour.<name>`` in the scenario schema."""
+    from relsim.scenario.schema import BehaviourSpec
+    return min(float(m.le) for m in BehaviourSpec.model_fields[name].metadata if getattr(m, "le", None) is not None)
 
 
 def _shipped_names() -> list[str]:
@@ -365,8 +371,8 @@ def build_scenario(scenario_name: str, customers: int, strategy: str, custom_lev
     if not 0 <= reciprocity:
         raise ScenarioError(f"Reciprocity = {reciprocity!r}: must be at least 0")
     for name in GOODWILL_FIELDS:
-        # capped at 1, the field's upper limit: reciprocity 3 on a goodwill of 0.5 is a goodwill of 1
-        overrides[f"behaviour.{name}"] = min(1.0, getattr(base.behaviour, name) * reciprocity)
+        # capped at the field's upper limit: reciprocity 3 on a goodwill of 0.5 is a goodwill of 1
+        overrides[f"behaviour.{name}"] = min(_upper_limit(name), getattr(base.behaviour, name) * reciprocity)
     if strategy != "current":
         base.with_focal_strategy(strategy)            # an unknown preset: the message that names the presets
         overrides["firms.0.strategy"] = strategy

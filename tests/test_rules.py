@@ -13,7 +13,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from relsim.market import rules
-from relsim.scenario.schema import BehaviourSpec, ChurnSpec, WordOfMouthSpec
+from relsim.scenario.schema import BehaviourSpec, ChurnSpec, CostSpec, WordOfMouthSpec
 
 N = 20_000  # random inputs per bounds test
 B = BehaviourSpec()
@@ -30,7 +30,7 @@ RUNG_KW = dict(supporter_commitment=B.supporter_commitment, supporter_trust=B.su
                advocate_commitment=B.advocate_commitment,
                partner_commitment=B.partner_commitment, promoter_threshold=WOM.promoter_threshold)
 CHOICE_KW = dict(w_trust=B.w_trust, w_commitment=B.w_commitment, w_reciprocity=B.w_reciprocity,
-                 w_responsiveness=B.w_responsiveness, w_reward=B.w_reward, w_wom=B.w_wom,
+                 w_responsiveness=B.w_responsiveness, w_wom=B.w_wom,
                  inertia=B.inertia, inertia_commitment=B.inertia_commitment)
 
 
@@ -316,9 +316,8 @@ class TestDirections:
                                    rules.update_knowledge(k, 7, 0.1))
 
     def test_choice_utility_directions(self):
-        kw = dict(quality=0.8, price=1.0, price_sensitivity=3.0, trust=0.5, commitment=0.3,
-                  reciprocity=0.1, responsiveness=0.5, reward_value=0.0, wom=0.0, offer=0.0,
-                  is_current=0.0)
+        kw = dict(quality=0.8, price=1.0, discount=0.0, cashback=0.0, price_sensitivity=3.0, trust=0.5,
+                  commitment=0.3, reciprocity=0.1, responsiveness=0.5, wom=0.0, is_current=0.0)
         base = rules.choice_utility(**kw, **CHOICE_KW)
 
         def u(**changes):
@@ -327,7 +326,7 @@ class TestDirections:
         assert u(price=1.1) < base
         assert u(price_sensitivity=6.0) < base
         for name in ("quality", "trust", "commitment", "reciprocity", "responsiveness",
-                     "reward_value", "wom", "offer"):
+                     "discount", "cashback", "wom"):
             assert u(**{name: kw[name] + 0.1}) > base, name
         assert u(is_current=1.0) == pytest.approx(base + B.inertia + B.inertia_commitment * 0.3)
         # commitment raises the current firm's utility more than another's (switching barrier)
@@ -577,8 +576,12 @@ SCALAR_CASES = {
     "service_recovery": (rules.service_recovery, [_s, _u, _b, 0.5], {}),
     "update_knowledge": (rules.update_knowledge, [_u, lambda r, n: r.integers(0, 20, n).astype(float),
                                                   0.1], {}),
-    "choice_utility": (rules.choice_utility, [_u, lambda r, n: r.uniform(0.5, 1.5, n), _u, _u, _u, _u,
-                                              _u, _u, _s, _u, _b], CHOICE_KW),
+    "choice_utility": (rules.choice_utility, [_u, lambda r, n: r.uniform(0.5, 1.5, n), _u, _u, _u, _u, _u,
+                                              _u, _u, _s, _b], CHOICE_KW),
+    "order_discount": (rules.order_discount, [_u, _u], {}),
+    "offer_discount": (rules.offer_discount, [0.15, _u], {}),
+    "offer_goodwill": (rules.offer_goodwill, [lambda r, n: r.uniform(0, 1, n), 0.3], {}),
+    "reward_cashback": (rules.reward_cashback, [lambda r, n: r.uniform(0, 0.5, n), 0.7, 1.0], {}),
     "paid_reach": (rules.paid_reach, [lambda r, n: r.uniform(0, 5000, n), 200.0, 600.0], {}),
     "complaint_probability": (rules.complaint_probability, [_u, 0.2, 0.6], {}),
     "failure_exit_probability": (rules.failure_exit_probability, [_u, 1 / 3, 0.7], {}),
@@ -688,3 +691,61 @@ def test_cost_to_serve_falls_with_tenure_and_stays_positive(saving):
 def test_acquisition_cost_is_linear_in_customers_won():
     won = np.arange(0.0, 10.0)
     np.testing.assert_allclose(rules.acquisition_cost(won, 51.0), 51.0 * won)
+
+
+# --------------------------------------------------------------------------
+# Offers and rewards are money (audit items 2 and 3, 2026-11-30)
+# --------------------------------------------------------------------------
+_CHOICE_STATE = dict(quality=0.8, trust=0.5, commitment=0.3, reciprocity=0.1, responsiveness=0.5, wom=0.2,
+                     is_current=0.0)
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.5, 3.0, 6.0, 10.0])
+@pytest.mark.parametrize("rate", [0.01, 0.03, 0.1])
+def test_a_programme_is_worth_the_price_cut_of_the_same_money(beta, rate):
+    """For every price sensitivity β, a programme returning a share c of what the customer pays
+    (reward rate · redemption, valued as cash) is worth exactly the price cut that saves the same
+    money. Mutation: the old flat reward term w_reward · rate (10 · rate for everyone) fails here
+    at every β except the one at which it happens to equal the money (β·p·c)."""
+    price, redemption = 1.1, CostSpec().reward_redemption
+    cashback = rules.reward_cashback(rules.reward_value(rate, True, B.unenrolled_reward_share), redemption,
+                                     B.reward_value_multiplier)
+    assert cashback == pytest.approx(rate * redemption, rel=1e-15)   # m = 1: cash
+    with_programme = rules.choice_utility(price=price, discount=0.0, cashback=cashback, price_sensitivity=beta,
+                                          **_CHOICE_STATE, **CHOICE_KW)
+    no_programme = rules.choice_utility(price=price, discount=0.0, cashback=0.0, price_sensitivity=beta,
+                                        **_CHOICE_STATE, **CHOICE_KW)
+    money_back = price * rate * redemption     # what the firm books as rewards on an order of one unit
+    cheaper = rules.choice_utility(price=price - money_back, discount=0.0, cashback=0.0, price_sensitivity=beta,
+                                   **_CHOICE_STATE, **CHOICE_KW)
+    assert with_programme == pytest.approx(cheaper, rel=1e-12, abs=1e-12)
+    # its value is the money in the segment's own price sensitivity: β · p · c
+    assert with_programme - no_programme == pytest.approx(beta * money_back, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [1.5, 3.0, 6.0])
+def test_an_offer_is_worth_its_discount_in_the_price_term(beta):
+    """A pending offer of discount d is worth β·p·d, the same as a price of p·(1 − d); with a win-back
+    discount as well, the discounts compound (each on the price the other leaves)."""
+    d = rules.offer_discount(0.15, 0.6)
+    assert d == pytest.approx(0.09, rel=1e-15)
+    u = {k: rules.choice_utility(price=p, discount=disc, cashback=0.0, price_sensitivity=beta, **_CHOICE_STATE,
+                                 **CHOICE_KW)
+         for k, p, disc in (("offer", 1.0, d), ("cut", 1.0 - d, 0.0), ("none", 1.0, 0.0))}
+    assert u["offer"] == pytest.approx(u["cut"], rel=1e-12)
+    assert u["offer"] - u["none"] == pytest.approx(beta * d, rel=1e-12)
+    both = rules.order_discount(0.1, d)
+    assert 1.0 - both == pytest.approx(0.9 * (1.0 - d), rel=1e-15)
+    assert rules.order_discount(0.0, 0.0) == 0.0 and rules.order_discount(1.0, 0.3) == 1.0
+
+
+def test_offer_goodwill_scales_with_the_value_given():
+    """Goodwill is proportional to the offer's discount (MODEL.md: goodwill scales with the value
+    received), zero for an offer worth nothing and never above 1. Mutation: a flat goodwill
+    (the old 0.05 whatever the value) fails the proportionality."""
+    values = np.array([0.0, 0.05, 0.1, 0.2])
+    goodwill = rules.offer_goodwill(values, B.offer_goodwill_per_discount)
+    np.testing.assert_allclose(goodwill, B.offer_goodwill_per_discount * values, rtol=1e-15)
+    assert goodwill[0] == 0.0
+    assert goodwill[2] == pytest.approx(2 * goodwill[1], rel=1e-12)
+    assert rules.offer_goodwill(0.9, 5.0) == 1.0

@@ -120,7 +120,8 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
     # customer by customer in compiled code: no firm, no key account, the firm's count, the source
     from relsim.market import kernels
     firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
-                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"])
+                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"],
+                                        state.offer)
     for firm in np.flatnonzero(left).tolist():
         model.firms[firm].farewell(reason, int(left[firm]))
     state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
@@ -173,11 +174,14 @@ def contact(state: CustomerState, customers: np.ndarray, firms, intensity, knowl
 
 
 def personalised_offer(state: CustomerState, customers: np.ndarray, firm: int) -> None:
-    """A personalised offer from ``firm``, worth what its CRM knows; goodwill; a contact."""
+    """A personalised offer from ``firm``: a discount on the next order there, worth what its CRM
+    knows (``rules.offer_discount``; a new offer replaces a pending one); goodwill in proportion to
+    it (``rules.offer_goodwill``); a contact."""
     params = state.model.behaviour
-    state.offer[customers, firm] = params.offer_value * state.knowledge[customers, firm]
-    state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm],
-                                                                  params.offer_goodwill)
+    discount = rules.offer_discount(params.offer_discount, state.knowledge[customers, firm])
+    state.offer[customers, firm] = discount
+    state.reciprocity[customers, firm] = rules.update_reciprocity(
+        state.reciprocity[customers, firm], rules.offer_goodwill(discount, params.offer_goodwill_per_discount))
     contact(state, customers, firm, params.offer_intensity, knowledge=False)
 
 
@@ -247,7 +251,7 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
         state.retention_offer, float(state.retention_discount), state.programmes, state.programme_bit,
         state.current, state.segment, np.array([f.quality for f in firms], dtype=np.float64),
         np.array([f.price for f in firms], dtype=np.float64),
-        np.array([[f.reward_value(False), f.reward_value(True)] for f in firms], dtype=np.float64),
+        np.array([[f.cashback(False), f.cashback(True)] for f in firms], dtype=np.float64),
         state.price_sensitivity, state.service_sensitivity, state.choice_weights,
         float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
         draw, habit_draw, state.competitor_advantage)
@@ -297,7 +301,11 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     # the books of every firm's orders, in one call (Firm.sell); the dyads by flat position
     firm_list = model.firms
     at = state.dyads(buyers, chosen)
-    margins = Firm.sell(firm_list, chosen, values, at.get(state.retention_offer) * state.retention_discount,
+    # the discount the buyer holds (win-back and personalised offers: rules.order_discount) comes off
+    # the revenue, as it came off the price in the choice
+    discount = rules.order_discount(at.get(state.retention_offer) * state.retention_discount,
+                                    at.get(state.offer).astype(np.float64))
+    margins = Firm.sell(firm_list, chosen, values, discount,
                         0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
                         at.get(state.source) == SOURCE_CODE["wom"], cost_factor)
     # a purchase from a firm with a loyalty programme enrols the buyer in it (each buyer once)

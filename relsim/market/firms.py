@@ -116,23 +116,33 @@ class Firm(mesa.Agent):
         return rules.reward_value(self.strategy.reward_rate, enrolled,
                                   self.model.behaviour.unenrolled_reward_share)
 
+    def cashback(self, enrolled):
+        """The share of the price the loyalty programme gives back as the customer values it
+        (``rules.reward_cashback`` of :meth:`reward_value`, with ``costs.reward_redemption`` and
+        ``behaviour.reward_value_multiplier``): a cut of the price in the choice."""
+        return rules.reward_cashback(self.reward_value(enrolled), self.model.spec.costs.reward_redemption,
+                                     self.model.behaviour.reward_value_multiplier)
+
     @staticmethod
     def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, retention_discount: np.ndarray,
              channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None) -> np.ndarray:
         """Book a batch of orders at their firms; return their margins (revenue − COGS − fees − rewards).
 
         One entry per order: ``chosen`` the index of the firm in ``firms`` (the model's firms) the order
-        goes to, ``basket`` its value at reference price, ``retention_discount`` the win-back discount
-        on it, ``channel_fee`` the distributor's share (an array, or one share for all),
-        ``referred`` whether the customer came by word of mouth, ``cost_factor`` the share of the unit
-        cost the customer still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the
-        full unit cost). Each firm's book lines are the sums of its own orders in the batch's order
-        (the same sums as booking every firm's orders apart).
+        goes to, ``basket`` its value at reference price, ``retention_discount`` the discount the
+        customer holds on it (win-back and personalised offers, ``rules.order_discount``),
+        ``channel_fee`` the distributor's share (an array, or one share for all), ``referred`` whether
+        the customer came by word of mouth, ``cost_factor`` the share of the unit cost the customer
+        still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the full unit cost).
+        Each firm's book lines are the sums of its own orders in the batch's order (the same sums as
+        booking every firm's orders apart).
         """
         price = np.array([firm.price for firm in firms], dtype=np.float64)
         unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
         redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
-        reward_share = np.array([firm.strategy.reward_rate * redemption for firm in firms], dtype=np.float64)
+        # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
+        reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
+                                dtype=np.float64)
         revenue = basket * (price[chosen] * (1.0 - retention_discount))
         cogs = basket * unit_cost[chosen]
         if cost_factor is not None:

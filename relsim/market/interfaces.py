@@ -152,7 +152,7 @@ class Market(Protocol):
     direct: np.ndarray               # buys direct (True) or through a distributor
 
     # -- per-segment tables (row = segment), read by the compiled choice (market/kernels.py) --
-    segment_choice_weights: list[tuple[float, float, float, float, float, float, float, float]]
+    segment_choice_weights: list[tuple[float, float, float, float, float, float, float]]
     habit_satisfaction: np.ndarray   # w_S of rules.habit_probability
     habit_commitment: np.ndarray     # w_C of rules.habit_probability
 

@@ -22,6 +22,7 @@ from relsim.market.jit import compiled_rule, jit
 
 # the rules the kernels call, compiled (their Python forms are the rules themselves)
 _choice_utility = compiled_rule(rules.choice_utility)
+_order_discount = compiled_rule(rules.order_discount)
 _habit_probability = compiled_rule(rules.habit_probability)
 _logit_probabilities_into = compiled_rule(rules.logit_probabilities_into)
 
@@ -29,13 +30,15 @@ _logit_probabilities_into = compiled_rule(rules.logit_probabilities_into)
 @jit
 def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, offer, satisfaction,
            retention_offer, discount, programmes, programme_bit, current, segment,
-           quality, price, reward, price_sensitivity, service_sensitivity, weights,
+           quality, price, cashback, price_sensitivity, service_sensitivity, weights,
            habit_base, habit_satisfaction, habit_commitment, habit_max,
            choice_draws, habit_draws, competitor_advantage):
     """The firm each buyer picks (``events.choose``): multinomial logit over the firms
     it knows (``rules.choice_utility``, ``rules.logit_probabilities_into``), or a habitual
     repeat with its current firm (``rules.habit_probability``); writes the best
-    alternative's advantage. ``reward[f, enrolled]`` is firm f's programme value."""
+    alternative's advantage. ``offer[i, f]`` is the personalised offer's discount, ``discount`` the
+    win-back discount of a pending retention offer (``rules.order_discount`` combines them),
+    ``cashback[f, enrolled]`` firm f's programme (``rules.reward_cashback``)."""
     firm_count = quality.size
     picks = np.empty(buyers.size, dtype=np.int64)
     utility = np.empty(firm_count)
@@ -50,12 +53,13 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
                 known += 1
                 last_known = f
                 enrolled = 1 if (programmes[i] & programme_bit[f]) != 0 else 0
+                held = _order_discount(discount if retention_offer[i, f] else 0.0, np.float64(offer[i, f]))
                 utility[f] = _choice_utility(
-                    quality[f], price[f] * (1.0 - retention_offer[i, f] * discount), price_sensitivity[s],
+                    quality[f], price[f], held, cashback[f, enrolled], price_sensitivity[s],
                     trust[i, f], commitment[i, f], reciprocity[i, f], responsiveness[i, f] * service_sensitivity[s],
-                    reward[f, enrolled], wom[i, f], offer[i, f], current[i] == f,
+                    wom[i, f], current[i] == f,
                     weights[s, 0], weights[s, 1], weights[s, 2], weights[s, 3], weights[s, 4], weights[s, 5],
-                    weights[s, 6], weights[s, 7])
+                    weights[s, 6])
             else:
                 utility[f] = -math.inf
         several = known > 1
@@ -308,9 +312,10 @@ def states_by_firm(current, firm_count, trust, commitment, satisfaction, recipro
 
 
 @jit
-def leave(customers, current, counts, key_account, spells, source, returning):
+def leave(customers, current, counts, key_account, spells, source, returning, offer):
     """The spells of ``customers`` end (``events.leave``; each customer once): each is a
-    customer of nobody and no key account; its firm counts one customer less. Returns the
+    customer of nobody and no key account, its firm's personalised offer is withdrawn (``offer``
+    cleared); its firm counts one customer less. Returns the
     firms left, each spell's source code (``returning`` after the first spell) and how many
     left each firm."""
     firms = np.empty(customers.size, dtype=np.int64)
@@ -323,6 +328,7 @@ def leave(customers, current, counts, key_account, spells, source, returning):
         left[f] += 1
         counts[f] -= 1
         key_account[i] = False
+        offer[i, f] = 0.0
         codes[k] = source[i, f] if spells[i, f] == 1 else returning
         current[i] = -1
     return firms, codes, left

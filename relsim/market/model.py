@@ -83,8 +83,7 @@ class MarketModel(mesa.Model):
         # markedly faster than keyword calls in the agents' hot loops).
         params, wom, churn = scenario.behaviour, scenario.word_of_mouth, scenario.churn
         self.choice_weights = (params.w_trust, params.w_commitment, params.w_reciprocity,
-                               params.w_responsiveness, params.w_reward, params.w_wom, params.inertia,
-                               params.inertia_commitment)
+                               params.w_responsiveness, params.w_wom, params.inertia, params.inertia_commitment)
         self.hazard_weights = (churn.base_hazard, churn.w_satisfaction, churn.w_commitment,
                                churn.w_recency, churn.w_competitor)
         self.talk_weights = (wom.talk_base, wom.talk_satisfaction, wom.talk_commitment,
@@ -96,7 +95,7 @@ class MarketModel(mesa.Model):
         self.transactional_weight = 2.0 * (1.0 - orientation)
         self.segment_choice_weights = [
             (params.w_trust * r, params.w_commitment * r, params.w_reciprocity * r, params.w_responsiveness,
-             params.w_reward, params.w_wom, params.inertia, params.inertia_commitment * r)
+             params.w_wom, params.inertia, params.inertia_commitment * r)
             for r in self.relational_weight.tolist()]
         self.habit_satisfaction = params.habit_satisfaction * self.transactional_weight
         self.habit_commitment = params.habit_commitment * self.relational_weight
@@ -214,7 +213,7 @@ class MarketModel(mesa.Model):
         return (self.need_rate * basket).astype(float)
 
     def choice_weights_for(self, segment):
-        """The weights of ``rules.choice_utility`` (after ``offer, is_current``) for a
+        """The weights of ``rules.choice_utility`` (after ``is_current``) for a
         segment number, or, for an array of segment numbers, as columns (one row per
         customer) that broadcast over the firms: trust, commitment, reciprocity and
         commitment's inertia are weighted by the segment's relational orientation."""

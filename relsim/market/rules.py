@@ -241,28 +241,104 @@ def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Nu
 # --------------------------------------------------------------------------
 # Choice
 # --------------------------------------------------------------------------
-def choice_utility(quality: Number, price: Number, price_sensitivity: Number,
-                   trust: Number, commitment: Number, reciprocity: Number,
-                   responsiveness: Number, reward_value: Number, wom: Number,
-                   offer: Number, is_current: Number, w_trust: float,
-                   w_commitment: float, w_reciprocity: float,
-                   w_responsiveness: float, w_reward: float, w_wom: float,
+def choice_utility(quality: Number, price: Number, discount: Number, cashback: Number,
+                   price_sensitivity: Number, trust: Number, commitment: Number, reciprocity: Number,
+                   responsiveness: Number, wom: Number, is_current: Number, w_trust: float,
+                   w_commitment: float, w_reciprocity: float, w_responsiveness: float, w_wom: float,
                    inertia: float, inertia_commitment: float) -> Number:
     """Utility of buying from one firm.
 
-    ``U = q − β·p + w_T·T + w_C·C + w_R·R + w_Q·Q + w_rw·reward + w_W·W
-          + offer + current·(ι + ι_C·C)``
+    ``U = q − β·p·(1 − d)·(1 − c) + w_T·T + w_C·C + w_R·R + w_Q·Q + w_W·W
+          + current·(ι + ι_C·C)``
 
-    ``p`` is the price paid (list price index after any promotion), ``β`` the
-    customer's price sensitivity, ``W`` the word-of-mouth influence heard,
-    ``offer`` the value of a personalised offer and the last term the inertia
-    for the current firm, which commitment raises (a committed customer needs a
-    larger advantage to switch).
+    ``p`` is the firm's price index (list price after any promotion), ``d`` the
+    discount the customer holds on its next order there (win-back and
+    personalised offers, :func:`order_discount`), ``c`` the share of what it
+    pays that the firm's loyalty programme gives back (:func:`reward_cashback`),
+    ``β`` the customer's price sensitivity, ``W`` the word-of-mouth influence
+    heard, and the last term the inertia for the current firm, which commitment
+    raises (a committed customer needs a larger advantage to switch).
+
+    Offers and rewards are money, valued in the customer's own price
+    sensitivity: a programme returning a share ``c`` of the spend is worth
+    exactly the price cut that saves the same money (``p·(1 − c)`` without a
+    programme), to a bargain hunter (large ``β``) and a loyalist (small
+    ``β``) alike.
+
+    >>> kw = dict(quality=0.8, price_sensitivity=3.0, trust=0.5, commitment=0.2, reciprocity=0.1,
+    ...           responsiveness=0.5, wom=0.0, is_current=0, w_trust=1.0, w_commitment=1.0,
+    ...           w_reciprocity=0.5, w_responsiveness=0.5, w_wom=1.0, inertia=2.0,
+    ...           inertia_commitment=3.0)
+    >>> programme = choice_utility(price=1.0, discount=0.0, cashback=0.021, **kw)
+    >>> price_cut = choice_utility(price=1.0 - 0.021, discount=0.0, cashback=0.0, **kw)
+    >>> round(programme - price_cut, 12)
+    0.0
     """
-    return (quality - price_sensitivity * price + w_trust * trust + w_commitment * commitment
-            + w_reciprocity * reciprocity + w_responsiveness * responsiveness
-            + w_reward * reward_value + w_wom * wom + offer
+    return (quality - price_sensitivity * price * (1.0 - discount) * (1.0 - cashback)
+            + w_trust * trust + w_commitment * commitment
+            + w_reciprocity * reciprocity + w_responsiveness * responsiveness + w_wom * wom
             + is_current * (inertia + inertia_commitment * commitment))
+
+
+def order_discount(retention_discount: Number, offer_discount: Number) -> Number:
+    """The discount on a customer's next order with a firm, from the offers it holds.
+
+    ``d = 1 − (1 − d_r)·(1 − d_o)``
+
+    ``d_r`` the win-back discount (``costs.retention_offer_discount`` if one is
+    pending, else 0), ``d_o`` the personalised offer (:func:`offer_discount`, 0
+    if none): successive discounts, each on the price left by the other, so
+    ``0 ≤ d ≤ 1`` whenever both are. The same ``d`` lowers the price in the
+    choice (:func:`choice_utility`) and the revenue of the order the firm books
+    (``Firm.sell``): an offer the customer values is paid for by the firm.
+
+    >>> round(order_discount(0.1, 0.0), 12), round(order_discount(0.0, 0.15), 12)
+    (0.1, 0.15)
+    >>> round(order_discount(0.1, 0.15), 12)          # 1 − 0.9 · 0.85
+    0.235
+    >>> order_discount(0.0, 0.0)
+    0.0
+    """
+    return 1.0 - (1.0 - retention_discount) * (1.0 - offer_discount)
+
+
+def offer_discount(full_discount: float, knowledge: Number) -> Number:
+    """The discount a personalised offer gives on the next order, from what the CRM knows.
+
+    ``d_o = δ_o · K``
+
+    ``δ_o`` (``behaviour.offer_discount``) is the share of the list price an
+    offer built on perfect knowledge of the customer gives off, ``K`` in
+    ``[0, 1]`` the firm's knowledge of the customer (:func:`update_knowledge`):
+    the better the firm knows what the customer wants, the more the offer is
+    worth to it. Before 2026-11-30 an offer added ``offer_value · K`` (0.5 at
+    full knowledge) straight to the utility: ``δ_o = 0.5 / β`` at the
+    reference price sensitivity ``β = 3`` (1/6), here rounded to 0.15 (an
+    assumption, docs/evidence.md).
+
+    >>> offer_discount(0.15, 1.0), offer_discount(0.15, 0.0)
+    (0.15, 0.0)
+    """
+    return full_discount * knowledge
+
+
+def offer_goodwill(discount: Number, goodwill_per_discount: float) -> Number:
+    """Goodwill a personalised offer adds to reciprocity, in proportion to its value.
+
+    ``g = clip(γ_o · d_o, 0, 1)``
+
+    ``d_o`` the offer's discount (a share of the price, :func:`offer_discount`),
+    ``γ_o`` (``behaviour.offer_goodwill_per_discount``) the goodwill per unit of
+    price given: goodwill scales with the value of what the customer received
+    (MODEL.md, no free lunch), so an offer worth nothing buys none. At the
+    defaults (``γ_o = 0.3``, ``d_o = 0.15`` at full knowledge) ``g = 0.045``,
+    close to the flat 0.05 every offer bought before 2026-11-30 (an assumption,
+    docs/evidence.md).
+
+    >>> round(offer_goodwill(0.15, 0.3), 12), offer_goodwill(0.0, 0.3)
+    (0.045, 0.0)
+    """
+    return clip(goodwill_per_discount * discount, 0.0, 1.0)
 
 
 def habit_probability(satisfaction: Number, commitment: Number, base: float,
@@ -351,7 +427,7 @@ def reward_goodwill(reward_rate: Number, maximum: float, scale: float) -> Number
 
 
 def reward_value(reward_rate: float, enrolled: Number, unenrolled_share: float) -> Number:
-    """Value of a firm's loyalty programme to a customer, in the utility's reward term.
+    """Share of the spend a firm's loyalty programme returns, as a customer counts on it.
 
     ``ρ = r · (s + (1 − s) · e)``
 
@@ -360,12 +436,40 @@ def reward_value(reward_rate: float, enrolled: Number, unenrolled_share: float) 
     alliance), 0 if not (yet), ``s`` the share of the value a customer who is
     not enrolled sees (``behaviour.unenrolled_reward_share``, 0.5: an
     assumption, docs/evidence.md): no points yet, and joining takes a first
-    purchase. Zero programme, zero value.
+    purchase. Zero programme, zero value. What the customer makes of it in its
+    choice: :func:`reward_cashback`.
 
     >>> reward_value(0.04, True, 0.5), reward_value(0.04, False, 0.5)
     (0.04, 0.02)
     """
     return reward_rate * (unenrolled_share + (1.0 - unenrolled_share) * enrolled)
+
+
+def reward_cashback(reward_value: Number, redemption: float, multiplier: float) -> Number:
+    """The share of the price a loyalty programme gives back, as money the customer values.
+
+    ``c = ρ · u · m``
+
+    ``ρ`` the programme's reward value (:func:`reward_value`: the share of spend
+    it returns), ``u`` the share of rewards redeemed (``costs.reward_redemption``:
+    points that are never redeemed are worth nothing to the customer and cost
+    the firm nothing), ``m`` (``behaviour.reward_value_multiplier``) how a
+    customer values a unit of rewards against a unit of money: ``m = 1`` (the
+    default) values them as the cash they return; no premium for points over
+    cash is assumed: customers differ in both directions (Lim, Chun & Satopää
+    2024, M&SOM 26(5): heavy earners with the firm value points more than
+    money, light earners less; docs/evidence.md). ``c`` enters the choice
+    as a price cut (:func:`choice_utility`), so a programme is worth to every
+    segment what the same money off the price is worth to it. The firm's
+    cost of the programme is the same rule with ``m = 1`` on the revenue
+    (``Firm.sell``): what the customer values at ``m = 1`` is what the firm pays.
+
+    >>> round(reward_cashback(0.03, 0.7, 1.0), 12)       # a 3 % programme, 70 % redeemed
+    0.021
+    >>> reward_cashback(0.0, 0.7, 1.0)
+    0.0
+    """
+    return reward_value * redemption * multiplier
 
 
 def co_creation_quality(quality: Number, base_quality: Number, partner_value_share: Number,

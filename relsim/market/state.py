@@ -10,7 +10,7 @@ from one firm at a time) is held once per customer. Both engines hold one
 write their own row.
 
 Decay is eager: :meth:`CustomerState.begin_week` decays commitment,
-reciprocity and heard word of mouth of every dyad at the start of a step, so
+reciprocity, heard word of mouth and pending personalised offers of every dyad at the start of a step, so
 every event reads the state as of the current week.
 """
 
@@ -92,7 +92,7 @@ class CustomerState:
         self.satisfaction = np.zeros(shape, dtype=FLOAT)
         self.wom = np.zeros(shape, dtype=FLOAT)            # word-of-mouth influence heard
         self.knowledge = np.zeros(shape, dtype=FLOAT)      # the firm's CRM knowledge
-        self.offer = np.zeros(shape, dtype=FLOAT)          # pending personalised offer
+        self.offer = np.zeros(shape, dtype=FLOAT)          # pending personalised offer's discount
         # -- the firm's CRM record
         self.first_week = np.full(shape, -1.0, dtype=FLOAT)
         self.last_purchase = np.full(shape, -1.0, dtype=FLOAT)
@@ -183,14 +183,15 @@ class CustomerState:
     # the start of a step
     # ------------------------------------------------------------------
     def begin_week(self) -> None:
-        """Decay commitment, reciprocity and heard word of mouth to this week;
+        """Decay commitment, reciprocity, heard word of mouth and pending offers to this week;
         each new quarter's margin bucket forgets the quarter a year before it."""
         model = self.model
         params, wom = model.behaviour, model.spec.word_of_mouth
         elapsed = model.week - self.as_of
         if elapsed > 0:
             for values, rate in ((self.commitment, params.commitment_decay),
-                                 (self.reciprocity, params.reciprocity_decay), (self.wom, wom.decay)):
+                                 (self.reciprocity, params.reciprocity_decay), (self.wom, wom.decay),
+                                 (self.offer, params.offer_decay)):
                 values[...] = rules.decay(values, rate, elapsed)
             self.as_of = model.week
         quarter = int(model.week // QUARTER_WEEKS)

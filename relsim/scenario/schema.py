@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -165,11 +166,20 @@ class BehaviourSpec(_Section):
     w_commitment: float = 1.0
     w_reciprocity: float = 0.5
     w_responsiveness: float = 0.5
-    w_reward: float = 10.0
     w_wom: float = 1.0
     inertia: float = 2.0
     inertia_commitment: float = 3.0
-    offer_value: float = Field(0.5, ge=0, description="Utility of a personalised offer at full accuracy.")
+    offer_discount: float = Field(0.15, ge=0, le=1, description=(
+        "Share of the list price a personalised offer built on full CRM knowledge gives off the next "
+        "order (rules.offer_discount: offer_discount·K); the firm's revenue loses it when the offer "
+        "is used; range 0.075-0.225 (docs/evidence.md)."))
+    offer_decay: float = Field(0.2, ge=0, le=1, description=(
+        "Weekly decay of an unused personalised offer's discount (it expires; cleared when used or "
+        "when the customer leaves the firm); range 0.1-0.3."))
+    reward_value_multiplier: float = Field(1.0, ge=0, le=3, description=(
+        "How customers value a unit of loyalty rewards against a unit of money "
+        "(rules.reward_cashback: reward_rate·reward_redemption·this, a cut of the price); "
+        "1 = as the cash they return; range 0.5-1.5."))
     # contact intensities for commitment growth
     purchase_intensity: float = Field(1.0, ge=0)
     follow_up_intensity: float = Field(0.5, ge=0)
@@ -188,7 +198,9 @@ class BehaviourSpec(_Section):
         "Share of a loyalty programme's value (the reward rate) a customer not yet enrolled "
         "sees in its choice (rules.reward_value); range 0-1."))
     recovery_goodwill: float = Field(0.2, ge=0, le=1)
-    offer_goodwill: float = Field(0.05, ge=0, le=1)
+    offer_goodwill_per_discount: float = Field(0.3, ge=0, le=5, description=(
+        "Goodwill a personalised offer adds per unit of the price share it gives off "
+        "(rules.offer_goodwill: clip(this·discount, 0, 1)); range 0.15-0.45."))
     key_account_goodwill: float = Field(0.05, ge=0, le=1)
     # voice and exit
     voice_base: float = Field(0.2, ge=0, le=1)
@@ -551,12 +563,33 @@ def _unique(names: list[str], kind: str) -> None:
         seen.add(name)
 
 
+#: Fields that existed once, by dotted path (list items written ``segments[].x``), and what
+#: replaced them: an old scenario file that sets one is told so instead of a bare "unknown field".
+RETIRED_FIELDS: dict[str, str] = {
+    "behaviour.w_reward": (
+        "removed on 2026-11-30: a loyalty programme is now valued as the money it gives back, "
+        "a cut of the price in each segment's own price sensitivity (reward_rate · "
+        "costs.reward_redemption · behaviour.reward_value_multiplier, default 1); drop the key, or set "
+        "behaviour.reward_value_multiplier"),
+    "behaviour.offer_value": (
+        "replaced on 2026-11-30 by behaviour.offer_discount, a share of the list price (0-1) that the "
+        "firm's revenue loses when the offer is used; the old utility converts as "
+        "offer_value / price_sensitivity (0.5 / 3 = 0.167)"),
+    "behaviour.offer_goodwill": (
+        "replaced on 2026-11-30 by behaviour.offer_goodwill_per_discount: goodwill per unit of price "
+        "share given (the old flat 0.05 ≈ 0.3 · the default offer of 0.15)"),
+}
+
+
 def _describe(error: Mapping[str, Any], prefix: str = "") -> str:
     location = prefix
     for part in error["loc"]:
         location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else str(part))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
+        retired = RETIRED_FIELDS.get(re.sub(r"\[\d+\]", "[]", location))
+        if retired is not None:
+            return f"{location}: unknown field: {retired}"
         return f"{location}: unknown field (check the spelling)"
     if error["type"] == "missing":
         return f"{location}: required field is missing"
