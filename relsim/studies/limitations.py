@@ -93,6 +93,17 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
         "not competed away" if market.competition == "static" else
         f"adaptive (rivals review every {market.review_weeks:g} weeks and imitate the most profitable firm), "
         "a rule of thumb, not an estimated reaction function") + ".")
+    budgets = {s: scenario.with_focal_strategy(s).firms[0].build_strategy().acquisition_budget
+               for s in comparison.strategies}
+    if len(set(budgets.values())) > 1:
+        largest = max(budgets, key=lambda s: budgets[s])
+        lines.append("Advertising only makes customers aware of a firm: once nearly everyone knows it, the "
+                     "acquisition budget buys no further sales (in a mature market the model's advertising "
+                     "elasticity is 0.00, against 0.12 short-term and 0.24 long-term published; Sethuraman, "
+                     "Tellis & Briesch 2011; docs/evidence.md, \"Advertising elasticity\"). The budgets differ ("
+                     + ", ".join(f"{s} {b:g}×" for s, b in budgets.items())
+                     + f"), so {largest}'s larger campaigns are mostly paid for nothing after the first years: "
+                     "a bias against it on profit.")
     joining = [s for s in comparison.strategies
                if scenario.with_focal_strategy(s).firms[0].build_strategy().join_alliances]
     if joining and not any(comparison.focal in a.members for a in scenario.alliances):
