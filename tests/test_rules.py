@@ -137,7 +137,7 @@ class TestBounds:
         assert np.all((out >= 0.0) & (out <= 1.0))
 
     def test_service_recovery_bounds(self, rng):
-        out = rules.service_recovery(rng.uniform(-1, 1, N), unit(rng), coin(rng), 2.0)
+        out = rules.service_recovery(rng.uniform(-1, 1, N), unit(rng), coin(rng), 2.0, rng.uniform(-1, 2, N))
         assert np.all((out >= -1.0) & (out <= 1.0))
         assert out.max() == 1.0
 
@@ -301,13 +301,12 @@ class TestDirections:
         assert rules.update_responsiveness(0.5, 0.1, 0.3) == pytest.approx(0.38)
 
     def test_service_recovery_faster_better(self):
-        slow = rules.service_recovery(-0.3, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus)
-        fast = rules.service_recovery(-0.3, rules.response_quality(0.01, 0.1), 1.0, B.recovery_bonus)
-        unresolved = rules.service_recovery(-0.3, 1.0, 0.0, B.recovery_bonus)
+        lost = 1.0   # a shortfall larger than any recovery: the bonus is not capped
+        slow = rules.service_recovery(-0.3, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus, lost)
+        fast = rules.service_recovery(-0.3, rules.response_quality(0.01, 0.1), 1.0, B.recovery_bonus, lost)
+        unresolved = rules.service_recovery(-0.3, 1.0, 0.0, B.recovery_bonus, lost)
         assert fast > slow > -0.3
         assert unresolved == -0.3
-        # recovery paradox: a fast resolved complaint can leave satisfaction above zero
-        assert rules.service_recovery(-0.1, 1.0, 1.0, B.recovery_bonus) > 0
 
     def test_knowledge_grows_and_composes(self, rng):
         k = rng.uniform(0, 0.99, N)
@@ -574,7 +573,9 @@ SCALAR_CASES = {
     "update_reciprocity": (rules.update_reciprocity, [_u, _u], {}),
     "response_quality": (rules.response_quality, [_t, 0.2], {}),
     "update_responsiveness": (rules.update_responsiveness, [_u, _u, 0.3], {}),
-    "service_recovery": (rules.service_recovery, [_s, _u, _b, 0.5], {}),
+    "service_recovery": (rules.service_recovery, [_s, _u, _b, 0.5, lambda r, n: r.uniform(-0.5, 1.0, n)], {}),
+    "satisfaction_shortfall": (rules.satisfaction_shortfall, [_s, _u, _u, _b, 0.3], {}),
+    "minimum": (rules.minimum, [_s, _s], {}),
     "update_knowledge": (rules.update_knowledge, [_u, lambda r, n: r.integers(0, 20, n).astype(float),
                                                   0.1], {}),
     "choice_utility": (rules.choice_utility, [_u, lambda r, n: r.uniform(0.5, 1.5, n), _u, _u, _u, _u,
@@ -635,6 +636,55 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+# --------------------------------------------------------------------------
+# Service recovery: at most back to the failure-free level (de Matos, Henrique & Rossi 2007)
+# --------------------------------------------------------------------------
+def test_shortfall_is_the_gap_the_latest_failure_leaves():
+    """D equals S_ok − S, where S_ok is updated as if the latest failed delivery had been on
+    time and intact (experience x_ok) and S with the experience actually had
+    (rules.update_satisfaction, same expectation), through later good deliveries."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        rate, expectation, x_ok = rng.uniform(0.05, 1.0), rng.uniform(0, 1), rng.uniform(0, 1)
+        actual = rng.uniform(-1, 1)
+        shortfall = 0.0
+        for experience in rng.choice([x_ok, x_ok, 0.3 * x_ok, 0.0], size=12):
+            failure = float(experience != x_ok)
+            if failure:
+                counterfactual = rules.update_satisfaction(actual, x_ok, expectation, rate)
+            else:
+                counterfactual = rules.update_satisfaction(actual + shortfall, x_ok, expectation, rate)
+            actual = rules.update_satisfaction(actual, experience, expectation, rate)
+            shortfall = rules.satisfaction_shortfall(shortfall, experience, x_ok, failure, rate)
+            assert shortfall == pytest.approx(counterfactual - actual, abs=1e-12)
+
+
+@pytest.mark.parametrize("before", [-0.6, 0.0, 0.2, 0.8])
+@pytest.mark.parametrize("defective", [False, True])
+def test_a_fast_resolved_complaint_never_beats_the_failure_free_satisfaction(before, defective):
+    """A failed delivery then the fastest resolved complaint (ρ = 1) ends at most where an
+    on-time delivery would have left satisfaction, and restores it fully when the bonus
+    exceeds the loss (with the old, uncapped rule S + b·ρ it ended 0.2–0.35 above)."""
+    x_ok, expectation, rate = 0.8, 0.6, B.satisfaction_rate
+    x = B.defect_experience if defective else B.late_experience
+    failed = rules.update_satisfaction(before, x, expectation, rate)
+    failure_free = rules.update_satisfaction(before, x_ok, expectation, rate)
+    shortfall = rules.satisfaction_shortfall(0.4, x, x_ok, 1.0, rate)   # an earlier loss is not restored
+    recovered = rules.service_recovery(failed, 1.0, 1.0, B.recovery_bonus, shortfall)
+    assert recovered <= failure_free + 1e-12
+    assert recovered == pytest.approx(min(failure_free, failed + B.recovery_bonus), abs=1e-12)
+    # a slower answer gives back less, an unresolved complaint nothing
+    slow = rules.service_recovery(failed, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus, shortfall)
+    assert failed < slow < recovered
+    assert rules.service_recovery(failed, 1.0, 0.0, B.recovery_bonus, shortfall) == failed
+
+
+def test_recovery_without_a_shortfall_changes_nothing():
+    """Satisfaction already at (or above) its failure-free level is not raised by a recovery."""
+    for shortfall in (0.0, -0.2):
+        assert rules.service_recovery(0.1, 1.0, 1.0, 2.0, shortfall) == 0.1
 
 
 def test_reward_value_gives_an_unenrolled_customer_its_share():

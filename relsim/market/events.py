@@ -101,6 +101,7 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
         for firm in np.flatnonzero(won).tolist():
             state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
     at.set(state.spells, spells + 1)
+    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
     state.spell_start[customers] = state.model.week
     state.current[customers] = firms
     state.counts += joined.sum(axis=1)
@@ -382,7 +383,7 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
         defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
         state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
-        state.responsiveness, np.array([f.quality for f in firm_list], dtype=np.float64),
+        state.responsiveness, state.satisfaction_shortfall, np.array([f.quality for f in firm_list], dtype=np.float64),
         np.array([f.strategy.level for f in firm_list], dtype=np.int64),
         np.array([f.strategy.price for f in firm_list], dtype=np.float64), state.expectation,
         state.service_sensitivity, _delivery_terms(model), _contact_terms(model), FOLLOW_UP_LEVEL)
@@ -455,7 +456,7 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
         complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
         resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
-        state.reciprocity, state.responsiveness,
+        state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
         np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
                   params.recovery_goodwill, params.trust_gain, params.trust_loss, params.exit_after_failure,
                   params.forgiveness], dtype=np.float64))

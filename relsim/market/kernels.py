@@ -344,6 +344,7 @@ _complaint_probability = compiled_rule(rules.complaint_probability)
 _failure_exit_probability = compiled_rule(rules.failure_exit_probability)
 _response_quality = compiled_rule(rules.response_quality)
 _service_recovery = compiled_rule(rules.service_recovery)
+_satisfaction_shortfall = compiled_rule(rules.satisfaction_shortfall)
 _talk_probability = compiled_rule(rules.talk_probability)
 
 
@@ -373,10 +374,11 @@ def contact(customers, firms, intensity, learn, week, current, spell_start, trus
 
 @jit
 def deliver(customers, firms, late, defective, week, firm_count, segment, current, spell_start,
-            satisfaction, commitment, trust, reciprocity, knowledge, responsiveness,
+            satisfaction, commitment, trust, reciprocity, knowledge, responsiveness, shortfall,
             quality, level, list_price, expectation, service_sensitivity, terms, contact_terms, follow_up_level):
     """The relationship updates of delivered orders (``events.delivery``; each dyad once), one
-    pass: satisfaction (``rules.update_satisfaction``), the failure's severity and trust
+    pass: satisfaction (``rules.update_satisfaction``) and, for the customer's current firm, what
+    the latest failure still costs it (``rules.satisfaction_shortfall``), the failure's severity and trust
     (``rules.failure_severity``, ``rules.update_trust``, clipped to [0, 1]); the follow-up
     call of a firm at ``follow_up_level`` or above: a contact and responsiveness
     (``rules.update_responsiveness``). ``terms``: defect and late experience, the expectation's
@@ -416,6 +418,9 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
         expected = expectation[s] + price_weight * (list_price[f] - 1.0)
         satisfaction[i, f] = _update_satisfaction(np.float64(satisfaction[i, f]), experience, expected,
                                                   satisfaction_rate)
+        if current[i] == f:
+            shortfall[i] = _satisfaction_shortfall(np.float64(shortfall[i]), experience, min(1.0, quality[f]),
+                                                   1.0 if failure else 0.0, satisfaction_rate)
         minor = 1.0 if (late[k] and not defective[k]) else 0.0
         severity = service_sensitivity[s] * _failure_severity(np.float64(commitment[i, f]), minor, forgiveness)
         trust[i, f] = _clip(_update_trust(np.float64(trust[i, f]), 0.0 if failure else 1.0, trust_gain,
@@ -438,11 +443,13 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
 
 @jit
 def answer(customers, firms, complaint, response_time, resolved, current, satisfaction, commitment, trust,
-           reciprocity, responsiveness, terms):
+           reciprocity, responsiveness, shortfall, terms):
     """The relationship updates of answered tickets (``events.answer``; each dyad once), one
     pass: responsiveness from the response (``rules.response_quality``,
     ``rules.update_responsiveness``); for a complaint, service recovery
-    (``rules.service_recovery``) and, resolved, goodwill and trust (``rules.update_reciprocity``,
+    (``rules.service_recovery``: at most what the latest failure of the customer's current firm
+    still costs it, which it reduces; none for a former customer, whose shortfall is not kept)
+    and, resolved, goodwill and trust (``rules.update_reciprocity``,
     ``rules.update_trust``). ``terms``: response target, responsiveness rate, recovery bonus,
     recovery goodwill, trust gain and loss, exit after failure, forgiveness.
 
@@ -461,8 +468,13 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
                                                       responsiveness_rate)
         if not complaint[k]:
             continue
-        satisfaction[i, f] = _service_recovery(np.float64(satisfaction[i, f]), observed,
-                                               1.0 if resolved[k] else 0.0, recovery_bonus)
+        mine = current[i] == f
+        gap = np.float64(shortfall[i]) if mine else 0.0
+        before = np.float64(satisfaction[i, f])
+        after = _service_recovery(before, observed, 1.0 if resolved[k] else 0.0, recovery_bonus, gap)
+        satisfaction[i, f] = after
+        if mine:
+            shortfall[i] = gap - (after - before)
         if resolved[k]:
             reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), recovery_goodwill * observed)
             trust[i, f] = _update_trust(np.float64(trust[i, f]), 1.0, trust_gain * observed, trust_loss, 1.0)
