@@ -244,6 +244,25 @@ def test_partner_review_intensity_scales_the_commitment_step(intensity):
 
 
 # --------------------------------------------------------------------------
+# word_of_mouth.max_influence: the bound on word-of-mouth influence (rule: tests/test_rules.py)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
+@pytest.mark.parametrize("maximum", [0.3, 1.0])
+def test_max_influence_bounds_the_word_of_mouth_heard_in_a_run(engine, maximum):
+    """Through the hearing kernel and alliance referrals: |W| ≤ W_max after a 20-week run of a
+    market where many talk (talk_base 0.5), and the bound is reached both ways (a recommendation
+    adds 0.5, a warning takes 1.0: both exceed 0.3, so W_max = 0.3 binds at once)."""
+    model = MarketModel(small(customers=300, weeks=20, engine=engine, **{
+        "word_of_mouth.max_influence": maximum, "word_of_mouth.talk_base": 0.5}), seed=1)
+    while model.running:
+        model.step()
+    wom = model.population.state.wom
+    assert np.abs(wom).max() <= maximum * (1 + 1e-6)   # float32 state
+    if maximum == 0.3:
+        assert wom.max() > 0.29 and wom.min() < -0.29
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -264,6 +283,8 @@ OUT_OF_RANGE = [
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
     ("behaviour.partner_review_intensity", 6.0, "behaviour.partner_review_intensity = 6.0",
      "less than or equal to 5"),
+    ("word_of_mouth.max_influence", 0.0, "word_of_mouth.max_influence = 0.0", "greater than 0"),
+    ("word_of_mouth.max_influence", 11.0, "word_of_mouth.max_influence = 11.0", "less than or equal to 10"),
 ]
 
 

@@ -380,14 +380,14 @@ class TestDirections:
 
     def test_wom_influence_directions(self):
         w0 = 0.2
-        up = rules.update_wom_influence(w0, 1.0, WOM.strength, WOM.negativity_weight)
-        down = rules.update_wom_influence(w0, 0.0, WOM.strength, WOM.negativity_weight)
+        up = rules.update_wom_influence(w0, 1.0, WOM.strength, WOM.negativity_weight, WOM.max_influence)
+        down = rules.update_wom_influence(w0, 0.0, WOM.strength, WOM.negativity_weight, WOM.max_influence)
         assert up == pytest.approx(w0 + WOM.strength)
         assert down < w0 < up
         assert WOM.negativity_weight > 1
         assert w0 - down > up - w0  # negative weighs more
         assert w0 - down == pytest.approx(WOM.negativity_weight * (up - w0))
-        even = rules.update_wom_influence(w0, 0.0, WOM.strength, 1.0)
+        even = rules.update_wom_influence(w0, 0.0, WOM.strength, 1.0, WOM.max_influence)
         assert w0 - even == pytest.approx(up - w0)
 
     def test_decay_shrinks(self, rng):
@@ -588,7 +588,7 @@ SCALAR_CASES = {
     "per_step": (rules.per_step, [_u, 0.5], {}),
     "talk_probability": (rules.talk_probability, [_s, _u], TALK_KW),
     "listen": (rules.listen, [_u, _u, _u], {}),
-    "update_wom_influence": (rules.update_wom_influence, [_s, _b, 0.5, 2.0], {}),
+    "update_wom_influence": (rules.update_wom_influence, [_s, _b, 0.5, 2.0, 1.0], {}),
     "loyalty_rung": (rules.loyalty_rung, [_b, lambda r, n: r.integers(0, 4, n).astype(float), _u, _u, _s],
                      {**RUNG_KW, "co_creation": 1.0}),
     "discount_factor": (rules.discount_factor, [lambda r, n: r.uniform(0, 520, n), 0.1], {}),
@@ -636,6 +636,31 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+# --------------------------------------------------------------------------
+# Word-of-mouth influence: bounded by word_of_mouth.max_influence
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("strength,negativity,maximum", [(0.5, 2.0, 1.0), (0.9, 3.0, 0.5), (2.0, 10.0, 4.0)])
+def test_wom_influence_stays_within_its_bound_under_any_sequence(strength, negativity, maximum):
+    """|W| ≤ W_max after 200 recommendations in a row (the old linear rule reached 200·s), after
+    200 warnings, and along random sequences; the bound is reached, and a warning after a run
+    of praise still moves W down by λ·s."""
+    w = 0.0
+    for _ in range(200):
+        w = rules.update_wom_influence(w, 1.0, strength, negativity, maximum)
+        assert -maximum <= w <= maximum
+    assert w == maximum
+    assert rules.update_wom_influence(w, 0.0, strength, negativity, maximum) == pytest.approx(
+        max(-maximum, maximum - negativity * strength))
+    for _ in range(200):
+        w = rules.update_wom_influence(w, 0.0, strength, negativity, maximum)
+    assert w == -maximum
+    rng = np.random.default_rng(3)
+    heard = rng.uniform(-maximum, maximum, N)
+    for _ in range(20):
+        heard = rules.update_wom_influence(heard, coin(rng), strength, negativity, maximum)
+        assert np.all(np.abs(heard) <= maximum)
 
 
 # --------------------------------------------------------------------------

@@ -77,8 +77,9 @@ def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str
 def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
     """An alliance partner refers ``customers`` to ``firm``: aware, and a positive word (each dyad once)."""
     learn_of(state, firm, customers, "partner")
-    strength = state.model.spec.word_of_mouth.strength
-    state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, strength, 0.0)
+    wom = state.model.spec.word_of_mouth
+    state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, wom.strength, 0.0,
+                                                            wom.max_influence)
 
 
 def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -> None:
@@ -553,7 +554,7 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
     prospects = kernels.hear(
         listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
-        float(wom.negativity_weight), SOURCE_CODE["wom"])
+        float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
     if trying.size:
         np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

@@ -121,7 +121,7 @@ _update_wom_influence = compiled_rule(rules.update_wom_influence)
 
 @jit
 def hear(listeners, positive, firm, aware, source, wom, current, referred, spells, strength,
-         negativity_weight, wom_code):
+         negativity_weight, max_influence, wom_code):
     """Word of mouth about ``firm`` reaches ``listeners`` in turn (``events.hear``): each
     learns of the firm (source ``wom_code`` if new), its influence moves
     (``rules.update_wom_influence``), a recommended prospect is marked referred (and, before
@@ -134,7 +134,8 @@ def hear(listeners, positive, firm, aware, source, wom, current, referred, spell
             aware[i, firm] = True
             source[i, firm] = wom_code
         good = 1.0 if positive[k] else 0.0
-        wom[i, firm] = _update_wom_influence(wom[i, firm], good, strength, negativity_weight)
+        wom[i, firm] = _update_wom_influence(np.float64(wom[i, firm]), good, strength, negativity_weight,
+                                             max_influence)
         if positive[k] and current[i] != firm:
             referred[i, firm] = True
             if spells[i, firm] == 0:

@@ -566,15 +566,25 @@ def listen(speaker_positive: Number, speaker_negative: Number, draw: Number) -> 
 
 
 def update_wom_influence(influence: Number, positive: Number, strength: float,
-                         negativity_weight: float) -> Number:
+                         negativity_weight: float, maximum: float) -> Number:
     """Word-of-mouth influence a listener attaches to a firm.
 
-    ``W' = W + strength · (positive − (1 − positive) · λ_neg)``
+    ``W' = clip(W + s · (positive − (1 − positive) · λ_neg), −W_max, W_max)``
 
-    ``λ_neg > 1``: negative word of mouth weighs more than positive. ``W``
-    decays between conversations (:func:`decay`).
+    A recommendation adds ``s`` (``word_of_mouth.strength``), a warning takes
+    ``λ_neg · s`` away (``λ_neg > 1``: negative word of mouth weighs more than
+    positive). **Bound:** ``|W| ≤ W_max`` (``word_of_mouth.max_influence``):
+    however many recommendations a customer hears, word of mouth adds at most
+    ``w_W · W_max`` to a firm's utility, and warnings take at most as much away
+    (an assumption: docs/evidence.md). Below the bound the update is linear, as
+    it always was. ``W`` decays between conversations (:func:`decay`).
+
+    >>> [update_wom_influence(w, 1.0, 0.5, 2.0, 1.0) for w in (0.0, 0.5, 1.0)]   # praise: capped at 1
+    [0.5, 1.0, 1.0]
+    >>> update_wom_influence(0.5, 0.0, 0.5, 2.0, 1.0), update_wom_influence(-0.5, 0.0, 0.5, 2.0, 1.0)
+    (-0.5, -1.0)
     """
-    return influence + strength * (positive - (1.0 - positive) * negativity_weight)
+    return clip(influence + strength * (positive - (1.0 - positive) * negativity_weight), -maximum, maximum)
 
 
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,

@@ -245,6 +245,9 @@ class WordOfMouthSpec(_Section):
     strength: float = Field(0.5, ge=0, le=5, description="Utility a recommendation adds.")
     negativity_weight: float = Field(2.0, ge=0, le=10, description="Negative WOM weighs this many times more.")
     decay: float = Field(0.05, ge=0, le=1, description="Weekly decay of heard influence.")
+    max_influence: float = Field(1.0, gt=0, le=10, description=(
+        "Largest word-of-mouth influence a customer can hold about a firm, either way (|W| <= this): "
+        "the utility it adds is at most behaviour.w_wom times this; range (0, 10]."))
     listening: bool = Field(False, description=(
         "false: each customer who talks tells one random contact (conversations); true: each customer "
         "listens to one random contact and hears what that contact says (linear in the adopter share: "
