@@ -421,7 +421,8 @@ def _delivery_terms(model) -> np.ndarray:
     return np.array([params.defect_experience, params.late_experience, params.expectation_price_weight,
                      params.satisfaction_rate, params.forgiveness, params.trust_gain, params.trust_loss,
                      params.responsiveness_rate, params.follow_up_intensity, params.voice_base,
-                     params.voice_commitment, params.exit_after_failure], dtype=np.float64)
+                     params.voice_commitment, params.exit_after_failure, params.follow_up_responsiveness],
+                    dtype=np.float64)
 
 
 def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
@@ -460,7 +461,7 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
         state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
         np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
                   params.recovery_goodwill, params.trust_gain, params.trust_loss, params.exit_after_failure,
-                  params.forgiveness], dtype=np.float64))
+                  params.forgiveness, params.unresolved_complaint_magnitude], dtype=np.float64))
     if model.spec.churn.model == "behavioural" and complaint.any():
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
         customers, firms, times = customers[complaint], firms[complaint], times[complaint]

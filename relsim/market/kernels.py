@@ -382,9 +382,10 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
     the latest failure still costs it (``rules.satisfaction_shortfall``), the failure's severity and trust
     (``rules.failure_severity``, ``rules.update_trust``, clipped to [0, 1]); the follow-up
     call of a firm at ``follow_up_level`` or above: a contact and responsiveness
-    (``rules.update_responsiveness``). ``terms``: defect and late experience, the expectation's
+    (``rules.update_responsiveness``, the call counting as a response of quality
+    ``behaviour.follow_up_responsiveness``). ``terms``: defect and late experience, the expectation's
     price weight, satisfaction rate, forgiveness, trust gain and loss, responsiveness rate,
-    follow-up intensity, voice base and commitment weight, exit after failure.
+    follow-up intensity, voice base and commitment weight, exit after failure, follow-up responsiveness.
 
     Returns, per order: called back, failed while still a customer of the firm, the
     probability of voice (``rules.complaint_probability``) and of a silent exit
@@ -401,7 +402,7 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
     defect_experience, late_experience, price_weight, satisfaction_rate, forgiveness = (
         terms[0], terms[1], terms[2], terms[3], terms[4])
     trust_gain, trust_loss, responsiveness_rate, follow_up_intensity = terms[5], terms[6], terms[7], terms[8]
-    voice_base, voice_commitment, exit_after_failure = terms[9], terms[10], terms[11]
+    voice_base, voice_commitment, exit_after_failure, follow_up_observed = terms[9], terms[10], terms[11], terms[12]
     for k in range(size):
         i = customers[k]
         f = firms[k]
@@ -431,7 +432,7 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
             calls[f] += 1
             _contact(i, f, follow_up_intensity, True, week, current, spell_start, trust, reciprocity, commitment,
                      knowledge, contact_terms)
-            responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), 1.0,
+            responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), follow_up_observed,
                                                           responsiveness_rate * follow_up_intensity)
         if failure and current[i] == f:
             failed[k] = True
@@ -452,7 +453,8 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
     still costs it, which it reduces; none for a former customer, whose shortfall is not kept)
     and, resolved, goodwill and trust (``rules.update_reciprocity``,
     ``rules.update_trust``). ``terms``: response target, responsiveness rate, recovery bonus,
-    recovery goodwill, trust gain and loss, exit after failure, forgiveness.
+    recovery goodwill, trust gain and loss, exit after failure, forgiveness, the failure magnitude of
+    an unresolved complaint (``behaviour.unresolved_complaint_magnitude``).
 
     Returns, per ticket: an unresolved complaint of a customer still with the firm, and the
     probability that it exits (``rules.failure_exit_probability``)."""
@@ -461,6 +463,7 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
     exit_probability = np.zeros(size)
     target, responsiveness_rate, recovery_bonus, recovery_goodwill = terms[0], terms[1], terms[2], terms[3]
     trust_gain, trust_loss, exit_after_failure, forgiveness = terms[4], terms[5], terms[6], terms[7]
+    unresolved_magnitude = terms[8]
     for k in range(size):
         i = customers[k]
         f = firms[k]
@@ -482,7 +485,7 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
         elif current[i] == f:
             unresolved[k] = True
             exit_probability[k] = _failure_exit_probability(np.float64(commitment[i, f]), exit_after_failure,
-                                                            forgiveness, 1.0)
+                                                            forgiveness, unresolved_magnitude)
     return unresolved, exit_probability
 
 

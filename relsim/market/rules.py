@@ -474,7 +474,8 @@ def failure_exit_probability(commitment: Number, exit_after_failure: float,
     magnitude, the experience it takes away: 1 for the worst (a defective
     product, experience 0), ``1 − x_late`` for a late delivery (experience
     ``x_late``): larger failures hurt satisfaction and intentions more (Smith,
-    Bolton & Wagner 1999, JMR 36(3)). An unresolved complaint counts fully.
+    Bolton & Wagner 1999, JMR 36(3)). An unresolved complaint counts as
+    ``behaviour.unresolved_complaint_magnitude`` (1: fully).
     """
     return exit_after_failure * magnitude * (1.0 - forgiveness * commitment)
 
