@@ -703,10 +703,17 @@ def picture_data(view: View, note: str = "") -> dict[str, Any]:
         "week": view.week, "weeks": view.weeks, "running": view.running, "seed": view.seed,
         "population": view.population, "behaviour": dict(view.behaviour), "note": note,
         "sample": {"members": sample.members.tolist(), "xy": sample.xy.tolist(), "edges": sample.edges.tolist()},
-        "markets": [{"label": m.label, "firms": list(m.firms), "rows": [dict(r) for r in m.rows],
+        "markets": [{"label": m.label, "firms": list(m.firms), "rows": [_row_data(r) for r in m.rows],
                      "customers": list(m.customers), "cumulative": list(m.cumulative), "levers": dict(m.levers),
                      "sample_firms": m.sample_firms.tolist(), "sample_rungs": m.sample_rungs.tolist()}
                     for m in view.markets]}
+
+
+def _row_data(row: Any) -> dict[str, Any]:
+    """A week's row as JSON data: a NaN (a rate of a week without its events: no ticket answered,
+    no customer at the start) is written as null, JSON having no NaN (:func:`view_from_data` reads
+    it back as ``np.nan``, the value the recorder writes)."""
+    return {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
 
 
 def _checked(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
@@ -750,7 +757,7 @@ def view_from_data(data: Any) -> tuple[View, str]:
     for m in _checked(data["markets"], list, "markets"):
         _checked(m, dict, "market")
         firms = tuple(_checked(f, str, "firm") for f in _checked(m["firms"], list, "firms"))
-        rows = tuple({str(k): _checked(v, (int, float, str, bool), f"row.{k}")
+        rows = tuple({str(k): np.nan if v is None else _checked(v, (int, float, str, bool), f"row.{k}")
                       for k, v in _checked(r, dict, "row").items()}
                      for r in _checked(m["rows"], list, "rows"))
         customers = tuple(int(_checked(c, int, "customers")) for c in _checked(m["customers"], list, "customers"))

@@ -13,9 +13,10 @@ from relsim.market.jit import compiled_rule
 #: the rules compiled kernels may call (scalar arguments)
 COMPILED = ["update_trust", "failure_severity", "update_satisfaction", "commitment_target", "update_commitment",
             "update_reciprocity", "response_quality", "update_responsiveness", "service_recovery",
-            "update_knowledge", "complaint_probability", "failure_exit_probability", "update_wom_influence",
-            "talk_probability", "churn_hazard", "choice_utility", "order_discount",
-            "discount_factor", "habit_probability", "relationship_dropout", "per_step", "clip", "exp", "sigmoid"]
+            "satisfaction_shortfall", "update_knowledge", "complaint_probability", "failure_exit_probability",
+            "update_wom_influence", "talk_probability", "churn_hazard", "choice_utility", "order_discount",
+            "discount_factor", "habit_probability", "relationship_dropout", "per_step", "clip", "minimum", "exp",
+            "sigmoid"]
 
 
 @pytest.mark.parametrize("name", COMPILED)

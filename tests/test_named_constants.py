@@ -244,6 +244,101 @@ def test_partner_review_intensity_scales_the_commitment_step(intensity):
 
 
 # --------------------------------------------------------------------------
+# behaviour.follow_up_responsiveness, unresolved_complaint_magnitude, supplier_review_intensity
+# (session 12: literals of kernels.py and partners.py named; the defaults keep every table)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("observed", [0.0, 0.4, 1.0])
+def test_follow_up_responsiveness_is_what_the_call_counts_as(observed):
+    """Q' = Q + α_Q·i_fu·(ρ_fu − Q) after a delivery of a firm at level ≥ 3 (events.delivery, on
+    time: no ticket); with the literal 1.0 back, ρ_fu = 0 and 0.4 fail."""
+    from relsim.market import events
+    model = MarketModel(small(customers=200, weeks=2, **{"behaviour.follow_up_responsiveness": observed})
+                        .with_focal_strategy("relationship"), seed=0)
+    state, params = model.population.state, model.behaviour
+    assert model.firms[0].strategy.level >= 3
+    customers = state.members_of(0)[:5]
+    before = state.responsiveness[customers, 0].astype(float)
+    n = customers.size
+    events.delivery(state, customers, np.zeros(n, dtype=np.int64), np.zeros(n, bool), np.zeros(n, bool),
+                    np.full(n, float(model.week)), model.population.draws, lambda *args: None)
+    step = params.responsiveness_rate * params.follow_up_intensity
+    np.testing.assert_allclose(state.responsiveness[customers, 0], before + step * (observed - before), rtol=1e-6)
+
+
+class _FixedDraws:
+    """Draws that are all ``value`` (events.answer's exit draw)."""
+
+    by_entry = False
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def uniform(self, purpose, customers, firms=0, need=None):
+        return np.full(np.size(customers), self.value)
+
+
+@pytest.mark.parametrize("magnitude", [0.0, 0.7, 1.0])
+def test_unresolved_complaint_magnitude_sets_the_exit_probability(magnitude):
+    """An unresolved complaint of an uncommitted customer (C = 0): it leaves iff the exit draw is
+    below e_f·μ_u (events.answer); draws just below and just above tell μ_u apart (with the
+    literal 1.0 back, μ_u = 0 and 0.7 fail)."""
+    from relsim.market import events
+    model = _model(customers=200, **{"behaviour.unresolved_complaint_magnitude": magnitude})
+    state, params = model.population.state, model.behaviour
+    probability = params.exit_after_failure * magnitude
+    for draw in (max(probability - 1e-6, 0.0), probability + 1e-6):
+        customers = state.members_of(0)[:3]
+        assert customers.size == 3
+        state.commitment[customers, 0] = 0.0
+        n = customers.size
+        events.answer(state, customers, np.zeros(n, dtype=np.int64), np.ones(n, bool), np.full(n, math.inf),
+                      np.zeros(n, bool), np.full(n, float(model.week)), _FixedDraws(draw))
+        assert np.all((state.current[customers] != 0) == (draw < probability)), (draw, probability)
+
+
+@pytest.mark.parametrize("intensity", [0.0, 0.5, 2.0])
+def test_supplier_review_intensity_scales_the_supplier_commitment_step(intensity):
+    """C' = C_d + κ·i_s·(C* − C_d) on a long contract (partners.Supplier.review); with i_s = 0
+    commitment only decays; with the literal 1.0 back, 0 and 2 fail."""
+    from relsim.market import rules
+    model = _model(**{"behaviour.supplier_review_intensity": intensity,
+                      "firms.0.levers": {"supplier_contract": "long"}})
+    firm = model.firms[0]
+    assert firm.strategy.supplier_contract == "long"
+    supplier, params = firm.supplier, model.behaviour
+    dyad = supplier.dyads[firm.index]
+    dyad.commitment = 0.1
+    firm.deliveries = 0   # no trust update: the target is known
+    supplier.review(firm)
+    target = rules.commitment_target(dyad.trust, dyad.reciprocity, model.week, params.commitment_trust_weight,
+                                     params.commitment_reciprocity_weight, params.commitment_tenure_weight,
+                                     params.tenure_scale_weeks)
+    decayed = rules.decay(0.1, params.commitment_decay, model.step_weeks)
+    assert target > decayed
+    assert dyad.commitment == pytest.approx(decayed + params.commitment_rate * intensity * (target - decayed),
+                                            rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# word_of_mouth.max_influence: the bound on word-of-mouth influence (rule: tests/test_rules.py)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
+@pytest.mark.parametrize("maximum", [0.3, 1.0])
+def test_max_influence_bounds_the_word_of_mouth_heard_in_a_run(engine, maximum):
+    """Through the hearing kernel and alliance referrals: |W| ≤ W_max after a 20-week run of a
+    market where many talk (talk_base 0.5), and the bound is reached both ways (a recommendation
+    adds 0.5, a warning takes 1.0: both exceed 0.3, so W_max = 0.3 binds at once)."""
+    model = MarketModel(small(customers=300, weeks=20, engine=engine, **{
+        "word_of_mouth.max_influence": maximum, "word_of_mouth.talk_base": 0.5}), seed=1)
+    while model.running:
+        model.step()
+    wom = model.population.state.wom
+    assert np.abs(wom).max() <= maximum * (1 + 1e-6)   # float32 state
+    if maximum == 0.3:
+        assert wom.max() > 0.29 and wom.min() < -0.29
+
+
+# --------------------------------------------------------------------------
 # Out-of-range values: refused, naming the field, the value and the bound
 # --------------------------------------------------------------------------
 OUT_OF_RANGE = [
@@ -264,6 +359,14 @@ OUT_OF_RANGE = [
     ("behaviour.supporter_trust", -0.5, "behaviour.supporter_trust = -0.5", "greater than or equal to 0"),
     ("behaviour.partner_review_intensity", 6.0, "behaviour.partner_review_intensity = 6.0",
      "less than or equal to 5"),
+    ("word_of_mouth.max_influence", 0.0, "word_of_mouth.max_influence = 0.0", "greater than 0"),
+    ("behaviour.follow_up_responsiveness", 1.5, "behaviour.follow_up_responsiveness = 1.5",
+     "less than or equal to 1"),
+    ("behaviour.unresolved_complaint_magnitude", -0.1, "behaviour.unresolved_complaint_magnitude = -0.1",
+     "greater than or equal to 0"),
+    ("behaviour.supplier_review_intensity", 6.0, "behaviour.supplier_review_intensity = 6.0",
+     "less than or equal to 5"),
+    ("word_of_mouth.max_influence", 11.0, "word_of_mouth.max_influence = 11.0", "less than or equal to 10"),
 ]
 
 

@@ -137,7 +137,7 @@ class TestBounds:
         assert np.all((out >= 0.0) & (out <= 1.0))
 
     def test_service_recovery_bounds(self, rng):
-        out = rules.service_recovery(rng.uniform(-1, 1, N), unit(rng), coin(rng), 2.0)
+        out = rules.service_recovery(rng.uniform(-1, 1, N), unit(rng), coin(rng), 2.0, rng.uniform(-1, 2, N))
         assert np.all((out >= -1.0) & (out <= 1.0))
         assert out.max() == 1.0
 
@@ -301,13 +301,12 @@ class TestDirections:
         assert rules.update_responsiveness(0.5, 0.1, 0.3) == pytest.approx(0.38)
 
     def test_service_recovery_faster_better(self):
-        slow = rules.service_recovery(-0.3, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus)
-        fast = rules.service_recovery(-0.3, rules.response_quality(0.01, 0.1), 1.0, B.recovery_bonus)
-        unresolved = rules.service_recovery(-0.3, 1.0, 0.0, B.recovery_bonus)
+        lost = 1.0   # a shortfall larger than any recovery: the bonus is not capped
+        slow = rules.service_recovery(-0.3, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus, lost)
+        fast = rules.service_recovery(-0.3, rules.response_quality(0.01, 0.1), 1.0, B.recovery_bonus, lost)
+        unresolved = rules.service_recovery(-0.3, 1.0, 0.0, B.recovery_bonus, lost)
         assert fast > slow > -0.3
         assert unresolved == -0.3
-        # recovery paradox: a fast resolved complaint can leave satisfaction above zero
-        assert rules.service_recovery(-0.1, 1.0, 1.0, B.recovery_bonus) > 0
 
     def test_knowledge_grows_and_composes(self, rng):
         k = rng.uniform(0, 0.99, N)
@@ -380,14 +379,14 @@ class TestDirections:
 
     def test_wom_influence_directions(self):
         w0 = 0.2
-        up = rules.update_wom_influence(w0, 1.0, WOM.strength, WOM.negativity_weight)
-        down = rules.update_wom_influence(w0, 0.0, WOM.strength, WOM.negativity_weight)
+        up = rules.update_wom_influence(w0, 1.0, WOM.strength, WOM.negativity_weight, WOM.max_influence)
+        down = rules.update_wom_influence(w0, 0.0, WOM.strength, WOM.negativity_weight, WOM.max_influence)
         assert up == pytest.approx(w0 + WOM.strength)
         assert down < w0 < up
         assert WOM.negativity_weight > 1
         assert w0 - down > up - w0  # negative weighs more
         assert w0 - down == pytest.approx(WOM.negativity_weight * (up - w0))
-        even = rules.update_wom_influence(w0, 0.0, WOM.strength, 1.0)
+        even = rules.update_wom_influence(w0, 0.0, WOM.strength, 1.0, WOM.max_influence)
         assert w0 - even == pytest.approx(up - w0)
 
     def test_decay_shrinks(self, rng):
@@ -573,7 +572,9 @@ SCALAR_CASES = {
     "update_reciprocity": (rules.update_reciprocity, [_u, _u], {}),
     "response_quality": (rules.response_quality, [_t, 0.2], {}),
     "update_responsiveness": (rules.update_responsiveness, [_u, _u, 0.3], {}),
-    "service_recovery": (rules.service_recovery, [_s, _u, _b, 0.5], {}),
+    "service_recovery": (rules.service_recovery, [_s, _u, _b, 0.5, lambda r, n: r.uniform(-0.5, 1.0, n)], {}),
+    "satisfaction_shortfall": (rules.satisfaction_shortfall, [_s, _u, _u, _b, 0.3], {}),
+    "minimum": (rules.minimum, [_s, _s], {}),
     "update_knowledge": (rules.update_knowledge, [_u, lambda r, n: r.integers(0, 20, n).astype(float),
                                                   0.1], {}),
     "choice_utility": (rules.choice_utility, [_u, lambda r, n: r.uniform(0.5, 1.5, n), _u, _u, _u, _u, _u,
@@ -590,7 +591,7 @@ SCALAR_CASES = {
     "per_step": (rules.per_step, [_u, 0.5], {}),
     "talk_probability": (rules.talk_probability, [_s, _u], TALK_KW),
     "listen": (rules.listen, [_u, _u, _u], {}),
-    "update_wom_influence": (rules.update_wom_influence, [_s, _b, 0.5, 2.0], {}),
+    "update_wom_influence": (rules.update_wom_influence, [_s, _b, 0.5, 2.0, 1.0], {}),
     "loyalty_rung": (rules.loyalty_rung, [_b, lambda r, n: r.integers(0, 4, n).astype(float), _u, _u, _s],
                      {**RUNG_KW, "co_creation": 1.0}),
     "discount_factor": (rules.discount_factor, [lambda r, n: r.uniform(0, 520, n), 0.1], {}),
@@ -638,6 +639,80 @@ def test_scalar_cases_cover_every_elementwise_rule():
               if callable(obj) and not name.startswith("_")
               and getattr(obj, "__module__", "") == rules.__name__}
     assert public - tested_elsewhere == set(SCALAR_CASES)
+
+
+# --------------------------------------------------------------------------
+# Word-of-mouth influence: bounded by word_of_mouth.max_influence
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("strength,negativity,maximum", [(0.5, 2.0, 1.0), (0.9, 3.0, 0.5), (2.0, 10.0, 4.0)])
+def test_wom_influence_stays_within_its_bound_under_any_sequence(strength, negativity, maximum):
+    """|W| ≤ W_max after 200 recommendations in a row (the old linear rule reached 200·s), after
+    200 warnings, and along random sequences; the bound is reached, and a warning after a run
+    of praise still moves W down by λ·s."""
+    w = 0.0
+    for _ in range(200):
+        w = rules.update_wom_influence(w, 1.0, strength, negativity, maximum)
+        assert -maximum <= w <= maximum
+    assert w == maximum
+    assert rules.update_wom_influence(w, 0.0, strength, negativity, maximum) == pytest.approx(
+        max(-maximum, maximum - negativity * strength))
+    for _ in range(200):
+        w = rules.update_wom_influence(w, 0.0, strength, negativity, maximum)
+    assert w == -maximum
+    rng = np.random.default_rng(3)
+    heard = rng.uniform(-maximum, maximum, N)
+    for _ in range(20):
+        heard = rules.update_wom_influence(heard, coin(rng), strength, negativity, maximum)
+        assert np.all(np.abs(heard) <= maximum)
+
+
+# --------------------------------------------------------------------------
+# Service recovery: at most back to the failure-free level (de Matos, Henrique & Rossi 2007)
+# --------------------------------------------------------------------------
+def test_shortfall_is_the_gap_the_latest_failure_leaves():
+    """D equals S_ok − S, where S_ok is updated as if the latest failed delivery had been on
+    time and intact (experience x_ok) and S with the experience actually had
+    (rules.update_satisfaction, same expectation), through later good deliveries."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        rate, expectation, x_ok = rng.uniform(0.05, 1.0), rng.uniform(0, 1), rng.uniform(0, 1)
+        actual = rng.uniform(-1, 1)
+        shortfall = 0.0
+        for experience in rng.choice([x_ok, x_ok, 0.3 * x_ok, 0.0], size=12):
+            failure = float(experience != x_ok)
+            if failure:
+                counterfactual = rules.update_satisfaction(actual, x_ok, expectation, rate)
+            else:
+                counterfactual = rules.update_satisfaction(actual + shortfall, x_ok, expectation, rate)
+            actual = rules.update_satisfaction(actual, experience, expectation, rate)
+            shortfall = rules.satisfaction_shortfall(shortfall, experience, x_ok, failure, rate)
+            assert shortfall == pytest.approx(counterfactual - actual, abs=1e-12)
+
+
+@pytest.mark.parametrize("before", [-0.6, 0.0, 0.2, 0.8])
+@pytest.mark.parametrize("defective", [False, True])
+def test_a_fast_resolved_complaint_never_beats_the_failure_free_satisfaction(before, defective):
+    """A failed delivery then the fastest resolved complaint (ρ = 1) ends at most where an
+    on-time delivery would have left satisfaction, and restores it fully when the bonus
+    exceeds the loss (with the old, uncapped rule S + b·ρ it ended 0.2–0.35 above)."""
+    x_ok, expectation, rate = 0.8, 0.6, B.satisfaction_rate
+    x = B.defect_experience if defective else B.late_experience
+    failed = rules.update_satisfaction(before, x, expectation, rate)
+    failure_free = rules.update_satisfaction(before, x_ok, expectation, rate)
+    shortfall = rules.satisfaction_shortfall(0.4, x, x_ok, 1.0, rate)   # an earlier loss is not restored
+    recovered = rules.service_recovery(failed, 1.0, 1.0, B.recovery_bonus, shortfall)
+    assert recovered <= failure_free + 1e-12
+    assert recovered == pytest.approx(min(failure_free, failed + B.recovery_bonus), abs=1e-12)
+    # a slower answer gives back less, an unresolved complaint nothing
+    slow = rules.service_recovery(failed, rules.response_quality(0.5, 0.1), 1.0, B.recovery_bonus, shortfall)
+    assert failed < slow < recovered
+    assert rules.service_recovery(failed, 1.0, 0.0, B.recovery_bonus, shortfall) == failed
+
+
+def test_recovery_without_a_shortfall_changes_nothing():
+    """Satisfaction already at (or above) its failure-free level is not raised by a recovery."""
+    for shortfall in (0.0, -0.2):
+        assert rules.service_recovery(0.1, 1.0, 1.0, 2.0, shortfall) == 0.1
 
 
 def test_reward_value_gives_an_unenrolled_customer_its_share():

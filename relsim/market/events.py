@@ -77,8 +77,9 @@ def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str
 def recommend(state: CustomerState, firm: int, customers: np.ndarray) -> None:
     """An alliance partner refers ``customers`` to ``firm``: aware, and a positive word (each dyad once)."""
     learn_of(state, firm, customers, "partner")
-    strength = state.model.spec.word_of_mouth.strength
-    state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, strength, 0.0)
+    wom = state.model.spec.word_of_mouth
+    state.wom[customers, firm] = rules.update_wom_influence(state.wom[customers, firm], 1.0, wom.strength, 0.0,
+                                                            wom.max_influence)
 
 
 def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -> None:
@@ -101,6 +102,7 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
         for firm in np.flatnonzero(won).tolist():
             state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
     at.set(state.spells, spells + 1)
+    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
     state.spell_start[customers] = state.model.week
     state.current[customers] = firms
     state.counts += joined.sum(axis=1)
@@ -390,7 +392,7 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
         defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
         state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
-        state.responsiveness, np.array([f.quality for f in firm_list], dtype=np.float64),
+        state.responsiveness, state.satisfaction_shortfall, np.array([f.quality for f in firm_list], dtype=np.float64),
         np.array([f.strategy.level for f in firm_list], dtype=np.int64),
         np.array([f.strategy.price for f in firm_list], dtype=np.float64), state.expectation,
         state.service_sensitivity, _delivery_terms(model), _contact_terms(model), FOLLOW_UP_LEVEL)
@@ -427,7 +429,8 @@ def _delivery_terms(model) -> np.ndarray:
     return np.array([params.defect_experience, params.late_experience, params.expectation_price_weight,
                      params.satisfaction_rate, params.forgiveness, params.trust_gain, params.trust_loss,
                      params.responsiveness_rate, params.follow_up_intensity, params.voice_base,
-                     params.voice_commitment, params.exit_after_failure], dtype=np.float64)
+                     params.voice_commitment, params.exit_after_failure, params.follow_up_responsiveness],
+                    dtype=np.float64)
 
 
 def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
@@ -463,10 +466,10 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
         complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
         resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
-        state.reciprocity, state.responsiveness,
+        state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
         np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
                   params.recovery_goodwill, params.trust_gain, params.trust_loss, params.exit_after_failure,
-                  params.forgiveness], dtype=np.float64))
+                  params.forgiveness, params.unresolved_complaint_magnitude], dtype=np.float64))
     if model.spec.churn.model == "behavioural" and complaint.any():
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
         customers, firms, times = customers[complaint], firms[complaint], times[complaint]
@@ -560,7 +563,7 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
     prospects = kernels.hear(
         listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
-        float(wom.negativity_weight), SOURCE_CODE["wom"])
+        float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
     trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
     if trying.size:
         np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)

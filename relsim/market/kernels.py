@@ -125,7 +125,7 @@ _update_wom_influence = compiled_rule(rules.update_wom_influence)
 
 @jit
 def hear(listeners, positive, firm, aware, source, wom, current, referred, spells, strength,
-         negativity_weight, wom_code):
+         negativity_weight, max_influence, wom_code):
     """Word of mouth about ``firm`` reaches ``listeners`` in turn (``events.hear``): each
     learns of the firm (source ``wom_code`` if new), its influence moves
     (``rules.update_wom_influence``), a recommended prospect is marked referred (and, before
@@ -138,7 +138,8 @@ def hear(listeners, positive, firm, aware, source, wom, current, referred, spell
             aware[i, firm] = True
             source[i, firm] = wom_code
         good = 1.0 if positive[k] else 0.0
-        wom[i, firm] = _update_wom_influence(wom[i, firm], good, strength, negativity_weight)
+        wom[i, firm] = _update_wom_influence(np.float64(wom[i, firm]), good, strength, negativity_weight,
+                                             max_influence)
         if positive[k] and current[i] != firm:
             referred[i, firm] = True
             if spells[i, firm] == 0:
@@ -350,6 +351,7 @@ _complaint_probability = compiled_rule(rules.complaint_probability)
 _failure_exit_probability = compiled_rule(rules.failure_exit_probability)
 _response_quality = compiled_rule(rules.response_quality)
 _service_recovery = compiled_rule(rules.service_recovery)
+_satisfaction_shortfall = compiled_rule(rules.satisfaction_shortfall)
 _talk_probability = compiled_rule(rules.talk_probability)
 
 
@@ -379,15 +381,17 @@ def contact(customers, firms, intensity, learn, week, current, spell_start, trus
 
 @jit
 def deliver(customers, firms, late, defective, week, firm_count, segment, current, spell_start,
-            satisfaction, commitment, trust, reciprocity, knowledge, responsiveness,
+            satisfaction, commitment, trust, reciprocity, knowledge, responsiveness, shortfall,
             quality, level, list_price, expectation, service_sensitivity, terms, contact_terms, follow_up_level):
     """The relationship updates of delivered orders (``events.delivery``; each dyad once), one
-    pass: satisfaction (``rules.update_satisfaction``), the failure's severity and trust
+    pass: satisfaction (``rules.update_satisfaction``) and, for the customer's current firm, what
+    the latest failure still costs it (``rules.satisfaction_shortfall``), the failure's severity and trust
     (``rules.failure_severity``, ``rules.update_trust``, clipped to [0, 1]); the follow-up
     call of a firm at ``follow_up_level`` or above: a contact and responsiveness
-    (``rules.update_responsiveness``). ``terms``: defect and late experience, the expectation's
+    (``rules.update_responsiveness``, the call counting as a response of quality
+    ``behaviour.follow_up_responsiveness``). ``terms``: defect and late experience, the expectation's
     price weight, satisfaction rate, forgiveness, trust gain and loss, responsiveness rate,
-    follow-up intensity, voice base and commitment weight, exit after failure.
+    follow-up intensity, voice base and commitment weight, exit after failure, follow-up responsiveness.
 
     Returns, per order: called back, failed while still a customer of the firm, the
     probability of voice (``rules.complaint_probability``) and of a silent exit
@@ -404,7 +408,7 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
     defect_experience, late_experience, price_weight, satisfaction_rate, forgiveness = (
         terms[0], terms[1], terms[2], terms[3], terms[4])
     trust_gain, trust_loss, responsiveness_rate, follow_up_intensity = terms[5], terms[6], terms[7], terms[8]
-    voice_base, voice_commitment, exit_after_failure = terms[9], terms[10], terms[11]
+    voice_base, voice_commitment, exit_after_failure, follow_up_observed = terms[9], terms[10], terms[11], terms[12]
     for k in range(size):
         i = customers[k]
         f = firms[k]
@@ -422,6 +426,9 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
         expected = expectation[s] + price_weight * (list_price[f] - 1.0)
         satisfaction[i, f] = _update_satisfaction(np.float64(satisfaction[i, f]), experience, expected,
                                                   satisfaction_rate)
+        if current[i] == f:
+            shortfall[i] = _satisfaction_shortfall(np.float64(shortfall[i]), experience, min(1.0, quality[f]),
+                                                   1.0 if failure else 0.0, satisfaction_rate)
         minor = 1.0 if (late[k] and not defective[k]) else 0.0
         severity = service_sensitivity[s] * _failure_severity(np.float64(commitment[i, f]), minor, forgiveness)
         trust[i, f] = _clip(_update_trust(np.float64(trust[i, f]), 0.0 if failure else 1.0, trust_gain,
@@ -431,7 +438,7 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
             calls[f] += 1
             _contact(i, f, follow_up_intensity, True, week, current, spell_start, trust, reciprocity, commitment,
                      knowledge, contact_terms)
-            responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), 1.0,
+            responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), follow_up_observed,
                                                           responsiveness_rate * follow_up_intensity)
         if failure and current[i] == f:
             failed[k] = True
@@ -444,13 +451,16 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
 
 @jit
 def answer(customers, firms, complaint, response_time, resolved, current, satisfaction, commitment, trust,
-           reciprocity, responsiveness, terms):
+           reciprocity, responsiveness, shortfall, terms):
     """The relationship updates of answered tickets (``events.answer``; each dyad once), one
     pass: responsiveness from the response (``rules.response_quality``,
     ``rules.update_responsiveness``); for a complaint, service recovery
-    (``rules.service_recovery``) and, resolved, goodwill and trust (``rules.update_reciprocity``,
+    (``rules.service_recovery``: at most what the latest failure of the customer's current firm
+    still costs it, which it reduces; none for a former customer, whose shortfall is not kept)
+    and, resolved, goodwill and trust (``rules.update_reciprocity``,
     ``rules.update_trust``). ``terms``: response target, responsiveness rate, recovery bonus,
-    recovery goodwill, trust gain and loss, exit after failure, forgiveness.
+    recovery goodwill, trust gain and loss, exit after failure, forgiveness, the failure magnitude of
+    an unresolved complaint (``behaviour.unresolved_complaint_magnitude``).
 
     Returns, per ticket: an unresolved complaint of a customer still with the firm, and the
     probability that it exits (``rules.failure_exit_probability``)."""
@@ -459,6 +469,7 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
     exit_probability = np.zeros(size)
     target, responsiveness_rate, recovery_bonus, recovery_goodwill = terms[0], terms[1], terms[2], terms[3]
     trust_gain, trust_loss, exit_after_failure, forgiveness = terms[4], terms[5], terms[6], terms[7]
+    unresolved_magnitude = terms[8]
     for k in range(size):
         i = customers[k]
         f = firms[k]
@@ -467,15 +478,20 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
                                                       responsiveness_rate)
         if not complaint[k]:
             continue
-        satisfaction[i, f] = _service_recovery(np.float64(satisfaction[i, f]), observed,
-                                               1.0 if resolved[k] else 0.0, recovery_bonus)
+        mine = current[i] == f
+        gap = np.float64(shortfall[i]) if mine else 0.0
+        before = np.float64(satisfaction[i, f])
+        after = _service_recovery(before, observed, 1.0 if resolved[k] else 0.0, recovery_bonus, gap)
+        satisfaction[i, f] = after
+        if mine:
+            shortfall[i] = gap - (after - before)
         if resolved[k]:
             reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), recovery_goodwill * observed)
             trust[i, f] = _update_trust(np.float64(trust[i, f]), 1.0, trust_gain * observed, trust_loss, 1.0)
         elif current[i] == f:
             unresolved[k] = True
             exit_probability[k] = _failure_exit_probability(np.float64(commitment[i, f]), exit_after_failure,
-                                                            forgiveness, 1.0)
+                                                            forgiveness, unresolved_magnitude)
     return unresolved, exit_probability
 
 

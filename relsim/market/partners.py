@@ -114,7 +114,7 @@ class Supplier(mesa.Agent):
                                          params.commitment_tenure_weight, params.tenure_scale_weeks)
         dyad.commitment = rules.update_commitment(
             rules.decay(dyad.commitment, params.commitment_decay, self.model.step_weeks),
-            target if long_contract else 0.0, 1.0, params.commitment_rate)
+            target if long_contract else 0.0, params.supplier_review_intensity, params.commitment_rate)
         if self.in_shortage:
             served = self.has_priority(firm)
             dyad.responsiveness = rules.update_responsiveness(dyad.responsiveness, float(served),

@@ -39,7 +39,8 @@ MODEL_ARRAYS = ("aware", "dormant_until", "extra_occasions", "need_rate", "direc
 STATE_ARRAYS = ("trust", "commitment", "reciprocity", "responsiveness", "satisfaction", "wom", "knowledge",
                 "offer", "first_week", "last_purchase", "purchases", "spells", "spend", "margin", "ltv",
                 "acquisition_margin", "source", "referred", "retention_offer", "fee_code", "current",
-                "spell_start", "key_account", "competitor_advantage", "programmes", "segment")
+                "spell_start", "key_account", "competitor_advantage", "satisfaction_shortfall", "programmes",
+                "segment")
 
 
 @dataclass

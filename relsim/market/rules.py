@@ -43,6 +43,17 @@ def _scalar_clip(value, low, high):
     return low if value < low else high if value > high else value
 
 
+def minimum(first: Number, second: Number) -> Number:
+    """The smaller of ``first`` and ``second``, elementwise for arrays."""
+    if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
+        return np.minimum(first, second)
+    return _scalar_minimum(first, second)
+
+
+def _scalar_minimum(first, second):
+    return first if first < second else second
+
+
 def exp(value: Number) -> Number:
     """``e**value`` for a scalar or an array."""
     if isinstance(value, np.ndarray):
@@ -216,16 +227,54 @@ def update_responsiveness(responsiveness: Number, observed: Number, rate: float)
     return responsiveness + rate * (observed - responsiveness)
 
 
-def service_recovery(satisfaction: Number, observed: Number, resolved: Number,
-                     bonus: float) -> Number:
-    """A good recovery restores, and can raise, satisfaction.
+def satisfaction_shortfall(shortfall: Number, experience: Number, failure_free_experience: Number,
+                           failure: Number, rate: float) -> Number:
+    """The satisfaction the latest failure still costs a customer.
 
-    ``S' = clip(S + bonus · ρ · resolved, −1, 1)``
+    ``D' = α_S·(x_ok − x)``  after a failure,  ``D' = (1 − α_S)·D``  after a good delivery
 
-    Fast, resolved complaints (``ρ`` near 1) can leave a customer more
-    satisfied than before the failure (the service-recovery paradox).
+    written ``D' = (1 − α_S)·D·(1 − f) + α_S·(x_ok − x)`` (``f`` 1 for a failure, 0
+    otherwise; a good delivery has ``x = x_ok``). ``x_ok = min(1, q)`` is the experience
+    of an on-time, intact delivery. :func:`update_satisfaction` is linear in the
+    experience, so ``D`` is exactly how far satisfaction lies below where it would be
+    had that delivery been on time and intact, as later deliveries fade the
+    difference. It is the most a service recovery may give back
+    (:func:`service_recovery`); an earlier failure's loss is not restored.
+
+    >>> round(satisfaction_shortfall(0.0, 0.3, 0.8, 1.0, 0.3), 6)     # a late delivery: 0.3 · (0.8 − 0.3)
+    0.15
+    >>> round(satisfaction_shortfall(0.15, 0.8, 0.8, 0.0, 0.3), 6)    # then one on time: 0.7 · 0.15
+    0.105
     """
-    return clip(satisfaction + bonus * observed * resolved, -1.0, 1.0)
+    return (1.0 - rate) * shortfall * (1.0 - failure) + rate * (failure_free_experience - experience)
+
+
+def service_recovery(satisfaction: Number, observed: Number, resolved: Number,
+                     bonus: float, shortfall: Number) -> Number:
+    """A good recovery restores satisfaction, at most to its failure-free level.
+
+    ``S' = clip(min(S + bonus · ρ · resolved, max(S, S + D)), −1, 1)``
+
+    ``ρ`` is the perceived response quality (:func:`response_quality`), ``D``
+    the satisfaction the failure still costs (:func:`satisfaction_shortfall`),
+    so ``S + D`` is what an on-time, intact delivery would have given: a fast
+    resolved complaint gives back up to ``bonus · ρ`` of what was lost, never more.
+    The service-recovery paradox (recovered customers *more* satisfied than
+    those who never had a failure) is significant on satisfaction in the
+    meta-analysis of de Matos, Henrique & Rossi (2007, Journal of Service
+    Research 10(1), 60–77) but not on repurchase intentions or word of mouth;
+    satisfaction drives churn and word of mouth here, so the model caps
+    recovery at the failure-free level rather than model a paradox whose
+    behavioural effect is not found. An unresolved complaint changes nothing.
+
+    >>> service_recovery(0.05, 1.0, 1.0, 0.5, 0.15)     # capped: back to 0.05 + 0.15
+    0.2
+    >>> service_recovery(0.05, 0.2, 1.0, 0.5, 0.15)     # slow: 0.05 + 0.5 · 0.2
+    0.15000000000000002
+    >>> service_recovery(0.05, 1.0, 0.0, 0.5, 0.15)     # unresolved
+    0.05
+    """
+    return clip(satisfaction + minimum(bonus * observed * resolved, clip(shortfall, 0.0, 2.0)), -1.0, 1.0)
 
 
 def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Number:
@@ -529,7 +578,8 @@ def failure_exit_probability(commitment: Number, exit_after_failure: float,
     magnitude, the experience it takes away: 1 for the worst (a defective
     product, experience 0), ``1 − x_late`` for a late delivery (experience
     ``x_late``): larger failures hurt satisfaction and intentions more (Smith,
-    Bolton & Wagner 1999, JMR 36(3)). An unresolved complaint counts fully.
+    Bolton & Wagner 1999, JMR 36(3)). An unresolved complaint counts as
+    ``behaviour.unresolved_complaint_magnitude`` (1: fully).
     """
     return exit_after_failure * magnitude * (1.0 - forgiveness * commitment)
 
@@ -621,15 +671,25 @@ def listen(speaker_positive: Number, speaker_negative: Number, draw: Number) -> 
 
 
 def update_wom_influence(influence: Number, positive: Number, strength: float,
-                         negativity_weight: float) -> Number:
+                         negativity_weight: float, maximum: float) -> Number:
     """Word-of-mouth influence a listener attaches to a firm.
 
-    ``W' = W + strength · (positive − (1 − positive) · λ_neg)``
+    ``W' = clip(W + s · (positive − (1 − positive) · λ_neg), −W_max, W_max)``
 
-    ``λ_neg > 1``: negative word of mouth weighs more than positive. ``W``
-    decays between conversations (:func:`decay`).
+    A recommendation adds ``s`` (``word_of_mouth.strength``), a warning takes
+    ``λ_neg · s`` away (``λ_neg > 1``: negative word of mouth weighs more than
+    positive). **Bound:** ``|W| ≤ W_max`` (``word_of_mouth.max_influence``):
+    however many recommendations a customer hears, word of mouth adds at most
+    ``w_W · W_max`` to a firm's utility, and warnings take at most as much away
+    (an assumption: docs/evidence.md). Below the bound the update is linear, as
+    it always was. ``W`` decays between conversations (:func:`decay`).
+
+    >>> [update_wom_influence(w, 1.0, 0.5, 2.0, 1.0) for w in (0.0, 0.5, 1.0)]   # praise: capped at 1
+    [0.5, 1.0, 1.0]
+    >>> update_wom_influence(0.5, 0.0, 0.5, 2.0, 1.0), update_wom_influence(-0.5, 0.0, 0.5, 2.0, 1.0)
+    (-0.5, -1.0)
     """
-    return influence + strength * (positive - (1.0 - positive) * negativity_weight)
+    return clip(influence + strength * (positive - (1.0 - positive) * negativity_weight), -maximum, maximum)
 
 
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
@@ -775,6 +835,6 @@ def bass_adopters(weeks: np.ndarray, p: float, q: float) -> np.ndarray:
 #: rule calls the helper; ``logit_probabilities`` of one customer's options is its
 #: list form (a list or a 1-D array of utilities, returning a list); a function that
 #: rules call (``tenure_bond``, ``logit`` without its cache) is its own scalar form.
-SCALAR_FORMS = {clip: _scalar_clip, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
+SCALAR_FORMS = {clip: _scalar_clip, minimum: _scalar_minimum, exp: _scalar_exp, sigmoid: _scalar_sigmoid,
                 logit_probabilities: _listed_logit_probabilities, tenure_bond: tenure_bond,
                 logit: logit.__wrapped__}

@@ -117,6 +117,9 @@ class CustomerState:
         self.spell_start = np.full(size, -1.0, dtype=FLOAT)  # start of the current spell
         self.key_account = np.zeros(size, dtype=bool)        # the current firm manages the account
         self.competitor_advantage = np.zeros(size, dtype=FLOAT)  # best alternative at the last choice
+        # the satisfaction the latest failure of the current firm still costs (rules.satisfaction_shortfall):
+        # the most a service recovery gives back
+        self.satisfaction_shortfall = np.zeros(size, dtype=FLOAT)
         self.counts = np.zeros(firms, dtype=np.int64)
         names = sorted({f.programme for f in model.firms if f.programme})
         if len(names) > 64:

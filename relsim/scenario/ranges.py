@@ -160,6 +160,11 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     Plausible("behaviour.initial_customer_commitment_max", 0.2, 0.6, 0.4, "assumption", "constant"),
     Plausible("word_of_mouth.leaver_warning_weeks", 4.0, 12.0, 8.0, "assumption", "constant"),
     Plausible("market.initial_tenure_max_weeks", 52.0, 156.0, 104.0, "assumption", "constant"),
+    # session 12: the bound on word-of-mouth influence (audit item 7) and literals named (items 5, 10)
+    Plausible("word_of_mouth.max_influence", 0.5, 1.5, 1.0, "assumption", "constant"),
+    Plausible("behaviour.follow_up_responsiveness", 0.5, 1.0, 1.0, "assumption", "constant"),
+    Plausible("behaviour.unresolved_complaint_magnitude", 0.7, 1.0, 1.0, "assumption", "constant"),
+    Plausible("behaviour.supplier_review_intensity", 0.5, 1.5, 1.0, "assumption", "constant"),
     # market response: paid and organic awareness, the network word of mouth travels on
     Plausible("market.max_reach_share", 0.02, 0.06, 0.04, "assumption", "constant"),
     Plausible("market.half_saturation", 300.0, 900.0, 600.0, "size assumed", "constant"),

@@ -183,11 +183,18 @@ class BehaviourSpec(_Section):
     # contact intensities for commitment growth
     purchase_intensity: float = Field(1.0, ge=0)
     follow_up_intensity: float = Field(0.5, ge=0)
+    follow_up_responsiveness: float = Field(1.0, ge=0, le=1, description=(
+        "Response quality a follow-up call counts as in perceived responsiveness "
+        "(Q' = Q + rate·intensity·(this − Q)); 1 = an immediate answer; range 0-1."))
     offer_intensity: float = Field(0.3, ge=0)
     key_account_intensity: float = Field(1.0, ge=0)
     partner_review_intensity: float = Field(0.5, ge=0, le=5, description=(
         "Contact intensity of a distributor's or alliance partner's weekly review (commitment growth "
         "of the firm–partner dyad, partners._review_partner); range 0-5."))
+    supplier_review_intensity: float = Field(1.0, ge=0, le=5, description=(
+        "Contact intensity of a firm's weekly review of its supplier on a long contract (commitment "
+        "growth of the firm–supplier dyad, which decides priority in a shortage; partners.Supplier.review); "
+        "1 = a purchase's contact; range 0-5."))
     # goodwill sizes for reciprocity
     reward_goodwill: float = Field(0.06, ge=0, le=1, description=(
         "Ceiling of the goodwill one purchase adds under a loyalty programme "
@@ -206,6 +213,10 @@ class BehaviourSpec(_Section):
     voice_base: float = Field(0.2, ge=0, le=1)
     voice_commitment: float = Field(0.6, ge=0, le=1)
     exit_after_failure: float = Field(1 / 3, ge=0, le=1)
+    unresolved_complaint_magnitude: float = Field(1.0, ge=0, le=1, description=(
+        "Failure magnitude of an unresolved complaint in the exit probability "
+        "(rules.failure_exit_probability): 1 = a full failure like a defective product, "
+        "1 - late_experience = a late delivery's; range 0-1."))
     recovery_bonus: float = Field(0.5, ge=0, le=2)
     # experience
     expectation_price_weight: float = Field(0.5, ge=0, le=5, description=(
@@ -257,6 +268,9 @@ class WordOfMouthSpec(_Section):
     strength: float = Field(0.5, ge=0, le=5, description="Utility a recommendation adds.")
     negativity_weight: float = Field(2.0, ge=0, le=10, description="Negative WOM weighs this many times more.")
     decay: float = Field(0.05, ge=0, le=1, description="Weekly decay of heard influence.")
+    max_influence: float = Field(1.0, gt=0, le=10, description=(
+        "Largest word-of-mouth influence a customer can hold about a firm, either way (|W| <= this): "
+        "the utility it adds is at most behaviour.w_wom times this; range (0, 10]."))
     listening: bool = Field(False, description=(
         "false: each customer who talks tells one random contact (conversations); true: each customer "
         "listens to one random contact and hears what that contact says (linear in the adopter share: "
