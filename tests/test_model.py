@@ -76,7 +76,13 @@ def test_churn_switches(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_more_desk_capacity_shortens_measured_response_times(engine):
     """Same seed, the focal firm's desk with 1 agent vs 6: the measured mean
-    response time must fall (the desk is a real SimPy queue)."""
+    response time must fall (the desk is a real SimPy queue). With 6 agents a ticket
+    waits only its handling time (≈ 0.02 weeks); with 1 it also queues, by how much
+    depends on the seed's bursts: the ratio 6-agent / 1-agent, arrays engine, seeds 0-7,
+    measured 2026-11-30: 0.46, 0.41, 0.62, 0.52, 0.54, 0.64, 0.63, 0.28 (the earlier
+    bound 0.5 passed on seed 4 by luck: 0.50 before and 0.54 after the service-recovery
+    cap). Asserted: below 0.75, a margin over the largest; a desk whose size does not
+    matter gives 1."""
     times = []
     for capacity in (0.5, 3.0):
         scenario = small(engine=engine, customers=1500, weeks=26, **{"operations.question_rate": 0.4,
@@ -85,7 +91,7 @@ def test_more_desk_capacity_shortens_measured_response_times(engine):
         focal = steps[steps["firm"] == "Focal"]
         assert focal["desk_agents"].iloc[0] == round(capacity * 2)
         times.append(np.average(focal["mean_response_time"].fillna(0), weights=focal["tickets"]))
-    assert times[1] < 0.5 * times[0]
+    assert times[1] < 0.75 * times[0]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -134,30 +134,44 @@ def reichheld():
 
 
 @pytest.mark.slow
-def test_reichheld_scenario_is_in_his_regime_and_the_levers_add_about_five_points(reichheld):
+@pytest.mark.xfail(strict=True, reason=(
+    "Since offers and rewards cost money and a recovered complaint no longer beats no failure "
+    "(2026-11-30), the proactive ecommerce firm keeps 77.5 % of its customers a year (seeds 0-5), "
+    "below Reichheld's 80-90 % regime: the leverage test below runs just outside his regime"))
+def test_reichheld_scenario_is_in_his_regime(reichheld):
     """The design of the Reichheld test below (Reichheld & Sasser 1990, HBR 68(5)): a firm
-    whose customers' annual retention is 80-90 % and levers that raise it by about 5
-    points. Measured (3,000 customers, 260 weeks, static competition, seeds 0-5):
-    baseline 81.0 % (per seed 79.3, 78.5, 82.0, 82.9, 80.5, 82.6 %; seed SD 1.8 points,
-    Monte-Carlo error of the mean 0.7), with the levers 86.6 %: +5.6 points (per seed
-    +6.5, +8.8, +5.1, +4.1, +6.2, +2.9; SD 2.0, error of the mean 0.8). Asserted: the
-    baseline mean in [0.80, 0.90] (it sits near the lower edge: a model change that
-    lowers the proactive firm's retention by 1 point moves it out of Reichheld's regime
-    and this test says so), the mean gain in 5 ± 2 points.
-    Mutation (checked once, seeds 0-5): with ``churn.model = "constant"`` (a lapse hazard
-    the firm cannot move) the baseline falls to 28.9 % and the gain to +1.7 points;
-    both assertions fail."""
-    baseline, levers = reichheld["baseline"], reichheld["levers"]
+    whose customers' annual retention is 80-90 %. Measured (3,000 customers, 260 weeks,
+    static competition, seeds 0-5, 2026-11-30): baseline 77.5 % (per seed 75.6, 74.8, 79.3,
+    81.1, 77.1, 77.4 %; seed SD 2.3 points, Monte-Carlo error of the mean 0.9: 2.7 errors
+    below the regime's edge). It was 81.0 % before offers and rewards were valued in money
+    and service recovery was capped at the failure-free satisfaction (docs/evidence.md); a
+    focal quality of 0.85 or 0.9 instead of 0.8 gives 79.9 % and 79.8 %, still outside.
+    Asserted: the baseline mean in [0.80, 0.90]; strict xfail, so a model change that puts
+    the firm back in the regime turns it into a failure to look at.
+    Mutation (checked once, seeds 0-5, before 2026-11-30): with ``churn.model = "constant"``
+    the baseline falls to 28.9 %."""
+    baseline = reichheld["baseline"]
     assert 0.80 <= baseline["retention"].mean() <= 0.90, list(baseline["retention"])
+
+
+@pytest.mark.slow
+def test_reichheld_levers_add_about_five_points(reichheld):
+    """The levers of the Reichheld test below (a long supplier contract and a 5 % loyalty
+    programme instead of 2 %) raise the proactive firm's annual retention by about 5 points.
+    Measured (as above, 2026-11-30): +6.2 points (per seed +8.2, +10.8, +4.8, +2.2, +4.0,
+    +7.2; seed SD 3.1, error of the mean 1.3); before 2026-11-30 +5.6. Asserted: the mean
+    gain in 5 ± 2 points. Mutation (checked once, seeds 0-5, before 2026-11-30): with
+    ``churn.model = "constant"`` (a lapse hazard the firm cannot move) the gain is +1.7 points."""
+    baseline, levers = reichheld["baseline"], reichheld["levers"]
     gain = 100 * (levers["retention"] - baseline["retention"])
     assert 3.0 <= gain.mean() <= 7.0, list(gain)
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +5.6 points "
+    "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +6.2 points "
     "of retention bought with the long supplier contract and a 5 % loyalty programme change "
-    "the present value of profit by -12.8 % (seeds 0-5), not +25-95 %; even a free cut of the "
+    "the present value of profit by -29.7 % (seeds 0-5, 2026-11-30), not +25-95 %; even a free cut of the "
     "focal firm's lapse hazard (x0.4, +4.3 points) gives only +6 %; consistent with Reinartz & "
     "Kumar 2000 for a catalogue retailer; reproduced in contractual services (docs/evidence.md)"))
 def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
@@ -168,12 +182,14 @@ def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
     levers of the test above add about 5 points, their costs paid; ratio of the 6-seed
     means, paired seeds.
 
-    Measured: baseline 150,400, with the levers 131,200: -12.8 % (per seed -1.3, -4.1,
-    -17.8, -26.8, -17.8, -0.9 %; seed SD 10.8 points, so the Monte-Carlo error of the
-    mean change is about 4 points, against a gap of 38 points to the band's lower end).
-    Revenue rises by about 18 %, but the long contract's dearer goods and the tripled
-    reward cost take the whole gross margin it brings (25 % margin; acquisition and desk
-    are fixed budgets, not per customer). Reichheld's counterfactual without lever costs
+    Measured (2026-11-30, after offers and rewards were valued in money): baseline 94,000,
+    with the levers 66,100: -29.7 % (per seed -22.0, -33.7, -37.0, -34.5, -14.9, -31.1 %;
+    seed SD 8.6 points, so the Monte-Carlo error of the mean change is about 3.5 points,
+    against a gap of 55 points to the band's lower end); before, 150,400 and 131,200:
+    -12.8 %. The long contract's dearer goods and the reward cost (now the full cashback
+    customers redeem, 5 % instead of 2 % of spend) take more than the gross margin the
+    extra retention brings (25 % margin; acquisition and desk are fixed budgets, not per
+    customer). The numbers below are from before 2026-11-30. Reichheld's counterfactual without lever costs
     (the same firm's lapse hazard times 0.4 by patching ``events.talkers_and_leavers``
     for firm 0, same draws: +4.3 points) gives +6.3 % (per seed +14.5, +18.1, -5.1, +5.0,
     -3.0, +13.3 %): customers in this model lapse when they have stopped buying (the
