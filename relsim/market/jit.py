@@ -15,6 +15,16 @@ function of :mod:`relsim.market.rules` as it is written (its numeric helpers
 equation; ``tests/test_jit.py`` checks that every compiled rule equals its
 Python form.
 
+**The cache follows the rules.** numba decides whether cached machine code is
+still fresh from a hash of the one file that defines the compiled function; a
+kernel in ``kernels.py`` that calls a rule of ``rules.py`` would then keep the
+old rule's code after an edit of ``rules.py`` alone (seen 2026-11-30: a
+mutation of a rule left the array engine unchanged). For the functions of this
+package's compiled modules (:data:`COMPILED_SOURCES`) the freshness stamp is a
+hash of all of them together (:func:`sources_digest`), so editing any one
+recompiles every kernel that could depend on it; the cache stays where numba
+keeps it (``__pycache__`` or ``NUMBA_CACHE_DIR``).
+
 Compiled code never draws random numbers: numba's ``np.random`` is not a
 numpy ``Generator`` and would break the reproducibility of a seed. Kernels
 take the uniforms, normals or handling times drawn by the run's streams as
@@ -24,13 +34,72 @@ arguments (or none, as the desk).
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import numba
+from numba.core import caching
 from numba.extending import overload
 
 from relsim.market import rules
+
+#: The modules whose source compiled code is built from: the rules the kernels call, the kernels,
+#: the compiled desk and this module (the scalar forms). An edit to any of them makes every cached
+#: function of these modules stale.
+COMPILED_SOURCES = tuple(Path(__file__).with_name(name) for name in ("rules.py", "kernels.py", "desk.py", "jit.py"))
+
+
+def sources_digest(paths: tuple[Path, ...] = COMPILED_SOURCES) -> bytes:
+    """SHA-256 over the contents of ``paths`` (names and bytes, in order): the freshness stamp
+    numba's cache checks for this package's compiled functions."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+def _ours(py_file: str) -> bool:
+    return os.path.abspath(py_file) in {str(path.resolve()) for path in COMPILED_SOURCES}
+
+
+class _StampAllSources:
+    """Mixin for numba's cache locators: the stamp is :func:`sources_digest` for our modules."""
+
+    def get_source_stamp(self) -> bytes:
+        return sources_digest()
+
+
+class _UserDirLocator(_StampAllSources, caching.UserProvidedCacheLocator):
+    """``NUMBA_CACHE_DIR`` set: numba's own locator for it, with the stamp of all compiled sources."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
+
+
+class _InTreeLocator(_StampAllSources, caching.InTreeCacheLocator):
+    """``__pycache__`` next to the module, with the stamp of all compiled sources."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
+
+
+class _UserWideLocator(_StampAllSources, caching.UserWideCacheLocator):
+    """The user's cache directory (``__pycache__`` not writable), with the stamp of all compiled sources."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
+
+
+# ahead of numba's own locators, in numba's order: NUMBA_CACHE_DIR, __pycache__, the user's directory
+for _locator in (_UserWideLocator, _InTreeLocator, _UserDirLocator):
+    if _locator not in caching.CacheImpl._locator_classes:
+        caching.CacheImpl._locator_classes.insert(0, _locator)
 
 
 def jit[F: Callable[..., Any]](function: F) -> F:

@@ -1,0 +1,47 @@
+"""numba's cache follows the rules (relsim/market/jit.py, "The cache follows the rules").
+
+numba checks a cached function against a hash of the one file that defines it, so a kernel of
+``kernels.py`` that calls a rule of ``rules.py`` kept the old rule's machine code after an edit of
+``rules.py`` alone. Every compiled function of the package must be cached under the stamp of all
+compiled sources together."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from numba.core.registry import CPUDispatcher
+
+from relsim.market import desk, jit, kernels
+
+
+def _dispatchers():
+    found = []
+    for module in (kernels, desk):
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:
+                found.append((f"{module.__name__}.{name}", value))
+    assert len(found) >= 10, [name for name, _ in found]   # the kernels and the desk are all here
+    return found
+
+
+@pytest.mark.parametrize(("name", "dispatcher"), _dispatchers(), ids=lambda item: item if isinstance(item, str) else "")
+def test_every_compiled_function_is_stamped_with_all_compiled_sources(name, dispatcher):
+    locator = dispatcher._cache._impl._locator     # numba's cache of this function, as it will be checked
+    assert isinstance(locator, jit._StampAllSources), (name, type(locator))
+    assert locator.get_source_stamp() == jit.sources_digest()
+
+
+def test_the_stamp_changes_with_any_compiled_source(tmp_path):
+    copies = []
+    for path in jit.COMPILED_SOURCES:
+        shutil.copy(path, tmp_path / path.name)
+        copies.append(tmp_path / path.name)
+    copies_t = tuple(copies)
+    assert jit.sources_digest(copies_t) == jit.sources_digest()
+    for copy in copies:
+        before = copy.read_bytes()
+        copy.write_bytes(before + b"\n# an edit\n")
+        assert jit.sources_digest(copies_t) != jit.sources_digest(), copy.name
+        copy.write_bytes(before)
+    assert jit.sources_digest(copies_t) == jit.sources_digest()
