@@ -61,6 +61,16 @@ def sources_digest(paths: tuple[Path, ...] = COMPILED_SOURCES) -> bytes:
     return digest.digest()
 
 
+def _numba_locator(name: str) -> Any:
+    """numba's locator class ``name`` (numba < 0.65 called it ``_name``)."""
+    return getattr(caching, name, None) or getattr(caching, "_" + name)
+
+
+_NUMBA_USER_DIR: Any = _numba_locator("UserProvidedCacheLocator")
+_NUMBA_IN_TREE: Any = _numba_locator("InTreeCacheLocator")
+_NUMBA_USER_WIDE: Any = _numba_locator("UserWideCacheLocator")
+
+
 def _ours(py_file: str) -> bool:
     return os.path.abspath(py_file) in {str(path.resolve()) for path in COMPILED_SOURCES}
 
@@ -72,7 +82,7 @@ class _StampAllSources:
         return sources_digest()
 
 
-class _UserDirLocator(_StampAllSources, caching.UserProvidedCacheLocator):
+class _UserDirLocator(_StampAllSources, _NUMBA_USER_DIR):
     """``NUMBA_CACHE_DIR`` set: numba's own locator for it, with the stamp of all compiled sources."""
 
     @classmethod
@@ -80,7 +90,7 @@ class _UserDirLocator(_StampAllSources, caching.UserProvidedCacheLocator):
         return super().from_function(py_func, py_file) if _ours(py_file) else None
 
 
-class _InTreeLocator(_StampAllSources, caching.InTreeCacheLocator):
+class _InTreeLocator(_StampAllSources, _NUMBA_IN_TREE):
     """``__pycache__`` next to the module, with the stamp of all compiled sources."""
 
     @classmethod
@@ -88,7 +98,7 @@ class _InTreeLocator(_StampAllSources, caching.InTreeCacheLocator):
         return super().from_function(py_func, py_file) if _ours(py_file) else None
 
 
-class _UserWideLocator(_StampAllSources, caching.UserWideCacheLocator):
+class _UserWideLocator(_StampAllSources, _NUMBA_USER_WIDE):
     """The user's cache directory (``__pycache__`` not writable), with the stamp of all compiled sources."""
 
     @classmethod
