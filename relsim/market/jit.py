@@ -62,7 +62,7 @@ def sources_digest(paths: tuple[Path, ...] = COMPILED_SOURCES) -> bytes:
 
 
 def _numba_locator(name: str) -> Any:
-    """numba's locator class ``name`` (numba < 0.65 called it ``_name``)."""
+    """numba's locator class ``name`` (older releases, e.g. 0.60, called it ``_name``)."""
     return getattr(caching, name, None) or getattr(caching, "_" + name)
 
 
