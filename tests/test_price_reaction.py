@@ -77,8 +77,9 @@ def list_prices(model: MarketModel) -> list[float]:
 def test_competitors_answer_a_cut_at_the_next_review_once():
     """The focal firm cuts its list price 10 % in week 5; nothing moves before the review at
     the start of week 14 (13 weeks on the books); there every competitor's list price falls
-    by price_match · 10 % (above its unit cost); at the next review (week 27) nothing moves:
-    a cut is answered once."""
+    by price_match · 10 % (above its unit cost). At the next review (week 27) the focal cut is
+    not answered again, but each competitor answers its rivals' reactions (a cut of
+    price_match · 10 % each): it falls by price_match² · 10 %."""
     model = market()
     step_to(model, 5)
     focal, rivals = model.firms[0], model.firms[1:]
@@ -97,7 +98,9 @@ def test_competitors_answer_a_cut_at_the_next_review_once():
     assert {name for _, name, _ in model.price_reactions} == {firm.name for firm in rivals}
     assert model.recorder.steps_table()["adaptation"].sum() == 0   # a new price costs no adaptation
     step_to(model, 27)
-    assert list_prices(model) == after
+    echo = list_prices(model)
+    assert echo[0] == after[0]
+    assert echo[1:] == pytest.approx([p * (1 - MATCH * MATCH * 0.1) for p in after[1:]], rel=1e-12)
 
 
 def test_the_focal_firm_never_reacts_and_the_cutter_does_not_answer_itself():

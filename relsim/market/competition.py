@@ -24,9 +24,10 @@ Competitors also answer a rival's price cut in part (``market.price_match``,
 :func:`relsim.market.rules.price_reaction`; Pauwels 2007, J. Retailing 83(3):
 15 % matched in the long run): at every review each competitor that did not
 imitate at it lowers its list price by ``price_match`` times the largest
-relative list-price cut a rival made since the previous review, never below
-its unit cost. The list prices a review saw are kept on each firm
-(``Firm.reviewed_price``, so replicates stay apart); price rises and temporary
+relative list-price cut a rival made since the previous review (a cut made at
+that review included), never below its unit cost. The list prices a review saw
+(before its moves) are kept on each firm (``Firm.reviewed_price``, so
+replicates stay apart); price rises and temporary
 promotions are not answered (reaction is predominantly passive: Steenkamp et
 al. 2005, Marketing Science 24(1)); inertia holds back strategy moves, not
 this reaction (the published share already averages firms that never react);
@@ -95,8 +96,11 @@ def review(model: MarketModel) -> list[tuple[str, str]]:
         won[row["firm"]] += row["new_customers"]
     best = max(model.firms, key=lambda f: (profit[f.name], -f.index))
     scale = max(abs(profit[best.name]), market.reference_budget * steps_per_review * model.step_weeks)
-    # each firm's list-price cut since the previous review, read before anyone moves at this one
+    # each firm's list-price cut since the list prices the previous review saw (before its moves,
+    # so a cut made at a review, a reaction included, is seen at the next one); read before anyone moves
     cuts = {firm.name: list_price_cut(firm.reviewed_price, firm.strategy.price) for firm in model.firms}
+    for firm in model.firms:
+        firm.reviewed_price = firm.strategy.price
     moves = []
     for firm in model.firms[1:]:
         if _imitates(model, firm, best, profit, lost, won, scale):
@@ -108,8 +112,6 @@ def review(model: MarketModel) -> list[tuple[str, str]]:
         rival_cut = max(cut for name, cut in cuts.items() if name != firm.name)
         if market.price_match > 0 and rival_cut > 0:
             react(firm, rival_cut)
-    for firm in model.firms:   # the list prices this review saw (moves made at it included)
-        firm.reviewed_price = firm.strategy.price
     model.strategy_moves.extend((model.week, firm, rival) for firm, rival in moves)
     return moves
 
