@@ -603,6 +603,8 @@ SCALAR_CASES = {
                             [lambda r, n: r.uniform(0.5, 1.5, n), 0.8, _u, 0.005, 0.25, 0.02, 1.5, 1.0], {}),
     "co_creation_cost": (rules.co_creation_cost, [lambda r, n: r.integers(0, 100, n).astype(float), 0.2], {}),
     "acquisition_cost": (rules.acquisition_cost, [lambda r, n: r.integers(0, 50, n).astype(float), 51.0], {}),
+    "price_reaction": (rules.price_reaction, [lambda r, n: r.uniform(0.5, 1.5, n), lambda r, n: r.uniform(-0.2, 0.6, n),
+                                              0.5, lambda r, n: r.uniform(0.6, 0.9, n)], {}),
     "tenure_bond": (rules.tenure_bond, [lambda r, n: r.uniform(0, 520, n), 52.0], {}),
     "tenure_basket_growth": (rules.tenure_basket_growth, [lambda r, n: r.uniform(0, 520, n), 0.5, 104.0], {}),
     "tenure_cost_factor": (rules.tenure_cost_factor, [lambda r, n: r.uniform(0, 520, n), 0.1, 52.0], {}),

@@ -79,10 +79,11 @@ def test_relationship_retention_gap_is_in_the_range_the_literature_supports(ecom
     """docs/evidence.md, "Expected effect size": a full relationship strategy should keep
     about 5-25 points more of its customers a year than a discount-led one (Gupta,
     Lehmann & Stuart 2004; Reichheld & Sasser 1990; Verhoef 2003). Measured on
-    ecommerce at full size, seeds 0-2 (re-measured 2026-11-29): transactional 65.8 %,
-    relationship 89.0 %, gap +23.2 points (per seed +25.0, +22.9, +21.7; seed SD 1.7, so the 3-seed mean has a
-    Monte-Carlo error of about 1 point). Asserted: the mean gap lies in [5, 25], and
-    the relationship firm keeps at most 92 % (Gupta et al.'s range tops out at 95 %,
+    ecommerce at full size, seeds 0-2 (re-measured 2026-11-30, with the competitors' price
+    reaction): transactional 64.7 %, relationship 89.0 %, gap +24.3 points (per seed +25.1,
+    +26.0, +21.7; seed SD 2.3, so the 3-seed mean has a Monte-Carlo error of about 1.3
+    points; before the reaction, 2026-11-29: +23.2, per seed +25.0, +22.9, +21.7). Asserted:
+    the mean gap lies in [5, 25], and the relationship firm keeps at most 92 % (Gupta et al.'s range tops out at 95 %,
     brokerages; online retail is lower)."""
     gaps = [100 * (r["annual_retention"] - t["annual_retention"])
             for t, r in zip(ecommerce_focal["transactional"], ecommerce_focal["relationship"], strict=True)]
@@ -97,10 +98,10 @@ def test_referrals_bring_a_fifth_to_half_of_orders_in_a_relationship_market(ecom
     for first purchases (Bughin, Doogan & Vetvik 2010, McKinsey Quarterly, "A new way
     to measure word-of-mouth marketing"). A customer is won by word of mouth when a
     recommendation reached it before its first purchase from the firm (docs/model.md
-    §3.14). Ecommerce at full size, seeds 0-2 (re-measured 2026-11-29): the relationship
-    firm's orders from customers won by word of mouth are 27.2 % (per seed 30.9, 24.5,
+    §3.14). Ecommerce at full size, seeds 0-2 (re-measured 2026-11-30): the relationship
+    firm's orders from customers won by word of mouth are 26.7 % (per seed 30.8, 23.2,
     26.2 %; Monte-Carlo error of the mean about 2 points), its share of new customers won
-    by word of mouth 41.1 %; the transactional firm's 19.2 % and 25.8 %: fewer promoters, fewer
+    by word of mouth 41.1 %; the transactional firm's 19.5 % and 26.1 %: fewer promoters, fewer
     referrals (asserted per seed). Not reproduced: the issue's "a few per cent" under
     a transactional strategy, which has no source; its satisfied customers talk too."""
     relationship, transactional = ecommerce_focal["relationship"], ecommerce_focal["transactional"]

@@ -140,12 +140,13 @@ def test_ranges_fit_every_shipped_scenario_and_move_with_a_deliberate_value():
 
 def test_a_switched_off_mechanism_has_no_constants_to_vary():
     """Classroom's rival never reviews its strategy (static competition): the adaptation constants
-    would be drawn and move nothing, so they are not varied; switched on, they are; word of mouth
-    and operations likewise."""
+    and the price match would be drawn and move nothing, so they are not varied; switched on, they
+    are; word of mouth and operations likewise."""
     from relsim import load_scenario
     adaptation = {row.path for row in PLAUSIBLE if row.path.startswith(("market.review_weeks",
-                                                                         "market.adaptation_"))}
-    assert len(adaptation) == 5
+                                                                         "market.adaptation_",
+                                                                         "market.price_match"))}
+    assert len(adaptation) == 6
     classroom = load_scenario("classroom")
     assert not adaptation & {r.path for r in ranges_for(classroom)}
     assert set(idle_rows(classroom)) == adaptation

@@ -18,8 +18,21 @@ levers and the desk is resized with the strategy (agents hired or let go at
 the review, :func:`resize_desk`; a desk exists from level 2, as at the
 start). What does not: key accounts and pruning (they need records kept
 from the start), alliance membership and the supplier contract (contracts
-signed at the start). The
-rule reads only the firm's books and its rivals' observable results, so both
+signed at the start).
+
+Competitors also answer a rival's price cut in part (``market.price_match``,
+:func:`relsim.market.rules.price_reaction`; Pauwels 2007, J. Retailing 83(3):
+15 % matched in the long run): at every review each competitor that did not
+imitate at it lowers its list price by ``price_match`` times the largest
+relative list-price cut a rival made since the previous review (a cut made at
+that review included), never below its unit cost. The list prices a review saw
+(before its moves) are kept on each firm (``Firm.reviewed_price``, so
+replicates stay apart); price rises and temporary
+promotions are not answered (reaction is predominantly passive: Steenkamp et
+al. 2005, Marketing Science 24(1)); inertia holds back strategy moves, not
+this reaction (the published share already averages firms that never react);
+a new price tag costs nothing but its margin. The focal firm never reacts.
+The rule reads only the firm's books and its rivals' observable results, so both
 engines share it: ``MarketModel.step`` runs it at the start of a step, after the
 week's books are cleared and before the suppliers and firms act.
 """
@@ -30,6 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from relsim.market import rules
 from relsim.market.operations import SupportDesk
 from relsim.scenario.strategies import Strategy
 
@@ -82,22 +96,66 @@ def review(model: MarketModel) -> list[tuple[str, str]]:
         won[row["firm"]] += row["new_customers"]
     best = max(model.firms, key=lambda f: (profit[f.name], -f.index))
     scale = max(abs(profit[best.name]), market.reference_budget * steps_per_review * model.step_weeks)
+    # each firm's list-price cut since the list prices the previous review saw (before its moves,
+    # so a cut made at a review, a reaction included, is seen at the next one); read before anyone moves
+    cuts = {firm.name: list_price_cut(firm.reviewed_price, firm.strategy.price) for firm in model.firms}
+    for firm in model.firms:
+        firm.reviewed_price = firm.strategy.price
     moves = []
     for firm in model.firms[1:]:
-        if firm is best:
-            continue
-        behind = profit[best.name] - profit[firm.name] > market.adaptation_threshold * scale
-        losing = lost[firm.name] > won[firm.name]
-        if not (behind or losing):
-            continue
-        if model.rng_competition.random() < market.adaptation_inertia:
-            continue
-        moved = imitate(firm.strategy, best.strategy, market.adaptation_step)
-        if moved != firm.strategy:
-            adopt(firm, moved)
-            moves.append((firm.name, best.name))
+        if _imitates(model, firm, best, profit, lost, won, scale):
+            moved = imitate(firm.strategy, best.strategy, market.adaptation_step)
+            if moved != firm.strategy:
+                adopt(firm, moved)
+                moves.append((firm.name, best.name))
+                continue   # a competitor that imitated does not also answer a cut at this review
+        rival_cut = max(cut for name, cut in cuts.items() if name != firm.name)
+        if market.price_match > 0 and rival_cut > 0:
+            react(firm, rival_cut)
     model.strategy_moves.extend((model.week, firm, rival) for firm, rival in moves)
     return moves
+
+
+def _imitates(model: MarketModel, firm: Firm, best: Firm, profit: dict[str, float], lost: dict[str, int],
+              won: dict[str, int], scale: float) -> bool:
+    """Whether ``firm`` moves toward ``best`` at this review: it is not the best, trails it
+    clearly or lost customers on net, and inertia does not hold it back (one draw)."""
+    market = model.spec.market
+    if firm is best:
+        return False
+    behind = profit[best.name] - profit[firm.name] > market.adaptation_threshold * scale
+    losing = lost[firm.name] > won[firm.name]
+    if not (behind or losing):
+        return False
+    return not model.rng_competition.random() < market.adaptation_inertia
+
+
+def list_price_cut(before: float, now: float) -> float:
+    """Relative cut of a list price from ``before`` to ``now``: ``max(0, 1 − now/before)``
+    (a rise counts as no cut).
+
+    >>> round(list_price_cut(1.0, 0.9), 6), list_price_cut(0.9, 1.0)
+    (0.1, 0.0)
+    """
+    return max(0.0, 1.0 - now / before)
+
+
+def react(firm: Firm, rival_cut: float) -> None:
+    """``firm`` answers a rival's list-price cut ``rival_cut`` (:func:`rules.price_reaction`,
+    ``market.price_match`` of it, down to the unit cost it pays its supplier this week).
+
+    Only the list price moves (``strategy.price``, and ``firm.price`` with it, as
+    :func:`adopt` does); a price change costs nothing but its margin (no
+    ``adaptation_cost``: that is the cost of a strategy move, not of a new price
+    tag). The move is recorded in ``model.price_reactions`` as ``(week, firm, price)``.
+    """
+    model = firm.model
+    floor = firm.supplier.unit_cost(firm)
+    price = rules.price_reaction(firm.strategy.price, rival_cut, model.spec.market.price_match, floor)
+    if price < firm.strategy.price:
+        firm.strategy = firm.strategy.model_copy(update={"price": price})
+        firm.price = firm.price_now()
+        model.price_reactions.append((model.week, firm.name, price))
 
 
 def desk_agents(strategy: Strategy, reference_agents: float) -> int:

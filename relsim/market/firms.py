@@ -63,6 +63,8 @@ class Firm(mesa.Agent):
         self.tracks_margins = strategy.pruning or (strategy.level >= 5 and strategy.key_account_share > 0)
         self.promotion = False
         self.price = strategy.price
+        #: list price the competitors' last review saw, before its moves (adaptive competition: a cut since is answered)
+        self.reviewed_price = strategy.price
         self.customers_at_start = 0
         self.reward_goodwill = 0.0
         self._strategy_changed()

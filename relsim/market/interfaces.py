@@ -166,6 +166,7 @@ class Market(Protocol):
     customer_value: np.ndarray       # expected spend per customer (co-creation by value)
     recorder: Any                    # relsim.market.metrics.Recorder (not imported: metrics imports this module)
     strategy_moves: list[tuple[float, str, str]]   # (week, firm, rival imitated)
+    price_reactions: list[tuple[float, str, float]]   # (week, firm, new list price)
 
     def sample(self, candidates: np.ndarray, probability: float) -> np.ndarray:
         """Each candidate independently with ``probability``."""

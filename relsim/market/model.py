@@ -109,6 +109,7 @@ class MarketModel(mesa.Model):
         self.rng_ops = np.random.default_rng(streams["operations"])
         self.rng_competition = np.random.default_rng(streams["competition"])
         self.strategy_moves: list[tuple[float, str, str]] = []   # (week, firm, rival imitated)
+        self.price_reactions: list[tuple[float, str, float]] = []   # (week, firm, new list price)
         # one stream per partner agent, so that one partner's draws never shift another's
         partner_streams = iter(streams["partners"].spawn(
             len(scenario.suppliers) + len(scenario.distributors)

@@ -178,6 +178,9 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     Plausible("market.adaptation_inertia", 0.25, 0.75, 0.5, "size assumed", "constant"),
     Plausible("market.adaptation_threshold", 0.05, 0.15, 0.1, "assumption", "constant"),
     Plausible("market.adaptation_cost", 1.0, 3.0, 2.0, "assumption", "constant"),
+    # the share of a rival's list-price cut matched: Pauwels' 15 % (the value) and his "very wide"
+    # range across cases (0 to three times the mean: the width is assumed)
+    Plausible("market.price_match", 0.0, 0.45, 0.15, "sourced", "constant"),
     # segment sensitivities: one factor on every segment (the mean over segments is the value)
     Plausible("segments[].price_sensitivity", 1.75, 5.25, 3.5, "size assumed", "constant"),
     Plausible("segments[].service_sensitivity", 0.5, 1.5, 1.0, "assumption", "constant"),
@@ -274,7 +277,7 @@ NOT_VARIED: dict[str, str] = {
 #: names it, whether ``scenario`` has it set, and the path prefixes of the rows it idles.
 IDLE_WHEN: tuple[tuple[str, Callable[[Scenario], bool], tuple[str, ...]], ...] = (
     ("market.competition = 'static'", lambda scenario: scenario.market.competition == "static",
-     ("market.review_weeks", "market.adaptation_")),
+     ("market.review_weeks", "market.adaptation_", "market.price_match")),
     ("word_of_mouth.enabled = false", lambda scenario: not scenario.word_of_mouth.enabled, ("word_of_mouth.",)),
     ("operations.enabled = false", lambda scenario: not scenario.operations.enabled, ("operations.",)),
 )

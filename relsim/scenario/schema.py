@@ -96,6 +96,10 @@ class MarketSpec(_Section):
         "makes a competitor move (it also moves when it lost more customers than it won)."))
     adaptation_cost: float = Field(2.0, ge=0, description=(
         "One-off cost of a strategy move, in weeks of reference_budget."))
+    price_match: float = Field(0.15, ge=0, le=1, description=(
+        "Adaptive competition: share of a rival's list-price cut (the largest since the last review) "
+        "a competitor matches at its review, down to its unit cost; rises and promotions are not "
+        "answered (Pauwels 2007: 15 % in the long run)."))
     initial_tenure_max_weeks: float = Field(104.0, ge=0, le=1040, description=(
         "Firms' initial customers have bought from them for U(0, this) weeks before week 0 "
         "(their seeded history: spell start, purchases); range 0-1040."))

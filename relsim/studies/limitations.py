@@ -91,8 +91,9 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
     lines.append("Competition is " + (
         "static: rivals keep their strategies whatever the focal firm does, so a strategy's advantage is "
         "not competed away" if market.competition == "static" else
-        f"adaptive (rivals review every {market.review_weeks:g} weeks and imitate the most profitable firm), "
-        "a rule of thumb, not an estimated reaction function") + ".")
+        f"adaptive (rivals review every {market.review_weeks:g} weeks, imitate the most profitable firm and "
+        f"match {100 * market.price_match:g} % of a rival's list-price cut), a rule of thumb, not an estimated "
+        "reaction function") + ".")
     budgets = {s: scenario.with_focal_strategy(s).firms[0].build_strategy().acquisition_budget
                for s in comparison.strategies}
     if len(set(budgets.values())) > 1:

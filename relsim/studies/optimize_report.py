@@ -350,7 +350,8 @@ def outcomes_table(confirmation: Confirmation) -> str:
 def _competitors_line(market) -> str:
     if market.competition == "adaptive":
         return (f"competitors answer back as in the scenario (market.competition = adaptive: every "
-                f"{market.review_weeks:g} weeks a trailing competitor may imitate the most profitable firm)")
+                f"{market.review_weeks:g} weeks a trailing competitor may imitate the most profitable firm, "
+                f"and competitors match {100 * market.price_match:g} % of a rival's list-price cut)")
     return "competitors keep their strategies (market.competition = static: they do not react)"
 
 

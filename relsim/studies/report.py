@@ -379,7 +379,8 @@ def _assumptions(comparison: Comparison) -> list[str]:
     firms = ", ".join(f"{f.name} ({f.strategy})" for f in scenario.firms[1:]) or "none"
     rivals = ("competitors keep their strategies" if market.competition == "static" else
               f"competitors start from and adapt (every {market.review_weeks:g} weeks, imitating the most "
-              "profitable rival with inertia and a cost of changing)")
+              "profitable rival with inertia and a cost of changing, and matching "
+              f"{100 * market.price_match:g} % of a rival's list-price cut)")
     return [
         f"Scenario **{scenario.name}** ({scenario.description}), content hash `{scenario.digest()}`.",
         f"{market.customers:,} customers, {market.weeks} weeks, one step = {market.step_weeks:g} week(s), "
