@@ -402,8 +402,16 @@ def test_kotler_matrix_reprices_margins_exactly():
         direct.loc[direct["firm"] == focal, "cumulative_discounted_profit"].iloc[-1], rel=1e-9)
 
 
+@pytest.fixture(scope="module")
+def kotler_matrix():
+    """Kotler's matrix at reduced size (below): every cell's profits and the best levels."""
+    from relsim.studies import kotler
+    results = kotler.run_matrix((200, 1000, 5000), seeds=3, weeks=104)
+    return results, kotler.best_levels(results)
+
+
 @pytest.mark.slow
-def test_kotler_matrix():
+def test_kotler_matrix_is_monotone(kotler_matrix):
     """Kotler's levels of relationship marketing (Kotler, Marketing Management; Kotler &
     Keller 2016): with a market's total revenue held fixed and split among few or
     many customers, the profit-best of the five level presets falls as customers
@@ -415,19 +423,36 @@ def test_kotler_matrix():
     spreads of the best levels' profits are 2-30 % of the cell's profit, so
     neighbouring levels often tie; monotonicity is asserted up to that error (a
     level only counts as best-instead if it beats every other by more than two
-    standard errors: ``kotler.monotone_within_error``), and at least 7 of the 9
-    cells' point-best levels lie within one level of Kotler's table."""
+    standard errors: ``kotler.monotone_within_error``); thin margins with many
+    customers favour basic marketing."""
     from relsim.studies import kotler
-    results = kotler.run_matrix((200, 1000, 5000), seeds=3, weeks=104)
-    best = kotler.best_levels(results)
+    results, best = kotler_matrix
     by_customers, by_margin = kotler.monotone_within_error(results)
     assert by_customers, best
     assert by_margin, best
-    assert best["within_one"].sum() >= 7, best
-    # the ends of the table: thin margins with many customers favour basic marketing,
-    # wide margins with few customers a high level
     table = best.set_index(["customers", "margin"])["best_level"]
     assert table[(5000, 0.15)] <= 2
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Since offers and rewards cost money and a recovered complaint no longer beats no failure "
+    "(2026-11-30), the basic level is the point-best in all three 200-customer cells: 5 of 9 "
+    "cells within one level of Kotler's table (was 8 of 9), and the few-customers/high-margin "
+    "cell does not favour a high level"))
+def test_kotler_matrix_cells_match_kotlers_table(kotler_matrix):
+    """At least 7 of the 9 cells' point-best levels lie within one level of Kotler's table,
+    and wide margins with few customers favour a high level (≥ 4). Measured 2026-11-30
+    (after the credibility changes of that day, docs/evidence.md): 5 of 9; at 200 customers
+    the basic level is point-best at every margin — profits at 55 % margin, mean (SD) over
+    seeds 0-2: basic 266 k (27 k), accountable 255 k (40 k), proactive 253 k (54 k),
+    partnership 218 k (42 k), reactive 200 k (40 k): the levels above basic are within
+    the seed noise of it there, but partnership no longer leads. Before that day's changes:
+    8 of 9 (the free utility of personalised offers and the recovery paradox carried the
+    high levels). Strict xfail, so a model change that restores the table shows up."""
+    _, best = kotler_matrix
+    assert best["within_one"].sum() >= 7, best
+    table = best.set_index(["customers", "margin"])["best_level"]
     assert table[(200, 0.55)] >= 4
 
 
