@@ -142,19 +142,26 @@ def list_price_cut(before: float, now: float) -> float:
 
 def react(firm: Firm, rival_cut: float) -> None:
     """``firm`` answers a rival's list-price cut ``rival_cut`` (:func:`rules.price_reaction`,
-    ``market.price_match`` of it, down to the unit cost it pays its supplier this week).
+    ``market.price_match`` of it, down to its expected unit cost: the floor does not follow
+    one week's spot noise, :meth:`relsim.market.partners.Supplier.expected_unit_cost`).
 
     Only the list price moves (``strategy.price``, and ``firm.price`` with it, as
     :func:`adopt` does); a price change costs nothing but its margin (no
     ``adaptation_cost``: that is the cost of a strategy move, not of a new price
-    tag). The move is recorded in ``model.price_reactions`` as ``(week, firm, price)``.
+    tag). The new price is also the price the next review compares with, so a reaction is
+    not itself answered as a cut: the competitors' long-run match of a rival's cut is
+    ``price_match``, the published cumulative figure it is taken from, not
+    ``m/(1 − m)`` of reactions echoing among them (which also let a match of 0.5 or more
+    ratchet prices down to the floor). The move is recorded in ``model.price_reactions``
+    as ``(week, firm, price)``.
     """
     model = firm.model
-    floor = firm.supplier.unit_cost(firm)
+    floor = firm.supplier.expected_unit_cost(firm)
     price = rules.price_reaction(firm.strategy.price, rival_cut, model.spec.market.price_match, floor)
     if price < firm.strategy.price:
         firm.strategy = firm.strategy.model_copy(update={"price": price})
         firm.price = firm.price_now()
+        firm.reviewed_price = price
         model.price_reactions.append((model.week, firm.name, price))
 
 

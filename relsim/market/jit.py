@@ -72,7 +72,9 @@ _NUMBA_USER_WIDE: Any = _numba_locator("UserWideCacheLocator")
 
 
 def _ours(py_file: str) -> bool:
-    return os.path.abspath(py_file) in {str(path.resolve()) for path in COMPILED_SOURCES}
+    """Whether ``py_file`` is one of :data:`COMPILED_SOURCES` (links resolved on both sides: a
+    package imported through a symbolic link is still ours)."""
+    return os.path.realpath(py_file) in {os.path.realpath(path) for path in COMPILED_SOURCES}
 
 
 class _StampAllSources:

@@ -83,6 +83,16 @@ class Supplier(mesa.Agent):
         return (spec.unit_cost * (1 - spec.spot_discount) * scarcity
                 * math.exp(self.spot_log_deviation - spread))
 
+    def expected_unit_cost(self, firm: Firm) -> float:
+        """The mean cost of goods per unit of basket value for ``firm`` outside a shortage:
+        ``unit_cost`` on a long contract, ``unit_cost · (1 − spot_discount)`` on the spot market
+        (the mean :meth:`unit_cost` keeps). A price floor read from it does not follow one
+        week's spot noise."""
+        spec = self.spec
+        if firm.strategy.supplier_contract == "long":
+            return spec.unit_cost
+        return spec.unit_cost * (1 - spec.spot_discount)
+
     def lead_time(self, firm: Firm, normal):
         """Lead times (weeks): lognormal with the contract's variability, from
         standard normal draws ``normal`` (a float or an array); spot buyers

@@ -96,7 +96,7 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
         "reaction function") + ".")
     budgets = {s: scenario.with_focal_strategy(s).firms[0].build_strategy().acquisition_budget
                for s in comparison.strategies}
-    if len(set(budgets.values())) > 1:
+    if len(set(budgets.values())) > 1 and market.weeks >= 104:   # awareness saturates within about two years
         largest = max(budgets, key=lambda s: budgets[s])
         lines.append("Advertising only makes customers aware of a firm: once nearly everyone knows it, the "
                      "acquisition budget buys no further sales (in a mature market the model's advertising "
