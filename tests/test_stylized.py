@@ -79,10 +79,11 @@ def test_relationship_retention_gap_is_in_the_range_the_literature_supports(ecom
     """docs/evidence.md, "Expected effect size": a full relationship strategy should keep
     about 5-25 points more of its customers a year than a discount-led one (Gupta,
     Lehmann & Stuart 2004; Reichheld & Sasser 1990; Verhoef 2003). Measured on
-    ecommerce at full size, seeds 0-2 (re-measured 2026-11-30, with the competitors' price
-    reaction): transactional 64.7 %, relationship 89.0 %, gap +24.3 points (per seed +25.1,
-    +26.0, +21.7; seed SD 2.3, so the 3-seed mean has a Monte-Carlo error of about 1.3
-    points; before the reaction, 2026-11-29: +23.2, per seed +25.0, +22.9, +21.7). Asserted:
+    ecommerce at full size, seeds 0-2 (re-measured 2026-11-30 on the day's final model: offers
+    and rewards valued in money, service recovery capped, the competitors' price reaction):
+    transactional 67.0 %, relationship 86.3 %, gap +19.3 points (per seed +21.7, +19.2,
+    +17.0; seed SD 2.3, so the 3-seed mean has a Monte-Carlo error of about 1.3 points;
+    2026-11-29: +23.2, per seed +25.0, +22.9, +21.7). Asserted:
     the mean gap lies in [5, 25], and the relationship firm keeps at most 92 % (Gupta et al.'s range tops out at 95 %,
     brokerages; online retail is lower)."""
     gaps = [100 * (r["annual_retention"] - t["annual_retention"])
@@ -98,10 +99,11 @@ def test_referrals_bring_a_fifth_to_half_of_orders_in_a_relationship_market(ecom
     for first purchases (Bughin, Doogan & Vetvik 2010, McKinsey Quarterly, "A new way
     to measure word-of-mouth marketing"). A customer is won by word of mouth when a
     recommendation reached it before its first purchase from the firm (docs/model.md
-    §3.14). Ecommerce at full size, seeds 0-2 (re-measured 2026-11-30): the relationship
-    firm's orders from customers won by word of mouth are 26.7 % (per seed 30.8, 23.2,
-    26.2 %; Monte-Carlo error of the mean about 2 points), its share of new customers won
-    by word of mouth 41.1 %; the transactional firm's 19.5 % and 26.1 %: fewer promoters, fewer
+    §3.14). Ecommerce at full size, seeds 0-2 (re-measured 2026-11-30 on the day's final
+    model): the relationship firm's orders from customers won by word of mouth are 23.6 %
+    (per seed 26.3, 18.4, 26.0 %; Monte-Carlo error of the mean about 2.6 points), its share
+    of new customers won by word of mouth 38.3 %; the transactional firm's 17.4 % and 24.5 %
+    (seed 1: 18.4 % against 15.4 % of orders, the closest pair): fewer promoters, fewer
     referrals (asserted per seed). Not reproduced: the issue's "a few per cent" under
     a transactional strategy, which has no source; its satisfied customers talk too."""
     relationship, transactional = ecommerce_focal["relationship"], ecommerce_focal["transactional"]
@@ -173,7 +175,7 @@ def test_reichheld_levers_add_about_five_points(reichheld):
     "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +6.2 points "
     "of retention bought with the long supplier contract and a 5 % loyalty programme change "
     "the present value of profit by -29.7 % (seeds 0-5, 2026-11-30), not +25-95 %; even a free cut of the "
-    "focal firm's lapse hazard (x0.4, +4.3 points) gives only +6 %; consistent with Reinartz & "
+    "focal firm's lapse hazard (x0.4, +4.3 points) gave only +6 % (before 2026-11-30); consistent with Reinartz & "
     "Kumar 2000 for a catalogue retailer; reproduced in contractual services (docs/evidence.md)"))
 def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
     """Reichheld & Sasser 1990 ("Zero defections: quality comes to services", HBR 68(5)):
