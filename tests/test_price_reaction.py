@@ -114,13 +114,18 @@ def test_the_focal_firm_never_reacts_and_the_cutter_does_not_answer_itself():
     assert after[2:] == pytest.approx([p * (1 - MATCH * 0.2) for p in before[2:]], rel=1e-12)
 
 
-def test_rises_are_not_followed():
-    model = market()
+def assert_nobody_answers(model, factor: float) -> None:
+    """The focal firm's list price times ``factor`` in week 5: no list price moves through two
+    reviews and no reaction is recorded."""
     step_to(model, 5)
-    set_list_price(model.firms[0], 1.1 * model.firms[0].strategy.price)
+    set_list_price(model.firms[0], factor * model.firms[0].strategy.price)
     before = list_prices(model)
     step_to(model, 30)
     assert list_prices(model) == before and model.price_reactions == []
+
+
+def test_rises_are_not_followed():
+    assert_nobody_answers(market(), 1.1)
 
 
 def test_the_floor_binds_in_a_market():
@@ -135,12 +140,7 @@ def test_the_floor_binds_in_a_market():
 
 
 def test_static_competitors_never_react():
-    model = market("static")
-    step_to(model, 5)
-    set_list_price(model.firms[0], 0.9 * model.firms[0].strategy.price)
-    before = list_prices(model)
-    step_to(model, 30)
-    assert list_prices(model) == before and model.price_reactions == []
+    assert_nobody_answers(market("static"), 0.9)
 
 
 def test_a_competitor_that_imitated_does_not_also_react():

@@ -126,12 +126,12 @@ class Firm(mesa.Agent):
                                      self.model.behaviour.reward_value_multiplier)
 
     @staticmethod
-    def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, retention_discount: np.ndarray,
+    def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, discount: np.ndarray,
              channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None) -> np.ndarray:
         """Book a batch of orders at their firms; return their margins (revenue − COGS − fees − rewards).
 
         One entry per order: ``chosen`` the index of the firm in ``firms`` (the model's firms) the order
-        goes to, ``basket`` its value at reference price, ``retention_discount`` the discount the
+        goes to, ``basket`` its value at reference price, ``discount`` the discount the
         customer holds on it (win-back and personalised offers, ``rules.order_discount``),
         ``channel_fee`` the distributor's share (an array, or one share for all), ``referred`` whether
         the customer came by word of mouth, ``cost_factor`` the share of the unit cost the customer
@@ -145,7 +145,7 @@ class Firm(mesa.Agent):
         # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
         reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
                                 dtype=np.float64)
-        revenue = basket * (price[chosen] * (1.0 - retention_discount))
+        revenue = basket * (price[chosen] * (1.0 - discount))
         cogs = basket * unit_cost[chosen]
         if cost_factor is not None:
             cogs = cogs * cost_factor

@@ -94,8 +94,9 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
         f"adaptive (rivals review every {market.review_weeks:g} weeks, imitate the most profitable firm and "
         f"match {100 * market.price_match:g} % of a rival's list-price cut), a rule of thumb, not an estimated "
         "reaction function") + ".")
-    budgets = {s: scenario.with_focal_strategy(s).firms[0].build_strategy().acquisition_budget
-               for s in comparison.strategies}
+    # each compared strategy as the focal firm would run it
+    built = {s: scenario.with_focal_strategy(s).firms[0].build_strategy() for s in comparison.strategies}
+    budgets = {s: strategy.acquisition_budget for s, strategy in built.items()}
     if len(set(budgets.values())) > 1 and market.weeks >= 104:   # awareness saturates within about two years
         largest = max(budgets, key=lambda s: budgets[s])
         lines.append("Advertising only makes customers aware of a firm: once nearly everyone knows it, the "
@@ -105,8 +106,7 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
                      + ", ".join(f"{s} {b:g}×" for s, b in budgets.items())
                      + f"), so {largest}'s larger campaigns are mostly paid for nothing after the first years: "
                      "a bias against it on profit.")
-    joining = [s for s in comparison.strategies
-               if scenario.with_focal_strategy(s).firms[0].build_strategy().join_alliances]
+    joining = [s for s, strategy in built.items() if strategy.join_alliances]
     if joining and not any(comparison.focal in a.members for a in scenario.alliances):
         lines.append(f"{', '.join(joining)} would join alliances, but this scenario lists none with the focal "
                      "firm: that lever cannot act here.")
