@@ -54,3 +54,41 @@ def test_ctrl_c_while_the_forkserver_warms_up_stops_it_without_a_traceback():
             "import relsim.studies._warm_worker\n")
     out = _in_a_fresh_process(code)
     assert out.returncode == 130 and "Traceback" not in out.stderr, (out.returncode, out.stderr)
+
+
+def test_a_pools_workers_start_with_the_servers_objects_frozen():
+    """The warm server freezes what it holds after its warm-up (``freeze_process_baseline``), so a
+    worker's collection at the start of each run skips imports and kernels; a worker inherits the
+    frozen objects and the flag that keeps runs from unfreezing them. Fails if ``_warm_worker`` no
+    longer freezes (the flag False, nothing frozen)."""
+    code = ("import gc\n"
+            "from relsim.studies.pool import process_pool\n"
+            "with process_pool(1) as pool:\n"
+            "    print(pool.submit(gc.get_freeze_count).result())\n")
+    out = _in_a_fresh_process(code)
+    assert int(out.stdout.strip() or 0) > 50_000, out.stdout + out.stderr   # ≈ 190,000 on 2026-11-30
+
+
+def test_with_the_baseline_frozen_each_run_frees_what_the_run_before_left():
+    """In a process whose baseline is frozen, a run's model (agents and model refer to each other, so
+    only the cyclic collector frees them) is gone once the next run starts, and the frozen baseline
+    stays frozen across runs (a run must not unfreeze it). Fails if the run's start no longer collects
+    (the first model survives) or if the run freezes and unfreezes as in an unowned process (the
+    freeze count falls to zero after the first run; it may fall a little otherwise, frozen objects
+    still being freed when their last reference goes). Agent engine, 100 customers, 3 weeks."""
+    code = ("import gc, weakref\n"
+            "from relsim import load_scenario\n"
+            "from relsim.market.model import MarketModel, freeze_process_baseline\n"
+            "scenario = load_scenario('ecommerce', **{'market.weeks': 3, 'market.engine': 'agents'})"
+            ".resized(100)\n"
+            "freeze_process_baseline()\n"
+            "frozen = gc.get_freeze_count()\n"
+            "model = MarketModel(scenario, seed=0)\n"
+            "model.run()\n"
+            "first = weakref.ref(model)\n"
+            "del model\n"
+            "alive = first() is not None\n"
+            "MarketModel(scenario, seed=1).run()\n"
+            "print(alive, first() is None, gc.get_freeze_count() > 0.9 * frozen)\n")
+    out = _in_a_fresh_process(code)
+    assert out.stdout.strip() == "True True True", out.stdout + out.stderr

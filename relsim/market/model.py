@@ -489,6 +489,28 @@ def _no_step() -> None:
     """Nothing: the model's own step while :meth:`MarketModel.start_step_clock` runs Mesa's."""
 
 
+#: Set by :func:`freeze_process_baseline`: what this process held then is frozen for its lifetime.
+_baseline_frozen = False
+
+
+def freeze_process_baseline() -> None:
+    """Freeze, for the rest of this process, every object alive now (imports, numba's loaded kernels).
+
+    For worker processes that relsim owns (the studies' warm forkserver,
+    :mod:`relsim.studies._warm_worker`, calls it after its warm-up run, and
+    every worker forked from it inherits the frozen state). Python's cyclic
+    collector then never scans those objects again: each run's collection of
+    the garbage earlier runs left (:func:`long_lived_objects_frozen`) costs
+    what that garbage holds, not what the process holds — about 0.09 s of a
+    0.9 s run of the main job before (benchmarks/README.md, session 13). Not
+    for a user's own process: objects frozen are never collected as cycles.
+    """
+    global _baseline_frozen
+    gc.collect()
+    gc.freeze()
+    _baseline_frozen = True
+
+
 @contextlib.contextmanager
 def long_lived_objects_frozen():
     """Keep Python's cyclic garbage collector off the agents during a run.
@@ -498,6 +520,12 @@ def long_lived_objects_frozen():
     collector scans the long-lived ones again and again, which cost a third
     of the run time. Freezing them and collecting less often keeps memory
     bounded and the run fast; the previous settings are restored afterwards.
+
+    In a process whose baseline is frozen (:func:`freeze_process_baseline`)
+    the run's objects are not frozen (unfreezing them would unfreeze the
+    baseline too): the rare collections of the raised thresholds scan each of
+    them about twice, and the collection at the start frees what earlier runs
+    left.
     """
     thresholds = gc.get_threshold()
     # Garbage earlier runs in this process left behind (agents and the model
@@ -505,13 +533,15 @@ def long_lived_objects_frozen():
     # otherwise be frozen with this run's objects and never freed: a process
     # looping over runs (a sweep worker, a test module) would keep growing.
     gc.collect()
-    gc.freeze()
+    if not _baseline_frozen:
+        gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if not _baseline_frozen:
+            gc.unfreeze()
 
 
 def build_population(model: MarketModel, engine: str) -> Population:
