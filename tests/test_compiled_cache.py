@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numba
@@ -69,3 +70,28 @@ def test_a_package_imported_through_a_link_is_still_stamped(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["_UserDirLocator", "True"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("classes, warns", [
+    ("numba.core.caching.InTreeCacheLocator", True),
+    ("relsim.market.jit._InTreeLocator,numba.core.caching.InTreeCacheLocator", False),
+    ("", False),
+])
+def test_a_locator_override_without_ours_warns(classes, warns):
+    """``NUMBA_CACHE_LOCATOR_CLASSES`` replaces numba's locator list, ours included; naming none of
+    ours, a kernel's cache would follow its own file only (an edited rule could run stale), so the
+    import warns; naming one of ours, or unset, it does not. Fails if the check is dropped or
+    warns always."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        jit._check_locator_override(classes)
+    assert any("NUMBA_CACHE_LOCATOR_CLASSES" in str(w.message) for w in caught) is warns
+
+
+def test_importing_the_kernels_with_such_an_override_warns():
+    """The check runs when ``relsim.market.jit`` is imported (a fresh process with the variable set):
+    fails if the module no longer calls it."""
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "numba.core.caching.InTreeCacheLocator"}
+    out = subprocess.run([sys.executable, "-W", "always", "-c", "import relsim.market.kernels"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0 and "NUMBA_CACHE_LOCATOR_CLASSES" in out.stderr, out.stderr

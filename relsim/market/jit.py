@@ -23,7 +23,9 @@ mutation of a rule left the array engine unchanged). For the functions of this
 package's compiled modules (:data:`COMPILED_SOURCES`) the freshness stamp is a
 hash of all of them together (:func:`sources_digest`), so editing any one
 recompiles every kernel that could depend on it; the cache stays where numba
-keeps it (``__pycache__`` or ``NUMBA_CACHE_DIR``).
+keeps it (``__pycache__`` or ``NUMBA_CACHE_DIR``). numba's
+``NUMBA_CACHE_LOCATOR_CLASSES``, when it names none of this module's locators,
+bypasses them: importing this module then warns.
 
 Compiled code never draws random numbers: numba's ``np.random`` is not a
 numpy ``Generator`` and would break the reproducibility of a seed. Kernels
@@ -36,12 +38,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import numba
-from numba.core import caching
+from numba.core import caching, config
 from numba.extending import overload
 
 from relsim.market import rules
@@ -112,6 +115,23 @@ class _UserWideLocator(_StampAllSources, _NUMBA_USER_WIDE):
 for _locator in (_UserWideLocator, _InTreeLocator, _UserDirLocator):
     if _locator not in caching.CacheImpl._locator_classes:
         caching.CacheImpl._locator_classes.insert(0, _locator)
+
+
+def _check_locator_override(classes: str) -> None:
+    """Warn when ``NUMBA_CACHE_LOCATOR_CLASSES`` (``classes``) replaces numba's locators without one of
+    ours: the cache of a kernel would then follow its own file only, and an edited rule could run
+    with the old machine code."""
+    if classes and not any(name.strip().rsplit(".", 1)[-1] in {"_UserDirLocator", "_InTreeLocator",
+                                                               "_UserWideLocator"}
+                           for name in classes.split(",")):
+        warnings.warn(f"NUMBA_CACHE_LOCATOR_CLASSES={classes!r} replaces numba's cache locators, relsim's "
+                      "too: a compiled kernel is then re-compiled only when its own file changes, not "
+                      "when a rule it calls in relsim/market/rules.py does. After editing rules.py, "
+                      "delete the cached *.nbi/*.nbc files or unset the variable "
+                      "(relsim.market.jit, \"The cache follows the rules\").", RuntimeWarning, stacklevel=2)
+
+
+_check_locator_override(getattr(config, "CACHE_LOCATOR_CLASSES", ""))   # older numba (0.60) has no such variable
 
 
 def jit[F: Callable[..., Any]](function: F) -> F:
