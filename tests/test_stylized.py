@@ -163,11 +163,13 @@ def test_reichheld_levers_add_about_five_points(reichheld):
     programme instead of 2 %) raise the proactive firm's annual retention by about 5 points.
     Measured (as above, 2026-11-30): +6.2 points (per seed +8.2, +10.8, +4.8, +2.2, +4.0,
     +7.2; seed SD 3.1, error of the mean 1.3); before 2026-11-30 +5.6. Asserted: the mean
-    gain in 5 ± 2 points. Mutation (checked once, seeds 0-5, before 2026-11-30): with
-    ``churn.model = "constant"`` (a lapse hazard the firm cannot move) the gain is +1.7 points."""
+    gain within two Monte-Carlo errors of 5 points, 5 ± 2.6 (it was 5 ± 2, narrower than two
+    errors: the measured +6.2 passed by 0.8 points, less than one error). Mutation (checked once,
+    seeds 0-5, before 2026-11-30): with ``churn.model = "constant"`` (a lapse hazard the firm
+    cannot move) the gain is +1.7 points, below the band."""
     baseline, levers = reichheld["baseline"], reichheld["levers"]
     gain = 100 * (levers["retention"] - baseline["retention"])
-    assert 3.0 <= gain.mean() <= 7.0, list(gain)
+    assert 5.0 - 2.6 <= gain.mean() <= 5.0 + 2.6, list(gain)
 
 
 @pytest.mark.slow
