@@ -220,51 +220,73 @@ def test_resolution_probability_extremes(probability, expected):
 # (e) fulfilment
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("start", [0.0, 3.25])
-def test_late_delivery_arrives_after_delay_plus_lead_time(start):
-    ops = make_ops(promise_weeks=0.5)
+def test_a_delivery_arrives_at_its_due_time(start):
+    """``Operations.deliver_at`` (the agent engine's orders): the callback runs at the due time,
+    not before, whatever the clock when the order is placed."""
+    ops = make_ops()
     if start:
         ops.advance_to(start)
-    delay, lead = 0.2, 0.9
+    due = start + 0.2 + 0.9
     seen = []
-    ops.place_order(delay, lead, 0.0, lambda late, defective: seen.append((ops.env.now, late, defective)))
-    ops.advance_to(start + delay + lead - 1e-9)
+    ops.deliver_at(due, lambda: seen.append(ops.env.now))
+    ops.advance_to(due - 1e-9)
     assert seen == []  # not yet
     ops.advance_to(start + 5.0)
-    assert len(seen) == 1
-    now, late, defective = seen[0]
-    assert now == pytest.approx(start + delay + lead, abs=1e-12)
-    assert late is True
-    assert defective is False
+    assert seen == [pytest.approx(due, abs=1e-12)]
 
 
-@pytest.mark.parametrize("lead,late", [(0.1, False), (0.5, False), (0.5000001, True), (2.0, True)])
-def test_late_flag_against_promise(lead, late):
-    ops = make_ops(promise_weeks=0.5)
-    seen = []
-    ops.place_order(0.0, lead, 0.0, lambda lt, d: seen.append((ops.env.now, lt)))
-    ops.advance_to(10.0)
-    assert seen == [(pytest.approx(lead), late)]
+def _orders(changes: dict, defect_rate: float | None = None, count: int = 20_000, seed: int = 3):
+    """``events.order`` (the model's own order path, both engines) for ``count`` orders of
+    firm 0 in week 0 of ecommerce (arrays engine), with ``changes`` to the scenario and every
+    supplier's ``defect_rate`` if given."""
+    from relsim import load_scenario
+    from relsim.market import events
+    from relsim.market.draws import BatchDraws
+    from relsim.market.model import MarketModel
+
+    scenario = load_scenario("ecommerce", **{"market.engine": "arrays", **changes}).resized(200)
+    if defect_rate is not None:
+        scenario = scenario.model_copy(update={"suppliers": [
+            supplier.model_copy(update={"defect_rate": defect_rate}) for supplier in scenario.suppliers]})
+    model = MarketModel(scenario, seed=seed)
+    population = model.population
+    buyers = np.arange(count) % 200
+    chosen = np.zeros(count, dtype=np.int64)
+    draws = BatchDraws({"events": model.rng_events, "operations": model.rng_ops})
+    due, late, defective = events.order(population.state, buyers, chosen, draws)
+    return model, due, late, defective
 
 
-@pytest.mark.parametrize("rate,expected", [(1.0, True), (0.0, False)])
-def test_defect_rate_extremes(rate, expected):
-    ops = make_ops(promise_weeks=0.5)
-    seen = []
-    for k in range(50):
-        ops.place_order(0.01 * k, 0.3, rate, lambda late, defective: seen.append((late, defective)))
-    ops.advance_to(5.0)
-    assert seen == [(False, expected)] * 50
+def test_late_orders_follow_the_lognormal_lead_time_against_the_promise():
+    """An order is late when its lognormal lead time (mean m, coefficient of variation v:
+    ``draws.lognormal``) exceeds the promise p: P(late) = 1 − Φ((ln(p/m) + σ²/2)/σ), σ² =
+    ln(1 + v²), the lognormal's distribution function. 20,000 orders, tolerance 4 binomial
+    standard errors. A late order is due more than p after its week starts, an order in
+    time at most p plus the week in which it was placed. Fails if ``late`` compares with
+    anything but the promise, or if the lead time's law changes."""
+    promise = 0.3
+    model, due, late, _ = _orders({"operations.promise_weeks": promise})
+    firm = model.firms[0]
+    mean, cv, extra = firm.supplier.lead_time_terms(firm)
+    assert extra == 0.0   # no shortage in week 0
+    sigma = math.sqrt(math.log1p(cv * cv))
+    expected = 0.5 * math.erfc((math.log(promise / mean) + sigma * sigma / 2) / sigma / math.sqrt(2))
+    assert 0.05 < expected < 0.95   # the test can tell late from in time
+    error = math.sqrt(expected * (1 - expected) / late.size)
+    assert abs(late.mean() - expected) < 4 * error, (late.mean(), expected, error)
+    waited = due - model.week
+    assert (waited[late] > promise).all()
+    assert (waited[~late] <= promise + model.step_weeks).all()
 
 
-def test_defect_rate_frequency():
-    ops = make_ops(promise_weeks=0.5)
-    seen = []
-    n, rate = 4000, 0.3
-    for _ in range(n):
-        ops.place_order(0.0, 0.3, rate, lambda late, defective: seen.append(defective))
-    ops.advance_to(1.0)
-    # binomial: 5 standard deviations
-    assert abs(np.mean(seen) - rate) < 5 * math.sqrt(rate * (1 - rate) / n)
+@pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
+def test_defective_orders_follow_the_suppliers_defect_rate(rate):
+    """Each order is defective with its supplier's ``defect_rate``: none at 0, all at 1, and
+    within 4 binomial standard errors of 0.3 over 20,000 orders (fails if the draw is
+    compared with another rate)."""
+    _, _, _, defective = _orders({}, defect_rate=rate)
+    error = math.sqrt(rate * (1 - rate) / defective.size)
+    assert abs(defective.mean() - rate) <= 4 * error
 
 
 def test_advance_to_sets_the_clock():
@@ -281,7 +303,6 @@ def test_same_seed_same_outcomes():
         ops.add_desk(0, 1)
         out = []
         for k in range(30):
-            ops.place_order(0.0, 0.4, 0.5, lambda late, d, k=k: out.append(("order", k, d)))
             ops.open_ticket(0, k % 2, lambda t, r, k=k: out.append(("ticket", k, t, r)))
         ops.advance_to(50.0)
         return out

@@ -3,7 +3,8 @@
 Two kinds of process run inside each week:
 
 * **fulfilment** — an order waits for the supplier's lead time, then is
-  delivered late, defective, or as promised;
+  delivered (:meth:`Operations.deliver_at`; whether it is late or defective is
+  drawn when it is placed, ``relsim.market.events.order``);
 * **support tickets** — questions and complaints queue at the firm's support
   desk, a ``simpy.PriorityResource`` with as many servers as the desk agents
   the firm pays for (key accounts jump the queue). A ticket not taken up
@@ -32,8 +33,6 @@ from relsim.market.draws import Draws
 if TYPE_CHECKING:
     from relsim.scenario.schema import OperationsSpec
 
-#: Callback ``(late, defective)`` for a delivery.
-DeliveryCallback = Callable[[bool, bool], None]
 #: Callback ``(response_time_weeks, resolved)`` for an answered or abandoned ticket.
 TicketCallback = Callable[[float, bool], None]
 
@@ -122,35 +121,6 @@ class Operations:
         self.env.run(until=week)
 
     # ------------------------------------------------------------------
-    def place_order(self, delay: float, lead_time: float, defect_rate: float,
-                    on_delivery: DeliveryCallback) -> None:
-        """Start the fulfilment of one order.
-
-        Parameters
-        ----------
-        delay : float
-            When in the week the order is placed (weeks from now).
-        lead_time : float
-            Supplier lead time drawn for this order (weeks).
-        defect_rate : float
-            Probability the delivered product is defective.
-        on_delivery : callable
-            Called with ``(late, defective)`` at delivery.
-        """
-        late, defective = self.delivery_outcomes(lead_time, defect_rate)
-        # A delivery needs no queue: a timeout event whose callback is the
-        # delivery is the cheapest correct SimPy form (no process object).
-        delivery = self.env.timeout(delay + lead_time)
-        delivery.callbacks.append(lambda _event: on_delivery(late, defective))
-
-    def delivery_outcomes(self, lead_time, defect_rate):
-        """``(late, defective)`` of one delivery, or of many (``lead_time`` an array):
-        late when the lead time exceeds the promise, defective with ``defect_rate``."""
-        late = lead_time > self.spec.promise_weeks
-        if isinstance(lead_time, np.ndarray):
-            return late, self.rng.random(lead_time.size) < defect_rate
-        return late, self.draws.uniform() < defect_rate
-
     def open_ticket(self, firm: int, priority: int, on_answer: TicketCallback) -> None:
         """Queue a ticket at ``firm``'s desk; ``on_answer(response_time, resolved)`` follows.
 
