@@ -225,8 +225,8 @@ class CustomerState:
     def expire_win_back(self) -> None:
         """Withdraw every pending win-back discount sent ``costs.retention_offer_weeks`` or more
         weeks ago (``rules.win_back_expired``). Each is withdrawn at the first step it has
-        expired in, long before its step number's code comes round again (validity ≤ 104 weeks
-        < ``WIN_BACK_CYCLE`` steps of at least one week; shorter steps: see the schema's bound)."""
+        expired in, before its step number's code comes round again: the scenario's validity is
+        at most 250 steps (``Scenario`` refuses more), fewer than ``WIN_BACK_CYCLE``."""
         flat = self.retention_offer.reshape(-1)
         pending = np.flatnonzero(flat)
         if pending.size == 0:
