@@ -12,7 +12,8 @@ Each expectation is the rule's equation evaluated by hand; the state is stored i
 so values are compared to a relative 1e-6. Mutations checked (each makes a test here fail): the
 answers kernel updating Q with ρ instead of ``answer_responsiveness`` (u = 0 and 0.3 fail, both
 engines); recovery goodwill back to ``0.2 · ρ``; key-account goodwill back to a flat 0.05;
-``begin_week`` not expiring win-back discounts; ``kernels.leave`` clearing them.
+``begin_week`` not expiring win-back discounts (both engines); ``events.leave`` clearing them; the
+age without the modulo (the week-300 case); the order taking ``code · d`` off instead of ``d``.
 """
 
 from __future__ import annotations
@@ -134,22 +135,59 @@ def test_the_default_reproduces_the_old_flat_goodwill_at_ecommerces_median_key_a
 # --------------------------------------------------------------------------
 def _at_week(model: MarketModel, week: float) -> None:
     model.week = week
-    model.population.state.begin_week()
+    model.population.begin_week()
 
 
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
 @pytest.mark.parametrize("sent", [0.0, 300.0])   # 300: the one-byte code has wrapped round
-def test_a_win_back_discount_expires_after_its_validity(sent):
-    model = _model(**{"costs.retention_offer_weeks": 8.0})
+def test_a_win_back_discount_expires_after_its_validity(sent, engine):
+    model = _model(engine, **{"costs.retention_offer_weeks": 8.0})
     state = model.population.state
     _at_week(model, sent)
     customers = _customers(model, 0, 4)
-    events.retention_offer(state, customers, 0, 0.1)
+    if engine == "agents":
+        for customer in customers:
+            model.population.customers[customer].receive_retention_offer(0, 0.1)
+    else:
+        events.retention_offer(state, customers, 0, 0.1)
     assert np.all(state.retention_offer[customers, 0] != 0)
     for week in range(1, 8):
         _at_week(model, sent + week)
         assert np.all(state.retention_offer[customers, 0] != 0), week
     _at_week(model, sent + 8)
     assert np.all(state.retention_offer[customers, 0] == 0)
+
+
+def _orders(win_back: bool):
+    """Every current customer of firm 0 orders there once in week 5, holding a win-back discount
+    sent that week (its code is 6, not 1) or none; the same draws both times. Returns the model, the
+    buyers and the revenue booked."""
+    from relsim.market.draws import BatchDraws
+    model = _model(customers=300)
+    state = model.population.state
+    _at_week(model, 5.0)
+    buyers = state.members_of(0)
+    if win_back:
+        events.retention_offer(state, buyers, 0, 0.1)
+        assert np.all(state.retention_offer[buyers, 0] == 6)
+    draws = BatchDraws({"events": np.random.default_rng(11), "operations": np.random.default_rng(12)})
+    before = model.firms[0].books["revenue"]
+    events.purchase(state, buyers, np.zeros(buyers.size, dtype=np.int64), draws, _noop, _noop)
+    return model, buyers, model.firms[0].books["revenue"] - before
+
+
+def _noop(*args, **kwargs) -> None:
+    return None
+
+
+def test_a_pending_win_back_discount_comes_off_the_revenue_whatever_week_it_was_sent():
+    """The dyad holds the step the offer was sent in; the order takes off the discount (0.1), not
+    the code times it (the mutation ``code · d`` books 40 % of the revenue here and fails)."""
+    _, _, full = _orders(False)
+    model, buyers, discounted = _orders(True)
+    assert buyers.size > 20 and full > 0
+    assert discounted == pytest.approx(0.9 * full, rel=1e-12)
+    assert np.all(model.population.state.retention_offer[buyers, 0] == 0)   # used up
 
 
 def test_a_win_back_discount_outlives_the_spell_but_not_its_validity():
