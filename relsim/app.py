@@ -72,7 +72,8 @@ the scenario's own value:
 * commitment → ``behaviour.commitment_rate``: how fast contact with a trusted
   firm turns into commitment (wanting to stay);
 * reciprocity → a multiplier on every goodwill size (``reward_goodwill``,
-  ``recovery_goodwill``, ``offer_goodwill_per_discount``, ``key_account_goodwill``): how
+  ``recovery_goodwill_per_satisfaction``, ``offer_goodwill_per_discount``,
+  ``key_account_goodwill_per_value``): how
   much customers feel they owe a firm that does them a favour;
 * responsiveness → ``behaviour.w_responsiveness``: how much a quickly
   answering support desk weighs when a customer chooses where to buy.
@@ -150,7 +151,8 @@ PLAY_GAP_S = 0.02
 RUNG_COLOURS = ("#BBBBBB", "#56B4E9", "#0072B2", "#009E73", "#E69F00", "#D55E00")
 NO_FIRM = "#DDDDDD"
 TWIN_COLOUR = PALETTE[5]
-GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill", "offer_goodwill_per_discount", "key_account_goodwill")
+GOODWILL_FIELDS = ("reward_goodwill", "recovery_goodwill_per_satisfaction", "offer_goodwill_per_discount",
+                   "key_account_goodwill_per_value")
 COST_LINES = tuple(line for line in BOOK_LINES if line != "revenue")
 LINE_LABELS = {"revenue": "Revenue", "cogs": "Cost of goods", "acquisition": "Acquisition",
                "relationship": "Relationship programme", "service_desk": "Service desk",

@@ -12,11 +12,11 @@ from relsim.market.jit import compiled_rule
 
 #: the rules compiled kernels may call (scalar arguments)
 COMPILED = ["update_trust", "failure_severity", "update_satisfaction", "commitment_target", "update_commitment",
-            "update_reciprocity", "response_quality", "update_responsiveness", "service_recovery",
-            "satisfaction_shortfall", "update_knowledge", "complaint_probability", "failure_exit_probability",
-            "update_wom_influence", "talk_probability", "churn_hazard", "choice_utility", "order_discount",
-            "discount_factor", "habit_probability", "relationship_dropout", "per_step", "clip", "minimum", "exp",
-            "sigmoid"]
+            "update_reciprocity", "response_quality", "answer_responsiveness", "update_responsiveness",
+            "service_recovery", "recovery_goodwill", "satisfaction_shortfall", "update_knowledge",
+            "complaint_probability", "failure_exit_probability", "update_wom_influence", "talk_probability",
+            "churn_hazard", "choice_utility", "order_discount", "discount_factor", "habit_probability",
+            "relationship_dropout", "per_step", "clip", "minimum", "exp", "sigmoid"]
 
 
 @pytest.mark.parametrize("name", COMPILED)

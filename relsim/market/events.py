@@ -191,12 +191,14 @@ def overdue(state: CustomerState, customers: np.ndarray, firm: int) -> np.ndarra
     """Which of ``customers`` are overdue for a win-back offer from ``firm`` (none pending)."""
     model = state.model
     cycles = (model.week - state.last_purchase[customers, firm]) * model.need_rate[customers]
-    return (cycles > model.behaviour.win_back_overdue_cycles) & ~state.retention_offer[customers, firm]
+    return (cycles > model.behaviour.win_back_overdue_cycles) & (state.retention_offer[customers, firm] == 0)
 
 
 def retention_offer(state: CustomerState, customers: np.ndarray, firm: int, discount: float) -> None:
-    """A win-back discount of ``discount`` on the next order from ``firm``."""
-    state.retention_offer[customers, firm] = True
+    """A win-back discount of ``discount`` on the next order from ``firm``, valid for
+    ``costs.retention_offer_weeks`` (the dyad holds the step it was sent in,
+    ``CustomerState.win_back_code``; ``CustomerState.begin_week`` expires it)."""
+    state.retention_offer[customers, firm] = state.win_back_code()
     state.retention_discount = discount
 
 
@@ -210,11 +212,27 @@ def review_key_accounts(state: CustomerState, firm: int, share: float) -> None:
 
 
 def manage_account(state: CustomerState, customers: np.ndarray, firm: int) -> None:
-    """A week of key-account management by ``firm``: goodwill and a contact."""
-    params = state.model.behaviour
-    state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm],
-                                                                  params.key_account_goodwill)
+    """A week of key-account management by ``firm``: goodwill worth the manager's time per account
+    relative to the customer's expected weekly spend (``rules.key_account_goodwill``) and a contact."""
+    model = state.model
+    params, costs = model.behaviour, model.spec.costs
+    goodwill = rules.key_account_goodwill(costs.manager_per_week / costs.accounts_per_manager,
+                                          expected_weekly_spend(state, customers),
+                                          params.key_account_goodwill_per_value)
+    state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm], goodwill)
     contact(state, customers, firm, params.key_account_intensity)
+
+
+def expected_weekly_spend(state: CustomerState, customers: np.ndarray) -> np.ndarray:
+    """What ``customers`` spend a week at reference prices, as the firm's CRM expects it: need
+    rate × mean order value (the Gamma-Gamma mean p / ν for a customer with its own spend rate ν,
+    else the segment's basket mean; the values :func:`baskets` draws from)."""
+    model = state.model
+    segment = state.segment[customers]
+    spend_rate = model.spend_rate[customers].astype(np.float64)
+    mean_basket = np.where(spend_rate > 0, state.spend_shape[segment] / np.where(spend_rate > 0, spend_rate, 1.0),
+                           state.basket_mean[segment])
+    return model.need_rate[customers] * mean_basket
 
 
 def prunable(state: CustomerState, customers: np.ndarray, firm: int, threshold: float) -> np.ndarray:
@@ -305,7 +323,7 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     at = state.dyads(buyers, chosen)
     # the discount the buyer holds (win-back and personalised offers: rules.order_discount) comes off
     # the revenue, as it came off the price in the choice
-    discount = rules.order_discount(at.get(state.retention_offer) * state.retention_discount,
+    discount = rules.order_discount((at.get(state.retention_offer) != 0) * state.retention_discount,
                                     at.get(state.offer).astype(np.float64))
     margins = Firm.sell(firm_list, chosen, values, discount,
                         0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
@@ -456,8 +474,8 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
 def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: np.ndarray,
            response_time: np.ndarray, resolved: np.ndarray, times: np.ndarray, draws: BatchDraws) -> None:
     """Tickets answered or abandoned (each dyad once), at ``times``: perceived
-    responsiveness; for a complaint, service recovery, and goodwill and trust if
-    resolved, or, unresolved, maybe exit."""
+    responsiveness (speed and resolution); for a complaint, service recovery, and goodwill
+    (as much as was restored) and trust if resolved, or, unresolved, maybe exit."""
     model = state.model
     params = model.behaviour
     # ticket by ticket in compiled code that calls the rules (market/kernels.py)
@@ -468,8 +486,9 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
         resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
         state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
         np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
-                  params.recovery_goodwill, params.trust_gain, params.trust_loss, params.exit_after_failure,
-                  params.forgiveness, params.unresolved_complaint_magnitude], dtype=np.float64))
+                  params.recovery_goodwill_per_satisfaction, params.trust_gain, params.trust_loss,
+                  params.exit_after_failure, params.forgiveness, params.unresolved_complaint_magnitude,
+                  params.unresolved_response_weight], dtype=np.float64))
     if model.spec.churn.model == "behavioural" and complaint.any():
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
         customers, firms, times = customers[complaint], firms[complaint], times[complaint]

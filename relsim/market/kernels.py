@@ -351,6 +351,8 @@ _complaint_probability = compiled_rule(rules.complaint_probability)
 _failure_exit_probability = compiled_rule(rules.failure_exit_probability)
 _response_quality = compiled_rule(rules.response_quality)
 _service_recovery = compiled_rule(rules.service_recovery)
+_answer_responsiveness = compiled_rule(rules.answer_responsiveness)
+_recovery_goodwill = compiled_rule(rules.recovery_goodwill)
 _satisfaction_shortfall = compiled_rule(rules.satisfaction_shortfall)
 _talk_probability = compiled_rule(rules.talk_probability)
 
@@ -453,14 +455,16 @@ def deliver(customers, firms, late, defective, week, firm_count, segment, curren
 def answer(customers, firms, complaint, response_time, resolved, current, satisfaction, commitment, trust,
            reciprocity, responsiveness, shortfall, terms):
     """The relationship updates of answered tickets (``events.answer``; each dyad once), one
-    pass: responsiveness from the response (``rules.response_quality``,
-    ``rules.update_responsiveness``); for a complaint, service recovery
+    pass: responsiveness from the response's speed and resolution (``rules.response_quality``,
+    ``rules.answer_responsiveness``, ``rules.update_responsiveness``); for a complaint, service recovery
     (``rules.service_recovery``: at most what the latest failure of the customer's current firm
     still costs it, which it reduces; none for a former customer, whose shortfall is not kept)
-    and, resolved, goodwill and trust (``rules.update_reciprocity``,
-    ``rules.update_trust``). ``terms``: response target, responsiveness rate, recovery bonus,
-    recovery goodwill, trust gain and loss, exit after failure, forgiveness, the failure magnitude of
-    an unresolved complaint (``behaviour.unresolved_complaint_magnitude``).
+    and, resolved, goodwill in proportion to the satisfaction restored and trust
+    (``rules.recovery_goodwill``, ``rules.update_reciprocity``, ``rules.update_trust``). ``terms``:
+    response target, responsiveness rate, recovery bonus, recovery goodwill per unit of satisfaction,
+    trust gain and loss, exit after failure, forgiveness, the failure magnitude of an unresolved
+    complaint (``behaviour.unresolved_complaint_magnitude``), the weight of an unresolved answer in
+    responsiveness (``behaviour.unresolved_response_weight``).
 
     Returns, per ticket: an unresolved complaint of a customer still with the firm, and the
     probability that it exits (``rules.failure_exit_probability``)."""
@@ -469,13 +473,14 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
     exit_probability = np.zeros(size)
     target, responsiveness_rate, recovery_bonus, recovery_goodwill = terms[0], terms[1], terms[2], terms[3]
     trust_gain, trust_loss, exit_after_failure, forgiveness = terms[4], terms[5], terms[6], terms[7]
-    unresolved_magnitude = terms[8]
+    unresolved_magnitude, unresolved_weight = terms[8], terms[9]
     for k in range(size):
         i = customers[k]
         f = firms[k]
         observed = _response_quality(response_time[k], target)
-        responsiveness[i, f] = _update_responsiveness(np.float64(responsiveness[i, f]), observed,
-                                                      responsiveness_rate)
+        responsiveness[i, f] = _update_responsiveness(
+            np.float64(responsiveness[i, f]),
+            _answer_responsiveness(observed, 1.0 if resolved[k] else 0.0, unresolved_weight), responsiveness_rate)
         if not complaint[k]:
             continue
         mine = current[i] == f
@@ -486,7 +491,8 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
         if mine:
             shortfall[i] = gap - (after - before)
         if resolved[k]:
-            reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), recovery_goodwill * observed)
+            reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]),
+                                                   _recovery_goodwill(after - before, recovery_goodwill))
             trust[i, f] = _update_trust(np.float64(trust[i, f]), 1.0, trust_gain * observed, trust_loss, 1.0)
         elif current[i] == f:
             unresolved[k] = True

@@ -131,7 +131,7 @@ class Supplier(mesa.Agent):
                                                               params.responsiveness_rate)
             if served:
                 dyad.reciprocity = rules.update_reciprocity(dyad.reciprocity,
-                                                            params.recovery_goodwill)
+                                                            params.supplier_priority_goodwill)
         dyad.reciprocity = rules.decay(dyad.reciprocity, params.reciprocity_decay,
                                        self.model.step_weeks)
 

@@ -227,6 +227,29 @@ def update_responsiveness(responsiveness: Number, observed: Number, rate: float)
     return responsiveness + rate * (observed - responsiveness)
 
 
+def answer_responsiveness(observed: Number, resolved: Number, unresolved_weight: float) -> Number:
+    """The responsiveness signal of one answered ticket: its speed, and whether it solved the problem.
+
+    ``ρ_Q = ρ · (r + (1 − r)·u)``
+
+    ``ρ`` the response quality (:func:`response_quality`), ``r`` 1 if the ticket was
+    resolved, 0 if not, ``u`` (``behaviour.unresolved_response_weight``) the share of a
+    resolved answer's signal an unresolved answer of the same speed earns. MODEL.md,
+    step 5: "response time and resolution shape perceived responsiveness"; SERVQUAL's
+    responsiveness is both prompt service and willingness to help (Parasuraman,
+    Zeithaml & Berry 1988, J. Retailing 64(1)). In complaint handling the outcome
+    (distributive justice) weighs most and the process (procedural justice: timing)
+    least (Orsingher, Valentini & de Angelis 2010, JAMS 38(2), meta-analysis of 60
+    studies), so ``u < 1/2`` is the side the evidence points to; the size (0.3) is an
+    assumption (docs/evidence.md). The result feeds :func:`update_responsiveness`;
+    ``0 ≤ ρ_Q ≤ ρ`` whenever ``0 ≤ u ≤ 1``.
+
+    >>> answer_responsiveness(0.8, 1.0, 0.3), round(answer_responsiveness(0.8, 0.0, 0.3), 12)
+    (0.8, 0.24)
+    """
+    return observed * (resolved + (1.0 - resolved) * unresolved_weight)
+
+
 def satisfaction_shortfall(shortfall: Number, experience: Number, failure_free_experience: Number,
                            failure: Number, rate: float) -> Number:
     """The satisfaction the latest failure still costs a customer.
@@ -275,6 +298,27 @@ def service_recovery(satisfaction: Number, observed: Number, resolved: Number,
     0.05
     """
     return clip(satisfaction + minimum(bonus * observed * resolved, clip(shortfall, 0.0, 2.0)), -1.0, 1.0)
+
+
+def recovery_goodwill(restored: Number, goodwill_per_satisfaction: float) -> Number:
+    """Goodwill a resolved complaint adds to reciprocity, in proportion to what the recovery gave back.
+
+    ``g = clip(γ_rec · ΔS, 0, 1)``,  ``ΔS = S' − S`` from :func:`service_recovery`
+
+    ``ΔS`` is the satisfaction the recovery restored (at most ``bonus · ρ`` and at most
+    what the failure still cost), ``γ_rec`` (``behaviour.recovery_goodwill_per_satisfaction``)
+    the goodwill per unit restored: goodwill scales with the value of what the
+    customer received (MODEL.md, no free lunch), so a recovery that restores nothing
+    (a former customer's, or one whose failure cost nothing any more) buys none. The
+    default 0.4 is the goodwill of the rule it replaces (``recovery_goodwill · ρ``,
+    0.2·ρ until 2026-11-30) divided by ``behaviour.recovery_bonus`` (0.5): the two agree
+    wherever the cap of :func:`service_recovery` does not bind (an assumption,
+    docs/evidence.md; recovery raises satisfaction, de Matos, Henrique & Rossi 2007).
+
+    >>> round(recovery_goodwill(0.15, 0.4), 12), recovery_goodwill(0.0, 0.4)
+    (0.06, 0.0)
+    """
+    return clip(goodwill_per_satisfaction * restored, 0.0, 1.0)
 
 
 def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Number:
@@ -388,6 +432,59 @@ def offer_goodwill(discount: Number, goodwill_per_discount: float) -> Number:
     (0.045, 0.0)
     """
     return clip(goodwill_per_discount * discount, 0.0, 1.0)
+
+
+def key_account_goodwill(cost_per_account: float, weekly_spend: Number, goodwill_per_value: float) -> Number:
+    """Goodwill a week of key-account management adds to reciprocity, from the value of the
+    manager's time relative to what the customer spends.
+
+    ``g = clip(γ_k · c_a / s, 0, 1)``,  ``c_a = costs.manager_per_week / costs.accounts_per_manager``
+
+    ``c_a`` is what a week of the manager costs the firm per account (the service the
+    customer receives, valued at cost), ``s`` the customer's expected weekly spend at
+    reference prices (need rate × mean basket), ``γ_k``
+    (``behaviour.key_account_goodwill_per_value``) the goodwill per unit of that
+    ratio. Goodwill scales with the value of what the customer received (MODEL.md, no
+    free lunch), in the same unit as a personalised offer's (:func:`offer_goodwill`: the
+    value given as a share of the spend); a manager worth little to a large account buys
+    little goodwill, and no manager buys none. ``s ≤ 0`` gives the ceiling 1. The
+    default 0.2 gives the flat 0.05 every key-account week bought before 2026-11-30 at a
+    manager's time worth a quarter of the weekly spend, the median of ecommerce's key
+    accounts (6 a week per account against a median expected spend of 24; an
+    assumption, docs/evidence.md).
+
+    >>> round(key_account_goodwill(6.0, 24.0, 0.2), 12)
+    0.05
+    >>> key_account_goodwill(0.0, 24.0, 0.2)
+    0.0
+    """
+    nothing_spent = 1.0 if cost_per_account > 0 and goodwill_per_value > 0 else 0.0
+    if isinstance(weekly_spend, np.ndarray):
+        spends = weekly_spend > 0
+        ratio = cost_per_account / np.where(spends, weekly_spend, 1.0)
+        return np.where(spends, np.clip(goodwill_per_value * ratio, 0.0, 1.0), nothing_spent)
+    if weekly_spend <= 0:
+        return nothing_spent
+    return _scalar_clip(goodwill_per_value * cost_per_account / weekly_spend, 0.0, 1.0)
+
+
+def win_back_expired(age_weeks: Number, validity_weeks: float) -> Number:
+    """Whether a pending win-back discount has expired.
+
+    ``expired = a ≥ V``
+
+    ``a`` the weeks since the firm sent it, ``V`` (``costs.retention_offer_weeks``) its
+    validity: a win-back offer is a coupon with an expiry date (coupons carry one to
+    bound the firm's liability, and redemptions bunch before it: Inman & McAlister
+    1994, J. Marketing Research 31(3); durations differ across brands: Krishna & Zhang
+    1999, Management Science 45(8)). MODEL.md, no free lunch: every appeal decays
+    without upkeep; an expired discount is gone, and the firm may send (and pay for) a
+    new one. The validity, 8 weeks, is an assumption (docs/evidence.md).
+
+    >>> win_back_expired(7.0, 8.0), win_back_expired(8.0, 8.0)
+    (False, True)
+    """
+    return age_weeks >= validity_weeks
 
 
 def habit_probability(satisfaction: Number, commitment: Number, base: float,

@@ -35,6 +35,8 @@ SOURCE_NAMES = SPELL_SOURCES
 SOURCE_CODE = {name: code for code, name in enumerate(SOURCE_NAMES)}
 REASONS = CHURN_REASONS
 FLOAT = np.float32   # relationship state; money totals are summed in float64
+#: Step numbers a pending win-back discount's one-byte code distinguishes (``CustomerState.win_back_code``).
+WIN_BACK_CYCLE = 255
 
 #: The relationship state the books and the churn hazard read (``CustomerState.relationship_state``).
 STATE_FIELDS = ("trust", "commitment", "satisfaction", "reciprocity", "responsiveness", "purchases",
@@ -104,8 +106,10 @@ class CustomerState:
         self.acquisition_margin = np.zeros(shape, dtype=FLOAT)
         self.source = np.zeros(shape, dtype=np.int8)
         self.referred = np.zeros(shape, dtype=bool)
-        self.retention_offer = np.zeros(shape, dtype=bool)   # win-back discount pending
-        self.retention_discount = 0.0                        # its size (costs.retention_offer_discount)
+        # a win-back discount pending: 0 none, else the step it was sent in (win_back_code), which
+        # begin_week reads to expire it; its size is one value (costs.retention_offer_discount)
+        self.retention_offer = np.zeros(shape, dtype=np.uint8)
+        self.retention_discount = 0.0
         # distributor fee shares, stored as a code into this table
         self.fees = np.array(sorted({0.0, *(d.fee for d in spec.distributors)}))
         self.fee_code = (np.zeros(shape, dtype=np.uint8 if self.fees.size <= 256 else np.uint16)
@@ -187,7 +191,8 @@ class CustomerState:
     # ------------------------------------------------------------------
     def begin_week(self) -> None:
         """Decay commitment, reciprocity, heard word of mouth and pending offers to this week;
-        each new quarter's margin bucket forgets the quarter a year before it."""
+        expire the win-back discounts past their validity (``rules.win_back_expired``); each new
+        quarter's margin bucket forgets the quarter a year before it."""
         model = self.model
         params, wom = model.behaviour, model.spec.word_of_mouth
         elapsed = model.week - self.as_of
@@ -197,11 +202,39 @@ class CustomerState:
                                  (self.offer, params.offer_decay)):
                 values[...] = rules.decay(values, rate, elapsed)
             self.as_of = model.week
+        if self.retention_discount > 0:   # some win-back offer was ever sent
+            self.expire_win_back()
         quarter = int(model.week // QUARTER_WEEKS)
         for passed in range(max(self.quarter + 1, quarter - QUARTERS_KEPT + 1), quarter + 1):
             for buckets in self.quarter_margins.values():
                 buckets[:, passed % QUARTERS_KEPT] = 0.0
         self.quarter = max(self.quarter, quarter)
+
+    # ------------------------------------------------------------------
+    # win-back discounts: the step each was sent in, modulo WIN_BACK_CYCLE
+    # ------------------------------------------------------------------
+    def win_back_code(self) -> int:
+        """What a dyad holds for a win-back discount sent now: 1 + (step number mod
+        ``WIN_BACK_CYCLE``), so that 0 means none (one byte per dyad, docs/model.md §10.3)."""
+        return 1 + self._step() % WIN_BACK_CYCLE
+
+    def _step(self) -> int:
+        model = self.model
+        return round(model.week / model.step_weeks)
+
+    def expire_win_back(self) -> None:
+        """Withdraw every pending win-back discount sent ``costs.retention_offer_weeks`` or more
+        weeks ago (``rules.win_back_expired``). Each is withdrawn at the first step it has
+        expired in, before its step number's code comes round again: the scenario's validity is
+        at most 250 steps (``Scenario`` refuses more), fewer than ``WIN_BACK_CYCLE``."""
+        flat = self.retention_offer.reshape(-1)
+        pending = np.flatnonzero(flat)
+        if pending.size == 0:
+            return
+        model = self.model
+        age_steps = (self._step() - (flat[pending].astype(np.int64) - 1)) % WIN_BACK_CYCLE
+        expired = rules.win_back_expired(age_steps * model.step_weeks, model.spec.costs.retention_offer_weeks)
+        flat[pending[expired]] = 0
 
     # ------------------------------------------------------------------
     # what the books record

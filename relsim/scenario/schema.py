@@ -158,6 +158,10 @@ class BehaviourSpec(_Section):
     tenure_scale_weeks: float = Field(52.0, gt=0)
     reciprocity_decay: float = Field(0.03, ge=0, le=1)
     responsiveness_rate: float = Field(0.3, ge=0, le=1)
+    unresolved_response_weight: float = Field(0.3, ge=0, le=1, description=(
+        "Share of a resolved answer's responsiveness signal an unresolved answer of the same "
+        "speed earns (rules.answer_responsiveness: ρ·(r + (1 − r)·this)); 1 = resolution does "
+        "not matter; range 0.05-0.6."))
     knowledge_rate: float = Field(0.1, ge=0, le=1, description="CRM knowledge gained per interaction.")
     # firm rules read on the customers' state
     win_back_overdue_cycles: float = Field(2.0, gt=0, le=52, description=(
@@ -208,11 +212,19 @@ class BehaviourSpec(_Section):
     unenrolled_reward_share: float = Field(0.5, ge=0, le=1, description=(
         "Share of a loyalty programme's value (the reward rate) a customer not yet enrolled "
         "sees in its choice (rules.reward_value); range 0-1."))
-    recovery_goodwill: float = Field(0.2, ge=0, le=1)
+    recovery_goodwill_per_satisfaction: float = Field(0.4, ge=0, le=5, description=(
+        "Goodwill a resolved complaint adds per unit of satisfaction the recovery restored "
+        "(rules.recovery_goodwill: clip(this·ΔS, 0, 1)); range 0.2-0.6."))
+    supplier_priority_goodwill: float = Field(0.2, ge=0, le=1, description=(
+        "Goodwill a firm's supplier dyad gains in a shortage week in which the firm is served "
+        "first (partners.Supplier.review); range 0.1-0.3."))
     offer_goodwill_per_discount: float = Field(0.3, ge=0, le=5, description=(
         "Goodwill a personalised offer adds per unit of the price share it gives off "
         "(rules.offer_goodwill: clip(this·discount, 0, 1)); range 0.15-0.45."))
-    key_account_goodwill: float = Field(0.05, ge=0, le=1)
+    key_account_goodwill_per_value: float = Field(0.2, ge=0, le=5, description=(
+        "Goodwill a key-account week adds per unit of the manager's weekly cost per account "
+        "relative to the customer's expected weekly spend (rules.key_account_goodwill: "
+        "clip(this·cost/spend, 0, 1)); range 0.1-0.3."))
     # voice and exit
     voice_base: float = Field(0.2, ge=0, le=1)
     voice_commitment: float = Field(0.6, ge=0, le=1)
@@ -358,6 +370,9 @@ class CostSpec(_Section):
     reward_redemption: float = Field(0.7, ge=0, le=1, description="Share of reward points redeemed.")
     retention_offer_discount: float = Field(0.1, ge=0, le=1, description=(
         "Discount a retention offer gives on the next order."))
+    retention_offer_weeks: float = Field(8.0, gt=0, le=104, description=(
+        "Weeks a win-back discount stays valid after it is sent (rules.win_back_expired); "
+        "unused, it expires, also after the customer's spell has ended; range 4-13."))
     acquisition_per_customer: float = Field(0.0, ge=0, description=(
         "Cost of opening an account, booked on acquisition for every customer a firm wins during "
         "the run (new, switched in or returning; rules.acquisition_cost), on top of the campaign "
@@ -510,6 +525,12 @@ class Scenario(_Section):
             raise ValueError(f"firms' initial_share values sum to {total_initial:g}, more than 1")
         if self.word_of_mouth.detractor_threshold >= self.word_of_mouth.promoter_threshold:
             raise ValueError("word_of_mouth.detractor_threshold must be below promoter_threshold")
+        if self.costs.retention_offer_weeks / self.market.step_weeks > 250:
+            # a pending win-back discount is held as its step number modulo 255 (state.WIN_BACK_CYCLE)
+            raise ValueError(f"costs.retention_offer_weeks = {self.costs.retention_offer_weeks:g}: a win-back "
+                             f"discount may stay valid for at most 250 steps, here "
+                             f"{self.costs.retention_offer_weeks / self.market.step_weeks:.4g} steps of "
+                             f"market.step_weeks = {self.market.step_weeks:g}")
         return self
 
     @model_validator(mode="after")
@@ -593,6 +614,15 @@ RETIRED_FIELDS: dict[str, str] = {
         "replaced on 2026-11-30 by behaviour.offer_discount, a share of the list price (0-1) that the "
         "firm's revenue loses when the offer is used; the old utility converts as "
         "offer_value / price_sensitivity (0.5 / 3 = 0.167)"),
+    "behaviour.recovery_goodwill": (
+        "replaced on 2026-11-30: a resolved complaint's goodwill is now "
+        "behaviour.recovery_goodwill_per_satisfaction, goodwill per unit of satisfaction the recovery "
+        "restored (the old 0.2 per unit of response quality = 0.4 · recovery_bonus 0.5); the supplier "
+        "dyad's goodwill in a shortage is behaviour.supplier_priority_goodwill"),
+    "behaviour.key_account_goodwill": (
+        "replaced on 2026-11-30 by behaviour.key_account_goodwill_per_value: goodwill per unit of the "
+        "manager's weekly cost per account relative to the customer's weekly spend (the old flat 0.05 "
+        "= 0.2 · a manager worth a quarter of the spend, ecommerce's median key account)"),
     "behaviour.offer_goodwill": (
         "replaced on 2026-11-30 by behaviour.offer_goodwill_per_discount: goodwill per unit of price "
         "share given (the old flat 0.05 ≈ 0.3 · the default offer of 0.15)"),
