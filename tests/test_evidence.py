@@ -214,7 +214,8 @@ def _oat_problems(documented: list[str], sources: list[str], measured: list[str]
 def test_the_oat_table_and_its_data_name_the_fields_of_plausible_and_of_the_schema():
     """docs/evidence.md's constants table, scripts/evidence_oat/table.py's SOURCES and the
     measurements of scripts/evidence_oat/oat.csv (both ends of each range) name exactly the
-    fields of ``ranges.PLAUSIBLE`` (oat.csv all but Reichheld's ladder, measured on services),
+    fields of ``ranges.PLAUSIBLE`` (oat.csv all but Reichheld's ladder, whose rows ladder.csv
+    holds: measured on services),
     so a field added to PLAUSIBLE without a row, or a renamed or removed field left behind
     (``behaviour.w_reward`` until 2026-11-30), fails. Fast: reads files, no simulation."""
     import pandas as pd
@@ -226,6 +227,8 @@ def test_the_oat_table_and_its_data_name_the_fields_of_plausible_and_of_the_sche
         "\n".join(_oat_problems(documented, list(table.SOURCES), measured, table.LADDER))
     ends = oat.groupby("field")["end"].apply(set)
     assert all(ends[p] == {"low", "high"} for p in measured), "oat.csv: a field without both ends"
+    ladder = pd.read_csv(ROOT / "scripts" / "evidence_oat" / "ladder.csv")    # measured on services (ladder.py)
+    assert ladder.groupby("field")["end"].apply(set).to_dict() == {p: {"low", "high"} for p in table.LADDER}
     assert len(documented) == len(set(documented)) and len(table.SOURCES) == len(set(table.SOURCES))
 
 

@@ -14,9 +14,9 @@ most: the one of (retention gap, profit gap, relationship share) whose change
 from the low to the high end of the range is largest relative to that
 output's spread over the whole OAT run, with the change itself; "no change"
 where no output moved. A row measured before the newest run says when.
-NOTES adds hand-written text after the measurement; MEASURED_ELSEWHERE
-replaces it for the rows measured on another scenario (Reichheld's ladder,
-off in ecommerce).
+NOTES adds hand-written text after the measurement. Reichheld's ladder
+(``oat.LADDER``) is off in ecommerce: its five rows give what ladder.py
+measured on services (ladder.csv).
 """
 
 from __future__ import annotations
@@ -174,16 +174,6 @@ NOTES: dict[str, str] = {
     "market.discount_rate": "discounting only: the retention gap and share do not change",
 }
 
-#: Rows measured on another scenario, with the date: Reichheld's profit ladder is off in ecommerce, so its five
-#: rows were measured on services (docs/evidence.md, "How 'moves most' was measured").
-MEASURED_ELSEWHERE: dict[str, str] = {
-    "costs.acquisition_per_customer": "services, Reichheld counterfactual (lapse hazard ×0.2): profit change +16 % → +231 % (base 105,000 → 10,500; measured 2026-11-29)",
-    "behaviour.basket_growth": "services, Reichheld counterfactual: profit change +84 % → +27 % (base 19,000 → 94,600; measured 2026-11-29)",
-    "behaviour.basket_growth_weeks": "services, Reichheld counterfactual: profit change +33 % → +43 % (measured 2026-11-29)",
-    "costs.serve_cost_saving": "services, Reichheld counterfactual: profit change +47 % → +31 % (measured 2026-11-29)",
-    "costs.serve_cost_saving_weeks": "services, Reichheld counterfactual: profit change +36 % → +38 % (measured 2026-11-29)",
-}
-
 OUTPUTS = {"retention_gap": "retention gap (pts)", "profit_gap": "profit gap", "relationship_share": "relationship share"}
 
 
@@ -234,6 +224,22 @@ def moved_cell(path, oat, spread, newest):
     return moved + (f" ({'; '.join(notes)})" if notes else "")
 
 
+def ladder_cell(path, ladder):
+    """Reichheld's counterfactual on services at both ends of the range (ladder.py): what the cut adds to
+    the focal firm's discounted profit, and as a share of the base where the base is positive."""
+    rows = ladder[ladder["field"] == path].set_index("end")
+    if not {"low", "high"} <= set(rows.index):
+        return "not measured"
+
+    def end(row):
+        gain = row["cut_profit"] - row["baseline_profit"]
+        share = f"{row['change_pct']:+.0f} %" if row["baseline_profit"] > 0 else "base ≤ 0"
+        return f"{gain:+,.0f} ({share})"
+    low, high = rows.loc["low"], rows.loc["high"]
+    return (f"services, Reichheld counterfactual (lapse hazard ×0.2) adds {end(low)} → {end(high)}; "
+            f"base {low['baseline_profit']:,.0f} → {high['baseline_profit']:,.0f} (measured {low['measured']})")
+
+
 def table_rows():
     """The table's rows, each a list of its six cells."""
     from relsim.scenario.ranges import PLAUSIBLE
@@ -241,12 +247,13 @@ def table_rows():
     oat = pd.read_csv(HERE / "oat.csv")
     spread = {name: oat[name].std() for name in OUTPUTS}
     newest = oat["measured"].dropna().max() if "measured" in oat else ""
+    ladder = pd.read_csv(HERE / "ladder.csv")
     ecommerce = load_scenario("ecommerce")
     ranges = {row.path: row for row in PLAUSIBLE}
     rows = []
     for path, (meaning, source) in SOURCES.items():
         row = ranges[path]
-        moved = MEASURED_ELSEWHERE[path] if path in LADDER else moved_cell(path, oat, spread, newest)
+        moved = ladder_cell(path, ladder) if path in LADDER else moved_cell(path, oat, spread, newest)
         rows.append([f"`{path}`", meaning, default_cell(path, ecommerce), source, f"{fmt(row.low)}–{fmt(row.high)}", moved])
     return rows
 
