@@ -180,3 +180,77 @@ def test_the_table_outside_holds_exactly_the_fields_not_varied():
     rows = _table(FACTS)
     assert sorted(path for row in rows for path in _paths(row[0])) == sorted(NOT_VARIED)
     assert {row[1] for row in rows} <= {"switch", "scenario fact"}
+
+
+# -- the one-at-a-time sensitivity (scripts/evidence_oat/) describes the model as built --------------
+def _oat_table() -> Any:
+    """scripts/evidence_oat/table.py as a module (it imports oat.py beside it)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("evidence_oat_table", ROOT / "scripts" / "evidence_oat" / "table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _oat_problems(documented: list[str], sources: list[str], measured: list[str], ladder: set[str]) -> list[str]:
+    """How the constants table's fields (``documented``), table.py's SOURCES, oat.csv's fields
+    (``measured``, without the baseline) and the schema disagree with ``ranges.PLAUSIBLE``."""
+    from relsim.scenario.ranges import PLAUSIBLE
+    plausible, fields = [row.path for row in PLAUSIBLE], set(schema_fields())
+    problems = []
+    for name, paths, expected in (("docs/evidence.md's table", documented, plausible),
+                                  ("table.py's SOURCES", sources, plausible),
+                                  ("oat.csv", measured, [p for p in plausible if p not in ladder])):
+        if missing := sorted(set(expected) - set(paths)):
+            problems.append(f"{name} has no row for {missing} (ranges.PLAUSIBLE has)")
+        if unknown := sorted(set(paths) - set(expected)):
+            gone = sorted(set(unknown) - fields)
+            problems.append(f"{name} names {unknown}, not in ranges.PLAUSIBLE"
+                            + (f"; not in the schema: {gone}" if gone else ""))
+    return problems
+
+
+def test_the_oat_table_and_its_data_name_the_fields_of_plausible_and_of_the_schema():
+    """docs/evidence.md's constants table, scripts/evidence_oat/table.py's SOURCES and the
+    measurements of scripts/evidence_oat/oat.csv (both ends of each range) name exactly the
+    fields of ``ranges.PLAUSIBLE`` (oat.csv all but Reichheld's ladder, whose rows ladder.csv
+    holds: measured on services),
+    so a field added to PLAUSIBLE without a row, or a renamed or removed field left behind
+    (``behaviour.w_reward`` until 2026-11-30), fails. Fast: reads files, no simulation."""
+    import pandas as pd
+    table = _oat_table()
+    oat = pd.read_csv(ROOT / "scripts" / "evidence_oat" / "oat.csv")
+    measured = [p for p in oat["field"].unique() if p != "(baseline)"]
+    documented = [path for row in _table(CONSTANTS) for path in _paths(row[0])]
+    assert not _oat_problems(documented, list(table.SOURCES), measured, table.LADDER), \
+        "\n".join(_oat_problems(documented, list(table.SOURCES), measured, table.LADDER))
+    ends = oat.groupby("field")["end"].apply(set)
+    assert all(ends[p] == {"low", "high"} for p in measured), "oat.csv: a field without both ends"
+    ladder = pd.read_csv(ROOT / "scripts" / "evidence_oat" / "ladder.csv")    # measured on services (ladder.py)
+    assert ladder.groupby("field")["end"].apply(set).to_dict() == {p: {"low", "high"} for p in table.LADDER}
+    assert len(documented) == len(set(documented)) and len(table.SOURCES) == len(set(table.SOURCES))
+
+
+def test_the_oat_check_sees_a_field_missing_or_left_behind():
+    """The check above fails for a field PLAUSIBLE has and a row lacks, and for a row whose field
+    PLAUSIBLE (or the schema) no longer has."""
+    from relsim.scenario.ranges import PLAUSIBLE
+    plausible = [row.path for row in PLAUSIBLE]
+    ladder = _oat_table().LADDER
+    rest = [p for p in plausible if p not in ladder]
+    assert _oat_problems(plausible, plausible, rest, ladder) == []
+    assert _oat_problems(plausible[1:], plausible, rest, ladder)                      # a row missing
+    left_behind = _oat_problems(plausible, [*plausible, "behaviour.w_reward"], rest, ladder)
+    assert left_behind and "not in the schema: ['behaviour.w_reward']" in left_behind[0]
+    assert _oat_problems(plausible, plausible, [*rest, "behaviour.offer_value"], ladder)
+
+
+def test_the_docs_table_shows_table_py_s_ranges_and_measurements():
+    """The Range and "Moves most" cells of docs/evidence.md's constants table are what
+    scripts/evidence_oat/table.py prints from ranges.PLAUSIBLE and oat.csv, so a re-run of
+    oat.py fails here until the table is regenerated (meaning and source are prose: not compared)."""
+    generated = {cells[0]: cells for cells in _oat_table().table_rows()}
+    problems = [f"{row[0]}: docs {row[4]!r}, {row[5]!r}; table.py {generated[row[0]][4]!r}, {generated[row[0]][5]!r}"
+                for row in _table(CONSTANTS) if row[0] in generated and row[4:6] != generated[row[0]][4:6]]
+    assert not problems, "\n".join(problems)

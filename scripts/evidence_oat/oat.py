@@ -8,10 +8,13 @@ default of 0 goes to the range given in RANGES), and the focal firm runs
 numbers). Outputs, per field and end: the relationship − transactional gap in
 annual retention (points), in cumulative discounted profit, and the
 relationship firm's market share in the last year. A small market
-(``--customers``, default 500, 156 weeks) and two seeds: enough to rank the
-fields, not to estimate their effects precisely.
+(``--customers``, default 500, 156 weeks) and six seeds (``--seeds``): with
+adaptive competitors one seed's change of the retention gap between the two
+ends has an SD of about 8 points (measured 2026-11-30 from the 2- and the
+6-seed run, docs/evidence.md), so two seeds (the default until then) could
+not rank the fields; six resolve changes beyond about ±6 points.
 
-    python scripts/evidence_oat/oat.py --customers 500 --seeds 2 --out scripts/evidence_oat/oat.csv
+    python scripts/evidence_oat/oat.py --customers 500 --seeds 6 --out scripts/evidence_oat/oat.csv
 
 ``--fields PATH,...`` (or ``--new``: every row of ``ranges.PLAUSIBLE`` not yet
 in ``--out``, but for the five ``LADDER`` rows) runs only those rows, over their plausible ranges as the
@@ -22,11 +25,20 @@ for every item, via ``with_values``), and merges them into ``--out``: rows of
 other fields are kept, a field's old rows and the baseline are replaced.
 
     python scripts/evidence_oat/oat.py --new
+
+``--plausible`` runs every row of ``ranges.PLAUSIBLE`` but the ``LADDER`` rows
+this way (the whole table on today's code; ``--first PATH,...`` runs those rows
+before the others). Rows are merged into ``--out`` after every field, each
+with the date it was measured (column ``measured``), so an interrupted run
+keeps what it measured.
+
+    nice -n 10 python scripts/evidence_oat/oat.py --plausible
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import time
 
 import numpy as np
@@ -93,13 +105,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--weeks", type=int, default=156)
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--out", default="scripts/evidence_oat/oat.csv")
     parser.add_argument("--sections", default="", help="comma-separated sections to run (default: all)")
     parser.add_argument("--fields", default="", help="comma-separated PLAUSIBLE paths, merged into --out")
     parser.add_argument("--new", action="store_true", help="every PLAUSIBLE path not yet in --out, merged")
+    parser.add_argument("--plausible", action="store_true", help="every PLAUSIBLE path but LADDER, merged")
+    parser.add_argument("--first", default="", help="with --plausible: comma-separated paths to run first")
     args = parser.parse_args()
-    if args.fields or args.new:
+    if args.fields or args.new or args.plausible:
         return plausible_rows(args)
     sections = set(filter(None, args.sections.split(",")))
     base = load_scenario("ecommerce", **{"market.engine": "arrays"}).resized(args.customers)
@@ -138,24 +152,33 @@ def plausible_rows(args):
         old = pd.read_csv(args.out)
     except FileNotFoundError:
         old = pd.DataFrame(columns=["field", "end"])
-    wanted = [p for p in args.fields.split(",") if p] if args.fields else \
-        [p for p in ranges if p not in set(old["field"]) | LADDER]
+    if args.plausible:
+        first = [p for p in args.first.split(",") if p]
+        wanted = first + [p for p in ranges if p not in LADDER and p not in first]
+    elif args.fields:
+        wanted = [p for p in args.fields.split(",") if p]
+    else:
+        wanted = [p for p in ranges if p not in set(old["field"]) | LADDER]
     missing = [p for p in wanted if p not in ranges]
     if missing:
         raise SystemExit(f"no plausible range for {missing} (idle or unknown)")
     seeds = list(range(args.seeds))
-    started = time.time()
-    records = [{"field": "(baseline)", "end": "", "value": np.nan, **run(base, seeds)}]
-    for path in wanted:
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    started, cpu = time.time(), time.process_time()
+    records = [{"field": "(baseline)", "end": "", "value": np.nan, **run(base, seeds), "measured": today}]
+    print("(baseline)", {k: round(v, 3) for k, v in records[0].items() if isinstance(v, float)}, flush=True)
+    for number, path in enumerate(wanted, 1):
         r = ranges[path]
         for end, value in (("low", r.low), ("high", r.high)):
             result = run(with_values(base, {path: value}, source="oat"), seeds)
-            records.append({"field": path, "end": end, "default": r.value, "value": value, **result})
-            print(path, end, f"{value:g}", r.status, {k: round(v, 3) for k, v in result.items()},
-                  f"{time.time() - started:.0f}s", flush=True)
-    new = pd.DataFrame(records)
-    kept = old[~old["field"].isin(set(new["field"]))]
-    pd.concat([kept, new], ignore_index=True).to_csv(args.out, index=False)
+            records.append({"field": path, "end": end, "default": r.value, "value": value, **result,
+                            "measured": today})
+            print(f"[{number}/{len(wanted)}]", path, end, f"{value:g}", r.status,
+                  {k: round(v, 3) for k, v in result.items()},
+                  f"{time.process_time() - cpu:.0f}s CPU, {time.time() - started:.0f}s wall", flush=True)
+        new = pd.DataFrame(records)
+        kept = old[~old["field"].isin(set(new["field"]))]
+        pd.concat([kept, new], ignore_index=True).to_csv(args.out, index=False)
 
 
 if __name__ == "__main__":
