@@ -139,16 +139,18 @@ def reichheld():
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
     "Since offers and rewards cost money and a recovered complaint no longer beats no failure "
-    "(2026-11-30), the proactive ecommerce firm keeps 77.5 % of its customers a year (seeds 0-5), "
+    "(2026-11-30), the proactive ecommerce firm keeps 76.9 % of its customers a year (seeds 0-5), "
     "below Reichheld's 80-90 % regime: the leverage test below runs just outside his regime"))
 def test_reichheld_scenario_is_in_his_regime(reichheld):
     """The design of the Reichheld test below (Reichheld & Sasser 1990, HBR 68(5)): a firm
     whose customers' annual retention is 80-90 %. Measured (3,000 customers, 260 weeks,
-    static competition, seeds 0-5, 2026-11-30): baseline 77.5 % (per seed 75.6, 74.8, 79.3,
-    81.1, 77.1, 77.4 %; seed SD 2.3 points, Monte-Carlo error of the mean 0.9: 2.7 errors
-    below the regime's edge). It was 81.0 % before offers and rewards were valued in money
-    and service recovery was capped at the failure-free satisfaction (docs/evidence.md); a
-    focal quality of 0.85 or 0.9 instead of 0.8 gives 79.9 % and 79.8 %, still outside.
+    static competition, seeds 0-5, re-measured 2026-11-30 after the contract-gap changes of
+    that day: win-back expiry, goodwill by value, resolution in responsiveness): baseline
+    76.9 % (per seed 78.6, 71.6, 78.0, 78.2, 76.6, 78.3 %; seed SD 2.7 points, Monte-Carlo
+    error of the mean 1.1: 2.8 errors below the regime's edge; 77.5 % before those changes).
+    It was 81.0 % before offers and rewards were valued in money and service recovery was
+    capped at the failure-free satisfaction (docs/evidence.md); a focal quality of 0.85 or
+    0.9 instead of 0.8 gave 79.9 % and 79.8 %, still outside.
     Asserted: the baseline mean in [0.80, 0.90]; strict xfail, so a model change that puts
     the firm back in the regime turns it into a failure to look at.
     Mutation (checked once, seeds 0-5, before 2026-11-30): with ``churn.model = "constant"``
@@ -161,10 +163,11 @@ def test_reichheld_scenario_is_in_his_regime(reichheld):
 def test_reichheld_levers_add_about_five_points(reichheld):
     """The levers of the Reichheld test below (a long supplier contract and a 5 % loyalty
     programme instead of 2 %) raise the proactive firm's annual retention by about 5 points.
-    Measured (as above, 2026-11-30): +6.2 points (per seed +8.2, +10.8, +4.8, +2.2, +4.0,
-    +7.2; seed SD 3.1, error of the mean 1.3); before 2026-11-30 +5.6. Asserted: the mean
-    gain within two Monte-Carlo errors of 5 points, 5 ± 2.6 (it was 5 ± 2, narrower than two
-    errors: the measured +6.2 passed by 0.8 points, less than one error). Mutation (checked once,
+    Measured (as above, after the contract-gap changes): +6.1 points (per seed +3.7, +8.5,
+    +4.5, +6.9, +6.3, +6.5; seed SD 1.7, error of the mean 0.7); earlier on 2026-11-30 +6.2
+    (seed SD 3.1, error 1.3); before that day +5.6. Asserted: the mean gain within two
+    Monte-Carlo errors of 5 points at the larger error measured, 5 ± 2.6 (it was 5 ± 2,
+    narrower than two errors: +6.2 passed by 0.8 points, less than one error). Mutation (checked once,
     seeds 0-5, before 2026-11-30): with ``churn.model = "constant"`` (a lapse hazard the firm
     cannot move) the gain is +1.7 points, below the band."""
     baseline, levers = reichheld["baseline"], reichheld["levers"]
@@ -174,9 +177,9 @@ def test_reichheld_levers_add_about_five_points(reichheld):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +6.2 points "
+    "Noncontractual retail (ecommerce): Reichheld's leverage is not reproduced: +6.1 points "
     "of retention bought with the long supplier contract and a 5 % loyalty programme change "
-    "the present value of profit by -29.7 % (seeds 0-5, 2026-11-30), not +25-95 %; even a free cut of the "
+    "the present value of profit by -28.2 % (seeds 0-5, 2026-11-30), not +25-95 %; even a free cut of the "
     "focal firm's lapse hazard (x0.4, +4.3 points) gave only +6 % (before 2026-11-30); consistent with Reinartz & "
     "Kumar 2000 for a catalogue retailer; reproduced in contractual services (docs/evidence.md)"))
 def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
@@ -187,11 +190,12 @@ def test_five_points_of_retention_raise_profit_by_a_quarter_or_more(reichheld):
     levers of the test above add about 5 points, their costs paid; ratio of the 6-seed
     means, paired seeds.
 
-    Measured (2026-11-30, after offers and rewards were valued in money): baseline 94,000,
-    with the levers 66,100: -29.7 % (per seed -22.0, -33.7, -37.0, -34.5, -14.9, -31.1 %;
-    seed SD 8.6 points, so the Monte-Carlo error of the mean change is about 3.5 points,
-    against a gap of 55 points to the band's lower end); before, 150,400 and 131,200:
-    -12.8 %. The long contract's dearer goods and the reward cost (now the full cashback
+    Measured (2026-11-30, after offers and rewards were valued in money and the
+    contract-gap changes): baseline 93,000, with the levers 66,800: -28.2 % (per seed -21.2,
+    -34.4, -30.8, -38.6, -4.4, -29.9 %; seed SD 12.3 points, so the Monte-Carlo error of the
+    mean change is about 5.0 points, against a gap of 53 points to the band's lower end);
+    earlier that day -29.7 %; before, 150,400 and 131,200: -12.8 %. The long contract's dearer
+    goods and the reward cost (now the full cashback
     customers redeem, 5 % instead of 2 % of spend) take more than the gross margin the
     extra retention brings (25 % margin; acquisition and desk are fixed budgets, not per
     customer). The numbers below are from before 2026-11-30. Reichheld's counterfactual without lever costs
@@ -302,11 +306,12 @@ def test_a_services_customer_costs_more_than_its_first_year_and_grows_more_profi
 def test_services_scenario_is_in_reichhelds_regime_and_the_cut_adds_about_five_points(services):
     """The design of the services tests below (Reichheld & Sasser 1990): a firm whose customers'
     annual retention is 80-90 %, and a change that keeps about 5 points more of them. Measured
-    (3,000 customers, 260 weeks, static competition, seeds 0-5): baseline 88.9 % (per seed 88.0,
-    90.3, 87.6, 88.2, 90.9, 88.3 %; seed SD 1.4, Monte-Carlo error of the mean 0.6: in the upper
-    half of the regime); the focal lapse hazard x0.2 adds +4.8 points (per seed +6.5, +2.8, +5.9,
-    +6.3, +1.8, +5.6; SD 2.0, error of the mean 0.8), the paid levers +3.7 (per seed +6.0, +2.1,
-    +4.5, +5.4, +1.4, +2.9). Asserted: the baseline mean in [0.80, 0.90], the cut's mean gain in
+    (3,000 customers, 260 weeks, static competition, seeds 0-5; re-measured 2026-11-30 on that
+    day's model): baseline 86.4 % (per seed 86.5, 86.0, 86.3, 85.6, 87.6, 86.7 %; seed SD 0.7,
+    Monte-Carlo error of the mean 0.3: in the regime); the focal lapse hazard x0.2 adds +5.4
+    points (per seed +3.5, +6.5, +5.9, +6.3, +5.1, +5.3; SD 1.1, error of the mean 0.45), the
+    paid levers +3.5 (per seed +1.7, +6.4, +4.3, +4.9, +1.4, +2.5). Before that day: 88.9 %,
+    +4.8 and +3.7. Asserted: the baseline mean in [0.80, 0.90], the cut's mean gain in
     5 +- 2 points, the levers' mean gain above 1 point (they are retention levers)."""
     baseline = services["baseline"]
     assert 0.80 <= baseline["retention"].mean() <= 0.90, list(baseline["retention"])
@@ -325,9 +330,11 @@ def test_five_points_of_retention_raise_a_service_firms_profit_by_a_quarter_or_m
     a year, 260 weeks) when its lapse hazard is cut (x0.2, +4.8 points, the test above), nothing
     paid for it; ratio of the 6-seed means, paired seeds.
 
-    Measured: baseline 65,500, with the cut 87,700: +33.8 % (per seed +39.2, +34.3, +35.1, +31.9,
-    +36.5, +27.8 %; seed SD 3.9, Monte-Carlo error of the mean 1.6 points, 5 errors above the
-    band's lower end). The same cut on ecommerce (noncontractual) gives +6 % (docs/evidence.md).
+    Measured (2026-11-30, that day's model): baseline 52,400, with the cut 73,300: +39.7 % (per
+    seed +65.2, +15.6, +36.8, +47.9, +41.9, +36.2 %; seed SD 16.2, Monte-Carlo error of the mean
+    6.6 points, 2.2 errors above the band's lower end); before that day 65,500 and 87,700, +33.8 %
+    (seed SD 3.9). The mutations below were checked on the earlier model. The same cut on
+    ecommerce (noncontractual) gives +6 % (docs/evidence.md).
     Mutation (checked once, seeds 0-5): ``costs.acquisition_per_customer = 0`` gives +16.8 % (per
     seed +15.1 to +17.6 %; a customer kept saves no account to open) and fails; ``behaviour.basket_growth = 0`` and
     ``costs.serve_cost_saving = 0`` together give +118 % (per seed +75 to +411 %) and fail, though
@@ -343,16 +350,18 @@ def test_five_points_of_retention_raise_a_service_firms_profit_by_a_quarter_or_m
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Retention bought with a 10 % loyalty programme and more personalised offers (+3.7 points) "
-    "changes the services firm's present value of profit by +4.7 % (seeds 0-5), not +25-95 %: "
-    "the rewards cost about as much as the customers kept are worth (docs/evidence.md)"))
+    "Retention bought with a 10 % loyalty programme and more personalised offers (+3.5 points) "
+    "changes the services firm's present value of profit by -50 % (seeds 0-5, 2026-11-30), not "
+    "+25-95 %: the rewards and offers cost more than the customers kept are worth (docs/evidence.md)"))
 def test_retention_bought_with_loyalty_levers_raises_a_service_firms_profit_by_a_quarter(services):
     """Reichheld's band for retention that the firm pays for: the focal firm of services with a
     loyalty programme returning 10 % of spend (2 % in the preset) and personalised offers to 30 %
-    of its customers a week (10 %), costs booked. Measured (seeds 0-5, paired): +3.7 points of
-    retention, profit 65,500 -> 68,600: +4.7 % (per seed +14.2, +2.6, -2.7, +6.2, +5.1, +4.8 %;
-    seed SD 5.5). The customers kept are worth about +22,000 at +4.8 points (the test above); the
-    programme's rewards, 7 % of a growing revenue, take most of that. Asserted: the mean change in
+    of its customers a week (10 %), costs booked. Measured (seeds 0-5, paired, 2026-11-30 on that
+    day's model, offers and rewards money the firm gives up): +3.5 points of retention, profit
+    52,400 -> 26,200: -50.0 % (per seed -52.4, -57.7, -53.3, -32.5, -51.5, -55.3 %; seed SD 9.1);
+    before that day +4.7 % (65,500 -> 68,600). The customers kept are worth about +20,800 at +5.4
+    points (the test above); the programme's cashback (10 % of spend, the redeemed share of it)
+    and the offers' discounts cost more than that. Asserted: the mean change in
     [25 %, 95 %]; strict xfail, so a change that makes such levers pay this much is looked at."""
     baseline, levers = services["baseline"], services["levers"]
     change = 100 * (levers["profit"].mean() / baseline["profit"].mean() - 1.0)
