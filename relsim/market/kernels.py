@@ -313,6 +313,33 @@ def states_by_firm(current, firm_count, trust, commitment, satisfaction, recipro
 
 
 @jit
+def join(customers, firms, week, source_count, returning, current, counts, spells, source, shortfall,
+         spell_start):
+    """Spells of ``customers`` (customers of nobody) start with ``firms`` (``events.join``): each
+    spell's source code (the dyad's source for its first spell, ``returning`` after), the
+    dyad's spell count one higher, no failure of the new spell yet, its start ``week``, the
+    customer's firm; each firm counts its new customers. Returns how many joined each firm
+    from each source, ``(firm, source code)``. The counts are gathered before any is written,
+    as numpy's ``spells[cells] = spells[cells] + 1`` does."""
+    size = customers.size
+    joined = np.zeros((counts.size, source_count), dtype=np.int64)
+    before = np.empty(size, dtype=spells.dtype)
+    for k in range(size):
+        i, f = customers[k], firms[k]
+        before[k] = spells[i, f]
+        joined[f, source[i, f] if before[k] == 0 else returning] += 1
+    for k in range(size):
+        i, f = customers[k], firms[k]
+        spells[i, f] = before[k] + 1
+        shortfall[i] = 0.0
+        spell_start[i] = week
+        current[i] = f
+    for f in range(counts.size):
+        counts[f] += joined[f].sum()
+    return joined
+
+
+@jit
 def leave(customers, current, counts, key_account, spells, source, returning, offer):
     """The spells of ``customers`` end (``events.leave``; each customer once): each is a
     customer of nobody and no key account, its firm's personalised offer is withdrawn (``offer``
@@ -540,3 +567,35 @@ def record_purchases(buyers, chosen, values, margins, week, first_week, purchase
         if rewarding[f]:
             reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), reward_goodwill[f])
     return first
+
+
+_loyalty_rung = compiled_rule(rules.loyalty_rung)
+
+
+@jit
+def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, rung_count):
+    """Every firm's customers on the loyalty ladder (``metrics.Recorder.record_week``): the
+    customers ``starts[f]:starts[f + 1]`` of the arrays are firm f's, ``co_creation[f]`` whether
+    it co-creates. Returns each customer's rung (``rules.loyalty_rung``), the customers on each
+    rung of each firm ``(firm, rung)``, and each firm's promoters (satisfaction at or above the
+    promoter threshold) and detractors (at or below the detractor threshold). ``thresholds``:
+    supporter commitment and trust, advocate and partner commitment, promoter and detractor
+    thresholds, in the state's float type, so each comparison is numpy's on the stored values."""
+    firm_count = co_creation.size
+    rung = np.empty(purchases.size, dtype=np.int64)
+    rungs = np.zeros((firm_count, rung_count), dtype=np.int64)
+    promoters = np.zeros(firm_count, dtype=np.int64)
+    detractors = np.zeros(firm_count, dtype=np.int64)
+    supporter_commitment, supporter_trust, advocate_commitment = thresholds[0], thresholds[1], thresholds[2]
+    partner_commitment, promoter, detractor = thresholds[3], thresholds[4], thresholds[5]
+    for f in range(firm_count):
+        for k in range(starts[f], starts[f + 1]):
+            rung[k] = int(_loyalty_rung(1.0, purchases[k], trust[k], commitment[k], satisfaction[k],
+                                        supporter_commitment, supporter_trust, advocate_commitment,
+                                        partner_commitment, promoter, co_creation[f]))
+            rungs[f, rung[k]] += 1
+            if satisfaction[k] >= promoter:
+                promoters[f] += 1
+            if satisfaction[k] <= detractor:
+                detractors[f] += 1
+    return rung, rungs, promoters, detractors
