@@ -89,14 +89,19 @@ class Recorder:
         states = [model.population.relationship_state(firm.index) for firm in firms]
         sizes = [len(state["trust"]) for state in states]
         # one row per parameter of RELATIONSHIP (C-ordered: a firm's part of a row is summed as numpy
-        # sums a 1-d array, pairwise, so each mean is the one of _mean)
-        block = np.concatenate([np.array([state[name] for name in RELATIONSHIP]) for state in states], axis=1)
+        # sums a 1-d array, pairwise, so each mean is the one of _mean), each firm's part copied in once
+        bounds = [0, *itertools.accumulate(sizes)]
+        block = np.empty((len(RELATIONSHIP), bounds[-1]),
+                         dtype=np.result_type(*(state[name] for state in states for name in RELATIONSHIP)))
+        for state, (start, end) in zip(states, itertools.pairwise(bounds), strict=True):
+            for row, name in enumerate(RELATIONSHIP):
+                block[row, start:end] = state[name]
         co_creating_of = np.array([float(firm.strategy.level >= 5) for firm in firms])
         # the rungs (rules.loyalty_rung) and NPS counts of every firm's customers, in one compiled pass
         # (the thresholds in the state's type: numpy compares a stored value with a Python constant so)
         from relsim.market import kernels  # here: building a market does not load numba
         rung_all, rungs_of, promoters, detractors = kernels.rungs_by_firm(
-            np.concatenate([[0], np.cumsum(sizes)]), np.concatenate([state["purchases"] for state in states]),
+            np.array(bounds), np.concatenate([state["purchases"] for state in states]),
             block[0], block[1], block[2], co_creating_of,
             np.array([params.supporter_commitment, params.supporter_trust, params.advocate_commitment,
                       params.partner_commitment, wom.promoter_threshold, wom.detractor_threshold],
