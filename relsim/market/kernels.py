@@ -313,6 +313,15 @@ def states_by_firm(current, firm_count, trust, commitment, satisfaction, recipro
 
 
 @jit
+def add_at(flat, cells, values):
+    """``flat[cells] += values`` for cells that each occur once (``state.Dyads.add``): each cell
+    read and written in one pass (numpy gathers all, adds, then scatters all); the sum is
+    computed in the wider type and stored in the array's, as numpy's in-place add does."""
+    for k in range(cells.size):
+        flat[cells[k]] += values[k]
+
+
+@jit
 def join(customers, firms, week, source_count, returning, current, counts, spells, source, shortfall,
          spell_start):
     """Spells of ``customers`` (customers of nobody) start with ``firms`` (``events.join``): each
