@@ -99,6 +99,17 @@ def _stable_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return combined - ordered * size, ordered
 
 
+def _time_order(times: np.ndarray) -> np.ndarray:
+    """``np.argsort(times, kind="stable")``, by numpy's faster unstable sort when no two times
+    are equal (then every sort gives the one order: continuous delivery times), else the
+    stable sort."""
+    order = np.argsort(times)
+    ordered = times[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        order = np.argsort(times, kind="stable")
+    return order
+
+
 def _kernels():
     """:mod:`relsim.market.kernels`, imported at the first use (building a market does not load numba)."""
     from relsim.market import kernels
@@ -242,7 +253,7 @@ class ArrayPopulation:
         calendar = self._calendar()
         due = calendar["due"] < until
         if due.any():
-            order = np.flatnonzero(due)[np.argsort(calendar["due"][due], kind="stable")]
+            order = np.flatnonzero(due)[_time_order(calendar["due"][due])]
             delivered = {name: values[order] for name, values in calendar.items()}
             self.deliveries = {name: values[~due] for name, values in calendar.items()}
             mark = state.recent_leavers[0].size
