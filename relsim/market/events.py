@@ -539,10 +539,12 @@ def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndar
     model = state.model
     listeners = model.network.pick_listeners(talkers, draws.uniform("listener", talkers, firm))
     reached = listeners >= 0
+    heard = positive[reached]
     spoken = model.firms[firm].wom_spoken
-    spoken[1] += int(np.count_nonzero(positive[reached]))
-    spoken[0] += int(np.count_nonzero(~positive[reached]))
-    return listeners[reached], positive[reached]
+    praise = int(np.count_nonzero(heard))
+    spoken[1] += praise
+    spoken[0] += heard.size - praise
+    return listeners[reached], heard
 
 
 def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,
