@@ -87,22 +87,25 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
     or one firm for all); the firms welcome them in firm order, by source."""
     if customers.size == 0:
         return
-    # customer by customer in compiled code: the spell's source, the dyad's spell count, no failure of
-    # the new spell yet, its start, the customer's firm, the firms' counts
-    from relsim.market import kernels
-    model = state.model
-    joined = kernels.join(customers.astype(np.int64, copy=False),
-                          np.broadcast_to(np.asarray(firms, dtype=np.int64), customers.shape), float(model.week),
-                          len(SOURCE_NAMES), SOURCE_CODE["returning"], state.current, state.counts, state.spells,
-                          state.source, state.satisfaction_shortfall, state.spell_start)
+    firm_count = state.firm_count
+    at = state.dyads(customers, firms)
+    spells = at.get(state.spells)
+    source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
+    joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
+                         minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
     for firm, code in np.argwhere(joined).tolist():
-        model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
-    cost = model.spec.costs.acquisition_per_customer
+        state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
+    cost = state.model.spec.costs.acquisition_per_customer
     if cost:
         # opening an account: booked when the customer is won (the initial base was won before the run)
         won = joined.sum(axis=1) - joined[:, SOURCE_CODE["initial"]]
         for firm in np.flatnonzero(won).tolist():
-            model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
+            state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
+    at.set(state.spells, spells + 1)
+    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
+    state.spell_start[customers] = state.model.week
+    state.current[customers] = firms
+    state.counts += joined.sum(axis=1)
 
 
 def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:

@@ -322,33 +322,6 @@ def add_at(flat, cells, values):
 
 
 @jit
-def join(customers, firms, week, source_count, returning, current, counts, spells, source, shortfall,
-         spell_start):
-    """Spells of ``customers`` (customers of nobody) start with ``firms`` (``events.join``): each
-    spell's source code (the dyad's source for its first spell, ``returning`` after), the
-    dyad's spell count one higher, no failure of the new spell yet, its start ``week``, the
-    customer's firm; each firm counts its new customers. Returns how many joined each firm
-    from each source, ``(firm, source code)``. The counts are gathered before any is written,
-    as numpy's ``spells[cells] = spells[cells] + 1`` does."""
-    size = customers.size
-    joined = np.zeros((counts.size, source_count), dtype=np.int64)
-    before = np.empty(size, dtype=spells.dtype)
-    for k in range(size):
-        i, f = customers[k], firms[k]
-        before[k] = spells[i, f]
-        joined[f, source[i, f] if before[k] == 0 else returning] += 1
-    for k in range(size):
-        i, f = customers[k], firms[k]
-        spells[i, f] = before[k] + 1
-        shortfall[i] = 0.0
-        spell_start[i] = week
-        current[i] = f
-    for f in range(counts.size):
-        counts[f] += joined[f].sum()
-    return joined
-
-
-@jit
 def leave(customers, current, counts, key_account, spells, source, returning, offer):
     """The spells of ``customers`` end (``events.leave``; each customer once): each is a
     customer of nobody and no key account, its firm's personalised offer is withdrawn (``offer``
