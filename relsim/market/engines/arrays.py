@@ -99,6 +99,16 @@ def _stable_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return combined - ordered * size, ordered
 
 
+def _knows_a_firm(aware: np.ndarray, customers: np.ndarray) -> np.ndarray:
+    """``aware[customers].any(axis=1)``. With 1, 2, 4 or 8 firms a customer's row of (0 or 1)
+    bytes is read as one unsigned integer, nonzero when any byte is (numpy's ``any`` along a
+    short row is a slow reduction: 6 against 0.5 ms for 130,000 buyers of four firms)."""
+    width = aware.shape[1]
+    if width in (1, 2, 4, 8) and aware.dtype == np.bool_ and aware.flags.c_contiguous:
+        return aware.view(f"u{width}").reshape(-1)[customers] != 0
+    return aware[customers].any(axis=1)
+
+
 def _time_order(times: np.ndarray) -> np.ndarray:
     """``np.argsort(times, kind="stable")``, by numpy's faster unstable sort when no two times
     are equal (then every sort gives the one order: continuous delivery times), else the
@@ -219,7 +229,7 @@ class ArrayPopulation:
         """Round ``k`` plays the ``k``-th purchase occasion of every customer who has one."""
         model = self.model
         buyers = np.flatnonzero(occasions)
-        buyers = buyers[model.aware[buyers].any(axis=1)]
+        buyers = buyers[_knows_a_firm(model.aware, buyers)]
         occasion = 1
         while buyers.size:
             firms = events.choose(self.state, buyers, self.draws)
