@@ -93,7 +93,7 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
     source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
     joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
                          minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
-    for firm, code in np.argwhere(joined).tolist():
+    for firm, code in zip(*np.nonzero(joined), strict=True):
         state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
     cost = state.model.spec.costs.acquisition_per_customer
     if cost:

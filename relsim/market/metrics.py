@@ -92,7 +92,7 @@ class Recorder:
         # sums a 1-d array, pairwise, so each mean is the one of _mean), each firm's part copied in once
         bounds = [0, *itertools.accumulate(sizes)]
         block = np.empty((len(RELATIONSHIP), bounds[-1]),
-                         dtype=np.result_type(*(state[name] for state in states for name in RELATIONSHIP)))
+                         dtype=np.result_type(*[state[name] for state in states for name in RELATIONSHIP]))
         for state, (start, end) in zip(states, itertools.pairwise(bounds), strict=True):
             for row, name in enumerate(RELATIONSHIP):
                 block[row, start:end] = state[name]
