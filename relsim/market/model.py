@@ -483,7 +483,8 @@ class MarketModel(mesa.Model):
         segment = self.segment_of[index]
         return rules.per_step(rules.churn_hazard(
             state["satisfaction"], state["commitment"], recency, state["competitor_advantage"], base,
-            w_satisfaction * self.transactional_weight[segment], w_commitment * self.relational_weight[segment],
+            # each segment's weight, then each customer's (the same products as customer by customer)
+            (w_satisfaction * self.transactional_weight)[segment], (w_commitment * self.relational_weight)[segment],
             w_recency, w_competitor), self.step_weeks)
 
     def run(self, progress=None) -> None:
