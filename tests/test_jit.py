@@ -45,3 +45,39 @@ def test_compiled_logit_probabilities_equal_the_python_form():
         out = np.empty(utilities.size)
         compiled(utilities, out)
         assert out.tolist() == rules.logit_probabilities(utilities.tolist())
+
+
+def test_rungs_by_firm_equal_the_numpy_rule_at_the_thresholds():
+    """The record's compiled ladder pass (``kernels.rungs_by_firm``) gives numpy's rungs and NPS counts
+    on 32-bit state, values exactly at the 32-bit thresholds included (a threshold such as 0.7 is not a
+    32-bit number: numpy compares in 32 bits, a kernel given the 64-bit constant would not)."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(3)
+    thresholds = {"supporter_commitment": 0.3, "supporter_trust": 0.5, "advocate_commitment": 0.7,
+                  "partner_commitment": 0.9, "promoter_threshold": 0.7}
+    detractor = -0.3
+    sizes = [400, 0, 700, 300]
+    count = sum(sizes)
+    on_threshold = np.float32([*thresholds.values(), detractor])
+
+    def state(low):
+        values = rng.uniform(low, 1.0, count).astype(np.float32)
+        at = rng.random(count) < 0.3   # a third exactly on a threshold
+        values[at] = rng.choice(on_threshold, int(at.sum()))
+        return values
+
+    trust, commitment, satisfaction = state(0.0), state(0.0), state(-1.0)
+    purchases = rng.integers(0, 4, count).astype(np.int32)
+    co_creation = np.array([1.0, 0.0, 1.0, 0.0])
+    firm_of = np.repeat(np.arange(4), sizes)
+    rung, rungs, promoters, detractors = kernels.rungs_by_firm(
+        np.concatenate([[0], np.cumsum(sizes)]), purchases, trust, commitment, satisfaction, co_creation,
+        np.array([*thresholds.values(), detractor], dtype=np.float32), len(rules.RUNGS))
+    expected = rules.loyalty_rung(np.ones(count), purchases, trust, commitment, satisfaction, **thresholds,
+                                  co_creation=co_creation[firm_of])
+    assert np.array_equal(rung, expected.astype(int))
+    assert (expected == rules.PARTNER).any() and (expected == rules.PARTNER - 1).any()
+    assert np.array_equal(rungs, np.bincount(firm_of * len(rules.RUNGS) + rung,
+                                             minlength=4 * len(rules.RUNGS)).reshape(4, -1))
+    assert promoters.tolist() == np.bincount(firm_of[satisfaction >= 0.7], minlength=4).tolist()
+    assert detractors.tolist() == np.bincount(firm_of[satisfaction <= detractor], minlength=4).tolist()

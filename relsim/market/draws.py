@@ -65,7 +65,8 @@ def lognormal(mean, cv, normal):
 INVERSION_MAX_RATE = 30.0
 
 
-def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
+def poisson(generator: np.random.Generator, rates: np.ndarray,
+            first_terms: np.ndarray | None = None) -> np.ndarray:
     """Poisson counts with the given rates, one uniform draw per rate (inversion).
 
     ``N = min{k : u < P(X ≤ k)}``, walking the CDF term by term
@@ -73,7 +74,8 @@ def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
     With weekly need rates well below one, almost every customer is settled
     by the first comparison, which makes this several times faster than
     ``Generator.poisson`` for a million customers; rates above
-    ``INVERSION_MAX_RATE`` go to ``Generator.poisson``.
+    ``INVERSION_MAX_RATE`` go to ``Generator.poisson``. ``first_terms``: ``e^-rate``
+    (``P(X = 0)``) of each rate, if the caller keeps them (the same numbers).
     """
     rates = np.asarray(rates, dtype=float)
     uniforms = generator.random(rates.size)
@@ -82,7 +84,7 @@ def poisson(generator: np.random.Generator, rates: np.ndarray) -> np.ndarray:
     if large.any():
         counts[large] = generator.poisson(rates[large])
         uniforms[large] = 0.0          # settled
-    term = np.exp(-rates)              # P(X = 0)
+    term = np.exp(-rates) if first_terms is None else first_terms   # P(X = 0)
     from relsim.market import kernels  # compiled walk (imported here: building a market does not load numba)
     kernels.poisson_walk(uniforms, term, rates, counts)
     return counts

@@ -180,18 +180,20 @@ def personalised_offer(state: CustomerState, customers: np.ndarray, firm: int) -
     knows (``rules.offer_discount``; a new offer replaces a pending one); goodwill in proportion to
     it (``rules.offer_goodwill``); a contact."""
     params = state.model.behaviour
-    discount = rules.offer_discount(params.offer_discount, state.knowledge[customers, firm])
-    state.offer[customers, firm] = discount
-    state.reciprocity[customers, firm] = rules.update_reciprocity(
-        state.reciprocity[customers, firm], rules.offer_goodwill(discount, params.offer_goodwill_per_discount))
+    at = state.dyads(customers, firm)   # by flat position (CustomerState.dyads)
+    discount = rules.offer_discount(params.offer_discount, at.get(state.knowledge))
+    at.set(state.offer, discount)
+    at.set(state.reciprocity, rules.update_reciprocity(
+        at.get(state.reciprocity), rules.offer_goodwill(discount, params.offer_goodwill_per_discount)))
     contact(state, customers, firm, params.offer_intensity, knowledge=False)
 
 
 def overdue(state: CustomerState, customers: np.ndarray, firm: int) -> np.ndarray:
     """Which of ``customers`` are overdue for a win-back offer from ``firm`` (none pending)."""
     model = state.model
-    cycles = (model.week - state.last_purchase[customers, firm]) * model.need_rate[customers]
-    return (cycles > model.behaviour.win_back_overdue_cycles) & (state.retention_offer[customers, firm] == 0)
+    at = state.dyads(customers, firm)
+    cycles = (model.week - at.get(state.last_purchase)) * model.need_rate[customers]
+    return (cycles > model.behaviour.win_back_overdue_cycles) & (at.get(state.retention_offer) == 0)
 
 
 def retention_offer(state: CustomerState, customers: np.ndarray, firm: int, discount: float) -> None:
@@ -559,10 +561,12 @@ def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndar
     model = state.model
     listeners = model.network.pick_listeners(talkers, draws.uniform("listener", talkers, firm))
     reached = listeners >= 0
+    heard = positive[reached]
     spoken = model.firms[firm].wom_spoken
-    spoken[1] += int(np.count_nonzero(positive[reached]))
-    spoken[0] += int(np.count_nonzero(~positive[reached]))
-    return listeners[reached], positive[reached]
+    praise = int(np.count_nonzero(heard))
+    spoken[1] += praise
+    spoken[0] += heard.size - praise
+    return listeners[reached], heard
 
 
 def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,

@@ -313,6 +313,15 @@ def states_by_firm(current, firm_count, trust, commitment, satisfaction, recipro
 
 
 @jit
+def add_at(flat, cells, values):
+    """``flat[cells] += values`` for cells that each occur once (``state.Dyads.add``): each cell
+    read and written in one pass (numpy gathers all, adds, then scatters all); the sum is
+    computed in the wider type and stored in the array's, as numpy's in-place add does."""
+    for k in range(cells.size):
+        flat[cells[k]] += values[k]
+
+
+@jit
 def leave(customers, current, counts, key_account, spells, source, returning, offer):
     """The spells of ``customers`` end (``events.leave``; each customer once): each is a
     customer of nobody and no key account, its firm's personalised offer is withdrawn (``offer``
@@ -546,3 +555,35 @@ def record_purchases(buyers, chosen, values, margins, week, first_week, purchase
         if rewarding[f]:
             reciprocity[i, f] = _update_reciprocity(np.float64(reciprocity[i, f]), reward_goodwill[f])
     return first
+
+
+_loyalty_rung = compiled_rule(rules.loyalty_rung)
+
+
+@jit
+def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, rung_count):
+    """Every firm's customers on the loyalty ladder (``metrics.Recorder.record_week``): the
+    customers ``starts[f]:starts[f + 1]`` of the arrays are firm f's, ``co_creation[f]`` whether
+    it co-creates. Returns each customer's rung (``rules.loyalty_rung``), the customers on each
+    rung of each firm ``(firm, rung)``, and each firm's promoters (satisfaction at or above the
+    promoter threshold) and detractors (at or below the detractor threshold). ``thresholds``:
+    supporter commitment and trust, advocate and partner commitment, promoter and detractor
+    thresholds, in the state's float type, so each comparison is numpy's on the stored values."""
+    firm_count = co_creation.size
+    rung = np.empty(purchases.size, dtype=np.int64)
+    rungs = np.zeros((firm_count, rung_count), dtype=np.int64)
+    promoters = np.zeros(firm_count, dtype=np.int64)
+    detractors = np.zeros(firm_count, dtype=np.int64)
+    supporter_commitment, supporter_trust, advocate_commitment = thresholds[0], thresholds[1], thresholds[2]
+    partner_commitment, promoter, detractor = thresholds[3], thresholds[4], thresholds[5]
+    for f in range(firm_count):
+        for k in range(starts[f], starts[f + 1]):
+            rung[k] = int(_loyalty_rung(1.0, purchases[k], trust[k], commitment[k], satisfaction[k],
+                                        supporter_commitment, supporter_trust, advocate_commitment,
+                                        partner_commitment, promoter, co_creation[f]))
+            rungs[f, rung[k]] += 1
+            if satisfaction[k] >= promoter:
+                promoters[f] += 1
+            if satisfaction[k] <= detractor:
+                detractors[f] += 1
+    return rung, rungs, promoters, detractors

@@ -16,7 +16,7 @@ Aggregates are computed per step; nothing grows with customers × steps.
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -88,25 +88,25 @@ class Recorder:
         # and mean relationship state of all firms in a few passes
         states = [model.population.relationship_state(firm.index) for firm in firms]
         sizes = [len(state["trust"]) for state in states]
-        firm_of = np.repeat(np.arange(len(firms)), sizes)
         # one row per parameter of RELATIONSHIP (C-ordered: a firm's part of a row is summed as numpy
-        # sums a 1-d array, pairwise, so each mean is the one of _mean)
-        block = np.concatenate([np.array([state[name] for name in RELATIONSHIP]) for state in states], axis=1)
-        trust, commitment, satisfaction = block[0], block[1], block[2]
+        # sums a 1-d array, pairwise, so each mean is the one of _mean), each firm's part copied in once
+        bounds = [0, *itertools.accumulate(sizes)]
+        block = np.empty((len(RELATIONSHIP), bounds[-1]),
+                         dtype=np.result_type(*[state[name] for state in states for name in RELATIONSHIP]))
+        for state, (start, end) in zip(states, itertools.pairwise(bounds), strict=True):
+            for row, name in enumerate(RELATIONSHIP):
+                block[row, start:end] = state[name]
         co_creating_of = np.array([float(firm.strategy.level >= 5) for firm in firms])
-        co_creation: Any = co_creating_of[firm_of]   # the rule's co_creation, customer by customer
-        rung_all = rules.loyalty_rung(
-            np.ones(firm_of.size), np.concatenate([state["purchases"] for state in states]), trust, commitment,
-            satisfaction, supporter_commitment=params.supporter_commitment,
-            supporter_trust=params.supporter_trust,
-            advocate_commitment=params.advocate_commitment,
-            partner_commitment=params.partner_commitment,
-            promoter_threshold=wom.promoter_threshold, co_creation=co_creation)
-        rungs_of = np.bincount(firm_of * len(rules.RUNGS) + rung_all.astype(int),
-                               minlength=len(firms) * len(rules.RUNGS)).reshape(len(firms), len(rules.RUNGS))
-        promoters_of = np.bincount(firm_of[satisfaction >= wom.promoter_threshold], minlength=len(firms)).tolist()
-        detractors_of = np.bincount(firm_of[satisfaction <= wom.detractor_threshold],
-                                    minlength=len(firms)).tolist()
+        # the rungs (rules.loyalty_rung) and NPS counts of every firm's customers, in one compiled pass
+        # (the thresholds in the state's type: numpy compares a stored value with a Python constant so)
+        from relsim.market import kernels  # here: building a market does not load numba
+        rung_all, rungs_of, promoters, detractors = kernels.rungs_by_firm(
+            np.array(bounds), np.concatenate([state["purchases"] for state in states]),
+            block[0], block[1], block[2], co_creating_of,
+            np.array([params.supporter_commitment, params.supporter_trust, params.advocate_commitment,
+                      params.partner_commitment, wom.promoter_threshold, wom.detractor_threshold],
+                     dtype=block.dtype), len(rules.RUNGS))
+        promoters_of, detractors_of = promoters.tolist(), detractors.tolist()
         end = 0
         for firm in firms:
             active = sizes[firm.index]

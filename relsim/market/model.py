@@ -158,6 +158,8 @@ class MarketModel(mesa.Model):
         self.aware = np.zeros((size, len(self.firms)), dtype=bool)
         self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
+        # (need rates, their Poisson rates a step, P(no need)): made at the first week (_step_need_rates)
+        self._need_rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.population = build_population(self, self.engine)
         if self.engine == "agents":
             self.customers = cast("AgentPopulation", self.population).customers
@@ -452,10 +454,18 @@ class MarketModel(mesa.Model):
     def _needs(self) -> None:
         """Purchase occasions of the week: Poisson(need rate), plus referral trials."""
         available = self.dormant_until <= self.week
-        occasions = (poisson(self.rng_needs, self.need_rate * self.step_weeks)
-                     + self.extra_occasions) * available
+        occasions = (poisson(self.rng_needs, *self._step_need_rates()) + self.extra_occasions) * available
         self.extra_occasions[:] = 0
         self.population.shop(occasions)
+
+    def _step_need_rates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each customer's Poisson rate of needs a step and its chance of none (``e^-rate``), as
+        ``draws.poisson`` takes them: worked out once, since the need rates do not change in a run
+        (again if the array is replaced: a replicate batch rebinds it to its rows of the stack)."""
+        if self._need_rates is None or self._need_rates[0] is not self.need_rate:
+            rates = np.asarray(self.need_rate * self.step_weeks, dtype=float)
+            self._need_rates = (self.need_rate, rates, np.exp(-rates))
+        return self._need_rates[1], self._need_rates[2]
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
         """Churn probability this step of the customers ``index`` of one firm, from
@@ -473,7 +483,8 @@ class MarketModel(mesa.Model):
         segment = self.segment_of[index]
         return rules.per_step(rules.churn_hazard(
             state["satisfaction"], state["commitment"], recency, state["competitor_advantage"], base,
-            w_satisfaction * self.transactional_weight[segment], w_commitment * self.relational_weight[segment],
+            # each segment's weight, then each customer's (the same products as customer by customer)
+            (w_satisfaction * self.transactional_weight)[segment], (w_commitment * self.relational_weight)[segment],
             w_recency, w_competitor), self.step_weeks)
 
     def run(self, progress=None) -> None:

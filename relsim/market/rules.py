@@ -790,7 +790,7 @@ def update_wom_influence(influence: Number, positive: Number, strength: float,
 
 
 def loyalty_rung(is_customer: Number, purchases: Number, trust: Number, commitment: Number,
-                 satisfaction: Number, *, supporter_commitment: float, supporter_trust: float,
+                 satisfaction: Number, supporter_commitment: float, supporter_trust: float,
                  advocate_commitment: float, partner_commitment: float,
                  promoter_threshold: float, co_creation: float) -> Number:
     """Rung on the loyalty ladder (0 prospect … 5 partner; Christopher, Payne &
