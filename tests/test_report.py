@@ -34,3 +34,19 @@ def test_one_seed_and_undefined_differences_print_no_nan():
         text = "\n".join(summary(comparison) + narrative(comparison))
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
     assert "no 95 % interval" in text
+
+
+def test_the_retention_verdict_reads_as_a_sentence_whichever_way_it_goes():
+    """The narrative's retention line says "ahead of it by", "behind it by" or "not distinguishable
+    from it, a difference of" before the points; it read "not distinguishable from it by +24.4 points"
+    when the interval held zero. A tiny market over 2 seeds (interval wide) and its reverse order."""
+    from relsim.scenario.schema import load_scenario
+    from relsim.studies.compare import compare
+    from relsim.studies.report import narrative
+
+    scenario = load_scenario("ecommerce", **{"market.weeks": 8}).resized(60)
+    for order in (["transactional", "relationship"], ["relationship", "transactional"]):
+        line = next(t for t in narrative(compare(scenario, order, seeds=2, workers=1)) if "Retention" in t)
+        phrases = ("ahead of it by", "behind it by", "not distinguishable from it, a difference of")
+        assert any(f"{phrase} {sign}" in line for phrase in phrases for sign in "+−-"), line
+        assert "from it by" not in line, line

@@ -300,11 +300,11 @@ def narrative(comparison: Comparison) -> list[str]:
         ret = part.loc["annual_retention"]
         a = table.loc[(strategy, "annual_retention"), "mean"]
         b = table.loc[(baseline, "annual_retention"), "mean"]
-        verdict = ("ahead of" if ret["ci_low"] > 0 else "behind" if ret["ci_high"] < 0
-                   else "not distinguishable from")
+        verdict = ("ahead of it by" if ret["ci_low"] > 0 else "behind it by" if ret["ci_high"] < 0
+                   else "not distinguishable from it, a difference of")
         lines.append(
             f"**Retention.** Under *{strategy}* the focal firm keeps {100 * a:.1f} % of its "
-            f"customers a year, against {100 * b:.1f} % under *{baseline}*: {verdict} it by "
+            f"customers a year, against {100 * b:.1f} % under *{baseline}*: {verdict} "
             f"{100 * ret['difference']:+.1f} points ({_interval(ret, 'annual_retention', n)}, paired over {n} "
             "seeds).")
         profit = part.loc["cumulative_discounted_profit"]
