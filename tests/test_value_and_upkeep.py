@@ -114,6 +114,7 @@ def test_key_account_goodwill_is_the_managers_cost_over_the_customers_spend(mana
     accounts = _customers(model, 0, 3)
     assert np.all(model.spend_rate[accounts] == 0)   # ecommerce: lognormal baskets, segment means
     model.need_rate[accounts] = [0.1, 0.2, 0.8]
+    model.customer_value = model._expected_spend()   # the traits' expected spend, as at set-up
     state.reciprocity[accounts, 0] = 0.0
     events.manage_account(state, accounts, 0)
     spend = model.need_rate[accounts] * state.basket_mean[state.segment[accounts]]

@@ -215,26 +215,15 @@ def review_key_accounts(state: CustomerState, firm: int, share: float) -> None:
 
 def manage_account(state: CustomerState, customers: np.ndarray, firm: int) -> None:
     """A week of key-account management by ``firm``: goodwill worth the manager's time per account
-    relative to the customer's expected weekly spend (``rules.key_account_goodwill``) and a contact."""
+    relative to the customer's expected weekly spend (``model.customer_value``, need rate × mean
+    order value; ``rules.key_account_goodwill``) and a contact."""
     model = state.model
     params, costs = model.behaviour, model.spec.costs
     goodwill = rules.key_account_goodwill(costs.manager_per_week / costs.accounts_per_manager,
-                                          expected_weekly_spend(state, customers),
+                                          model.customer_value[customers],
                                           params.key_account_goodwill_per_value)
     state.reciprocity[customers, firm] = rules.update_reciprocity(state.reciprocity[customers, firm], goodwill)
     contact(state, customers, firm, params.key_account_intensity)
-
-
-def expected_weekly_spend(state: CustomerState, customers: np.ndarray) -> np.ndarray:
-    """What ``customers`` spend a week at reference prices, as the firm's CRM expects it: need
-    rate × mean order value (the Gamma-Gamma mean p / ν for a customer with its own spend rate ν,
-    else the segment's basket mean; the values :func:`baskets` draws from)."""
-    model = state.model
-    segment = state.segment[customers]
-    spend_rate = model.spend_rate[customers].astype(np.float64)
-    mean_basket = np.where(spend_rate > 0, state.spend_shape[segment] / np.where(spend_rate > 0, spend_rate, 1.0),
-                           state.basket_mean[segment])
-    return model.need_rate[customers] * mean_basket
 
 
 def prunable(state: CustomerState, customers: np.ndarray, firm: int, threshold: float) -> np.ndarray:
