@@ -465,21 +465,27 @@ def command_compare(args: argparse.Namespace) -> int:
         from relsim.studies.pool import start_server
         start_server()
     from relsim.studies.compare import compare
-    from relsim.studies.report import write_report
+    from relsim.studies.report import write_figures, write_report
     comparison = compare(scenario, args.strategies, seeds, workers=args.workers, progress=True, batch=args.batch)
     uncertainty = attribution = None
-    if uncertainty_sets:
-        from relsim.studies.uncertainty import parameter_uncertainty
-        uncertainty = parameter_uncertainty(scenario, args.strategies, uncertainty_sets, seed=args.first_seed,
-                                            workers=workers, progress=True)
-    if attribution_method:
-        from relsim.studies.attribution import attribute
-        attribution_seeds = list(range(args.first_seed, args.first_seed + args.attribution_seeds))
-        attribution = [attribute(scenario, args.strategies[0], strategy, attribution_seeds, attribution_method,
-                                 workers=workers, progress=True, batch=args.batch)
-                       for strategy in args.strategies[1:]]
-    with staged_output(out) as staging:
-        write_report(comparison, staging, uncertainty=uncertainty, attribution=attribution)
+    with staged_output(out) as staging:   # nothing moves into OUT unless every step below succeeds
+        figures: dict[str, Path] = {}
+        if uncertainty_sets:
+            from relsim.studies.uncertainty import parameter_uncertainty
+
+            def draw_figures() -> None:   # while the workers run the uncertainty sets (a core is free then)
+                figures.update(write_figures(comparison, staging))
+
+            uncertainty = parameter_uncertainty(scenario, args.strategies, uncertainty_sets, seed=args.first_seed,
+                                                workers=workers, progress=True, meanwhile=draw_figures)
+        if attribution_method:
+            from relsim.studies.attribution import attribute
+            attribution_seeds = list(range(args.first_seed, args.first_seed + args.attribution_seeds))
+            attribution = [attribute(scenario, args.strategies[0], strategy, attribution_seeds,
+                                     attribution_method, workers=workers, progress=True, batch=args.batch)
+                           for strategy in args.strategies[1:]]
+        write_report(comparison, staging, uncertainty=uncertainty, attribution=attribution,
+                     figures=figures or None)
         comparison.steps.to_parquet(staging / "steps.parquet", index=False)
         comparison.cohorts.to_parquet(staging / "cohorts.parquet", index=False)
     from relsim.studies.report import narrative

@@ -57,6 +57,42 @@ def test_compare_writes_a_self_contained_report(tmp_path):
     assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
 
 
+def test_compare_draws_its_figures_while_the_uncertainty_runs(tmp_path, monkeypatch, capsys):
+    """The comparison's figures are drawn while the workers run the uncertainty sets (the parent's
+    core is idle then), once, into the staged output, and the report holds them all. Fails if the
+    figures are drawn after the runs (``meanwhile`` not called: checked) or twice."""
+    import relsim.studies.report as report
+    import relsim.studies.uncertainty as uncertainty
+
+    running = [False]
+    drawn: list[bool] = []
+    real_outcomes, real_figures = uncertainty.focal_outcomes, report.write_figures
+
+    def outcomes(*args, **kwargs):
+        running[0] = True
+        try:
+            return real_outcomes(*args, **kwargs)
+        finally:
+            running[0] = False
+
+    def figures(*args, **kwargs):
+        drawn.append(running[0])
+        return real_figures(*args, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "focal_outcomes", outcomes)
+    monkeypatch.setattr(report, "write_figures", figures)
+    out = tmp_path / "report"
+    status = main(["compare", "ecommerce", "--strategies", "transactional,relationship", "--seeds", "2",
+                   "--customers", "150", "--weeks", "8", "--workers", "2", "--uncertainty", "2",
+                   "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    assert drawn == [True]
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 7
+    for name in ("retention.png", "profit.png", "bridge.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
 BAD_SCENARIOS = {
     "typo": ("[market]\ncustomerz = 10\n", "market.customerz"),
     "range": ("customers = -5", "market.customers = -5"),

@@ -23,6 +23,19 @@ def test_a_pools_workers_start_with_relsim_and_the_kernels_loaded():
     assert out.stdout.strip() == "[True, True, True, True]", out.stdout + out.stderr
 
 
+def test_a_pools_workers_do_not_load_what_only_the_parent_needs():
+    """Runs need neither ``scipy.stats`` (the parent's intervals and sensitivity) nor matplotlib (its
+    figures): the warm forkserver does not load them (``scipy.stats`` cost ≈ 0.5 s of its start,
+    benchmarks/README.md, session 14). Fails if ``relsim.studies.compare`` imports SciPy's statistics
+    at module level again (checked)."""
+    code = ("from relsim.studies.pool import loaded, process_pool\n"
+            "with process_pool(1) as pool:\n"
+            "    print([pool.submit(loaded, m).result() for m in "
+            "('relsim.studies.compare', 'scipy.stats', 'matplotlib')])\n")
+    out = _in_a_fresh_process(code)
+    assert out.stdout.strip() == "[True, False, False]", out.stdout + out.stderr
+
+
 def test_a_server_started_early_is_the_one_the_pools_fork_from():
     """``start_server`` (called by ``relsim compare`` before its own imports) starts the warm forkserver;
     a pool made afterwards forks its workers from that same server (a worker's parent is its pid), with

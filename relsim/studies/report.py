@@ -396,19 +396,12 @@ def _assumptions(comparison: Comparison) -> list[str]:
     ]
 
 
-def write_report(comparison: Comparison, directory: str | Path, uncertainty: Uncertainty | None = None,
-                 attribution: list[Attribution] | None = None) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html``, the figures and the tables to ``directory``.
+def write_figures(comparison: Comparison, directory: str | Path) -> dict[str, Path]:
+    """Draw the comparison's figures (:data:`FIGURES`) into ``directory``; their paths by name.
 
-    ``uncertainty`` (:func:`relsim.studies.uncertainty.parameter_uncertainty`) and
-    ``attribution`` (:func:`relsim.studies.attribution.attribute`, one per
-    strategy) add their sections, figures and tables; the limitations section
-    is always written, from the run.
-
-    Returns
-    -------
-    dict
-        Paths of what was written, by name.
+    They need only the comparison: ``relsim compare`` draws them while its
+    uncertainty runs are still on the workers, and hands them to
+    :func:`write_report`.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -417,6 +410,27 @@ def write_report(comparison: Comparison, directory: str | Path, uncertainty: Unc
         if name == "bridge.png" and len(comparison.strategies) < 2:
             continue
         written[name] = draw(comparison, directory / name)
+    return written
+
+
+def write_report(comparison: Comparison, directory: str | Path, uncertainty: Uncertainty | None = None,
+                 attribution: list[Attribution] | None = None,
+                 figures: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html``, the figures and the tables to ``directory``.
+
+    ``uncertainty`` (:func:`relsim.studies.uncertainty.parameter_uncertainty`) and
+    ``attribution`` (:func:`relsim.studies.attribution.attribute`, one per
+    strategy) add their sections, figures and tables; the limitations section
+    is always written, from the run. ``figures``: what :func:`write_figures`
+    already drew into ``directory`` for this comparison (else they are drawn here).
+
+    Returns
+    -------
+    dict
+        Paths of what was written, by name.
+    """
+    directory = Path(directory)
+    written = dict(figures) if figures is not None else write_figures(comparison, directory)
     comparison.table().to_csv(directory / "summary_table.csv", index=False)
     comparison.differences().to_csv(directory / "differences.csv", index=False)
     comparison.summaries.to_csv(directory / "runs.csv", index=False)

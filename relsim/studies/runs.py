@@ -17,7 +17,7 @@ and strategy, so no scenario repeats.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
 
 import numpy as np
@@ -42,11 +42,14 @@ def _focal_outcomes(payload: dict, seeds: list[int]) -> list[dict]:
 
 
 def focal_outcomes(tasks: Sequence[tuple[Scenario, int]], workers: int = 1, progress: bool = False,
-                   label: str = "runs", batch: int | None = None) -> pd.DataFrame:
+                   label: str = "runs", batch: int | None = None,
+                   meanwhile: Callable[[], None] | None = None) -> pd.DataFrame:
     """The focal firm's summary of every (scenario, seed) run, one row per task, in task order.
 
     Tasks with identical scenarios are run in batches of seeds (``batch``: seeds per worker task,
-    default automatic, 1 = one run per task; :func:`relsim.studies.batches.batch_size`)."""
+    default automatic, 1 = one run per task; :func:`relsim.studies.batches.batch_size`).
+    ``meanwhile()`` is called once in this process while the workers run (before the runs with one
+    worker): ``relsim compare`` draws its report's figures then, on the core the runs leave."""
     payloads = [(scenario.model_dump(mode="json"), int(seed)) for scenario, seed in tasks]
     workers = max(1, min(workers, len(payloads)))
     groups: dict[str, list[int]] = {}
@@ -67,12 +70,16 @@ def focal_outcomes(tasks: Sequence[tuple[Scenario, int]], workers: int = 1, prog
                 advance()
 
         if workers == 1:
+            if meanwhile is not None:
+                meanwhile()
             for payload, seeds, numbers in work:
                 collect(numbers, _focal_outcomes(payload, seeds))
         else:
             with process_pool(workers) as pool:   # forkserver workers, relsim loaded (studies/pool.py)
                 futures = {pool.submit(_focal_outcomes, payload, seeds): numbers
                            for payload, seeds, numbers in work}
+                if meanwhile is not None:
+                    meanwhile()
                 for future in as_completed(futures):
                     collect(futures[future], future.result())
     return pd.DataFrame([rows[i] for i in range(len(payloads))])

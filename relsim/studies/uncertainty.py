@@ -31,7 +31,7 @@ the worker count.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,7 +198,8 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 def parameter_uncertainty(scenario: Scenario, strategies: Sequence[str], sets: int, seed: int = 0,
                           workers: int = 1, progress: bool = False,
-                          kinds: tuple[Kind, ...] = ("constant",)) -> Uncertainty:
+                          kinds: tuple[Kind, ...] = ("constant",),
+                          meanwhile: Callable[[], None] | None = None) -> Uncertainty:
     """Run every strategy on ``sets`` Latin-hypercube parameter sets (see the module text).
 
     Parameters
@@ -215,6 +216,9 @@ def parameter_uncertainty(scenario: Scenario, strategies: Sequence[str], sets: i
     kinds : tuple
         Which rows of :data:`relsim.scenario.ranges.PLAUSIBLE` vary: behavioural
         ``"constant"`` (default) and/or ``"scenario"`` (costs, operations).
+    meanwhile : callable, optional
+        Called once in this process while the workers run
+        (:func:`relsim.studies.runs.focal_outcomes`).
 
     Raises
     ------
@@ -244,7 +248,8 @@ def parameter_uncertainty(scenario: Scenario, strategies: Sequence[str], sets: i
             tasks.append((varied.with_focal_strategy(strategy), run_seed))
             keys.append((number, run_seed, strategy))
     outcomes = focal_outcomes(tasks, workers=workers, progress=progress,
-                              label=f"uncertainty: {sets} parameter sets × {len(strategies)} strategies")
+                              label=f"uncertainty: {sets} parameter sets × {len(strategies)} strategies",
+                              meanwhile=meanwhile)
     outcomes.insert(0, "run_strategy", [k[2] for k in keys])
     outcomes.insert(0, "seed", [k[1] for k in keys])
     outcomes.insert(0, "set", [k[0] for k in keys])
