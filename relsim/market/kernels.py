@@ -587,3 +587,25 @@ def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creatio
             if satisfaction[k] <= detractor:
                 detractors[f] += 1
     return rung, rungs, promoters, detractors
+
+
+# --------------------------------------------------------------------------
+# branch s14-large: the week's bookkeeping passes over every customer at 10^6
+# --------------------------------------------------------------------------
+_win_back_expired = compiled_rule(rules.win_back_expired)
+
+
+@jit
+def expire_win_back(codes, step, cycle, step_weeks, validity_weeks):
+    """Withdraw every pending win-back discount that has expired (``CustomerState.expire_win_back``):
+    ``codes`` (one per dyad, 0 for none, else 1 + the step it was sent modulo ``cycle``) cleared
+    where ``rules.win_back_expired`` holds for the discount's age, ``((step - (code - 1)) mod cycle)``
+    steps of ``step_weeks`` weeks; one pass over the codes instead of numpy's find, gather and
+    scatter."""
+    for c in range(codes.size):
+        code = codes[c]
+        if code != 0:
+            age_steps = (step - (np.int64(code) - 1)) % cycle
+            if _win_back_expired(age_steps * step_weeks, validity_weeks):
+                codes[c] = 0
+
