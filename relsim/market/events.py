@@ -542,8 +542,8 @@ def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: d
     # customer by customer in compiled code that calls the rule (market/kernels.py)
     from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws[customers],
-                               np.array(model.talk_weights, dtype=np.float64))
+        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws,
+                               customers.astype(np.int64, copy=False), np.array(model.talk_weights, dtype=np.float64))
     return talk, hazard_in_blocks(state, customers, relationship)
 
 
@@ -559,7 +559,8 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     state.recent_leavers = (leavers, firms, until, left)
     at = state.dyads(leavers, firms)
     from relsim.market import kernels
-    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws[leavers],
+    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws,
+                                        leavers.astype(np.int64, copy=False),
                                         np.array(model.talk_weights, dtype=np.float64))
     return leavers[talking], firms[talking], positive[talking]
 

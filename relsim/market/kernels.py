@@ -511,19 +511,21 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
 
 
 @jit
-def talkers(satisfaction, commitment, draws, weights):
+def talkers(satisfaction, commitment, draws, customers, weights):
     """Who talks this week and who of them speaks well of the firm (``events.talkers_and_leavers``),
     from each customer's talk probabilities (``rules.talk_probability``; ``weights``:
-    ``model.talk_weights``) and its talk draw: ``talking`` where the draw is below both
-    probabilities' sum, ``positive`` where it is below the positive one."""
-    size = draws.size
+    ``model.talk_weights``) and its talk draw (``draws[customers[k]]``, read here rather than
+    gathered first): ``talking`` where the draw is below both probabilities' sum, ``positive``
+    where it is below the positive one."""
+    size = customers.size
     talking = np.empty(size, dtype=np.bool_)
     positive = np.empty(size, dtype=np.bool_)
     for k in range(size):
+        draw = draws[customers[k]]
         promote, detract = _talk_probability(np.float64(satisfaction[k]), np.float64(commitment[k]), weights[0],
                                              weights[1], weights[2], weights[3], weights[4], weights[5])
-        talking[k] = draws[k] < promote + detract
-        positive[k] = draws[k] < promote
+        talking[k] = draw < promote + detract
+        positive[k] = draw < promote
     return talking, positive
 
 
@@ -596,16 +598,36 @@ _win_back_expired = compiled_rule(rules.win_back_expired)
 
 
 @jit
-def expire_win_back(codes, step, cycle, step_weeks, validity_weeks):
+def expire_win_back(codes, words, step, cycle, step_weeks, validity_weeks):
     """Withdraw every pending win-back discount that has expired (``CustomerState.expire_win_back``):
-    ``codes`` (one per dyad, 0 for none, else 1 + the step it was sent modulo ``cycle``) cleared
-    where ``rules.win_back_expired`` holds for the discount's age, ``((step - (code - 1)) mod cycle)``
-    steps of ``step_weeks`` weeks; one pass over the codes instead of numpy's find, gather and
-    scatter."""
-    for c in range(codes.size):
-        code = codes[c]
-        if code != 0:
-            age_steps = (step - (np.int64(code) - 1)) % cycle
-            if _win_back_expired(age_steps * step_weeks, validity_weeks):
-                codes[c] = 0
+    ``codes`` (one byte per dyad, 0 for none, else 1 + the step it was sent modulo ``cycle``)
+    cleared where ``rules.win_back_expired`` holds for the discount's age, ``((step - (code - 1))
+    mod cycle)`` steps of ``step_weeks`` weeks; one pass over the codes instead of numpy's find,
+    gather and scatter. ``words``: the first ``8 * words.size`` codes read eight at a time
+    (almost all are 0), the same memory."""
+    for w in range(words.size + (codes.size - 8 * words.size + 7) // 8):
+        if w < words.size and words[w] == 0:
+            continue
+        for c in range(8 * w, min(8 * w + 8, codes.size)):
+            code = codes[c]
+            if code != 0:
+                age_steps = (step - (np.int64(code) - 1)) % cycle
+                if _win_back_expired(age_steps * step_weeks, validity_weeks):
+                    codes[c] = 0
 
+
+@jit
+def unaware_of(aware, firm):
+    """The customers not aware of ``firm`` (``np.flatnonzero(~aware[:, firm])``), in index order,
+    in one pass over the awareness array without a negated copy of its column."""
+    count = 0
+    for i in range(aware.shape[0]):
+        if not aware[i, firm]:
+            count += 1
+    unaware = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(aware.shape[0]):
+        if not aware[i, firm]:
+            unaware[k] = i
+            k += 1
+    return unaware

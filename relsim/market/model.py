@@ -447,9 +447,13 @@ class MarketModel(mesa.Model):
 
     def _organic_awareness(self) -> None:
         rate = rules.per_step(self.spec.market.organic_awareness, self.step_weeks)
+        if rate <= 0:   # nobody is sampled (MarketModel.sample)
+            return
+        from relsim.market import kernels  # building a market does not load numba
         for firm in self.firms:
-            self.population.learn_of(firm.index, self.sample(np.flatnonzero(~self.aware[:, firm.index]),
-                                                             rate), "organic")
+            # those not aware of the firm: np.flatnonzero(~aware[:, firm]) in one compiled pass
+            self.population.learn_of(firm.index, self.sample(kernels.unaware_of(self.aware, firm.index), rate),
+                                     "organic")
 
     def _needs(self) -> None:
         """Purchase occasions of the week: Poisson(need rate), plus referral trials."""

@@ -233,8 +233,10 @@ class CustomerState:
         model = self.model
         from relsim.market import kernels  # building a market does not load numba
         # one compiled pass over the codes (rules.win_back_expired on each pending one's age in weeks)
-        kernels.expire_win_back(self.retention_offer.reshape(-1), self._step(), WIN_BACK_CYCLE,
-                                float(model.step_weeks), float(model.spec.costs.retention_offer_weeks))
+        codes = self.retention_offer.reshape(-1)
+        kernels.expire_win_back(codes, codes[:codes.size - codes.size % 8].view(np.uint64), self._step(),
+                                WIN_BACK_CYCLE, float(model.step_weeks),
+                                float(model.spec.costs.retention_offer_weeks))
 
     # ------------------------------------------------------------------
     # what the books record
