@@ -112,3 +112,18 @@ def test_week_passes_equal_numpy():
     expected[pending[rules.win_back_expired(age_steps * 1.0, 8.0)]] = 0
     kernels.expire_win_back(codes, codes[:1_000].view(np.uint64), 300, 255, 1.0, 8.0)
     assert np.array_equal(codes, expected) and codes.any() and np.count_nonzero(codes) < np.count_nonzero(sent)
+
+
+def test_weekly_needs_equal_the_numpy_week():
+    """``kernels.weekly_needs`` (``MarketModel._needs`` in one pass) gives ``draws.poisson``'s
+    counts on the same uniforms, plus the referral trials (then cleared), 0 for the dormant."""
+    from relsim.market import kernels
+    from relsim.market.draws import poisson
+    rates = np.random.default_rng(1).gamma(0.5, 2.0, 5_000).clip(0.0, 25.0)
+    extra = np.random.default_rng(2).integers(0, 3, 5_000).astype(np.int16)
+    dormant_until = np.where(np.random.default_rng(3).random(5_000) < 0.2, np.float32(12.0), -np.inf).astype(np.float32)
+    week = 10.0
+    expected = (poisson(np.random.default_rng(4), rates, np.exp(-rates)) + extra) * (dormant_until <= week)
+    occasions = kernels.weekly_needs(np.random.default_rng(4).random(5_000), np.exp(-rates), rates, extra,
+                                     dormant_until, np.float32(week))
+    assert np.array_equal(occasions, expected) and occasions.max() > 5 and not extra.any()

@@ -156,20 +156,21 @@ def poisson_walk(uniforms, first_terms, rates, counts):
     from ``first_terms[i] = P(X = 0)``; a draw above the CDF's last representable value
     stops when the terms vanish."""
     for i in range(uniforms.size):
-        draw = uniforms[i]
-        term = first_terms[i]
-        if draw < term:
-            continue
-        cdf = term
-        rate = rates[i]
-        k = 0
-        while True:
-            k += 1
-            counts[i] = k
-            term = term * rate / k
-            cdf = cdf + term
-            if not (draw >= cdf and term > 0.0):
-                break
+        if not uniforms[i] < first_terms[i]:
+            counts[i] = _poisson_count(uniforms[i], first_terms[i], rates[i])
+
+
+@jit
+def _poisson_count(draw, term, rate):
+    """One draw's count of :func:`poisson_walk` (``draw`` not below ``term`` = ``P(X = 0)``)."""
+    cdf = term
+    k = 0
+    while True:
+        k += 1
+        term = term * rate / k
+        cdf = cdf + term
+        if not (draw >= cdf and term > 0.0):
+            return k
 
 
 @jit
@@ -631,3 +632,19 @@ def unaware_of(aware, firm):
             unaware[k] = i
             k += 1
     return unaware
+
+
+@jit
+def weekly_needs(uniforms, first_terms, rates, extra, dormant_until, week):
+    """The week's purchase occasions (``MarketModel._needs``) in one pass: each customer's
+    Poisson count (the CDF walk of :func:`poisson_walk` on its uniform), plus its referral
+    trials ``extra`` (then cleared), 0 while it is dormant (``dormant_until > week``; ``week``
+    in the type of ``dormant_until``, as numpy compares them)."""
+    occasions = np.empty(uniforms.size, dtype=np.int64)
+    for i in range(uniforms.size):
+        count = 0
+        if not uniforms[i] < first_terms[i]:
+            count = _poisson_count(uniforms[i], first_terms[i], rates[i])
+        occasions[i] = count + extra[i] if dormant_until[i] <= week else 0
+        extra[i] = 0
+    return occasions

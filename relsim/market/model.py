@@ -31,7 +31,7 @@ import mesa
 import numpy as np
 
 from relsim.market import competition, rules
-from relsim.market.draws import Draws, KeyedDraws, poisson
+from relsim.market.draws import INVERSION_MAX_RATE, Draws, KeyedDraws, poisson
 from relsim.market.dyad import PartnerDyad
 from relsim.market.firms import Firm
 from relsim.market.interfaces import ENGINES, Market, Population
@@ -159,7 +159,7 @@ class MarketModel(mesa.Model):
         self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
         # (need rates, their Poisson rates a step, P(no need)): made at the first week (_step_need_rates)
-        self._need_rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._need_rates: tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None = None
         self.population = build_population(self, self.engine)
         if self.engine == "agents":
             self.customers = cast("AgentPopulation", self.population).customers
@@ -457,9 +457,17 @@ class MarketModel(mesa.Model):
 
     def _needs(self) -> None:
         """Purchase occasions of the week: Poisson(need rate), plus referral trials."""
-        available = self.dormant_until <= self.week
-        occasions = (poisson(self.rng_needs, *self._step_need_rates()) + self.extra_occasions) * available
-        self.extra_occasions[:] = 0
+        rates, first_terms = self._step_need_rates()
+        if self._need_rates is not None and not self._need_rates[3]:   # every rate walks the CDF
+            # draws.poisson's uniforms and walk, the referral trials and the dormant in one compiled pass
+            from relsim.market import kernels  # building a market does not load numba
+            occasions = kernels.weekly_needs(self.rng_needs.random(rates.size), first_terms, rates,
+                                             self.extra_occasions, self.dormant_until,
+                                             self.dormant_until.dtype.type(self.week))
+        else:
+            available = self.dormant_until <= self.week
+            occasions = (poisson(self.rng_needs, rates, first_terms) + self.extra_occasions) * available
+            self.extra_occasions[:] = 0
         self.population.shop(occasions)
 
     def _step_need_rates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -468,7 +476,7 @@ class MarketModel(mesa.Model):
         (again if the array is replaced: a replicate batch rebinds it to its rows of the stack)."""
         if self._need_rates is None or self._need_rates[0] is not self.need_rate:
             rates = np.asarray(self.need_rate * self.step_weeks, dtype=float)
-            self._need_rates = (self.need_rate, rates, np.exp(-rates))
+            self._need_rates = (self.need_rate, rates, np.exp(-rates), bool((rates > INVERSION_MAX_RATE).any()))
         return self._need_rates[1], self._need_rates[2]
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
