@@ -620,18 +620,17 @@ def expire_win_back(codes, words, step, cycle, step_weeks, validity_weeks):
 @jit
 def unaware_of(aware, firm):
     """The customers not aware of ``firm`` (``np.flatnonzero(~aware[:, firm])``), in index order,
-    in one pass over the awareness array without a negated copy of its column."""
+    in one pass over the awareness array without a negated copy of its column (without branches:
+    awareness is too irregular for the processor to predict)."""
     count = 0
     for i in range(aware.shape[0]):
-        if not aware[i, firm]:
-            count += 1
-    unaware = np.empty(count, dtype=np.int64)
+        count += not aware[i, firm]
+    unaware = np.empty(count + 1, dtype=np.int64)   # + 1: each customer is written, then kept or not
     k = 0
     for i in range(aware.shape[0]):
-        if not aware[i, firm]:
-            unaware[k] = i
-            k += 1
-    return unaware
+        unaware[k] = i
+        k += not aware[i, firm]
+    return unaware[:count]
 
 
 @jit
