@@ -127,3 +127,16 @@ def test_weekly_needs_equal_the_numpy_week():
     occasions = kernels.weekly_needs(np.random.default_rng(4).random(5_000), np.exp(-rates), rates, extra,
                                      dormant_until, np.float32(week))
     assert np.array_equal(occasions, expected) and occasions.max() > 5 and not extra.any()
+
+
+def test_stayers_equal_numpy_masks():
+    """``kernels.stayers`` gives each array's ``values[staying]`` (the end-of-week state of those
+    who stay, ``ArrayPopulation.word_of_mouth_and_churn``), in each array's type."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(3)
+    arrays = [rng.random(2_001).astype(np.float32) for _ in range(5)] + [rng.integers(0, 9, 2_001).astype(np.int32)]
+    arrays += [rng.random(2_001).astype(np.float32) for _ in range(2)]
+    staying = rng.random(2_001) > 0.1
+    staying[-1] = False   # the last customer leaves: its values are written past the stayers, never kept
+    kept = kernels.stayers(staying, *arrays)
+    assert all(np.array_equal(k, a[staying]) and k.dtype == a.dtype for k, a in zip(kept, arrays, strict=True))

@@ -647,3 +647,35 @@ def weekly_needs(uniforms, first_terms, rates, extra, dormant_until, week):
         occasions[i] = count + extra[i] if dormant_until[i] <= week else 0
         extra[i] = 0
     return occasions
+
+
+@jit
+def stayers(staying, trust, commitment, satisfaction, reciprocity, responsiveness, purchases, last_purchase,
+            advantage):
+    """The state of the customers who stay (``values[staying]`` of each array, in order) in one
+    pass over the eight arrays ``CustomerState.states_by_firm`` gathers, without branches (each
+    value written, the position advanced when the customer stays)."""
+    count = 0
+    for k in range(staying.size):
+        count += staying[k]
+    out_trust = np.empty(count + 1, dtype=trust.dtype)
+    out_commitment = np.empty(count + 1, dtype=commitment.dtype)
+    out_satisfaction = np.empty(count + 1, dtype=satisfaction.dtype)
+    out_reciprocity = np.empty(count + 1, dtype=reciprocity.dtype)
+    out_responsiveness = np.empty(count + 1, dtype=responsiveness.dtype)
+    out_purchases = np.empty(count + 1, dtype=purchases.dtype)
+    out_last_purchase = np.empty(count + 1, dtype=last_purchase.dtype)
+    out_advantage = np.empty(count + 1, dtype=advantage.dtype)
+    j = 0
+    for k in range(staying.size):
+        out_trust[j] = trust[k]
+        out_commitment[j] = commitment[k]
+        out_satisfaction[j] = satisfaction[k]
+        out_reciprocity[j] = reciprocity[k]
+        out_responsiveness[j] = responsiveness[k]
+        out_purchases[j] = purchases[k]
+        out_last_purchase[j] = last_purchase[k]
+        out_advantage[j] = advantage[k]
+        j += staying[k]
+    return (out_trust[:count], out_commitment[:count], out_satisfaction[:count], out_reciprocity[:count],
+            out_responsiveness[:count], out_purchases[:count], out_last_purchase[:count], out_advantage[:count])
