@@ -81,3 +81,62 @@ def test_rungs_by_firm_equal_the_numpy_rule_at_the_thresholds():
                                              minlength=4 * len(rules.RUNGS)).reshape(4, -1))
     assert promoters.tolist() == np.bincount(firm_of[satisfaction >= 0.7], minlength=4).tolist()
     assert detractors.tolist() == np.bincount(firm_of[satisfaction <= detractor], minlength=4).tolist()
+
+
+def test_week_passes_equal_numpy():
+    """The compiled passes of branch s14-large give numpy's answers: the customers unaware of a
+    firm (``kernels.unaware_of``, ``np.flatnonzero(~aware[:, f])``), the talk verdicts read
+    through the customers' index (``kernels.talkers``, the draws gathered first) and the
+    expired win-back codes (``kernels.expire_win_back``, numpy's find-gather-scatter of main,
+    over a length that is not a multiple of the eight codes read at once)."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(5)
+    aware = rng.random((1_003, 4)) < 0.3
+    for firm in range(4):
+        assert np.array_equal(kernels.unaware_of(aware, firm), np.flatnonzero(~aware[:, firm]))
+    draws = rng.random(1_003)
+    customers = np.sort(rng.choice(1_003, 400, replace=False))
+    satisfaction = rng.uniform(-1, 1, 400).astype(np.float32)
+    commitment = rng.random(400).astype(np.float32)
+    weights = np.array([0.05, 0.2, 0.1, 0.5, -0.2, 0.3])
+    talking, positive = kernels.talkers(satisfaction, commitment, draws, customers, weights)
+    promote, detract = rules.talk_probability(satisfaction.astype(float), commitment.astype(float), *weights)
+    assert np.array_equal(talking, draws[customers] < promote + detract)
+    assert np.array_equal(positive, draws[customers] < promote)
+    assert talking.any() and positive.any() and (talking & ~positive).any()
+    codes = np.where(rng.random(1_003) < 0.2, rng.integers(1, 256, 1_003), 0).astype(np.uint8)
+    codes[-3:] = 1   # sent at step 0: expired at step 300, among the codes read one by one
+    expected, sent = codes.copy(), codes.copy()
+    pending = np.flatnonzero(expected)
+    age_steps = (300 - (expected[pending].astype(np.int64) - 1)) % 255
+    expected[pending[rules.win_back_expired(age_steps * 1.0, 8.0)]] = 0
+    kernels.expire_win_back(codes, codes[:1_000].view(np.uint64), 300, 255, 1.0, 8.0)
+    assert np.array_equal(codes, expected) and codes.any() and np.count_nonzero(codes) < np.count_nonzero(sent)
+
+
+def test_weekly_needs_equal_the_numpy_week():
+    """``kernels.weekly_needs`` (``MarketModel._needs`` in one pass) gives ``draws.poisson``'s
+    counts on the same uniforms, plus the referral trials (then cleared), 0 for the dormant."""
+    from relsim.market import kernels
+    from relsim.market.draws import poisson
+    rates = np.random.default_rng(1).gamma(0.5, 2.0, 5_000).clip(0.0, 25.0)
+    extra = np.random.default_rng(2).integers(0, 3, 5_000).astype(np.int16)
+    dormant_until = np.where(np.random.default_rng(3).random(5_000) < 0.2, np.float32(12.0), -np.inf).astype(np.float32)
+    week = 10.0
+    expected = (poisson(np.random.default_rng(4), rates, np.exp(-rates)) + extra) * (dormant_until <= week)
+    occasions = kernels.weekly_needs(np.random.default_rng(4).random(5_000), np.exp(-rates), rates, extra,
+                                     dormant_until, np.float32(week))
+    assert np.array_equal(occasions, expected) and occasions.max() > 5 and not extra.any()
+
+
+def test_stayers_equal_numpy_masks():
+    """``kernels.stayers`` gives each array's ``values[staying]`` (the end-of-week state of those
+    who stay, ``ArrayPopulation.word_of_mouth_and_churn``), in each array's type."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(3)
+    arrays = [rng.random(2_001).astype(np.float32) for _ in range(5)] + [rng.integers(0, 9, 2_001).astype(np.int32)]
+    arrays += [rng.random(2_001).astype(np.float32) for _ in range(2)]
+    staying = rng.random(2_001) > 0.1
+    staying[-1] = False   # the last customer leaves: its values are written past the stayers, never kept
+    kept = kernels.stayers(staying, *arrays)
+    assert all(np.array_equal(k, a[staying]) and k.dtype == a.dtype for k, a in zip(kept, arrays, strict=True))

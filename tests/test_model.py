@@ -220,3 +220,36 @@ def test_tenure_effects_grow_bills_and_cut_the_cost_of_serving_them(engine):
     np.testing.assert_allclose(save["revenue"], off["revenue"])
     assert (save["cogs"] <= off["cogs"] + 1e-9).all() and save["cogs"].sum() < off["cogs"].sum()
     assert (save["cogs"] >= 0.9 * off["cogs"] - 1e-9).all()                 # 1 − s, s = 0.1
+
+
+class _Allocator:
+    """Records glibc's mallopt and malloc_trim calls (``relsim.market.model.freed_memory_kept``)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, parameter, value):
+        self.calls.append(("mallopt", parameter, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_a_run_keeps_freed_memory_and_gives_it_back_afterwards(monkeypatch):
+    """During a run glibc serves blocks up to 32 MiB from the heap and keeps what is freed (no
+    fresh pages each week at 10^6 customers: benchmarks/README.md, session 14); afterwards, also
+    after an error, the trim threshold is glibc's default again and the heap is trimmed."""
+    from relsim.market import model as market_model
+    allocator = _Allocator()
+    monkeypatch.setattr(market_model, "_glibc", lambda: allocator)
+    with pytest.raises(RuntimeError), market_model.freed_memory_kept():
+        assert allocator.calls == [("mallopt", -3, 32 * 1024 * 1024), ("mallopt", -1, 1 << 30)]
+        raise RuntimeError("a run that fails")
+    assert allocator.calls[2:] == [("mallopt", -1, 128 * 1024), ("malloc_trim", 0)]
+    # off glibc nothing is called
+    monkeypatch.setattr(market_model, "_glibc", lambda: None)
+    with market_model.freed_memory_kept():
+        pass
+    assert len(allocator.calls) == 4

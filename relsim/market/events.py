@@ -511,6 +511,26 @@ def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, ta
     return talking, positive, leaving, relationship
 
 
+#: Customers per block of the churn hazard over every firm's customers (:func:`hazard_in_blocks`):
+#: the hazard's numpy temporaries of a block stay in the processor's cache.
+HAZARD_BLOCK = 32_768
+
+
+def hazard_in_blocks(state: CustomerState, customers: np.ndarray, relationship: dict[str, np.ndarray]) -> np.ndarray:
+    """The model's churn hazard of ``customers`` (``MarketModel.hazard``) from their
+    ``relationship`` state, worked out block by block of :data:`HAZARD_BLOCK` customers: each
+    customer's hazard is its own (element by element), so the numbers are those of one call
+    over all of them."""
+    model = state.model
+    if customers.size <= HAZARD_BLOCK:
+        return model.hazard(relationship, customers)
+    hazard = np.empty(customers.size)
+    for start in range(0, customers.size, HAZARD_BLOCK):
+        part = slice(start, start + HAZARD_BLOCK)
+        hazard[part] = model.hazard({name: values[part] for name, values in relationship.items()}, customers[part])
+    return hazard
+
+
 def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: dict[str, np.ndarray],
                     talk_draws: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
     """Who of ``customers`` talks and who of them speaks well (``(talking, positive)``,
@@ -522,9 +542,9 @@ def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: d
     # customer by customer in compiled code that calls the rule (market/kernels.py)
     from relsim.market import kernels
     if model.spec.word_of_mouth.enabled:
-        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws[customers],
-                               np.array(model.talk_weights, dtype=np.float64))
-    return talk, model.hazard(relationship, customers)
+        talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws,
+                               customers.astype(np.int64, copy=False), np.array(model.talk_weights, dtype=np.float64))
+    return talk, hazard_in_blocks(state, customers, relationship)
 
 
 def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
@@ -539,7 +559,8 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     state.recent_leavers = (leavers, firms, until, left)
     at = state.dyads(leavers, firms)
     from relsim.market import kernels
-    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws[leavers],
+    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws,
+                                        leavers.astype(np.int64, copy=False),
                                         np.array(model.talk_weights, dtype=np.float64))
     return leavers[talking], firms[talking], positive[talking]
 

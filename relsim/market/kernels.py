@@ -156,20 +156,21 @@ def poisson_walk(uniforms, first_terms, rates, counts):
     from ``first_terms[i] = P(X = 0)``; a draw above the CDF's last representable value
     stops when the terms vanish."""
     for i in range(uniforms.size):
-        draw = uniforms[i]
-        term = first_terms[i]
-        if draw < term:
-            continue
-        cdf = term
-        rate = rates[i]
-        k = 0
-        while True:
-            k += 1
-            counts[i] = k
-            term = term * rate / k
-            cdf = cdf + term
-            if not (draw >= cdf and term > 0.0):
-                break
+        if not uniforms[i] < first_terms[i]:
+            counts[i] = _poisson_count(uniforms[i], first_terms[i], rates[i])
+
+
+@jit
+def _poisson_count(draw, term, rate):
+    """One draw's count of :func:`poisson_walk` (``draw`` not below ``term`` = ``P(X = 0)``)."""
+    cdf = term
+    k = 0
+    while True:
+        k += 1
+        term = term * rate / k
+        cdf = cdf + term
+        if not (draw >= cdf and term > 0.0):
+            return k
 
 
 @jit
@@ -511,19 +512,21 @@ def answer(customers, firms, complaint, response_time, resolved, current, satisf
 
 
 @jit
-def talkers(satisfaction, commitment, draws, weights):
+def talkers(satisfaction, commitment, draws, customers, weights):
     """Who talks this week and who of them speaks well of the firm (``events.talkers_and_leavers``),
     from each customer's talk probabilities (``rules.talk_probability``; ``weights``:
-    ``model.talk_weights``) and its talk draw: ``talking`` where the draw is below both
-    probabilities' sum, ``positive`` where it is below the positive one."""
-    size = draws.size
+    ``model.talk_weights``) and its talk draw (``draws[customers[k]]``, read here rather than
+    gathered first): ``talking`` where the draw is below both probabilities' sum, ``positive``
+    where it is below the positive one."""
+    size = customers.size
     talking = np.empty(size, dtype=np.bool_)
     positive = np.empty(size, dtype=np.bool_)
     for k in range(size):
+        draw = draws[customers[k]]
         promote, detract = _talk_probability(np.float64(satisfaction[k]), np.float64(commitment[k]), weights[0],
                                              weights[1], weights[2], weights[3], weights[4], weights[5])
-        talking[k] = draws[k] < promote + detract
-        positive[k] = draws[k] < promote
+        talking[k] = draw < promote + detract
+        positive[k] = draw < promote
     return talking, positive
 
 
@@ -587,3 +590,92 @@ def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creatio
             if satisfaction[k] <= detractor:
                 detractors[f] += 1
     return rung, rungs, promoters, detractors
+
+
+# --------------------------------------------------------------------------
+# branch s14-large: the week's bookkeeping passes over every customer at 10^6
+# --------------------------------------------------------------------------
+_win_back_expired = compiled_rule(rules.win_back_expired)
+
+
+@jit
+def expire_win_back(codes, words, step, cycle, step_weeks, validity_weeks):
+    """Withdraw every pending win-back discount that has expired (``CustomerState.expire_win_back``):
+    ``codes`` (one byte per dyad, 0 for none, else 1 + the step it was sent modulo ``cycle``)
+    cleared where ``rules.win_back_expired`` holds for the discount's age, ``((step - (code - 1))
+    mod cycle)`` steps of ``step_weeks`` weeks; one pass over the codes instead of numpy's find,
+    gather and scatter. ``words``: the first ``8 * words.size`` codes read eight at a time
+    (almost all are 0), the same memory."""
+    for w in range(words.size + (codes.size - 8 * words.size + 7) // 8):
+        if w < words.size and words[w] == 0:
+            continue
+        for c in range(8 * w, min(8 * w + 8, codes.size)):
+            code = codes[c]
+            if code != 0:
+                age_steps = (step - (np.int64(code) - 1)) % cycle
+                if _win_back_expired(age_steps * step_weeks, validity_weeks):
+                    codes[c] = 0
+
+
+@jit
+def unaware_of(aware, firm):
+    """The customers not aware of ``firm`` (``np.flatnonzero(~aware[:, firm])``), in index order,
+    in one pass over the awareness array without a negated copy of its column (without branches:
+    awareness is too irregular for the processor to predict)."""
+    count = 0
+    for i in range(aware.shape[0]):
+        count += not aware[i, firm]
+    unaware = np.empty(count + 1, dtype=np.int64)   # + 1: each customer is written, then kept or not
+    k = 0
+    for i in range(aware.shape[0]):
+        unaware[k] = i
+        k += not aware[i, firm]
+    return unaware[:count]
+
+
+@jit
+def weekly_needs(uniforms, first_terms, rates, extra, dormant_until, week):
+    """The week's purchase occasions (``MarketModel._needs``) in one pass: each customer's
+    Poisson count (the CDF walk of :func:`poisson_walk` on its uniform), plus its referral
+    trials ``extra`` (then cleared), 0 while it is dormant (``dormant_until > week``; ``week``
+    in the type of ``dormant_until``, as numpy compares them)."""
+    occasions = np.empty(uniforms.size, dtype=np.int64)
+    for i in range(uniforms.size):
+        count = 0
+        if not uniforms[i] < first_terms[i]:
+            count = _poisson_count(uniforms[i], first_terms[i], rates[i])
+        occasions[i] = count + extra[i] if dormant_until[i] <= week else 0
+        extra[i] = 0
+    return occasions
+
+
+@jit
+def stayers(staying, trust, commitment, satisfaction, reciprocity, responsiveness, purchases, last_purchase,
+            advantage):
+    """The state of the customers who stay (``values[staying]`` of each array, in order) in one
+    pass over the eight arrays ``CustomerState.states_by_firm`` gathers, without branches (each
+    value written, the position advanced when the customer stays)."""
+    count = 0
+    for k in range(staying.size):
+        count += staying[k]
+    out_trust = np.empty(count + 1, dtype=trust.dtype)
+    out_commitment = np.empty(count + 1, dtype=commitment.dtype)
+    out_satisfaction = np.empty(count + 1, dtype=satisfaction.dtype)
+    out_reciprocity = np.empty(count + 1, dtype=reciprocity.dtype)
+    out_responsiveness = np.empty(count + 1, dtype=responsiveness.dtype)
+    out_purchases = np.empty(count + 1, dtype=purchases.dtype)
+    out_last_purchase = np.empty(count + 1, dtype=last_purchase.dtype)
+    out_advantage = np.empty(count + 1, dtype=advantage.dtype)
+    j = 0
+    for k in range(staying.size):
+        out_trust[j] = trust[k]
+        out_commitment[j] = commitment[k]
+        out_satisfaction[j] = satisfaction[k]
+        out_reciprocity[j] = reciprocity[k]
+        out_responsiveness[j] = responsiveness[k]
+        out_purchases[j] = purchases[k]
+        out_last_purchase[j] = last_purchase[k]
+        out_advantage[j] = advantage[k]
+        j += staying[k]
+    return (out_trust[:count], out_commitment[:count], out_satisfaction[:count], out_reciprocity[:count],
+            out_responsiveness[:count], out_purchases[:count], out_last_purchase[:count], out_advantage[:count])

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import numpy as np
 
 from relsim.market import competition, rules
-from relsim.market.draws import Draws, KeyedDraws, poisson
+from relsim.market.draws import INVERSION_MAX_RATE, Draws, KeyedDraws, poisson
 from relsim.market.dyad import PartnerDyad
 from relsim.market.firms import Firm
 from relsim.market.interfaces import ENGINES, Market, Population
@@ -159,7 +159,7 @@ class MarketModel(mesa.Model):
         self.dormant_until = np.full(size, -np.inf, dtype=np.float32)
         self.extra_occasions = np.zeros(size, dtype=np.int16)   # referral trials, next week
         # (need rates, their Poisson rates a step, P(no need)): made at the first week (_step_need_rates)
-        self._need_rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._need_rates: tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None = None
         self.population = build_population(self, self.engine)
         if self.engine == "agents":
             self.customers = cast("AgentPopulation", self.population).customers
@@ -447,15 +447,27 @@ class MarketModel(mesa.Model):
 
     def _organic_awareness(self) -> None:
         rate = rules.per_step(self.spec.market.organic_awareness, self.step_weeks)
+        if rate <= 0:   # nobody is sampled (MarketModel.sample)
+            return
+        from relsim.market import kernels  # building a market does not load numba
         for firm in self.firms:
-            self.population.learn_of(firm.index, self.sample(np.flatnonzero(~self.aware[:, firm.index]),
-                                                             rate), "organic")
+            # those not aware of the firm: np.flatnonzero(~aware[:, firm]) in one compiled pass
+            self.population.learn_of(firm.index, self.sample(kernels.unaware_of(self.aware, firm.index), rate),
+                                     "organic")
 
     def _needs(self) -> None:
         """Purchase occasions of the week: Poisson(need rate), plus referral trials."""
-        available = self.dormant_until <= self.week
-        occasions = (poisson(self.rng_needs, *self._step_need_rates()) + self.extra_occasions) * available
-        self.extra_occasions[:] = 0
+        rates, first_terms = self._step_need_rates()
+        if self._need_rates is not None and not self._need_rates[3]:   # every rate walks the CDF
+            # draws.poisson's uniforms and walk, the referral trials and the dormant in one compiled pass
+            from relsim.market import kernels  # building a market does not load numba
+            occasions = kernels.weekly_needs(self.rng_needs.random(rates.size), first_terms, rates,
+                                             self.extra_occasions, self.dormant_until,
+                                             self.dormant_until.dtype.type(self.week))
+        else:
+            available = self.dormant_until <= self.week
+            occasions = (poisson(self.rng_needs, rates, first_terms) + self.extra_occasions) * available
+            self.extra_occasions[:] = 0
         self.population.shop(occasions)
 
     def _step_need_rates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -464,7 +476,7 @@ class MarketModel(mesa.Model):
         (again if the array is replaced: a replicate batch rebinds it to its rows of the stack)."""
         if self._need_rates is None or self._need_rates[0] is not self.need_rate:
             rates = np.asarray(self.need_rate * self.step_weeks, dtype=float)
-            self._need_rates = (self.need_rate, rates, np.exp(-rates))
+            self._need_rates = (self.need_rate, rates, np.exp(-rates), bool((rates > INVERSION_MAX_RATE).any()))
         return self._need_rates[1], self._need_rates[2]
 
     def hazard(self, state: dict[str, np.ndarray], index: np.ndarray) -> np.ndarray:
@@ -489,7 +501,7 @@ class MarketModel(mesa.Model):
 
     def run(self, progress=None) -> None:
         """Step until ``market.weeks`` are simulated; ``progress()`` is called per step."""
-        with long_lived_objects_frozen():
+        with long_lived_objects_frozen(), freed_memory_kept():
             while self.running:
                 self.step()
                 if progress is not None:
@@ -573,3 +585,54 @@ def build_population(model: MarketModel, engine: str) -> Population:
     else:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     return population
+
+
+#: glibc's ``mallopt`` parameters (malloc.h) and values while a run lasts: blocks up to 32 MiB
+#: (glibc's largest mmap threshold on 64 bits; a (customer x firm) array of 10^6 x 4 floats is
+#: 16 MB) come from the heap, and freed heap memory is kept for the next allocation.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_RUN_MMAP_THRESHOLD = 32 * 1024 * 1024
+_RUN_TRIM_THRESHOLD = 1 << 30
+_DEFAULT_TRIM_THRESHOLD = 128 * 1024
+
+
+def _glibc() -> Any:
+    """The C library if it is glibc (``mallopt``, ``malloc_trim``), else None."""
+    import platform
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    import ctypes
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def freed_memory_kept():
+    """Let glibc's allocator keep freed memory for reuse while a run lasts.
+
+    A week at 10^6 customers allocates and frees many arrays of 1-16 MB
+    (numpy's temporaries, the compiled kernels' results). glibc serves a
+    block that large with a fresh ``mmap`` and returns it to the system when
+    it is freed, so each week the kernel maps and zeroes ≈ 14,000 new pages
+    (≈ 55 MB; ≈ 0.03 s of system time in a week of ≈ 0.23 s, and the
+    first touch of each page besides: benchmarks/README.md, session 14).
+    During the run such blocks come from the heap and freed memory stays
+    there for the next week's arrays; afterwards the trim threshold is set
+    back to glibc's default and the heap trimmed (``malloc_trim``), so the
+    process gives back what it no longer uses. The mmap threshold stays at
+    32 MiB (glibc has no call to restore its adaptive default). Changes no
+    number; does nothing off glibc.
+    """
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _RUN_MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, _RUN_TRIM_THRESHOLD)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+        libc.malloc_trim(0)

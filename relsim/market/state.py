@@ -201,7 +201,9 @@ class CustomerState:
             for values, rate in ((self.commitment, params.commitment_decay),
                                  (self.reciprocity, params.reciprocity_decay), (self.wom, wom.decay),
                                  (self.offer, params.offer_decay)):
-                values[...] = rules.decay(values, rate, elapsed)
+                # in place: the rule is linear in the value, so its factor is the rule at 1, and numpy
+                # multiplies the stored values by it in their own type as values * factor does
+                np.multiply(values, rules.decay(1.0, rate, elapsed), out=values)
             self.as_of = model.week
         if self.retention_discount > 0:   # some win-back offer was ever sent
             self.expire_win_back()
@@ -228,14 +230,13 @@ class CustomerState:
         weeks ago (``rules.win_back_expired``). Each is withdrawn at the first step it has
         expired in, before its step number's code comes round again: the scenario's validity is
         at most 250 steps (``Scenario`` refuses more), fewer than ``WIN_BACK_CYCLE``."""
-        flat = self.retention_offer.reshape(-1)
-        pending = np.flatnonzero(flat)
-        if pending.size == 0:
-            return
         model = self.model
-        age_steps = (self._step() - (flat[pending].astype(np.int64) - 1)) % WIN_BACK_CYCLE
-        expired = rules.win_back_expired(age_steps * model.step_weeks, model.spec.costs.retention_offer_weeks)
-        flat[pending[expired]] = 0
+        from relsim.market import kernels  # building a market does not load numba
+        # one compiled pass over the codes (rules.win_back_expired on each pending one's age in weeks)
+        codes = self.retention_offer.reshape(-1)
+        kernels.expire_win_back(codes, codes[:codes.size - codes.size % 8].view(np.uint64), self._step(),
+                                WIN_BACK_CYCLE, float(model.step_weeks),
+                                float(model.spec.costs.retention_offer_weeks))
 
     # ------------------------------------------------------------------
     # what the books record

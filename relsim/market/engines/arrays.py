@@ -358,7 +358,8 @@ class ArrayPopulation:
             events.leave(state, members[leaving], "lapsed")
             staying[start:end] = ~leaving
         # the state of those who stay is the end-of-week state the books record (gathered for all at once)
-        kept = {name: values[staying] for name, values in gathered_all.items()}
+        from relsim.market import kernels  # loaded by now (the week's kernels); not when a market is built
+        kept = dict(zip(gathered_all, kernels.stayers(staying, *gathered_all.values()), strict=True))
         kept_before = [0, *itertools.accumulate(   # the stayers before each firm's part
             int(np.count_nonzero(staying[start:end])) for start, end in itertools.pairwise(starts))]
         for firm in range(self.firm_count):
