@@ -126,8 +126,21 @@ class Firm(mesa.Agent):
                                      self.model.behaviour.reward_value_multiplier)
 
     @staticmethod
+    def sale_terms(firms: list[Firm]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`sell` reads of each firm, by firm index: the price paid this week, the unit
+        cost of goods (``Supplier.unit_cost``) and the share of revenue the programme pays back
+        (the redeemed reward, ``rules.reward_cashback`` at its cash value)."""
+        price = np.array([firm.price for firm in firms], dtype=np.float64)
+        unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
+        redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
+        reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
+                                dtype=np.float64)
+        return price, unit_cost, reward_share
+
+    @staticmethod
     def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, discount: np.ndarray,
-             channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None) -> np.ndarray:
+             channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None,
+             terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Book a batch of orders at their firms; return their margins (revenue − COGS − fees − rewards).
 
         One entry per order: ``chosen`` the index of the firm in ``firms`` (the model's firms) the order
@@ -135,21 +148,18 @@ class Firm(mesa.Agent):
         customer holds on it (win-back and personalised offers, ``rules.order_discount``),
         ``channel_fee`` the distributor's share (an array, or one share for all), ``referred`` whether
         the customer came by word of mouth, ``cost_factor`` the share of the unit cost the customer
-        still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the full unit cost).
+        still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the full unit cost),
+        ``terms`` the firms' :meth:`sale_terms` if the caller has them (None: worked out here).
         Each firm's book lines are the sums of its own orders in the batch's order (the same sums as
         booking every firm's orders apart).
         """
-        price = np.array([firm.price for firm in firms], dtype=np.float64)
-        unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
-        redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
-        # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
-        reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
-                                dtype=np.float64)
+        price, unit_cost, reward_share = Firm.sale_terms(firms) if terms is None else terms
         revenue = basket * (price[chosen] * (1.0 - discount))
         cogs = basket * unit_cost[chosen]
         if cost_factor is not None:
             cogs = cogs * cost_factor
         fee = revenue * channel_fee
+        # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
         reward = revenue * reward_share[chosen]
         # each firm's book lines: the sums of its own orders in batch order, all firms in one compiled
         # pass (numpy's pairwise sums, to the bit); imported here: building a market does not load numba

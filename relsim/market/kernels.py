@@ -587,3 +587,38 @@ def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creatio
             if satisfaction[k] <= detractor:
                 detractors[f] += 1
     return rung, rungs, promoters, detractors
+
+
+# --------------------------------------------------------------------------
+# s14-small: a purchase's books after its CRM record, in one pass
+# --------------------------------------------------------------------------
+@jit
+def book_purchases(buyers, chosen, margins, acquisition, factor, acquisition_margin, ltv, programmes,
+                   programme_bit, rewarding):
+    """What ``events.purchase`` books after the CRM record, order by order (each buyer once):
+    an acquisition's margin (``acquisition[k]``: the dyad's first purchase) or the discounted
+    margin of a later purchase (``margins[k] · factor[k]``, ``factor`` the discount factors
+    ``rules.discount_factor`` gave in numpy) added to the dyad's lifetime value, and a rewarding
+    firm's programme bit set for the buyer. Sums in the wider type, stored in the array's, as
+    numpy's in-place add (``add_at``)."""
+    firm_count = acquisition_margin.shape[1]
+    flat_acquisition = acquisition_margin.reshape(-1)
+    flat_ltv = ltv.reshape(-1)
+    for k in range(buyers.size):
+        i = buyers[k]
+        f = chosen[k]
+        if acquisition[k]:
+            flat_acquisition[i * firm_count + f] += margins[k]
+        else:
+            flat_ltv[i * firm_count + f] += margins[k] * factor[k]
+        if rewarding[f]:
+            programmes[i] |= programme_bit[f]
+
+
+@jit
+def add_for_firm(table, column, buyers, chosen, firm, values):
+    """``table[buyers[k], column] += values[k]`` for the orders ``k`` of ``firm``
+    (``chosen[k] == firm``; each buyer once), in the array's type as ``add_at``."""
+    for k in range(buyers.size):
+        if chosen[k] == firm:
+            table[buyers[k], column] += values[k]

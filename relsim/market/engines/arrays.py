@@ -231,12 +231,17 @@ class ArrayPopulation:
         buyers = np.flatnonzero(occasions)
         buyers = buyers[_knows_a_firm(model.aware, buyers)]
         occasion = 1
-        while buyers.size:
-            firms = events.choose(self.state, buyers, self.draws)
-            events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
-            occasion += 1
-            # those who dropped out at this purchase (BG/NBD) buy no more this week
-            buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+        # the firms' terms cannot change while the customers shop: every round reads one set
+        self.state.terms = events.Terms(self.state)
+        try:
+            while buyers.size:
+                firms = events.choose(self.state, buyers, self.draws)
+                events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
+                occasion += 1
+                # those who dropped out at this purchase (BG/NBD) buy no more this week
+                buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+        finally:
+            self.state.terms = None
 
     # ------------------------------------------------------------------
     # steps 4-6: operations
@@ -259,6 +264,15 @@ class ArrayPopulation:
     def run_operations(self, until: float) -> None:
         """Deliveries due before ``until`` in time order, then the SimPy desks to ``until``,
         then the answers in the order they came."""
+        state = self.state
+        # the firms' terms cannot change in the operations (the suppliers' reviews follow them)
+        state.terms = events.Terms(state)
+        try:
+            self._deliver_and_answer(until)
+        finally:
+            state.terms = None
+
+    def _deliver_and_answer(self, until: float) -> None:
         state = self.state
         calendar = self._calendar()
         due = calendar["due"] < until
