@@ -154,19 +154,20 @@ class Firm(mesa.Agent):
         booking every firm's orders apart).
         """
         price, unit_cost, reward_share = Firm.sale_terms(firms) if terms is None else terms
-        revenue = basket * (price[chosen] * (1.0 - discount))
-        cogs = basket * unit_cost[chosen]
-        if cost_factor is not None:
-            cogs = cogs * cost_factor
-        fee = revenue * channel_fee
-        # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
-        reward = revenue * reward_share[chosen]
-        # each firm's book lines: the sums of its own orders in batch order, all firms in one compiled
-        # pass (numpy's pairwise sums, to the bit); imported here: building a market does not load numba
+        # order by order in one compiled pass (numpy's operations in numpy's order): revenue, cost of goods,
+        # the distributor's fee and the rewards the firm pays (the redeemed share of the revenue:
+        # rules.reward_cashback at its cash value); each firm's book lines the sums of its own orders in
+        # batch order (numpy's pairwise sums, to the bit). Imported here: building a market does not
+        # load numba
         from relsim.market import kernels
-        sums, counts = kernels.sums_by_firm(np.array([revenue, cogs, fee, reward]),
-                                            chosen.astype(np.int64, copy=False), len(firms))
-        referrals = np.bincount(chosen[referred], minlength=len(firms))
+        fee_shares = (np.ascontiguousarray(channel_fee, dtype=np.float64) if isinstance(channel_fee, np.ndarray)
+                      else None)
+        sums, counts, referrals, margins = kernels.sell(
+            chosen.astype(np.int64, copy=False), np.ascontiguousarray(basket, dtype=np.float64),
+            np.ascontiguousarray(discount, dtype=np.float64), price, unit_cost, reward_share, fee_shares,
+            0.0 if fee_shares is not None else float(channel_fee),
+            None if cost_factor is None else np.ascontiguousarray(cost_factor, dtype=np.float64),
+            np.ascontiguousarray(referred, dtype=np.bool_), len(firms))
         for firm, count, referral_count, (revenue_sum, cogs_sum, fee_sum, reward_sum) in zip(
                 firms, counts.tolist(), referrals.tolist(), sums.tolist(), strict=True):
             if count == 0:
@@ -178,7 +179,7 @@ class Firm(mesa.Agent):
             books["rewards"] += reward_sum
             firm.orders += count
             firm.referral_orders += referral_count
-        return revenue - cogs - fee - reward
+        return margins
 
     # -- 2. the firm acts ----------------------------------------------------
     def act(self) -> None:

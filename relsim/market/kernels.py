@@ -622,3 +622,39 @@ def add_for_firm(table, column, buyers, chosen, firm, values):
     for k in range(buyers.size):
         if chosen[k] == firm:
             table[buyers[k], column] += values[k]
+
+
+@jit
+def sell(chosen, basket, discount, price, unit_cost, reward_share, fee_shares, fee_share, cost_factor, referred,
+         firm_count):
+    """A batch of orders booked at their firms (``firms.Firm.sell``), order by order: revenue
+    ``basket · (price[f] · (1 − discount))``, cost of goods ``basket · unit_cost[f]`` (times
+    ``cost_factor`` unless it is None), the distributor's fee ``revenue · share`` (``fee_shares[k]``,
+    or ``fee_share`` for all when ``fee_shares`` is None), the rewards ``revenue · reward_share[f]``
+    — numpy's operations in numpy's order, so the same numbers. Returns each firm's sums of the four
+    lines (``sums_by_firm``), its orders, its referred orders, and each order's margin
+    (revenue − cogs − fee − rewards)."""
+    size = chosen.size
+    lines = np.empty((4, size))
+    margins = np.empty(size)
+    referrals = np.zeros(firm_count, dtype=np.int64)
+    for k in range(size):
+        f = chosen[k]
+        revenue = basket[k] * (price[f] * (1.0 - discount[k]))
+        cogs = basket[k] * unit_cost[f]
+        if cost_factor is not None:
+            cogs = cogs * cost_factor[k]
+        if fee_shares is None:
+            fee = revenue * fee_share
+        else:
+            fee = revenue * fee_shares[k]
+        reward = revenue * reward_share[f]
+        lines[0, k] = revenue
+        lines[1, k] = cogs
+        lines[2, k] = fee
+        lines[3, k] = reward
+        margins[k] = revenue - cogs - fee - reward
+        if referred[k]:
+            referrals[f] += 1
+    sums, counts = sums_by_firm(lines, chosen, firm_count)
+    return sums, counts, referrals, margins

@@ -279,12 +279,18 @@ class ArrayPopulation:
         if due.any():
             order = np.flatnonzero(due)[_time_order(calendar["due"][due])]
             delivered = {name: values[order] for name, values in calendar.items()}
-            self.deliveries = {name: values[~due] for name, values in calendar.items()}
+            kept = ~due
+            self.deliveries = {name: values[kept] for name, values in calendar.items()}
             mark = state.recent_leavers[0].size
-            for batch in rounds(delivered["customer"], delivered["firm"], self.firm_count):
-                events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
-                                delivered["late"][batch], delivered["defective"][batch],
-                                delivered["due"][batch], self.draws, self._open_tickets)
+            batches = rounds(delivered["customer"], delivered["firm"], self.firm_count)
+            if len(batches) == 1:   # every dyad once (the common case): the batch as it is
+                events.delivery(state, delivered["customer"], delivered["firm"], delivered["late"],
+                                delivered["defective"], delivered["due"], self.draws, self._open_tickets)
+            else:
+                for batch in batches:
+                    events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
+                                    delivered["late"][batch], delivered["defective"][batch],
+                                    delivered["due"][batch], self.draws, self._open_tickets)
             self._in_time_order(mark)
         self.model.operations.advance_to(until)
         if self.desks is not None:
