@@ -89,37 +89,6 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
     return picks
 
 
-@jit
-def occurrences(customers, firms, firm_count):
-    """The occurrence of each event's dyad in a batch (0 for its first event, 1 for its
-    second, ...: ``engines.arrays.rounds``) and the largest occurrence (-1 for an empty
-    batch). ``firms`` has one entry per event."""
-    size = customers.size
-    occurrence = np.zeros(size, dtype=np.int64)
-    if size == 0:
-        return occurrence, -1
-    key = customers.astype(np.int64) * firm_count + firms
-    ordered = np.sort(key)
-    repeated = False
-    for k in range(1, size):
-        if ordered[k] == ordered[k - 1]:
-            repeated = True
-            break
-    if not repeated:   # the common case: every dyad once
-        return occurrence, 0
-    order = np.argsort(key, kind="mergesort")   # stable: a dyad's events keep their order
-    largest = 0
-    count = 0
-    for k in range(1, size):
-        if key[order[k]] == key[order[k - 1]]:
-            count += 1
-            occurrence[order[k]] = count
-            largest = max(largest, count)
-        else:
-            count = 0
-    return occurrence, largest
-
-
 _update_wom_influence = compiled_rule(rules.update_wom_influence)
 
 
@@ -658,3 +627,42 @@ def sell(chosen, basket, discount, price, unit_cost, reward_share, fee_shares, f
             referrals[f] += 1
     sums, counts = sums_by_firm(lines, chosen, firm_count)
     return sums, counts, referrals, margins
+
+
+@jit
+def dyad_rounds(customers, firms, firm_count, one_firm):
+    """The rounds of a small batch of events (``engines.arrays.rounds``) without a sort: each
+    event's occurrence of its dyad ``(customers[k], firms[k])`` (``firms[0]`` for all when
+    ``one_firm``) counted in a hash table of the batch's dyads (open addressing), then the events
+    placed by occurrence, each round in batch order. Returns ``(order, starts)``: round ``r`` is
+    ``order[starts[r]:starts[r + 1]]``, the same events as the stable sort by dyad of large batches."""
+    size = customers.size
+    capacity = 16
+    while capacity < 2 * size:
+        capacity *= 2
+    mask = capacity - 1
+    keys = np.full(capacity, -1, dtype=np.int64)
+    seen = np.zeros(capacity, dtype=np.int64)
+    occurrence = np.empty(size, dtype=np.int64)
+    largest = 0
+    for k in range(size):
+        key = customers[k] * firm_count + (firms[0] if one_firm else firms[k])
+        slot = ((key * 2654435761) >> 7) & mask
+        while keys[slot] != -1 and keys[slot] != key:
+            slot = (slot + 1) & mask
+        keys[slot] = key
+        occurrence[k] = seen[slot]
+        seen[slot] += 1
+        if occurrence[k] > largest:
+            largest = occurrence[k]
+    starts = np.zeros(largest + 2, dtype=np.int64)
+    for k in range(size):
+        starts[occurrence[k] + 1] += 1
+    for r in range(largest + 1):
+        starts[r + 1] += starts[r]
+    order = np.empty(size, dtype=np.int64)
+    slot_of = starts[:largest + 1].copy()
+    for k in range(size):
+        order[slot_of[occurrence[k]]] = k
+        slot_of[occurrence[k]] += 1
+    return order, starts
