@@ -404,8 +404,9 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     model = state.model
     params, spec = model.behaviour, model.spec
     week = model.week
-    switching = state.current[buyers] != chosen
-    leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
+    current = state.current[buyers]
+    switching = current != chosen
+    leave(state, buyers[switching & (current >= 0)], "switched")
     join(state, buyers[switching], chosen[switching])
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
@@ -422,17 +423,19 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     firm_list = model.firms
     at = state.dyads(buyers, chosen)
     # the discount the buyer holds (win-back and personalised offers: rules.order_discount) comes off
-    # the revenue, as it came off the price in the choice
-    discount = rules.order_discount((at.get(state.retention_offer) != 0) * state.retention_discount,
-                                    at.get(state.offer).astype(np.float64))
+    # the revenue, as it came off the price in the choice; with whether the buyer came by word of
+    # mouth, dyad by dyad in one compiled pass
+    kernels = _kernels()
+    discount, referred = kernels.order_terms(at.cells, state.retention_offer.reshape(-1),
+                                             float(state.retention_discount), state.offer.reshape(-1),
+                                             state.source.reshape(-1), SOURCE_CODE["wom"])
     terms = _terms(state)
     margins = Firm.sell(firm_list, chosen, values, discount,
                         0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
-                        at.get(state.source) == SOURCE_CODE["wom"], cost_factor, terms.sale)
+                        referred, cost_factor, terms.sale)
     # order by order in compiled code that calls the rules (market/kernels.py): the CRM record (RFM:
     # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
     # used up), the purchase as a contact, reward goodwill
-    kernels = _kernels()
     buyers64, chosen64 = buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False)
     rewarding = terms.rewarding
     first = kernels.record_purchases(

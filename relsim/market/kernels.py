@@ -666,3 +666,19 @@ def dyad_rounds(customers, firms, firm_count, one_firm):
         order[slot_of[occurrence[k]]] = k
         slot_of[occurrence[k]] += 1
     return order, starts
+
+
+@jit
+def order_terms(cells, retention_offer, retention_discount, offer, source, wom_code):
+    """What a batch of orders carries into the books (``events.purchase``), dyad by dyad (``cells``:
+    flat positions in the (customer × firm) arrays, each given flat): the discount the buyer holds
+    (``rules.order_discount`` of the win-back discount if one is pending and the personalised
+    offer) and whether the buyer came by word of mouth (``source == wom_code``)."""
+    discount = np.empty(cells.size)
+    referred = np.empty(cells.size, dtype=np.bool_)
+    for k in range(cells.size):
+        c = cells[k]
+        pending = 1.0 if retention_offer[c] != 0 else 0.0
+        discount[k] = _order_discount(pending * retention_discount, np.float64(offer[c]))
+        referred[k] = source[c] == wom_code
+    return discount, referred
