@@ -382,7 +382,8 @@ def baskets(state: CustomerState, buyers: np.ndarray, firms: np.ndarray, draws: 
     gamma = spend_rate > 0
     mean, sigma, half_variance = _terms(state).basket   # each segment's lognormal (draws.lognormal_shape)
     if not gamma.any():   # every buyer's basket lognormal (the same numbers as by the masks below)
-        return lognormal_from(mean[segment], sigma[segment], half_variance[segment],
+        # (a take by the 8-bit segment numbers: numpy's indexing by them converts them first)
+        return lognormal_from(mean.take(segment), sigma.take(segment), half_variance.take(segment),
                               draws.normal("basket", buyers, firms))
     values = np.empty(buyers.size)
     values[gamma] = draws.gamma("basket_gamma", buyers[gamma], firms[gamma],
@@ -483,12 +484,13 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     # (the same numbers as firm by firm)
     terms = _terms(state)
     mean, sigma, half_variance, extra = terms.lead_time
-    lead = lognormal_from(mean[chosen], sigma[chosen], half_variance[chosen], normal) + extra[chosen]
+    lead = (lognormal_from(mean.take(chosen), sigma.take(chosen), half_variance.take(chosen), normal)
+            + extra.take(chosen))
     # the defect draws firm by firm (firm order, then order of the batch), in one call
     by_firm = _kernels().by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
     defect = np.empty(buyers.size)
     defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
-    defective = defect < terms.defect_rate[chosen]
+    defective = defect < terms.defect_rate.take(chosen)
     late = lead > operations.spec.promise_weeks
     return model.week + delay + lead, late, defective
 
