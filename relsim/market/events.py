@@ -565,7 +565,7 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
         return
     model = state.model
     operations = model.spec.operations
-    flags = np.full(customers.size, complaint)
+    flags = np.ones(customers.size, dtype=bool) if complaint else np.zeros(customers.size, dtype=bool)
     if complaint:
         for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
             model.firms[firm].complaints += count

@@ -67,7 +67,7 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     if size <= _SMALL_BATCH:   # compiled, without a sort: one call instead of a dozen numpy passes
         one_firm = not isinstance(firms, np.ndarray)
         firm_array = (firms.astype(np.int64, copy=False) if isinstance(firms, np.ndarray)
-                      else np.full(1, firms, dtype=np.int64))
+                      else np.array([firms], dtype=np.int64))
         order, starts = _kernels().dyad_rounds(customers.astype(np.int64, copy=False), firm_array, firm_count,
                                                one_firm)
         if starts.size == 2:
