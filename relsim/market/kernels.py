@@ -559,7 +559,7 @@ def rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creatio
 
 
 # --------------------------------------------------------------------------
-# s14-small: a purchase's books after its CRM record, in one pass
+# s14-small: cheaper 5,000-customer weeks (a purchase's books, the sale, rounds, order terms)
 # --------------------------------------------------------------------------
 @jit
 def book_purchases(buyers, chosen, margins, acquisition, factor, acquisition_margin, ltv, programmes,
