@@ -64,3 +64,43 @@ def test_the_compiled_sums_by_firm_are_numpys_sums_to_the_bit():
         for f in range(firm_count + 1):
             expected = [float(np.add.reduce(row[firms == f])) for row in lines]
             assert sums[f].tolist() == expected, (size, f)
+
+
+@pytest.mark.parametrize("fee_kind", ["array", "scalar"])
+@pytest.mark.parametrize("cost_kind", ["none", "float64", "float32"])
+def test_the_compiled_sale_is_numpys_arithmetic_to_the_bit(fee_kind, cost_kind):
+    """``Firm.sell`` works out each order's lines in one compiled pass: revenue, cost of goods,
+    fee, rewards and margin must be the numbers numpy's whole-array operations give (the same
+    operations in the same order), and each firm's book lines numpy's sums of its orders."""
+    model = MarketModel(load_scenario("ecommerce", **{"market.engine": "arrays"}).resized(200), seed=0)
+    firms = model.firms
+    rng = np.random.default_rng(29)
+    size = 3001
+    chosen = rng.integers(0, len(firms), size)
+    basket = rng.lognormal(3, 1, size)
+    discount = (rng.random(size) < 0.2) * 0.15 + (rng.random(size) < 0.1) * 0.0731
+    fee = rng.choice([0.0, 0.1, 0.25, 0.137], size) if fee_kind == "array" else 0.137
+    referred = rng.random(size) < 0.3
+    cost_factor = (None if cost_kind == "none"
+                   else rng.uniform(0.5, 1.0, size).astype(np.float32 if cost_kind == "float32" else np.float64))
+    price, unit_cost, reward_share = Firm.sale_terms(firms)
+    price, unit_cost, reward_share = price * 1.013, unit_cost * 0.977, reward_share + 0.011
+    for firm in firms:
+        firm.books = dict.fromkeys(firm.books, 0.0)
+    margins = Firm.sell(firms, chosen, basket, discount, fee, referred, cost_factor,
+                        terms=(price, unit_cost, reward_share))
+    revenue = basket * (price[chosen] * (1.0 - discount))
+    cogs = basket * unit_cost[chosen]
+    if cost_factor is not None:
+        cogs = cogs * cost_factor
+    fee_line = revenue * fee
+    reward = revenue * reward_share[chosen]
+    assert np.array_equal(margins, revenue - cogs - fee_line - reward)
+    for f, firm in enumerate(firms):
+        mine = chosen == f
+        assert firm.books["revenue"] == 0.0 + float(np.add.reduce(revenue[mine]))
+        assert firm.books["cogs"] == 0.0 + float(np.add.reduce(cogs[mine]))
+        assert firm.books["partner_fees"] == 0.0 + float(np.add.reduce(fee_line[mine]))
+        assert firm.books["rewards"] == 0.0 + float(np.add.reduce(reward[mine]))
+        assert firm.orders == int(mine.sum())
+        assert firm.referral_orders == int((mine & referred).sum())

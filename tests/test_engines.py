@@ -258,3 +258,25 @@ def test_too_many_programmes_for_the_array_engine_is_a_clear_error(tmp_path, cap
     assert status == 2
     assert "at most 64 loyalty programmes" in stderr and "65" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 300, 1000, 1001, 5000])
+@pytest.mark.parametrize("one_firm", [False, True])
+def test_rounds_are_the_occurrences_of_each_dyad(size, one_firm):
+    """Round k holds, in batch order, exactly the events that are the k-th of their dyad: the
+    compiled small-batch split (a hash table of dyads) and numpy's sort for large batches
+    against a count event by event; few customers, so dyads repeat up to many times."""
+    rng = np.random.default_rng(size)
+    customers = rng.integers(0, max(2, size // 5), size)
+    firms = 2 if one_firm else rng.integers(0, 4, size)
+    keys = customers * 4 + firms
+    seen: dict[int, int] = {}
+    occurrence = []
+    for key in np.broadcast_to(keys, customers.shape).tolist():
+        occurrence.append(seen.get(key, 0))
+        seen[key] = occurrence[-1] + 1
+    occurrence_array = np.array(occurrence)
+    expected = [np.flatnonzero(occurrence_array == k).tolist() for k in range(occurrence_array.max() + 1)]
+    assert [batch.tolist() for batch in rounds(customers, firms, 4)] == expected
+    distinct = rng.permutation(size)   # every dyad once: one round
+    assert [batch.tolist() for batch in rounds(distinct, firms, 4)] == [list(range(size))]

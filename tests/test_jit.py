@@ -140,3 +140,23 @@ def test_stayers_equal_numpy_masks():
     staying[-1] = False   # the last customer leaves: its values are written past the stayers, never kept
     kept = kernels.stayers(staying, *arrays)
     assert all(np.array_equal(k, a[staying]) and k.dtype == a.dtype for k, a in zip(kept, arrays, strict=True))
+
+@pytest.mark.parametrize("retention_discount", [0.0, 0.15, 0.3])
+def test_order_terms_equal_the_numpy_rule(retention_discount):
+    """``kernels.order_terms`` (a purchase's discount and word-of-mouth flag, dyad by dyad) against
+    ``rules.order_discount`` on whole arrays as ``events.purchase`` applied it before: the same
+    bits, for 32-bit offers and pending or no win-back discounts."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(17)
+    shape = (500, 4)
+    retention_offer = (rng.random(shape) < 0.3).astype(np.uint8) * rng.integers(1, 200, shape).astype(np.uint8)
+    offer = (rng.random(shape) * (rng.random(shape) < 0.4) * 0.25).astype(np.float32)
+    source = rng.integers(0, 5, shape).astype(np.int8)
+    cells = rng.choice(offer.size, 700, replace=True).astype(np.int64)
+    discount, referred = kernels.order_terms(cells, retention_offer.reshape(-1), retention_discount,
+                                             offer.reshape(-1), source.reshape(-1), 3)
+    expected = rules.order_discount((retention_offer.reshape(-1)[cells] != 0) * retention_discount,
+                                    offer.reshape(-1)[cells].astype(np.float64))
+    assert np.array_equal(discount, expected)
+    assert discount.dtype == expected.dtype
+    assert np.array_equal(referred, source.reshape(-1)[cells] == 3)

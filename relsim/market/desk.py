@@ -267,6 +267,7 @@ class CompiledDesks:
         count = len(self.firm_desks)
         self.dk = np.zeros((count, 6), dtype=np.int64)
         self.dk[:, D_CAPACITY] = [desk.agents for desk in self.firm_desks]
+        self.servers = int(self.dk[:, D_CAPACITY].sum())   # all desks' agents (kept with the sizes)
         self.heads = np.full((count, priorities), -1, dtype=np.int64)
         self.tails = np.full((count, priorities), -1, dtype=np.int64)
         self.meta = np.zeros(4, dtype=np.int64)
@@ -291,7 +292,7 @@ class CompiledDesks:
             self.free = free
             self.meta[M_FREE] = top + grown - slots
             slots = grown
-        needed = int(self.meta[M_HEAP]) + 2 * slots + int(self.dk[:, D_CAPACITY].sum()) + 8
+        needed = int(self.meta[M_HEAP]) + 2 * slots + self.servers + 8
         if self.ev_t.size < needed:
             size = max(needed, 2 * self.ev_t.size)
             self.ev_t = np.concatenate([self.ev_t, np.zeros(size - self.ev_t.size)])
@@ -322,6 +323,7 @@ class CompiledDesks:
             if after == before:
                 continue
             self.dk[index, D_CAPACITY] = after
+            self.servers = int(self.dk[:, D_CAPACITY].sum())
             self._room_for(0)
             for _ in range(max(0, after - before)):
                 _push(self.ev_t, self.ev_i, self.meta, now, RELEASE, index, 0)
@@ -340,11 +342,15 @@ class CompiledDesks:
         out_i, out_f = out_i[:count], out_f[:count]
         firms = out_i[:, 1]
         response = out_f[:, 0]
-        for index, desk in enumerate(self.firm_desks):
-            desk.opened += int(self.dk[index, D_OPENED])
-            desk.answered += int(self.dk[index, D_ANSWERED])
-            desk.abandoned += int(self.dk[index, D_ABANDONED])
-            desk.waiting = int(self.dk[index, D_WAITING])
-            if self.dk[index, D_ANSWERED]:
-                desk.response_times.extend(response[(firms == index) & np.isfinite(response)].tolist())
+        finite = None
+        for index, (desk, (waiting, opened, answered, abandoned)) in enumerate(zip(
+                self.firm_desks, self.dk[:, D_WAITING:].tolist(), strict=True)):
+            desk.opened += opened
+            desk.answered += answered
+            desk.abandoned += abandoned
+            desk.waiting = waiting
+            if answered:
+                if finite is None:
+                    finite = np.isfinite(response)
+                desk.response_times.extend(response[(firms == index) & finite].tolist())
         return out_i[:, 0], firms, out_i[:, 2].astype(bool), response, out_i[:, 3].astype(bool), out_f[:, 1]

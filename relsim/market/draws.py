@@ -55,10 +55,24 @@ def lognormal(mean, cv, normal):
     ``X = mean · exp(σ·Z − σ²/2)`` with ``σ² = ln(1 + cv²)``, so ``E[X] = mean``.
     """
     if isinstance(normal, np.ndarray):
-        sigma2 = np.log1p(np.square(cv))
-        return mean * np.exp(np.sqrt(sigma2) * normal - sigma2 / 2)
+        sigma, half_variance = lognormal_shape(cv)
+        return lognormal_from(mean, sigma, half_variance, normal)
     sigma2 = math.log1p(cv * cv)
     return mean * math.exp(math.sqrt(sigma2) * normal - sigma2 / 2)
+
+
+def lognormal_shape(cv):
+    """``(σ, σ²/2)`` of :func:`lognormal` with coefficient of variation ``cv`` (numpy values):
+    ``σ² = ln(1 + cv²)``. Worked out once for a few values (a segment's, a supplier's), then
+    gathered for each draw, they give :func:`lognormal_from` the numbers :func:`lognormal`
+    works out draw by draw."""
+    sigma2 = np.log1p(np.square(cv))
+    return np.sqrt(sigma2), sigma2 / 2
+
+
+def lognormal_from(mean, sigma, half_variance, normal):
+    """:func:`lognormal` from its shape (:func:`lognormal_shape`): ``mean · exp(σ·Z − σ²/2)``."""
+    return mean * np.exp(sigma * normal - half_variance)
 
 
 #: Above this rate the CDF walk takes too many steps; numpy's sampler is used.

@@ -26,12 +26,13 @@ callback the engine passes in (``fulfil``, ``open_tickets``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from relsim.market import rules
-from relsim.market.draws import lognormal
+from relsim.market.draws import lognormal_from, lognormal_shape
 from relsim.market.dyad import QUARTER_WEEKS, QUARTERS_KEPT
 from relsim.market.firms import Firm
 from relsim.market.state import FLOAT, REASONS, SOURCE_CODE, SOURCE_NAMES, CustomerState
@@ -56,6 +57,113 @@ def firms_in(firms: np.ndarray, firm_count: int) -> list[int]:
     """The firms that occur in ``firms``, in firm order (``np.unique(firms).tolist()``,
     by counting: a batch's firms are few and known)."""
     return np.flatnonzero(np.bincount(firms, minlength=firm_count)).tolist()
+
+
+class Terms:
+    """The firms' and segments' terms the events of a batch read (each firm's quality, price,
+    programme, supplier terms …, as arrays by firm index; the behaviour parameters as the kernels
+    take them), each worked out at its first use and kept by this object.
+
+    An event builds a fresh one unless ``CustomerState.terms`` holds one: the array engine keeps
+    one for the span of a phase in which none of them can change — the week's shopping
+    (``ArrayPopulation.shop``: the firms act and the suppliers deliver before it, reviews and
+    co-creation come after) and the deliveries and answers of the operations
+    (``ArrayPopulation.run_operations``: the suppliers' reviews come after) — instead of each
+    batch of the phase building the same arrays again."""
+
+    def __init__(self, state: CustomerState) -> None:
+        self.state = state
+        self.model = state.model
+
+    @cached_property
+    def quality(self) -> np.ndarray:
+        return np.array([f.quality for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
+    def price(self) -> np.ndarray:
+        """The price paid this week (promotion included: ``Firm.price``)."""
+        return np.array([f.price for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
+    def list_price(self) -> np.ndarray:
+        return np.array([f.strategy.price for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
+    def level(self) -> np.ndarray:
+        return np.array([f.strategy.level for f in self.model.firms], dtype=np.int64)
+
+    @cached_property
+    def cashback(self) -> np.ndarray:
+        """``Firm.cashback`` of a customer not enrolled and enrolled, ``(firm, 2)``."""
+        return np.array([[f.cashback(False), f.cashback(True)] for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
+    def rewarding(self) -> np.ndarray:
+        return np.array([f.strategy.reward_rate > 0.0 for f in self.model.firms])
+
+    @cached_property
+    def reward_goodwill(self) -> np.ndarray:
+        return np.array([f.reward_goodwill for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
+    def sale(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``Firm.sale_terms``: price, unit cost and reward share by firm."""
+        return Firm.sale_terms(self.model.firms)
+
+    @cached_property
+    def lead_time(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each firm's lead times this week (``Supplier.lead_time_terms``) as ``draws.lognormal_from``
+        takes them: mean, σ and σ²/2 of the lognormal, and the extra delay."""
+        mean, cv, extra = np.array([firm.supplier.lead_time_terms(firm) for firm in self.model.firms]).T
+        sigma, half_variance = lognormal_shape(cv)
+        return mean, sigma, half_variance, extra
+
+    @cached_property
+    def defect_rate(self) -> np.ndarray:
+        return np.array([firm.supplier.spec.defect_rate for firm in self.model.firms])
+
+    @cached_property
+    def basket(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each segment's lognormal basket (``draws.lognormal_from``): mean, σ and σ²/2."""
+        sigma, half_variance = lognormal_shape(self.state.basket_cv)
+        return self.state.basket_mean, sigma, half_variance
+
+    @cached_property
+    def contact(self) -> np.ndarray:
+        return _contact_terms(self.model)
+
+    @cached_property
+    def delivery(self) -> np.ndarray:
+        return _delivery_terms(self.model)
+
+    @cached_property
+    def answer(self) -> np.ndarray:
+        """The behaviour parameters of an answer, as ``kernels.answer`` takes them."""
+        model = self.model
+        params = model.behaviour
+        return np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate,
+                         params.recovery_bonus, params.recovery_goodwill_per_satisfaction, params.trust_gain,
+                         params.trust_loss, params.exit_after_failure, params.forgiveness,
+                         params.unresolved_complaint_magnitude, params.unresolved_response_weight], dtype=np.float64)
+
+
+_kernel_module = None
+
+
+def _kernels():
+    """:mod:`relsim.market.kernels`, imported at the first use (building a market does not load numba),
+    then kept here (an import statement in every event call costs more than the kernel's dispatch)."""
+    global _kernel_module
+    if _kernel_module is None:
+        from relsim.market import kernels
+        _kernel_module = kernels
+    return _kernel_module
+
+
+def _terms(state: CustomerState) -> Terms:
+    """The terms the engine keeps for the phase (``CustomerState.terms``), else new ones."""
+    terms = state.terms
+    return Terms(state) if terms is None else terms
 
 
 # ==========================================================================
@@ -240,7 +348,6 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
     """Each buyer picks one of the firms it knows by multinomial logit (one "choice"
     draw per buyer who knows more than one); remembers its best alternative."""
     model = state.model
-    firms = model.firms
     # habit: a repeat with the current firm without weighing the alternatives
     # (rules.habit_probability; one "habit" draw per buyer who has a current firm and a choice)
     if draws.by_entry:
@@ -252,18 +359,16 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
         draw = draws.uniform("choice", buyers)
         habit_draw = draws.uniform("habit", buyers)
     params = model.behaviour
+    terms = _terms(state)
     # the choice itself, buyer by buyer, in compiled code that calls the rules (market/kernels.py);
-    # imported here, not at the top, so that building a market does not load numba (the app's first
-    # picture needs a market, not its first step)
-    from relsim.market import kernels
-    return kernels.choose(
+    # imported at the first use, not at the top, so that building a market does not load numba (the app's
+    # first picture needs a market, not its first step)
+    return _kernels().choose(
         np.ascontiguousarray(buyers, dtype=np.int64), model.aware, state.trust, state.commitment,
         state.reciprocity, state.responsiveness, state.wom, state.offer, state.satisfaction,
         state.retention_offer, float(state.retention_discount), state.programmes, state.programme_bit,
-        state.current, state.segment, np.array([f.quality for f in firms], dtype=np.float64),
-        np.array([f.price for f in firms], dtype=np.float64),
-        np.array([[f.cashback(False), f.cashback(True)] for f in firms], dtype=np.float64),
-        state.price_sensitivity, state.service_sensitivity, state.choice_weights,
+        state.current, state.segment, terms.quality, terms.price, terms.cashback, state.price_sensitivity,
+        state.service_sensitivity, state.choice_weights,
         float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
         draw, habit_draw, state.competitor_advantage)
 
@@ -275,14 +380,19 @@ def baskets(state: CustomerState, buyers: np.ndarray, firms: np.ndarray, draws: 
     segment = state.segment[buyers]
     spend_rate = model.spend_rate[buyers]
     gamma = spend_rate > 0
+    mean, sigma, half_variance = _terms(state).basket   # each segment's lognormal (draws.lognormal_shape)
+    if not gamma.any():   # every buyer's basket lognormal (the same numbers as by the masks below)
+        # (a take by the 8-bit segment numbers: numpy's indexing by them converts them first)
+        return lognormal_from(mean.take(segment), sigma.take(segment), half_variance.take(segment),
+                              draws.normal("basket", buyers, firms))
     values = np.empty(buyers.size)
-    if gamma.any():
-        values[gamma] = draws.gamma("basket_gamma", buyers[gamma], firms[gamma],
-                                    state.spend_shape[segment[gamma]], 1.0 / spend_rate[gamma])
+    values[gamma] = draws.gamma("basket_gamma", buyers[gamma], firms[gamma],
+                                state.spend_shape[segment[gamma]], 1.0 / spend_rate[gamma])
     others = ~gamma
     if others.any():
-        values[others] = lognormal(state.basket_mean[segment[others]], state.basket_cv[segment[others]],
-                                   draws.normal("basket", buyers[others], firms[others]))
+        of = segment[others]
+        values[others] = lognormal_from(mean[of], sigma[of], half_variance[of],
+                                        draws.normal("basket", buyers[others], firms[others]))
     return values
 
 
@@ -295,8 +405,9 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     model = state.model
     params, spec = model.behaviour, model.spec
     week = model.week
-    switching = state.current[buyers] != chosen
-    leave(state, buyers[switching & (state.current[buyers] >= 0)], "switched")
+    current = state.current[buyers]
+    switching = current != chosen
+    leave(state, buyers[switching & (current >= 0)], "switched")
     join(state, buyers[switching], chosen[switching])
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
@@ -313,35 +424,40 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     firm_list = model.firms
     at = state.dyads(buyers, chosen)
     # the discount the buyer holds (win-back and personalised offers: rules.order_discount) comes off
-    # the revenue, as it came off the price in the choice
-    discount = rules.order_discount((at.get(state.retention_offer) != 0) * state.retention_discount,
-                                    at.get(state.offer).astype(np.float64))
+    # the revenue, as it came off the price in the choice; with whether the buyer came by word of
+    # mouth, dyad by dyad in one compiled pass
+    kernels = _kernels()
+    discount, referred = kernels.order_terms(at.cells, state.retention_offer.reshape(-1),
+                                             float(state.retention_discount), state.offer.reshape(-1),
+                                             state.source.reshape(-1), SOURCE_CODE["wom"])
+    terms = _terms(state)
     margins = Firm.sell(firm_list, chosen, values, discount,
                         0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
-                        at.get(state.source) == SOURCE_CODE["wom"], cost_factor)
-    # a purchase from a firm with a loyalty programme enrols the buyer in it (each buyer once)
-    rewarding = np.array([f.strategy.reward_rate > 0.0 for f in firm_list])
-    enrolling = rewarding[chosen]
-    state.programmes[buyers[enrolling]] |= state.programme_bit[chosen[enrolling]]
-    for firm_index, buckets in state.quarter_margins.items():
-        mine = chosen == firm_index
-        buckets[buyers[mine], int(week // QUARTER_WEEKS) % QUARTERS_KEPT] += margins[mine]
+                        referred, cost_factor, terms.sale)
     # order by order in compiled code that calls the rules (market/kernels.py): the CRM record (RFM:
     # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
     # used up), the purchase as a contact, reward goodwill
-    from relsim.market import kernels
+    buyers64, chosen64 = buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False)
+    rewarding = terms.rewarding
     first = kernels.record_purchases(
-        buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False), values, margins, float(week),
+        buyers64, chosen64, values, margins, float(week),
         state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
         state.retention_offer, float(params.purchase_intensity),
-        rewarding, np.array([f.reward_goodwill for f in firm_list], dtype=np.float64), state.current, state.spell_start,
-        state.trust, state.reciprocity, state.commitment, state.knowledge, _contact_terms(model))
-    # realised lifetime value (in numpy: `relsim validate` checks it by replacing rules.discount_factor)
+        rewarding, terms.reward_goodwill, state.current, state.spell_start,
+        state.trust, state.reciprocity, state.commitment, state.knowledge, terms.contact)
+    # realised lifetime value: an acquisition's margin, or a later purchase's discounted margin (the
+    # discount factors in numpy: `relsim validate` checks them by replacing rules.discount_factor); a
+    # purchase from a firm with a loyalty programme enrols the buyer in it; one compiled pass
     acquisition = first == week
-    at[acquisition].add(state.acquisition_margin, margins[acquisition])
-    later = ~acquisition
-    at[later].add(state.ltv, margins[later] * rules.discount_factor(week - first[later],
-                                                                    spec.market.discount_rate))
+    factor = np.asarray(rules.discount_factor(week - first, spec.market.discount_rate), dtype=np.float64)
+    if factor.shape != first.shape:
+        factor = np.full(first.shape, factor)
+    kernels.book_purchases(buyers64, chosen64, margins, acquisition, factor, state.acquisition_margin, state.ltv,
+                           state.programmes, state.programme_bit, rewarding)
+    # the trailing margins by quarter of the firms that keep them
+    for firm_index, buckets in state.quarter_margins.items():
+        kernels.add_for_firm(buckets, int(week // QUARTER_WEEKS) % QUARTERS_KEPT, buyers64, chosen64, firm_index,
+                             margins)
     if not spec.operations.enabled:
         delivery(state, buyers, chosen, np.zeros(buyers.size, bool), np.zeros(buyers.size, bool),
                  np.full(buyers.size, week), draws, open_tickets)
@@ -364,17 +480,17 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     operations = model.operations
     delay = draws.uniform("order_time", buyers, chosen) * model.step_weeks
     normal = draws.normal("lead_time", buyers, chosen)
-    # each firm's supplier's terms, then every order at once (the same numbers as firm by firm)
-    firms = model.firms
-    terms = np.array([firm.supplier.lead_time_terms(firm) for firm in firms]).T
-    mean, cv, extra = terms[0][chosen], terms[1][chosen], terms[2][chosen]
-    lead = lognormal(mean, cv, normal) + extra
+    # each firm's supplier's terms (draws.lognormal_shape of its lead times), then every order at once
+    # (the same numbers as firm by firm)
+    terms = _terms(state)
+    mean, sigma, half_variance, extra = terms.lead_time
+    lead = (lognormal_from(mean.take(chosen), sigma.take(chosen), half_variance.take(chosen), normal)
+            + extra.take(chosen))
     # the defect draws firm by firm (firm order, then order of the batch), in one call
-    from relsim.market import kernels
-    by_firm = kernels.by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
+    by_firm = _kernels().by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
     defect = np.empty(buyers.size)
     defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
-    defective = defect < np.array([firm.supplier.spec.defect_rate for firm in firms])[chosen]
+    defective = defect < terms.defect_rate.take(chosen)
     late = lead > operations.spec.promise_weeks
     return model.week + delay + lead, late, defective
 
@@ -395,16 +511,14 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
         tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
     # the relationship updates, order by order in compiled code that calls the rules (market/kernels.py):
     # satisfaction, the failure's severity and trust, the follow-up call; the books' counts per firm
-    from relsim.market import kernels
     firm_list = model.firms
-    follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = kernels.deliver(
+    terms = _terms(state)
+    follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = _kernels().deliver(
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
         defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
         state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
-        state.responsiveness, state.satisfaction_shortfall, np.array([f.quality for f in firm_list], dtype=np.float64),
-        np.array([f.strategy.level for f in firm_list], dtype=np.int64),
-        np.array([f.strategy.price for f in firm_list], dtype=np.float64), state.expectation,
-        state.service_sensitivity, _delivery_terms(model), _contact_terms(model), FOLLOW_UP_LEVEL)
+        state.responsiveness, state.satisfaction_shortfall, terms.quality, terms.level, terms.list_price,
+        state.expectation, state.service_sensitivity, terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
     for firm, count, failures_of_firm in zip(firm_list, delivered.tolist(), failures.tolist(), strict=True):
         firm.deliveries += count
         firm.failures += failures_of_firm
@@ -451,7 +565,7 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
         return
     model = state.model
     operations = model.spec.operations
-    flags = np.full(customers.size, complaint)
+    flags = np.ones(customers.size, dtype=bool) if complaint else np.zeros(customers.size, dtype=bool)
     if complaint:
         for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
             model.firms[firm].complaints += count
@@ -468,18 +582,12 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
     responsiveness (speed and resolution); for a complaint, service recovery, and goodwill
     (as much as was restored) and trust if resolved, or, unresolved, maybe exit."""
     model = state.model
-    params = model.behaviour
     # ticket by ticket in compiled code that calls the rules (market/kernels.py)
-    from relsim.market import kernels
-    unresolved, exit_probability = kernels.answer(
+    unresolved, exit_probability = _kernels().answer(
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
         complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
         resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
-        state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
-        np.array([model.spec.operations.response_target_weeks, params.responsiveness_rate, params.recovery_bonus,
-                  params.recovery_goodwill_per_satisfaction, params.trust_gain, params.trust_loss,
-                  params.exit_after_failure, params.forgiveness, params.unresolved_complaint_magnitude,
-                  params.unresolved_response_weight], dtype=np.float64))
+        state.reciprocity, state.responsiveness, state.satisfaction_shortfall, _terms(state).answer)
     if model.spec.churn.model == "behavioural" and complaint.any():
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
         customers, firms, times = customers[complaint], firms[complaint], times[complaint]

@@ -126,8 +126,21 @@ class Firm(mesa.Agent):
                                      self.model.behaviour.reward_value_multiplier)
 
     @staticmethod
+    def sale_terms(firms: list[Firm]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`sell` reads of each firm, by firm index: the price paid this week, the unit
+        cost of goods (``Supplier.unit_cost``) and the share of revenue the programme pays back
+        (the redeemed reward, ``rules.reward_cashback`` at its cash value)."""
+        price = np.array([firm.price for firm in firms], dtype=np.float64)
+        unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
+        redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
+        reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
+                                dtype=np.float64)
+        return price, unit_cost, reward_share
+
+    @staticmethod
     def sell(firms: list[Firm], chosen: np.ndarray, basket: np.ndarray, discount: np.ndarray,
-             channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None) -> np.ndarray:
+             channel_fee, referred: np.ndarray, cost_factor: np.ndarray | None = None,
+             terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Book a batch of orders at their firms; return their margins (revenue − COGS − fees − rewards).
 
         One entry per order: ``chosen`` the index of the firm in ``firms`` (the model's firms) the order
@@ -135,28 +148,26 @@ class Firm(mesa.Agent):
         customer holds on it (win-back and personalised offers, ``rules.order_discount``),
         ``channel_fee`` the distributor's share (an array, or one share for all), ``referred`` whether
         the customer came by word of mouth, ``cost_factor`` the share of the unit cost the customer
-        still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the full unit cost).
+        still costs to serve at its tenure (``rules.tenure_cost_factor``; None = the full unit cost),
+        ``terms`` the firms' :meth:`sale_terms` if the caller has them (None: worked out here).
         Each firm's book lines are the sums of its own orders in the batch's order (the same sums as
         booking every firm's orders apart).
         """
-        price = np.array([firm.price for firm in firms], dtype=np.float64)
-        unit_cost = np.array([firm.supplier.unit_cost(firm) for firm in firms], dtype=np.float64)
-        redemption = firms[0].model.spec.costs.reward_redemption if firms else 0.0
-        # the rewards the firm pays: the redeemed share of the revenue (rules.reward_cashback at its cash value)
-        reward_share = np.array([rules.reward_cashback(firm.strategy.reward_rate, redemption, 1.0) for firm in firms],
-                                dtype=np.float64)
-        revenue = basket * (price[chosen] * (1.0 - discount))
-        cogs = basket * unit_cost[chosen]
-        if cost_factor is not None:
-            cogs = cogs * cost_factor
-        fee = revenue * channel_fee
-        reward = revenue * reward_share[chosen]
-        # each firm's book lines: the sums of its own orders in batch order, all firms in one compiled
-        # pass (numpy's pairwise sums, to the bit); imported here: building a market does not load numba
+        price, unit_cost, reward_share = Firm.sale_terms(firms) if terms is None else terms
+        # order by order in one compiled pass (numpy's operations in numpy's order): revenue, cost of goods,
+        # the distributor's fee and the rewards the firm pays (the redeemed share of the revenue:
+        # rules.reward_cashback at its cash value); each firm's book lines the sums of its own orders in
+        # batch order (numpy's pairwise sums, to the bit). Imported here: building a market does not
+        # load numba
         from relsim.market import kernels
-        sums, counts = kernels.sums_by_firm(np.array([revenue, cogs, fee, reward]),
-                                            chosen.astype(np.int64, copy=False), len(firms))
-        referrals = np.bincount(chosen[referred], minlength=len(firms))
+        fee_shares = (np.ascontiguousarray(channel_fee, dtype=np.float64) if isinstance(channel_fee, np.ndarray)
+                      else None)
+        sums, counts, referrals, margins = kernels.sell(
+            chosen.astype(np.int64, copy=False), np.ascontiguousarray(basket, dtype=np.float64),
+            np.ascontiguousarray(discount, dtype=np.float64), price, unit_cost, reward_share, fee_shares,
+            0.0 if fee_shares is not None else float(channel_fee),
+            None if cost_factor is None else np.ascontiguousarray(cost_factor, dtype=np.float64),
+            np.ascontiguousarray(referred, dtype=np.bool_), len(firms))
         for firm, count, referral_count, (revenue_sum, cogs_sum, fee_sum, reward_sum) in zip(
                 firms, counts.tolist(), referrals.tolist(), sums.tolist(), strict=True):
             if count == 0:
@@ -168,7 +179,7 @@ class Firm(mesa.Agent):
             books["rewards"] += reward_sum
             firm.orders += count
             firm.referral_orders += referral_count
-        return revenue - cogs - fee - reward
+        return margins
 
     # -- 2. the firm acts ----------------------------------------------------
     def act(self) -> None:

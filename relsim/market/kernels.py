@@ -89,37 +89,6 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
     return picks
 
 
-@jit
-def occurrences(customers, firms, firm_count):
-    """The occurrence of each event's dyad in a batch (0 for its first event, 1 for its
-    second, ...: ``engines.arrays.rounds``) and the largest occurrence (-1 for an empty
-    batch). ``firms`` has one entry per event."""
-    size = customers.size
-    occurrence = np.zeros(size, dtype=np.int64)
-    if size == 0:
-        return occurrence, -1
-    key = customers.astype(np.int64) * firm_count + firms
-    ordered = np.sort(key)
-    repeated = False
-    for k in range(1, size):
-        if ordered[k] == ordered[k - 1]:
-            repeated = True
-            break
-    if not repeated:   # the common case: every dyad once
-        return occurrence, 0
-    order = np.argsort(key, kind="mergesort")   # stable: a dyad's events keep their order
-    largest = 0
-    count = 0
-    for k in range(1, size):
-        if key[order[k]] == key[order[k - 1]]:
-            count += 1
-            occurrence[order[k]] = count
-            largest = max(largest, count)
-        else:
-            count = 0
-    return occurrence, largest
-
-
 _update_wom_influence = compiled_rule(rules.update_wom_influence)
 
 
@@ -679,3 +648,127 @@ def stayers(staying, trust, commitment, satisfaction, reciprocity, responsivenes
         j += staying[k]
     return (out_trust[:count], out_commitment[:count], out_satisfaction[:count], out_reciprocity[:count],
             out_responsiveness[:count], out_purchases[:count], out_last_purchase[:count], out_advantage[:count])
+
+# s14-small: cheaper 5,000-customer weeks (a purchase's books, the sale, rounds, order terms)
+# --------------------------------------------------------------------------
+@jit
+def book_purchases(buyers, chosen, margins, acquisition, factor, acquisition_margin, ltv, programmes,
+                   programme_bit, rewarding):
+    """What ``events.purchase`` books after the CRM record, order by order (each buyer once):
+    an acquisition's margin (``acquisition[k]``: the dyad's first purchase) or the discounted
+    margin of a later purchase (``margins[k] · factor[k]``, ``factor`` the discount factors
+    ``rules.discount_factor`` gave in numpy) added to the dyad's lifetime value, and a rewarding
+    firm's programme bit set for the buyer. Sums in the wider type, stored in the array's, as
+    numpy's in-place add (``add_at``)."""
+    firm_count = acquisition_margin.shape[1]
+    flat_acquisition = acquisition_margin.reshape(-1)
+    flat_ltv = ltv.reshape(-1)
+    for k in range(buyers.size):
+        i = buyers[k]
+        f = chosen[k]
+        if acquisition[k]:
+            flat_acquisition[i * firm_count + f] += margins[k]
+        else:
+            flat_ltv[i * firm_count + f] += margins[k] * factor[k]
+        if rewarding[f]:
+            programmes[i] |= programme_bit[f]
+
+
+@jit
+def add_for_firm(table, column, buyers, chosen, firm, values):
+    """``table[buyers[k], column] += values[k]`` for the orders ``k`` of ``firm``
+    (``chosen[k] == firm``; each buyer once), in the array's type as ``add_at``."""
+    for k in range(buyers.size):
+        if chosen[k] == firm:
+            table[buyers[k], column] += values[k]
+
+
+@jit
+def sell(chosen, basket, discount, price, unit_cost, reward_share, fee_shares, fee_share, cost_factor, referred,
+         firm_count):
+    """A batch of orders booked at their firms (``firms.Firm.sell``), order by order: revenue
+    ``basket · (price[f] · (1 − discount))``, cost of goods ``basket · unit_cost[f]`` (times
+    ``cost_factor`` unless it is None), the distributor's fee ``revenue · share`` (``fee_shares[k]``,
+    or ``fee_share`` for all when ``fee_shares`` is None), the rewards ``revenue · reward_share[f]``
+    — numpy's operations in numpy's order, so the same numbers. Returns each firm's sums of the four
+    lines (``sums_by_firm``), its orders, its referred orders, and each order's margin
+    (revenue − cogs − fee − rewards)."""
+    size = chosen.size
+    lines = np.empty((4, size))
+    margins = np.empty(size)
+    referrals = np.zeros(firm_count, dtype=np.int64)
+    for k in range(size):
+        f = chosen[k]
+        revenue = basket[k] * (price[f] * (1.0 - discount[k]))
+        cogs = basket[k] * unit_cost[f]
+        if cost_factor is not None:
+            cogs = cogs * cost_factor[k]
+        if fee_shares is None:
+            fee = revenue * fee_share
+        else:
+            fee = revenue * fee_shares[k]
+        reward = revenue * reward_share[f]
+        lines[0, k] = revenue
+        lines[1, k] = cogs
+        lines[2, k] = fee
+        lines[3, k] = reward
+        margins[k] = revenue - cogs - fee - reward
+        if referred[k]:
+            referrals[f] += 1
+    sums, counts = sums_by_firm(lines, chosen, firm_count)
+    return sums, counts, referrals, margins
+
+
+@jit
+def dyad_rounds(customers, firms, firm_count, one_firm):
+    """The rounds of a small batch of events (``engines.arrays.rounds``) without a sort: each
+    event's occurrence of its dyad ``(customers[k], firms[k])`` (``firms[0]`` for all when
+    ``one_firm``) counted in a hash table of the batch's dyads (open addressing), then the events
+    placed by occurrence, each round in batch order. Returns ``(order, starts)``: round ``r`` is
+    ``order[starts[r]:starts[r + 1]]``, the same events as the stable sort by dyad of large batches."""
+    size = customers.size
+    capacity = 16
+    while capacity < 2 * size:
+        capacity *= 2
+    mask = capacity - 1
+    keys = np.full(capacity, -1, dtype=np.int64)
+    seen = np.zeros(capacity, dtype=np.int64)
+    occurrence = np.empty(size, dtype=np.int64)
+    largest = 0
+    for k in range(size):
+        key = customers[k] * firm_count + (firms[0] if one_firm else firms[k])
+        slot = ((key * 2654435761) >> 7) & mask
+        while keys[slot] != -1 and keys[slot] != key:
+            slot = (slot + 1) & mask
+        keys[slot] = key
+        occurrence[k] = seen[slot]
+        seen[slot] += 1
+        if occurrence[k] > largest:
+            largest = occurrence[k]
+    starts = np.zeros(largest + 2, dtype=np.int64)
+    for k in range(size):
+        starts[occurrence[k] + 1] += 1
+    for r in range(largest + 1):
+        starts[r + 1] += starts[r]
+    order = np.empty(size, dtype=np.int64)
+    slot_of = starts[:largest + 1].copy()
+    for k in range(size):
+        order[slot_of[occurrence[k]]] = k
+        slot_of[occurrence[k]] += 1
+    return order, starts
+
+
+@jit
+def order_terms(cells, retention_offer, retention_discount, offer, source, wom_code):
+    """What a batch of orders carries into the books (``events.purchase``), dyad by dyad (``cells``:
+    flat positions in the (customer × firm) arrays, each given flat): the discount the buyer holds
+    (``rules.order_discount`` of the win-back discount if one is pending and the personalised
+    offer) and whether the buyer came by word of mouth (``source == wom_code``)."""
+    discount = np.empty(cells.size)
+    referred = np.empty(cells.size, dtype=np.bool_)
+    for k in range(cells.size):
+        c = cells[k]
+        pending = 1.0 if retention_offer[c] != 0 else 0.0
+        discount[k] = _order_discount(pending * retention_discount, np.float64(offer[c]))
+        referred[k] = source[c] == wom_code
+    return discount, referred

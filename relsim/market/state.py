@@ -16,7 +16,7 @@ every event reads the state as of the current week.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -157,6 +157,9 @@ class CustomerState:
         self.quarter = 0     # quarter of the trailing-margin buckets now
         # ended spells (for cohort tables), as compact arrays: customer, firm, start, end, reason, source
         self.ended_spells: list[tuple] = []
+        # the firms' and segments' terms (events.Terms) an engine keeps for a phase in which they
+        # cannot change; None: every event works out its own
+        self.terms: Any = None
 
     # ------------------------------------------------------------------
     # who is whose customer

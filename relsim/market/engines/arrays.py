@@ -64,11 +64,16 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     size = customers.size
     if size == 0:
         return []
-    if size <= _SMALL_BATCH:   # compiled: a few calls instead of a dozen numpy passes
-        occurrence, largest = _kernels().occurrences(customers.astype(np.int64, copy=False), firms, firm_count)
-        if largest == 0:
+    if size <= _SMALL_BATCH:   # compiled, without a sort: one call instead of a dozen numpy passes
+        one_firm = not isinstance(firms, np.ndarray)
+        firm_array = (firms.astype(np.int64, copy=False) if isinstance(firms, np.ndarray)
+                      else np.array([firms], dtype=np.int64))
+        order, starts = _kernels().dyad_rounds(customers.astype(np.int64, copy=False), firm_array, firm_count,
+                                               one_firm)
+        if starts.size == 2:
             return [np.arange(size)]
-        return [np.flatnonzero(occurrence == k) for k in range(largest + 1)]
+        bounds = starts.tolist()
+        return [order[start:end] for start, end in itertools.pairwise(bounds)]
     key = customers.astype(np.int64) * firm_count + firms
     order, ordered = _stable_order(key)
     if (ordered[1:] != ordered[:-1]).all():   # the common case: every dyad once
@@ -231,12 +236,17 @@ class ArrayPopulation:
         buyers = np.flatnonzero(occasions)
         buyers = buyers[_knows_a_firm(model.aware, buyers)]
         occasion = 1
-        while buyers.size:
-            firms = events.choose(self.state, buyers, self.draws)
-            events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
-            occasion += 1
-            # those who dropped out at this purchase (BG/NBD) buy no more this week
-            buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+        # the firms' terms cannot change while the customers shop: every round reads one set
+        self.state.terms = events.Terms(self.state)
+        try:
+            while buyers.size:
+                firms = events.choose(self.state, buyers, self.draws)
+                events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
+                occasion += 1
+                # those who dropped out at this purchase (BG/NBD) buy no more this week
+                buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+        finally:
+            self.state.terms = None
 
     # ------------------------------------------------------------------
     # steps 4-6: operations
@@ -260,17 +270,32 @@ class ArrayPopulation:
         """Deliveries due before ``until`` in time order, then the SimPy desks to ``until``,
         then the answers in the order they came."""
         state = self.state
+        # the firms' terms cannot change in the operations (the suppliers' reviews follow them)
+        state.terms = events.Terms(state)
+        try:
+            self._deliver_and_answer(until)
+        finally:
+            state.terms = None
+
+    def _deliver_and_answer(self, until: float) -> None:
+        state = self.state
         calendar = self._calendar()
         due = calendar["due"] < until
         if due.any():
             order = np.flatnonzero(due)[_time_order(calendar["due"][due])]
             delivered = {name: values[order] for name, values in calendar.items()}
-            self.deliveries = {name: values[~due] for name, values in calendar.items()}
+            kept = ~due
+            self.deliveries = {name: values[kept] for name, values in calendar.items()}
             mark = state.recent_leavers[0].size
-            for batch in rounds(delivered["customer"], delivered["firm"], self.firm_count):
-                events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
-                                delivered["late"][batch], delivered["defective"][batch],
-                                delivered["due"][batch], self.draws, self._open_tickets)
+            batches = rounds(delivered["customer"], delivered["firm"], self.firm_count)
+            if len(batches) == 1:   # every dyad once (the common case): the batch as it is
+                events.delivery(state, delivered["customer"], delivered["firm"], delivered["late"],
+                                delivered["defective"], delivered["due"], self.draws, self._open_tickets)
+            else:
+                for batch in batches:
+                    events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
+                                    delivered["late"][batch], delivered["defective"][batch],
+                                    delivered["due"][batch], self.draws, self._open_tickets)
             self._in_time_order(mark)
         self.model.operations.advance_to(until)
         if self.desks is not None:
