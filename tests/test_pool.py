@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -11,16 +12,22 @@ def _in_a_fresh_process(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
 
 
+def _loaded_in_a_worker(*modules: str) -> dict[str, bool]:
+    """Which of ``modules`` a worker of a new process's first pool holds before its first task."""
+    code = ("from relsim.studies.pool import loaded, process_pool\n"
+            "with process_pool(1) as pool:\n"
+            f"    print([pool.submit(loaded, m).result() for m in {modules!r}])\n")
+    out = _in_a_fresh_process(code)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return dict(zip(modules, ast.literal_eval(out.stdout.strip().splitlines()[-1]), strict=True))
+
+
 def test_a_pools_workers_start_with_relsim_and_the_kernels_loaded():
     """A worker of ``process_pool`` has the studies' run functions, Mesa and numba loaded before its first
     task, inherited from the forkserver (``_warm_worker``); fails if the preload is dropped. In a fresh
     process: a forkserver already running keeps the preload it started with."""
-    code = ("from relsim.studies.pool import loaded, process_pool\n"
-            "with process_pool(1) as pool:\n"
-            "    print([pool.submit(loaded, m).result() for m in "
-            "('relsim.studies.compare', 'mesa', 'numba', 'relsim.market.kernels')])\n")
-    out = _in_a_fresh_process(code)
-    assert out.stdout.strip() == "[True, True, True, True]", out.stdout + out.stderr
+    loaded = _loaded_in_a_worker("relsim.studies.compare", "mesa", "numba", "relsim.market.kernels")
+    assert loaded == {"relsim.studies.compare": True, "mesa": True, "numba": True, "relsim.market.kernels": True}
 
 
 def test_a_pools_workers_do_not_load_what_only_the_parent_needs():
@@ -28,12 +35,8 @@ def test_a_pools_workers_do_not_load_what_only_the_parent_needs():
     figures): the warm forkserver does not load them (``scipy.stats`` cost ≈ 0.5 s of its start,
     benchmarks/README.md, session 14). Fails if ``relsim.studies.compare`` imports SciPy's statistics
     at module level again (checked)."""
-    code = ("from relsim.studies.pool import loaded, process_pool\n"
-            "with process_pool(1) as pool:\n"
-            "    print([pool.submit(loaded, m).result() for m in "
-            "('relsim.studies.compare', 'scipy.stats', 'matplotlib')])\n")
-    out = _in_a_fresh_process(code)
-    assert out.stdout.strip() == "[True, False, False]", out.stdout + out.stderr
+    loaded = _loaded_in_a_worker("relsim.studies.compare", "scipy.stats", "matplotlib")
+    assert loaded == {"relsim.studies.compare": True, "scipy.stats": False, "matplotlib": False}
 
 
 def test_a_server_started_early_is_the_one_the_pools_fork_from():
