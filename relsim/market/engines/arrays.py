@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from relsim.market.interfaces import Market
 
 
-def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> list[np.ndarray]:
+def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int,
+           counts: np.ndarray | None = None) -> list[np.ndarray]:
     """Split a batch of events into rounds in which each dyad appears once.
 
     Parameters
@@ -54,6 +55,10 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     customers, firms : arrays (or one firm)
         The dyad of each event, events in the order they happen.
     firm_count : int
+    counts : int32 array, optional
+        One cell per dyad of the population (flat), all zero: a large batch's events are then
+        counted in it by compiled code (``kernels.dense_rounds``, which leaves it zero) instead
+        of by numpy's sort.
 
     Returns
     -------
@@ -64,12 +69,17 @@ def rounds(customers: np.ndarray, firms: np.ndarray | int, firm_count: int) -> l
     size = customers.size
     if size == 0:
         return []
-    if size <= _SMALL_BATCH:   # compiled, without a sort: one call instead of a dozen numpy passes
+    if size <= _SMALL_BATCH or counts is not None:
+        # compiled, without a sort: one call instead of a dozen numpy passes
         one_firm = not isinstance(firms, np.ndarray)
         firm_array = (firms.astype(np.int64, copy=False) if isinstance(firms, np.ndarray)
                       else np.array([firms], dtype=np.int64))
-        order, starts = _kernels().dyad_rounds(customers.astype(np.int64, copy=False), firm_array, firm_count,
-                                               one_firm)
+        if size <= _SMALL_BATCH:
+            order, starts = _kernels().dyad_rounds(customers.astype(np.int64, copy=False), firm_array,
+                                                   firm_count, one_firm)
+        else:
+            order, starts = _kernels().dense_rounds(customers.astype(np.int64, copy=False), firm_array,
+                                                    firm_count, one_firm, counts)
         if starts.size == 2:
             return [np.arange(size)]
         bounds = starts.tolist()
@@ -115,14 +125,24 @@ def _knows_a_firm(aware: np.ndarray, customers: np.ndarray) -> np.ndarray:
 
 
 def _time_order(times: np.ndarray) -> np.ndarray:
-    """``np.argsort(times, kind="stable")``, by numpy's faster unstable sort when no two times
-    are equal (then every sort gives the one order: continuous delivery times), else the
-    stable sort."""
+    """``np.argsort(times, kind="stable")``: above ``_RADIX_BATCH`` times by compiled radix sort
+    (``kernels.stable_time_order``: 7 against 1.5 ms for 130,000 deliveries), else by numpy's
+    faster unstable sort when no two times are equal (then every sort gives the one order:
+    continuous delivery times), else the stable sort."""
+    if times.size > _RADIX_BATCH:
+        order = _kernels().stable_time_order(np.ascontiguousarray(times, dtype=np.float64))
+        if order.size == times.size:
+            return order
+        return np.argsort(times, kind="stable")   # negative times
     order = np.argsort(times)
     ordered = times[order]
     if (ordered[1:] == ordered[:-1]).any():
         order = np.argsort(times, kind="stable")
     return order
+
+
+#: Batches of times above this size are put in order by compiled radix sort (``_time_order``).
+_RADIX_BATCH = 4096
 
 
 def _kernels():
@@ -157,6 +177,9 @@ class ArrayPopulation:
         self.tickets: dict[int, tuple[int, int, bool]] = {}
         self.answers: list[tuple[int, float, bool, float]] = []
         self.next_ticket = 0
+        # one zero int32 cell per dyad, for splitting large batches into rounds (``_rounds``), made at
+        # the first large batch
+        self._dyad_counts: np.ndarray | None = None
 
     @property
     def desks(self) -> CompiledDesks | None:
@@ -167,6 +190,14 @@ class ArrayPopulation:
             from relsim.market.desk import CompiledDesks
             self._desks = CompiledDesks(self.model.operations)
         return self._desks
+
+    def _rounds(self, customers: np.ndarray, firms: np.ndarray | int) -> list[np.ndarray]:
+        """``rounds`` of a batch; a large one counted in the population's dyad cells."""
+        if customers.size <= _SMALL_BATCH:
+            return rounds(customers, firms, self.firm_count)
+        if self._dyad_counts is None:
+            self._dyad_counts = np.zeros(self.size * self.firm_count, dtype=np.int32)
+        return rounds(customers, firms, self.firm_count, self._dyad_counts)
 
     # ------------------------------------------------------------------
     # who is whose customer
@@ -197,7 +228,7 @@ class ArrayPopulation:
         events.learn_of(self.state, firm, customers, source, channel_fee)
 
     def recommend(self, firm: int, customers: np.ndarray) -> None:
-        for batch in rounds(customers, firm, self.firm_count):
+        for batch in self._rounds(customers, firm):
             events.recommend(self.state, firm, customers[batch])
 
     def personalised_offers(self, firm: int, probability: float) -> int:
@@ -287,7 +318,7 @@ class ArrayPopulation:
             kept = ~due
             self.deliveries = {name: values[kept] for name, values in calendar.items()}
             mark = state.recent_leavers[0].size
-            batches = rounds(delivered["customer"], delivered["firm"], self.firm_count)
+            batches = self._rounds(delivered["customer"], delivered["firm"])
             if len(batches) == 1:   # every dyad once (the common case): the batch as it is
                 events.delivery(state, delivered["customer"], delivered["firm"], delivered["late"],
                                 delivered["defective"], delivered["due"], self.draws, self._open_tickets)
@@ -319,7 +350,7 @@ class ArrayPopulation:
             return
         state = self.state
         mark = state.recent_leavers[0].size
-        for batch in rounds(customers, firms, self.firm_count):
+        for batch in self._rounds(customers, firms):
             events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
                           resolved[batch], times[batch], self.draws)
         self._in_time_order(mark)
@@ -350,7 +381,7 @@ class ArrayPopulation:
     # steps 7-8: word of mouth and churn
     # ------------------------------------------------------------------
     def hear(self, firm: int, listeners: np.ndarray, positive: np.ndarray) -> None:
-        batches = rounds(listeners, firm, self.firm_count)
+        batches = self._rounds(listeners, firm)
         if len(batches) > 1:   # a listener's second conversation after everyone's first, and so on
             order = np.concatenate(batches)
             listeners, positive = listeners[order], positive[order]
