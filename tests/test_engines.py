@@ -307,3 +307,32 @@ def test_time_order_is_numpys_stable_argsort(size):
     negative = continuous - 100.5
     assert kernels.stable_time_order(negative).size == 0
     assert _time_order(negative).tolist() == np.argsort(negative, kind="stable").tolist()
+
+
+def test_calendar_kernels_equal_numpy():
+    """``kernels.take_due`` (the week's deliveries of a large calendar) is the numpy it replaces:
+    the orders due before ``until`` in stable time order (ties of due times in the calendar's
+    order) and the rest in calendar order; status 0 when none is due, 2 for a negative due time.
+    ``kernels.first_buyers`` is ``np.flatnonzero`` of the occasions among those who know a firm."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(5)
+    size = 20000
+    customer, firm = rng.integers(0, 10**6, size), rng.integers(0, 4, size)
+    due = 100.0 + 2.0 * rng.random(size)
+    due[::5] = np.round(due[::5], 1)   # ties
+    late, defective = rng.random(size) < 0.1, rng.random(size) < 0.05
+    status, *taken = kernels.take_due(customer, firm, due, late, defective, 101.0)
+    now = due < 101.0
+    order = np.flatnonzero(now)[np.argsort(due[now], kind="stable")]
+    assert status == 1
+    for k, values in enumerate((customer, firm, due, late, defective)):
+        assert taken[k].tolist() == values[order].tolist()
+        assert taken[5 + k].tolist() == values[~now].tolist()
+    assert kernels.take_due(customer, firm, due, late, defective, 50.0)[0] == 0
+    assert kernels.take_due(customer, firm, due - 101.0, late, defective, 0.5)[0] == 2
+    occasions = rng.integers(0, 3, size) * (rng.random(size) < 0.3)
+    aware = rng.random((size, 4)) < 0.3
+    buyers = np.flatnonzero(occasions)
+    assert (kernels.first_buyers(occasions, aware.view("u4").reshape(-1)).tolist()
+            == buyers[aware[buyers].any(axis=1)].tolist())

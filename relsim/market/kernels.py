@@ -869,3 +869,55 @@ def stable_time_order(times):
         order, other_order = other_order, order
         shift += _RADIX_BITS
     return order
+
+
+@jit
+def take_due(customer, firm, due, late, defective, until):
+    """The deliveries of the calendar (``ArrayPopulation._deliver_and_answer``; five arrays of
+    orders) due before ``until``, in time order (``stable_time_order``: numpy's stable argsort
+    of their due times), and the rest in calendar order, in one call instead of a mask, its
+    positions, a sort and ten gathers. Returns ``(status, delivered…, kept…)``: status 1 and the
+    five arrays of each; 0 when no order is due, 2 when a due time is negative (the caller then
+    takes them with numpy), with empty arrays."""
+    count = 0
+    for k in range(due.size):
+        if due[k] < until:
+            count += 1
+    positions = np.empty(count, dtype=np.int64)
+    times = np.empty(count)
+    rest = np.empty(due.size - count, dtype=np.int64)
+    n = 0
+    r = 0
+    for k in range(due.size):
+        if due[k] < until:
+            positions[n] = k
+            times[n] = due[k]
+            n += 1
+        else:
+            rest[r] = k
+            r += 1
+    order = stable_time_order(times)
+    status = 1
+    if count == 0 or order.size != count:
+        status = 0 if count == 0 else 2
+        taken = positions[:0].copy()
+        rest = positions[:0].copy()
+    else:
+        taken = positions[order]
+    return (status, customer[taken], firm[taken], due[taken], late[taken], defective[taken],
+            customer[rest], firm[rest], due[rest], late[rest], defective[rest])
+
+
+@jit
+def first_buyers(occasions, aware_rows):
+    """``np.flatnonzero(occasions)`` restricted to the customers who know a firm
+    (``aware_rows[i] != 0``: each customer's row of awareness bytes read as one integer,
+    ``engines.arrays._knows_a_firm``), in one pass: the week's first shoppers
+    (``ArrayPopulation.shop``)."""
+    buyers = np.empty(occasions.size, dtype=np.int64)
+    count = 0
+    for i in range(occasions.size):
+        if occasions[i] != 0 and aware_rows[i] != 0:
+            buyers[count] = i
+            count += 1
+    return buyers[:count].copy()
