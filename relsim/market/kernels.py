@@ -807,8 +807,8 @@ def dense_rounds(customers, firms, firm_count, one_firm, counts):
     return _by_occurrence(occurrence, largest)
 
 
-#: Bits of a radix digit in ``stable_time_order`` (2,048 buckets: the counts stay in the L1 cache).
-_RADIX_BITS = 11
+#: Bits of a radix digit in ``stable_time_order`` (8,192 buckets; 4 passes sort the times of a week from week 2 on).
+_RADIX_BITS = 13
 
 
 @jit
@@ -850,7 +850,7 @@ def stable_time_order(times):
     other_order = np.empty(size, dtype=np.int64)
     counts = np.empty(buckets, dtype=np.int64)
     shift = 0
-    while (span >> shift) > 0:
+    while shift < 64 and (span >> shift) > 0:   # (a shift by 64 or more is undefined)
         counts[:] = 0
         for k in range(size):
             counts[(keys[k] >> shift) & mask] += 1
