@@ -280,3 +280,59 @@ def test_rounds_are_the_occurrences_of_each_dyad(size, one_firm):
     assert [batch.tolist() for batch in rounds(customers, firms, 4)] == expected
     distinct = rng.permutation(size)   # every dyad once: one round
     assert [batch.tolist() for batch in rounds(distinct, firms, 4)] == [list(range(size))]
+    # large batches counted in the population's dyad cells (kernels.dense_rounds), left zero
+    counts = np.zeros(4 * size, dtype=np.int32)
+    assert [batch.tolist() for batch in rounds(customers, firms, 4, counts)] == expected
+    assert [batch.tolist() for batch in rounds(distinct, firms, 4, counts)] == [list(range(size))]
+    assert not counts.any()
+
+
+@pytest.mark.parametrize("size", [2, 5000, 70000])
+def test_time_order_is_numpys_stable_argsort(size):
+    """The deliveries' time order (``engines.arrays._time_order``; above 4,096 times the compiled
+    radix sort ``kernels.stable_time_order``) is ``np.argsort(kind="stable")``: continuous times,
+    times with many ties (kept in batch order), and ties of 0.0 with -0.0, infinities and NaNs
+    (last, in batch order); negative times go to numpy's sort."""
+    from relsim.market import kernels
+    from relsim.market.engines.arrays import _time_order
+
+    rng = np.random.default_rng(size)
+    continuous = 100.0 + rng.random(size)
+    tied = np.round(continuous, 2)
+    odd = tied.copy()
+    odd[::7], odd[::11], odd[::13], odd[::17] = np.nan, -0.0, 0.0, np.inf
+    for times in (continuous, tied, odd, 1e6 * rng.random(size)):
+        assert _time_order(times).tolist() == np.argsort(times, kind="stable").tolist()
+        assert kernels.stable_time_order(times).tolist() == np.argsort(times, kind="stable").tolist()
+    negative = continuous - 100.5
+    assert kernels.stable_time_order(negative).size == 0
+    assert _time_order(negative).tolist() == np.argsort(negative, kind="stable").tolist()
+
+
+def test_calendar_kernels_equal_numpy():
+    """``kernels.take_due`` (the week's deliveries of a large calendar) is the numpy it replaces:
+    the orders due before ``until`` in stable time order (ties of due times in the calendar's
+    order) and the rest in calendar order; status 0 when none is due, 2 for a negative due time.
+    ``kernels.first_buyers`` is ``np.flatnonzero`` of the occasions among those who know a firm."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(5)
+    size = 20000
+    customer, firm = rng.integers(0, 10**6, size), rng.integers(0, 4, size)
+    due = 100.0 + 2.0 * rng.random(size)
+    due[::5] = np.round(due[::5], 1)   # ties
+    late, defective = rng.random(size) < 0.1, rng.random(size) < 0.05
+    status, *taken = kernels.take_due(customer, firm, due, late, defective, 101.0)
+    now = due < 101.0
+    order = np.flatnonzero(now)[np.argsort(due[now], kind="stable")]
+    assert status == 1
+    for k, values in enumerate((customer, firm, due, late, defective)):
+        assert taken[k].tolist() == values[order].tolist()
+        assert taken[5 + k].tolist() == values[~now].tolist()
+    assert kernels.take_due(customer, firm, due, late, defective, 50.0)[0] == 0
+    assert kernels.take_due(customer, firm, due - 101.0, late, defective, 0.5)[0] == 2
+    occasions = rng.integers(0, 3, size) * (rng.random(size) < 0.3)
+    aware = rng.random((size, 4)) < 0.3
+    buyers = np.flatnonzero(occasions)
+    assert (kernels.first_buyers(occasions, aware.view("u4").reshape(-1)).tolist()
+            == buyers[aware[buyers].any(axis=1)].tolist())

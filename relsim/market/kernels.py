@@ -745,17 +745,7 @@ def dyad_rounds(customers, firms, firm_count, one_firm):
         seen[slot] += 1
         if occurrence[k] > largest:
             largest = occurrence[k]
-    starts = np.zeros(largest + 2, dtype=np.int64)
-    for k in range(size):
-        starts[occurrence[k] + 1] += 1
-    for r in range(largest + 1):
-        starts[r + 1] += starts[r]
-    order = np.empty(size, dtype=np.int64)
-    slot_of = starts[:largest + 1].copy()
-    for k in range(size):
-        order[slot_of[occurrence[k]]] = k
-        slot_of[occurrence[k]] += 1
-    return order, starts
+    return _by_occurrence(occurrence, largest)
 
 
 @jit
@@ -772,3 +762,162 @@ def order_terms(cells, retention_offer, retention_discount, offer, source, wom_c
         discount[k] = _order_discount(pending * retention_discount, np.float64(offer[c]))
         referred[k] = source[c] == wom_code
     return discount, referred
+
+
+# --------------------------------------------------------------------------
+# branch s14-big2: steps 3-6 at 10^6 customers (the deliveries' time order and rounds)
+# --------------------------------------------------------------------------
+@jit
+def _by_occurrence(occurrence, largest):
+    """The events placed by occurrence (``occurrence[k]``: how many events of the same dyad
+    came before event ``k``; ``largest`` its maximum), each round in batch order: ``(order,
+    starts)``, round ``r`` is ``order[starts[r]:starts[r + 1]]`` (a counting sort, stable)."""
+    size = occurrence.size
+    starts = np.zeros(largest + 2, dtype=np.int64)
+    for k in range(size):
+        starts[occurrence[k] + 1] += 1
+    for r in range(largest + 1):
+        starts[r + 1] += starts[r]
+    order = np.empty(size, dtype=np.int64)
+    slot_of = starts[:largest + 1].copy()
+    for k in range(size):
+        order[slot_of[occurrence[k]]] = k
+        slot_of[occurrence[k]] += 1
+    return order, starts
+
+
+@jit
+def dense_rounds(customers, firms, firm_count, one_firm, counts):
+    """The rounds of a large batch of events (``engines.arrays.rounds``), as ``dyad_rounds``
+    returns them, counting each dyad's events in ``counts`` (one int32 cell per dyad of the
+    population, flat; all zero on entry, and again on return) instead of a hash table or a
+    sort: two passes of scattered reads over the batch's dyads."""
+    size = customers.size
+    occurrence = np.empty(size, dtype=np.int64)
+    largest = 0
+    for k in range(size):
+        cell = customers[k] * firm_count + (firms[0] if one_firm else firms[k])
+        seen = counts[cell]
+        occurrence[k] = seen
+        counts[cell] = seen + 1
+        if seen > largest:
+            largest = seen
+    for k in range(size):
+        counts[customers[k] * firm_count + (firms[0] if one_firm else firms[k])] = 0
+    return _by_occurrence(occurrence, largest)
+
+
+#: Bits of a radix digit in ``stable_time_order`` (8,192 buckets; 4 passes sort the times of a week from week 2 on).
+_RADIX_BITS = 13
+
+
+@jit
+def stable_time_order(times):
+    """``np.argsort(times, kind="stable")`` of non-negative times (the week's deliveries), by a
+    least-significant-digit radix sort of their bit patterns: the bits of a non-negative float64
+    read as an int64 are in the order of the values (``-0.0`` taken as ``0.0``, every NaN as one
+    value above infinity, as numpy sorts them last), and each pass is stable, so equal times
+    keep their positions. Only the digits where the times differ are sorted (those above the
+    span of ``bits − min(bits)`` are all zero). Returns an empty array when a time is negative
+    (the caller sorts those with numpy)."""
+    size = times.size
+    order = np.arange(size)
+    if size < 2:
+        return order
+    values = np.empty(size)
+    for k in range(size):
+        t = times[k]
+        if t != t:
+            values[k] = math.inf   # NaN: placed after infinity below
+        else:
+            values[k] = t + 0.0   # -0.0 + 0.0 == +0.0
+        if values[k] < 0.0:
+            return np.empty(0, dtype=np.int64)
+    keys = values.view(np.int64).copy()
+    nan_key = keys.max() + 1   # above every number's bits (infinity's bits + 1 at most)
+    for k in range(size):
+        if times[k] != times[k]:
+            keys[k] = nan_key
+    low = keys.min()
+    span = 0
+    for k in range(size):
+        keys[k] -= low
+        if keys[k] > span:
+            span = keys[k]
+    buckets = 1 << _RADIX_BITS
+    mask = buckets - 1
+    other_keys = np.empty(size, dtype=np.int64)
+    other_order = np.empty(size, dtype=np.int64)
+    counts = np.empty(buckets, dtype=np.int64)
+    shift = 0
+    while shift < 64 and (span >> shift) > 0:   # (a shift by 64 or more is undefined)
+        counts[:] = 0
+        for k in range(size):
+            counts[(keys[k] >> shift) & mask] += 1
+        total = 0
+        for b in range(buckets):
+            count = counts[b]
+            counts[b] = total
+            total += count
+        for k in range(size):
+            digit = (keys[k] >> shift) & mask
+            slot = counts[digit]
+            other_keys[slot] = keys[k]
+            other_order[slot] = order[k]
+            counts[digit] = slot + 1
+        keys, other_keys = other_keys, keys
+        order, other_order = other_order, order
+        shift += _RADIX_BITS
+    return order
+
+
+@jit
+def take_due(customer, firm, due, late, defective, until):
+    """The deliveries of the calendar (``ArrayPopulation._deliver_and_answer``; five arrays of
+    orders) due before ``until``, in time order (``stable_time_order``: numpy's stable argsort
+    of their due times), and the rest in calendar order, in one call instead of a mask, its
+    positions, a sort and ten gathers. Returns ``(status, delivered…, kept…)``: status 1 and the
+    five arrays of each; 0 when no order is due, 2 when a due time is negative (the caller then
+    takes them with numpy), with empty arrays."""
+    count = 0
+    for k in range(due.size):
+        if due[k] < until:
+            count += 1
+    positions = np.empty(count, dtype=np.int64)
+    times = np.empty(count)
+    rest = np.empty(due.size - count, dtype=np.int64)
+    n = 0
+    r = 0
+    for k in range(due.size):
+        if due[k] < until:
+            positions[n] = k
+            times[n] = due[k]
+            n += 1
+        else:
+            rest[r] = k
+            r += 1
+    order = stable_time_order(times)
+    status = 1
+    if count == 0 or order.size != count:
+        status = 0 if count == 0 else 2
+        taken = positions[:0].copy()
+        rest = positions[:0].copy()
+    else:
+        taken = positions[order]
+    return (status, customer[taken], firm[taken], due[taken], late[taken], defective[taken],
+            customer[rest], firm[rest], due[rest], late[rest], defective[rest])
+
+
+@jit
+def first_buyers(occasions, aware_rows):
+    """``np.flatnonzero(occasions)`` restricted to the customers who know a firm
+    (``aware_rows[i] != 0``: each customer's row of awareness bytes read as one integer,
+    ``engines.arrays._knows_a_firm``), in one pass: the week's first shoppers
+    (``ArrayPopulation.shop``)."""
+    buyers = np.empty(occasions.size, dtype=np.int64)
+    count = 0
+    for i in range(occasions.size):
+        if occasions[i] != 0 and aware_rows[i] != 0:
+            buyers[count] = i
+            count += 1
+    return buyers[:count].copy()
