@@ -228,7 +228,7 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
     model = state.model
     week = model.week
     # customer by customer in compiled code: no firm, no key account, the firm's count, the source
-    from relsim.market import kernels
+    kernels = _kernels()
     firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
                                         state.key_account, state.spells, state.source, SOURCE_CODE["returning"],
                                         state.offer)
@@ -275,7 +275,7 @@ def contact(state: CustomerState, customers: np.ndarray, firms, intensity, knowl
     if customers.size == 0:
         return
     # dyad by dyad in compiled code that calls the rules (market/kernels.py)
-    from relsim.market import kernels
+    kernels = _kernels()
     model = state.model
     kernels.contact(customers.astype(np.int64, copy=False),
                     np.broadcast_to(np.asarray(firms, dtype=np.int64), customers.shape), float(intensity),
@@ -648,7 +648,7 @@ def talk_and_hazard(state: CustomerState, customers: np.ndarray, relationship: d
     model = state.model
     talk = None
     # customer by customer in compiled code that calls the rule (market/kernels.py)
-    from relsim.market import kernels
+    kernels = _kernels()
     if model.spec.word_of_mouth.enabled:
         talk = kernels.talkers(relationship["satisfaction"], relationship["commitment"], talk_draws,
                                customers.astype(np.int64, copy=False), np.array(model.talk_weights, dtype=np.float64))
@@ -666,7 +666,7 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
     state.recent_leavers = (leavers, firms, until, left)
     at = state.dyads(leavers, firms)
-    from relsim.market import kernels
+    kernels = _kernels()
     talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws,
                                         leavers.astype(np.int64, copy=False),
                                         np.array(model.talk_weights, dtype=np.float64))
@@ -700,7 +700,7 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
     # listener by listener, in compiled code that calls the rule (market/kernels.py); a
     # recommendation heard before the first purchase is the acquisition's source, however the
     # prospect first heard of the firm (docs/model.md §3.14)
-    from relsim.market import kernels
+    kernels = _kernels()
     prospects = kernels.hear(
         listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
