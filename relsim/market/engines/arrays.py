@@ -290,7 +290,8 @@ class ArrayPopulation:
                 events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
                 occasion += 1
                 # those who dropped out at this purchase (BG/NBD) buy no more this week
-                buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+                buyers = _kernels().next_shoppers(buyers, occasions, occasion, model.dormant_until,
+                                                  model.dormant_until.dtype.type(model.week))
         finally:
             self.state.terms = None
 
