@@ -140,3 +140,14 @@ def test_sell_and_record_equal_the_three_calls(market, fees):
         assert np.array_equal(mine[name], theirs[name]), name
     assert not np.array_equal(mine["purchases"], state.purchases)   # the record was written
 
+
+
+def test_reachable_by_campaign_equals_the_masks():
+    from relsim.market import kernels
+    rng = np.random.default_rng(10)
+    aware = rng.random((700, 4)) < 0.4
+    direct = rng.random(700) < 0.7
+    for firm in range(4):
+        expected = np.flatnonzero(~aware[:, firm] & direct)
+        found = kernels.reachable_by_campaign(aware, firm, direct)
+        assert np.array_equal(found, expected) and found.dtype == expected.dtype

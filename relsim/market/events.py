@@ -172,6 +172,8 @@ def _terms(state: CustomerState) -> Terms:
 def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str,
              channel_fee: float = 0.0) -> None:
     """``customers`` become aware of ``firm`` through ``source`` (no effect on those already aware)."""
+    if len(customers) == 0:   # nobody (half the weeks' campaigns and chance reach no one)
+        return
     # the dyads by flat position (``CustomerState.dyads``; the model's awareness has the same shape)
     cells = state.dyads(customers, firm).cells
     aware = state.model.aware.reshape(-1)

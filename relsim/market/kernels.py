@@ -1041,3 +1041,16 @@ def order_arrivals(chosen, week, placed, step_weeks, growth, mean, extra, promis
         k = by_firm[j]
         defective[k] = defect_draws[j] < defect_rate[chosen[k]]
     return due, late, defective
+
+
+@jit
+def reachable_by_campaign(aware, firm, direct):
+    """``np.flatnonzero(~aware[:, firm] & direct)`` in one pass: the customers a paid campaign of
+    ``firm`` can reach (not aware of it, in a direct channel; ``firms.Firm._campaign``)."""
+    out = np.empty(aware.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(aware.shape[0]):
+        if not aware[i, firm] and direct[i]:
+            out[count] = i
+            count += 1
+    return out[:count].copy()
