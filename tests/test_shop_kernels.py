@@ -151,3 +151,25 @@ def test_reachable_by_campaign_equals_the_masks():
         expected = np.flatnonzero(~aware[:, firm] & direct)
         found = kernels.reachable_by_campaign(aware, firm, direct)
         assert np.array_equal(found, expected) and found.dtype == expected.dtype
+
+
+def test_join_spells_equal_the_numpy_join():
+    """``events.join`` of a purchase round (firms as an array: ``kernels.join_spells``) against its numpy
+    path (one firm for all) on two identical markets: the same state, welcomes and books."""
+    from relsim.market import events
+    scenario = load_scenario("ecommerce", **{"market.engine": "arrays", "market.weeks": 30}).resized(400)
+    markets = [MarketModel(scenario, seed=4) for _ in range(2)]
+    for model in markets:
+        model.run()
+    states = [model.population.state for model in markets]
+    nobody = np.flatnonzero(states[0].current < 0)
+    firm = 1
+    assert (states[0].spells[nobody, firm] > 0).any() and (states[0].spells[nobody, firm] == 0).any()
+    events.join(states[0], nobody, firm)
+    events.join(states[1], nobody, np.full(nobody.size, firm))
+    for name in ("spells", "source", "satisfaction_shortfall", "spell_start", "current", "counts"):
+        mine, theirs = getattr(states[1], name), getattr(states[0], name)
+        assert np.array_equal(mine, theirs) and mine.dtype == theirs.dtype, name
+    for mine, theirs in zip(markets[1].firms, markets[0].firms, strict=True):
+        assert mine.new_by_source == theirs.new_by_source and mine.books == theirs.books
+    assert markets[1].firms[firm].new_by_source["returning"] > 0

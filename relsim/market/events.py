@@ -197,12 +197,33 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
     or one firm for all); the firms welcome them in firm order, by source."""
     if customers.size == 0:
         return
+    if isinstance(firms, np.ndarray):
+        # a purchase round's joiners: the spells in one compiled pass, then the welcome and the cost
+        # (firm by firm, source by source, as below); one firm for all (the initial customers, while a
+        # market is built) takes the numpy path: building a market does not load numba
+        joined = _kernels().join_spells(
+            customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), state.spells, state.source,
+            SOURCE_CODE["returning"], len(SOURCE_NAMES), state.satisfaction_shortfall, state.spell_start,
+            state.spell_start.dtype.type(state.model.week), state.current, state.counts)
+        _welcome(state, joined)
+        return
     firm_count = state.firm_count
     at = state.dyads(customers, firms)
     spells = at.get(state.spells)
     source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
     joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
                          minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
+    _welcome(state, joined)
+    at.set(state.spells, spells + 1)
+    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
+    state.spell_start[customers] = state.model.week
+    state.current[customers] = firms
+    state.counts += joined.sum(axis=1)
+
+
+def _welcome(state: CustomerState, joined: np.ndarray) -> None:
+    """The firms welcome the customers who joined them (``joined``: counts by firm and source), in
+    firm order, by source, and book the cost of opening their accounts."""
     for firm, code in zip(*np.nonzero(joined), strict=True):
         state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
     cost = state.model.spec.costs.acquisition_per_customer
@@ -211,11 +232,6 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
         won = joined.sum(axis=1) - joined[:, SOURCE_CODE["initial"]]
         for firm in np.flatnonzero(won).tolist():
             state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
-    at.set(state.spells, spells + 1)
-    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
-    state.spell_start[customers] = state.model.week
-    state.current[customers] = firms
-    state.counts += joined.sum(axis=1)
 
 
 def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:

@@ -1054,3 +1054,30 @@ def reachable_by_campaign(aware, firm, direct):
             out[count] = i
             count += 1
     return out[:count].copy()
+
+
+@jit
+def join_spells(customers, firms, spells, source, returning, source_count, satisfaction_shortfall, spell_start,
+                week, current, counts):
+    """The spells ``events.join`` starts (customers of nobody now, each once, with ``firms[k]``), one
+    pass: the source of each (its first spell's awareness source, ``returning`` after that), the
+    dyad's spell count + 1, no shortfall yet, the spell's start ``week`` (in the type of
+    ``spell_start``), the current firm and each firm's count. Returns the spells started by firm
+    and source ``(firm, source_count)``, as ``events.join`` counts them for the welcome."""
+    firm_count = counts.size
+    joined = np.zeros((firm_count, source_count), dtype=np.int64)
+    flat_spells = spells.reshape(-1)
+    flat_source = source.reshape(-1)
+    for k in range(customers.size):
+        i = customers[k]
+        f = firms[k]
+        c = i * firm_count + f
+        started = flat_spells[c]
+        code = flat_source[c] if started == 0 else returning
+        joined[f, code] += 1
+        flat_spells[c] = started + 1
+        satisfaction_shortfall[i] = 0.0
+        spell_start[i] = week
+        current[i] = f
+        counts[f] += 1
+    return joined
