@@ -173,3 +173,20 @@ def test_join_spells_equal_the_numpy_join():
     for mine, theirs in zip(markets[1].firms, markets[0].firms, strict=True):
         assert mine.new_by_source == theirs.new_by_source and mine.books == theirs.books
     assert markets[1].firms[firm].new_by_source["returning"] > 0
+
+
+def test_week_record_counts_are_rungs_by_firm_and_the_aware_counts():
+    from relsim.market import kernels
+    rng = np.random.default_rng(11)
+    starts = np.array([0, 100, 250, 250, 400])
+    purchases = rng.integers(0, 5, 400).astype(np.int32)
+    trust, commitment, satisfaction = (rng.random(400).astype(np.float32) for _ in range(3))
+    co_creation = np.array([0.0, 1.0, 0.0, 1.0])
+    thresholds = np.array([0.3, 0.4, 0.6, 0.8, 0.7, 0.3], dtype=np.float32)
+    aware = rng.random((900, 4)) < np.array([0.1, 0.5, 0.9, 0.3])
+    found = kernels.week_record_counts(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds,
+                                       6, aware)
+    expected = kernels.rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, 6)
+    for a, b in zip(found[:4], expected, strict=True):
+        assert np.array_equal(a, b)
+    assert found[4].tolist() == [int(np.count_nonzero(aware[:, f])) for f in range(4)]

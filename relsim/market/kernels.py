@@ -1081,3 +1081,19 @@ def join_spells(customers, firms, spells, source, returning, source_count, satis
         current[i] = f
         counts[f] += 1
     return joined
+
+
+@jit
+def week_record_counts(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, rung_count,
+                       aware):
+    """``rungs_by_firm`` (the weekly record's loyalty ladder and NPS counts) and each firm's
+    customers aware of it (``np.count_nonzero(aware[:, f])``) in one call
+    (``metrics.Recorder.record_week``)."""
+    rung, rungs, promoters, detractors = rungs_by_firm(starts, purchases, trust, commitment, satisfaction,
+                                                       co_creation, thresholds, rung_count)
+    aware_count = np.zeros(aware.shape[1], dtype=np.int64)
+    for i in range(aware.shape[0]):
+        for f in range(aware.shape[1]):
+            if aware[i, f]:
+                aware_count[f] += 1
+    return rung, rungs, promoters, detractors, aware_count
