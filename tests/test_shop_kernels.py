@@ -190,3 +190,26 @@ def test_week_record_counts_are_rungs_by_firm_and_the_aware_counts():
     for a, b in zip(found[:4], expected, strict=True):
         assert np.array_equal(a, b)
     assert found[4].tolist() == [int(np.count_nonzero(aware[:, f])) for f in range(4)]
+
+
+@pytest.mark.parametrize("engine", ["arrays", "agents"])
+def test_the_tables_equal_pandas_tables_of_the_rows(engine):
+    """``Recorder.steps_table`` built column by column is pandas' table of the week's rows, and the
+    customer table is in (customer, firm) order whether or not the engine's table came sorted."""
+    import pandas as pd
+    model = MarketModel(load_scenario("ecommerce", **{"market.engine": engine, "market.weeks": 12}).resized(150),
+                        seed=2)
+    model.run()
+    recorder = model.recorder
+    pd.testing.assert_frame_equal(recorder.steps_table(), pd.DataFrame(recorder.rows), check_exact=True)
+    table = recorder.customers_table()
+    expected = model.population.customers_table().sort_values(["customer", "firm"], kind="stable",
+                                                               ignore_index=True)
+    assert len(table) > 20
+    assert table["customer"].tolist() == expected["customer"].tolist()
+    assert table["firm"].tolist() == [model.firms[f].name for f in expected["firm"]]
+    assert table.index.equals(pd.RangeIndex(len(table)))
+    # an engine's table out of that order is sorted
+    shuffled = expected.sample(frac=1.0, random_state=1, ignore_index=True)
+    model.population.customers_table = lambda: shuffled
+    pd.testing.assert_frame_equal(recorder.customers_table(), table, check_exact=True)
