@@ -142,16 +142,6 @@ def test_sell_and_record_equal_the_three_calls(market, fees):
 
 
 
-def test_reachable_by_campaign_equals_the_masks():
-    from relsim.market import kernels
-    rng = np.random.default_rng(10)
-    aware = rng.random((700, 4)) < 0.4
-    direct = rng.random(700) < 0.7
-    for firm in range(4):
-        expected = np.flatnonzero(~aware[:, firm] & direct)
-        found = kernels.reachable_by_campaign(aware, firm, direct)
-        assert np.array_equal(found, expected) and found.dtype == expected.dtype
-
 
 def test_join_spells_equal_the_numpy_join():
     """``events.join`` of a purchase round (firms as an array: ``kernels.join_spells``) against its numpy
@@ -174,22 +164,6 @@ def test_join_spells_equal_the_numpy_join():
         assert mine.new_by_source == theirs.new_by_source and mine.books == theirs.books
     assert markets[1].firms[firm].new_by_source["returning"] > 0
 
-
-def test_week_record_counts_are_rungs_by_firm_and_the_aware_counts():
-    from relsim.market import kernels
-    rng = np.random.default_rng(11)
-    starts = np.array([0, 100, 250, 250, 400])
-    purchases = rng.integers(0, 5, 400).astype(np.int32)
-    trust, commitment, satisfaction = (rng.random(400).astype(np.float32) for _ in range(3))
-    co_creation = np.array([0.0, 1.0, 0.0, 1.0])
-    thresholds = np.array([0.3, 0.4, 0.6, 0.8, 0.7, 0.3], dtype=np.float32)
-    aware = rng.random((900, 4)) < np.array([0.1, 0.5, 0.9, 0.3])
-    found = kernels.week_record_counts(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds,
-                                       6, aware)
-    expected = kernels.rungs_by_firm(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, 6)
-    for a, b in zip(found[:4], expected, strict=True):
-        assert np.array_equal(a, b)
-    assert found[4].tolist() == [int(np.count_nonzero(aware[:, f])) for f in range(4)]
 
 
 @pytest.mark.parametrize("engine", ["arrays", "agents"])

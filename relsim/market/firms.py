@@ -228,16 +228,12 @@ class Firm(mesa.Agent):
         reach = rules.per_step(rules.paid_reach(budget / model.step_weeks,
                                                 market.max_reach_share,
                                                 market.half_saturation), model.step_weeks)
+        reachable = ~model.aware[:, self.index] & model.direct
         if self.strategy.target_segments:
-            reachable = ~model.aware[:, self.index] & model.direct
             names = [segment.name for segment in model.spec.segments]
             targeted = [names.index(name) for name in self.strategy.target_segments]
             reachable &= np.isin(model.segment_of, targeted)
-            candidates = np.flatnonzero(reachable)
-        else:   # the same customers in one compiled pass (imported here: building a market does not load numba)
-            from relsim.market import kernels
-            candidates = kernels.reachable_by_campaign(model.aware, self.index, model.direct)
-        model.population.learn_of(self.index, model.sample(candidates, reach), "paid")
+        model.population.learn_of(self.index, model.sample(np.flatnonzero(reachable), reach), "paid")
 
     def _personalised_offers(self) -> None:
         """Proactive level: offers built on CRM knowledge, and win-back offers."""

@@ -1044,19 +1044,6 @@ def order_arrivals(chosen, week, placed, step_weeks, growth, mean, extra, promis
 
 
 @jit
-def reachable_by_campaign(aware, firm, direct):
-    """``np.flatnonzero(~aware[:, firm] & direct)`` in one pass: the customers a paid campaign of
-    ``firm`` can reach (not aware of it, in a direct channel; ``firms.Firm._campaign``)."""
-    out = np.empty(aware.shape[0], dtype=np.int64)
-    count = 0
-    for i in range(aware.shape[0]):
-        if not aware[i, firm] and direct[i]:
-            out[count] = i
-            count += 1
-    return out[:count].copy()
-
-
-@jit
 def join_spells(customers, firms, spells, source, returning, source_count, satisfaction_shortfall, spell_start,
                 week, current, counts):
     """The spells ``events.join`` starts (customers of nobody now, each once, with ``firms[k]``), one
@@ -1082,18 +1069,3 @@ def join_spells(customers, firms, spells, source, returning, source_count, satis
         counts[f] += 1
     return joined
 
-
-@jit
-def week_record_counts(starts, purchases, trust, commitment, satisfaction, co_creation, thresholds, rung_count,
-                       aware):
-    """``rungs_by_firm`` (the weekly record's loyalty ladder and NPS counts) and each firm's
-    customers aware of it (``np.count_nonzero(aware[:, f])``) in one call
-    (``metrics.Recorder.record_week``)."""
-    rung, rungs, promoters, detractors = rungs_by_firm(starts, purchases, trust, commitment, satisfaction,
-                                                       co_creation, thresholds, rung_count)
-    aware_count = np.zeros(aware.shape[1], dtype=np.int64)
-    for i in range(aware.shape[0]):
-        for f in range(aware.shape[1]):
-            if aware[i, f]:
-                aware_count[f] += 1
-    return rung, rungs, promoters, detractors, aware_count

@@ -100,15 +100,14 @@ class Recorder:
         # the rungs (rules.loyalty_rung) and NPS counts of every firm's customers, in one compiled pass
         # (the thresholds in the state's type: numpy compares a stored value with a Python constant so)
         from relsim.market import kernels  # here: building a market does not load numba
-        # (with the customers aware of each firm, counted in the same call)
-        rung_all, rungs_of, promoters, detractors, aware_of = kernels.week_record_counts(
+        rung_all, rungs_of, promoters, detractors = kernels.rungs_by_firm(
             np.array(bounds), np.concatenate([state["purchases"] for state in states]),
             block[0], block[1], block[2], co_creating_of,
             np.array([params.supporter_commitment, params.supporter_trust, params.advocate_commitment,
                       params.partner_commitment, wom.promoter_threshold, wom.detractor_threshold],
-                     dtype=block.dtype), len(rules.RUNGS), model.aware)
+                     dtype=block.dtype), len(rules.RUNGS))
         promoters_of, detractors_of = promoters.tolist(), detractors.tolist()
-        rung_counts, aware_counts = rungs_of.tolist(), aware_of.tolist()
+        rung_counts = rungs_of.tolist()   # each firm's as Python numbers (no copy of a numpy row per firm)
         end = 0
         for firm in firms:
             active = sizes[firm.index]
@@ -159,7 +158,7 @@ class Recorder:
                 "key_accounts": firm.key_accounts, "quality": firm.quality,
                 "level": firm.strategy.level, "price_index": firm.strategy.price,
                 "market_share": books["revenue"] / market_revenue,
-                "aware": aware_counts[firm.index],
+                "aware": int(np.count_nonzero(model.aware[:, firm.index])),
             }
             self.rows.append(row)
         if round(week) in self.snapshot_weeks:
