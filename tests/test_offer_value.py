@@ -1,10 +1,11 @@
 """Personalised offers and loyalty rewards are money (audit items 2 and 3, 2026-11-30).
 
 An offer is a discount on the customer's next order: it lowers the price in the choice
-(``rules.choice_utility``) and the revenue the firm books when it is used (``events.purchase``
-hands ``rules.order_discount`` of the pending offers to ``Firm.sell``, the path of the win-back
-discount); it decays unused, and is withdrawn when the customer leaves. The rules' own tests
-(the programme is worth the price cut of the same money for every β) are in tests/test_rules.py.
+(``rules.choice_utility``) and the revenue the firm books when it is used (``events.purchase``:
+``kernels.sell_and_record`` takes ``rules.order_discount`` of the pending offers off the revenue
+in ``kernels.sell``, the path of the win-back discount); it decays unused, and is withdrawn when
+the customer leaves. The rules' own tests (the programme is worth the price cut of the same money
+for every β) are in tests/test_rules.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import pytest
 from relsim import simulate
 from relsim.market import events
 from relsim.market.draws import BatchDraws
-from relsim.market.firms import Firm
 from relsim.market.model import MarketModel
 from relsim.scenario.schema import ScenarioError
 from tests.conftest import small
@@ -61,26 +61,33 @@ def test_offers_in_a_run_reach_the_books(monkeypatch):
     """A proactive focal firm sending personalised offers to 30 % of its customers a week: orders
     at the focal firm carry discounts (its offers), the rivals that send none carry none (Competitor
     C is proactive, and sends offers and win-back discounts); the revenue booked is each
-    order's basket at the price paid after the discount. Mutation: offers not taken off revenue
-    (events.purchase passing only the win-back discount) leaves no discounted order and fails."""
+    order's basket at the price paid after the discount. The books of a purchase round are written by
+    ``kernels.sell_and_record`` (the discount by ``kernels.order_terms`` inside it, then ``kernels.sell``):
+    the round's discounts are worked out again, from the same arrays, just before it runs, and the
+    revenue it books for each firm is checked against them. Mutation: offers not taken off revenue
+    (sell_and_record passing order_terms the win-back discount only) leaves no discounted order's
+    revenue right and fails."""
+    from relsim.market import kernels
     scenario = small(customers=400, weeks=12, **{
         "firms.0.strategy": "proactive", "firms.0.levers": {"personalisation": 0.3, "retention_offer": False},
         "market.competition": "static"})
     sold = []
-    original = Firm.sell
+    original = kernels.sell_and_record
 
-    def recording(firms, chosen, basket, discount, *args, **kwargs):
-        revenue_before = [firm.books["revenue"] for firm in firms]
-        margins = original(firms, chosen, basket, discount, *args, **kwargs)
-        price = np.array([firm.price for firm in firms])
-        for f, firm in enumerate(firms):
+    def recording(buyers, chosen, basket, firm_count, retention_offer, retention_discount, offer, source, wom_code,
+                  price, *rest):
+        discount, _ = kernels.order_terms(buyers * firm_count + chosen, retention_offer.reshape(-1),
+                                          retention_discount, offer.reshape(-1), source.reshape(-1), wom_code)
+        sums, *others = original(buyers, chosen, basket, firm_count, retention_offer, retention_discount, offer,
+                                 source, wom_code, price, *rest)
+        for f in range(firm_count):
             mine = chosen == f
             expected = float(np.sum(basket[mine] * price[f] * (1.0 - discount[mine])))
-            assert firm.books["revenue"] - revenue_before[f] == pytest.approx(expected, rel=1e-12, abs=1e-9)
+            assert sums[f, 0] == pytest.approx(expected, rel=1e-12, abs=1e-9)
         sold.append((chosen.copy(), np.asarray(discount, dtype=float).copy()))
-        return margins
+        return (sums, *others)
 
-    monkeypatch.setattr(Firm, "sell", staticmethod(recording))
+    monkeypatch.setattr(kernels, "sell_and_record", recording)
     simulate(scenario, seed=2)
     chosen = np.concatenate([c for c, _ in sold])
     discount = np.concatenate([d for _, d in sold])

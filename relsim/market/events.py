@@ -172,6 +172,8 @@ def _terms(state: CustomerState) -> Terms:
 def learn_of(state: CustomerState, firm: int, customers: np.ndarray, source: str,
              channel_fee: float = 0.0) -> None:
     """``customers`` become aware of ``firm`` through ``source`` (no effect on those already aware)."""
+    if len(customers) == 0:   # nobody (half the weeks' campaigns and chance reach no one)
+        return
     # the dyads by flat position (``CustomerState.dyads``; the model's awareness has the same shape)
     cells = state.dyads(customers, firm).cells
     aware = state.model.aware.reshape(-1)
@@ -195,12 +197,33 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
     or one firm for all); the firms welcome them in firm order, by source."""
     if customers.size == 0:
         return
+    if isinstance(firms, np.ndarray):
+        # a purchase round's joiners: the spells in one compiled pass, then the welcome and the cost
+        # (firm by firm, source by source, as below); one firm for all (the initial customers, while a
+        # market is built) takes the numpy path: building a market does not load numba
+        joined = _kernels().join_spells(
+            customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), state.spells, state.source,
+            SOURCE_CODE["returning"], len(SOURCE_NAMES), state.satisfaction_shortfall, state.spell_start,
+            state.spell_start.dtype.type(state.model.week), state.current, state.counts)
+        _welcome(state, joined)
+        return
     firm_count = state.firm_count
     at = state.dyads(customers, firms)
     spells = at.get(state.spells)
     source = np.where(spells == 0, at.get(state.source), SOURCE_CODE["returning"])
     joined = np.bincount(source + len(SOURCE_NAMES) * np.asarray(firms, dtype=np.int64),
                          minlength=firm_count * len(SOURCE_NAMES)).reshape(firm_count, len(SOURCE_NAMES))
+    _welcome(state, joined)
+    at.set(state.spells, spells + 1)
+    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
+    state.spell_start[customers] = state.model.week
+    state.current[customers] = firms
+    state.counts += joined.sum(axis=1)
+
+
+def _welcome(state: CustomerState, joined: np.ndarray) -> None:
+    """The firms welcome the customers who joined them (``joined``: counts by firm and source), in
+    firm order, by source, and book the cost of opening their accounts."""
     for firm, code in zip(*np.nonzero(joined), strict=True):
         state.model.firms[firm].welcome(SOURCE_NAMES[code], int(joined[firm, code]))
     cost = state.model.spec.costs.acquisition_per_customer
@@ -209,11 +232,6 @@ def join(state: CustomerState, customers: np.ndarray, firms: np.ndarray | int) -
         won = joined.sum(axis=1) - joined[:, SOURCE_CODE["initial"]]
         for firm in np.flatnonzero(won).tolist():
             state.model.firms[firm].books["acquisition"] += rules.acquisition_cost(float(won[firm]), cost)
-    at.set(state.spells, spells + 1)
-    state.satisfaction_shortfall[customers] = 0.0   # a new spell: no failure of it yet
-    state.spell_start[customers] = state.model.week
-    state.current[customers] = firms
-    state.counts += joined.sum(axis=1)
 
 
 def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.ndarray | None = None) -> None:
@@ -377,14 +395,17 @@ def baskets(state: CustomerState, buyers: np.ndarray, firms: np.ndarray, draws: 
     """Order values at reference price: Gamma(p, rate ν) with the buyer's own ν
     (Gamma-Gamma spend model), else lognormal with the segment's mean and CV."""
     model = state.model
+    mean, sigma, half_variance = _terms(state).basket   # each segment's lognormal (draws.lognormal_shape)
+    kernels = _kernels()
+    if not kernels.any_positive_at(model.spend_rate, buyers):
+        # every buyer's basket lognormal (the same numbers as by the masks below): draws.lognormal_from
+        # with each buyer's segment's shape gathered in compiled code, numpy's exp between
+        exponents = kernels.gathered_exponents(buyers, state.segment, sigma, half_variance,
+                                               draws.normal("basket", buyers, firms))
+        return kernels.gathered_products(buyers, state.segment, mean, np.exp(exponents))
     segment = state.segment[buyers]
     spend_rate = model.spend_rate[buyers]
     gamma = spend_rate > 0
-    mean, sigma, half_variance = _terms(state).basket   # each segment's lognormal (draws.lognormal_shape)
-    if not gamma.any():   # every buyer's basket lognormal (the same numbers as by the masks below)
-        # (a take by the 8-bit segment numbers: numpy's indexing by them converts them first)
-        return lognormal_from(mean.take(segment), sigma.take(segment), half_variance.take(segment),
-                              draws.normal("basket", buyers, firms))
     values = np.empty(buyers.size)
     values[gamma] = draws.gamma("basket_gamma", buyers[gamma], firms[gamma],
                                 state.spend_shape[segment[gamma]], 1.0 / spend_rate[gamma])
@@ -405,10 +426,11 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
     model = state.model
     params, spec = model.behaviour, model.spec
     week = model.week
-    current = state.current[buyers]
-    switching = current != chosen
-    leave(state, buyers[switching & (current >= 0)], "switched")
-    join(state, buyers[switching], chosen[switching])
+    kernels = _kernels()
+    # who switches (to the chosen firm from another, or from none), in one compiled pass
+    leaving, joining, joined = kernels.switches(buyers, chosen, state.current)
+    leave(state, leaving, "switched")
+    join(state, joining, joined)
     values = baskets(state, buyers, chosen, draws)
     # Reichheld's profit ladder (off by default): orders grow and cost less to serve with tenure
     costs = spec.costs
@@ -420,31 +442,28 @@ def purchase(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws
                        if costs.serve_cost_saving else None)
     else:
         cost_factor = None
-    # the books of every firm's orders, in one call (Firm.sell); the dyads by flat position
+    # the books of every firm's orders (Firm.sell) and the CRM record, in one compiled call: the discount
+    # the buyer holds (win-back and personalised offers: rules.order_discount) comes off the revenue, as it
+    # came off the price in the choice, with whether the buyer came by word of mouth (kernels.order_terms);
+    # each order's revenue, cost of goods, fee and rewards (kernels.sell); then order by order the CRM record
+    # (RFM: first week, count, last purchase, spend, margin; the pending offer and win-back discount are
+    # used up), the purchase as a contact, reward goodwill (kernels.record_purchases)
     firm_list = model.firms
-    at = state.dyads(buyers, chosen)
-    # the discount the buyer holds (win-back and personalised offers: rules.order_discount) comes off
-    # the revenue, as it came off the price in the choice; with whether the buyer came by word of
-    # mouth, dyad by dyad in one compiled pass
-    kernels = _kernels()
-    discount, referred = kernels.order_terms(at.cells, state.retention_offer.reshape(-1),
-                                             float(state.retention_discount), state.offer.reshape(-1),
-                                             state.source.reshape(-1), SOURCE_CODE["wom"])
-    terms = _terms(state)
-    margins = Firm.sell(firm_list, chosen, values, discount,
-                        0.0 if state.fee_code is None else state.fees[at.get(state.fee_code)],
-                        referred, cost_factor, terms.sale)
-    # order by order in compiled code that calls the rules (market/kernels.py): the CRM record (RFM:
-    # first week, count, last purchase, spend, margin; the pending offer and win-back discount are
-    # used up), the purchase as a contact, reward goodwill
     buyers64, chosen64 = buyers.astype(np.int64, copy=False), chosen.astype(np.int64, copy=False)
+    terms = _terms(state)
+    price, unit_cost, reward_share = terms.sale
     rewarding = terms.rewarding
-    first = kernels.record_purchases(
-        buyers64, chosen64, values, margins, float(week),
-        state.first_week, state.purchases, state.last_purchase, state.spend, state.margin, state.offer,
-        state.retention_offer, float(params.purchase_intensity),
-        rewarding, terms.reward_goodwill, state.current, state.spell_start,
+    sums, counts, referrals, margins, first = kernels.sell_and_record(
+        buyers64, chosen64, np.ascontiguousarray(values, dtype=np.float64), state.firm_count,
+        state.retention_offer, float(state.retention_discount), state.offer, state.source, SOURCE_CODE["wom"],
+        price, unit_cost, reward_share,
+        None if state.fee_code is None else np.ascontiguousarray(
+            state.fees[state.dyads(buyers, chosen).get(state.fee_code)], dtype=np.float64),
+        None if cost_factor is None else np.ascontiguousarray(cost_factor, dtype=np.float64),
+        float(week), state.first_week, state.purchases, state.last_purchase, state.spend, state.margin,
+        float(params.purchase_intensity), rewarding, terms.reward_goodwill, state.current, state.spell_start,
         state.trust, state.reciprocity, state.commitment, state.knowledge, terms.contact)
+    Firm.book_sales(firm_list, sums, counts, referrals)
     # realised lifetime value: an acquisition's margin, or a later purchase's discounted margin (the
     # discount factors in numpy: `relsim validate` checks them by replacing rules.discount_factor); a
     # purchase from a firm with a loyalty programme enrols the buyer in it; one compiled pass
@@ -478,21 +497,22 @@ def order(state: CustomerState, buyers: np.ndarray, chosen: np.ndarray, draws: B
     defect rate. Returns ``(due, late, defective)``."""
     model = state.model
     operations = model.operations
-    delay = draws.uniform("order_time", buyers, chosen) * model.step_weeks
+    placed = draws.uniform("order_time", buyers, chosen)
     normal = draws.normal("lead_time", buyers, chosen)
     # each firm's supplier's terms (draws.lognormal_shape of its lead times), then every order at once
-    # (the same numbers as firm by firm)
+    # (the same numbers as firm by firm): draws.lognormal_from's exponents gathered in compiled code,
+    # numpy's exp
     terms = _terms(state)
     mean, sigma, half_variance, extra = terms.lead_time
-    lead = (lognormal_from(mean.take(chosen), sigma.take(chosen), half_variance.take(chosen), normal)
-            + extra.take(chosen))
+    kernels = _kernels()
+    chosen64 = chosen.astype(np.int64, copy=False)
+    growth = np.exp(kernels.gathered_exponents(None, chosen64, sigma, half_variance, normal))
     # the defect draws firm by firm (firm order, then order of the batch), in one call
-    by_firm = _kernels().by_firm(chosen.astype(np.int64, copy=False), state.firm_count)
-    defect = np.empty(buyers.size)
-    defect[by_firm] = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
-    defective = defect < terms.defect_rate.take(chosen)
-    late = lead > operations.spec.promise_weeks
-    return model.week + delay + lead, late, defective
+    by_firm = kernels.by_firm(chosen64, state.firm_count)
+    defect = draws.uniform("defect", buyers[by_firm], chosen[by_firm])
+    # the lead time (the lognormal plus the extra delay), due time, lateness and defects order by order
+    return kernels.order_arrivals(chosen64, float(model.week), placed, float(model.step_weeks), growth, mean, extra,
+                                  float(operations.spec.promise_weeks), by_firm, defect, terms.defect_rate)
 
 
 # ==========================================================================

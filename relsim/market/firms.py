@@ -168,6 +168,14 @@ class Firm(mesa.Agent):
             0.0 if fee_shares is not None else float(channel_fee),
             None if cost_factor is None else np.ascontiguousarray(cost_factor, dtype=np.float64),
             np.ascontiguousarray(referred, dtype=np.bool_), len(firms))
+        Firm.book_sales(firms, sums, counts, referrals)
+        return margins
+
+    @staticmethod
+    def book_sales(firms: list[Firm], sums: np.ndarray, counts: np.ndarray, referrals: np.ndarray) -> None:
+        """Add a batch's sales to the books of ``firms`` (the model's firms): ``sums[f]`` firm f's
+        revenue, cost of goods, fee and reward sums, ``counts[f]`` its orders, ``referrals[f]`` its
+        referred orders (what ``kernels.sell`` returns)."""
         for firm, count, referral_count, (revenue_sum, cogs_sum, fee_sum, reward_sum) in zip(
                 firms, counts.tolist(), referrals.tolist(), sums.tolist(), strict=True):
             if count == 0:
@@ -179,7 +187,6 @@ class Firm(mesa.Agent):
             books["rewards"] += reward_sum
             firm.orders += count
             firm.referral_orders += referral_count
-        return margins
 
     # -- 2. the firm acts ----------------------------------------------------
     def act(self) -> None:

@@ -107,13 +107,14 @@ class Recorder:
                       params.partner_commitment, wom.promoter_threshold, wom.detractor_threshold],
                      dtype=block.dtype), len(rules.RUNGS))
         promoters_of, detractors_of = promoters.tolist(), detractors.tolist()
+        rung_counts = rungs_of.tolist()   # each firm's as Python numbers (no copy of a numpy row per firm)
         end = 0
         for firm in firms:
             active = sizes[firm.index]
             start, end = end, end + active
             co_creating = co_creating_of[firm.index]
             rung = rung_all[start:end]
-            rungs = rungs_of[firm.index].copy()
+            rungs = rung_counts[firm.index]
             promoters, detractors = promoters_of[firm.index], detractors_of[firm.index]
             rungs[rules.PROSPECT] = population - active
             if active:
@@ -166,7 +167,15 @@ class Recorder:
     # ------------------------------------------------------------------
     def steps_table(self) -> pd.DataFrame:
         """The per-step, per-firm table."""
-        return pd.DataFrame(self.rows)
+        rows = self.rows
+        if rows:
+            columns = rows[0].keys()
+            if all(row.keys() == columns for row in rows):
+                # every row with the same columns in the same order (as record_week writes them): built
+                # column by column, the same table as pandas builds from the rows, in half the time
+                return pd.DataFrame(dict(zip(columns, map(list, zip(*(row.values() for row in rows), strict=True)),
+                                             strict=True)))
+        return pd.DataFrame(rows)
 
     def snapshots_table(self) -> pd.DataFrame:
         """Per-customer tables taken at ``market.snapshot_weeks`` (empty if none)."""
@@ -178,8 +187,12 @@ class Recorder:
         wom = model.spec.word_of_mouth
         params = model.behaviour
         # the same row order from both engines: by customer, then firm
-        table = model.population.customers_table().sort_values(["customer", "firm"], kind="stable",
-                                                               ignore_index=True)
+        table = model.population.customers_table()
+        key = table["customer"].to_numpy(dtype=np.int64) * len(model.firms) + table["firm"].to_numpy(dtype=np.int64)
+        if key.size > 1 and not (key[1:] > key[:-1]).all():   # the array engine's table is in that order already
+            table = table.sort_values(["customer", "firm"], kind="stable", ignore_index=True)
+        else:
+            table = table.reset_index(drop=True)
         firm_index = table["firm"].to_numpy(dtype=np.int64)
         co_creating = np.array([float(f.strategy.level >= 5) for f in model.firms])[firm_index]
         rung = rules.loyalty_rung(

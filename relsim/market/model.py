@@ -321,6 +321,8 @@ class MarketModel(mesa.Model):
         if self.keyed_draws is not None:
             return candidates[self.keyed_draws.uniform("sample", candidates) < probability]
         count = int(self.rng_events.binomial(candidates.size, min(1.0, probability)))
+        if count == 0:   # numpy's choice of none draws nothing: the same stream without the call
+            return candidates[:0]
         return self.rng_events.choice(candidates, size=count, replace=False)
 
     # ------------------------------------------------------------------

@@ -126,12 +126,10 @@ def _knows_a_firm(aware: np.ndarray, customers: np.ndarray) -> np.ndarray:
 
 def _first_buyers(occasions: np.ndarray, aware: np.ndarray) -> np.ndarray:
     """The customers with an occasion who know a firm: ``np.flatnonzero(occasions)`` then
-    ``_knows_a_firm``; in one compiled pass (``kernels.first_buyers``) for a large population
-    (above ``_LARGE_POPULATION``)
-    whose awareness rows read as one integer."""
+    ``_knows_a_firm``; in one compiled pass (``kernels.first_buyers``) when the awareness rows
+    read as one integer (4 against 15 µs for 5,000 customers of four firms)."""
     width = aware.shape[1]
-    if (occasions.size > _LARGE_POPULATION and width in (1, 2, 4, 8) and aware.dtype == np.bool_
-            and aware.flags.c_contiguous):
+    if width in (1, 2, 4, 8) and aware.dtype == np.bool_ and aware.flags.c_contiguous:
         return _kernels().first_buyers(occasions, aware.view(f"u{width}").reshape(-1))
     buyers = np.flatnonzero(occasions)
     return buyers[_knows_a_firm(aware, buyers)]
@@ -153,9 +151,6 @@ def _time_order(times: np.ndarray) -> np.ndarray:
         order = np.argsort(times, kind="stable")
     return order
 
-
-#: Populations above this size take the week's first shoppers by compiled code (``_first_buyers``).
-_LARGE_POPULATION = 65536
 
 #: Batches of times above this size are put in order by compiled radix sort (``_time_order``).
 _RADIX_BATCH = 4096
@@ -290,7 +285,8 @@ class ArrayPopulation:
                 events.purchase(self.state, buyers, firms, self.draws, self._place_orders, self._open_tickets)
                 occasion += 1
                 # those who dropped out at this purchase (BG/NBD) buy no more this week
-                buyers = buyers[(occasions[buyers] >= occasion) & (model.dormant_until[buyers] <= model.week)]
+                buyers = _kernels().next_shoppers(buyers, occasions, occasion, model.dormant_until,
+                                                  model.dormant_until.dtype.type(model.week))
         finally:
             self.state.terms = None
 
