@@ -85,6 +85,43 @@ def test_listeners_picked_on_arrays_as_one_by_one(kind):
     assert (network.pick_listeners(talkers, uniforms) != talkers).all()   # nobody talks to themself
 
 
+def _state_after_word_of_mouth(kind: str, fused: bool):
+    """A 300-customer market after four weeks, then every customer talks about firm 0 (a random
+    half positive): by ``events.talk_and_hear`` (``fused``) or by ``events.talk``, the array
+    engine's rounds and ``events.hear``; returns what the hearing changed and the talk counts."""
+    from relsim.market import events
+    from relsim.market.draws import BatchDraws
+    model = MarketModel(small(customers=300, weeks=8, **{"market.network.kind": kind}), seed=5)
+    for _ in range(4):
+        model.step()
+    state = model.population.state
+    talkers = np.arange(300)
+    positive = np.random.default_rng(6).random(300) < 0.5
+    draws = BatchDraws({"events": np.random.default_rng(7), "operations": np.random.default_rng(8)})
+    if fused:
+        events.talk_and_hear(state, 0, talkers, positive, draws)
+    else:
+        listeners, heard = events.talk(state, 0, talkers, positive, draws)
+        order = np.concatenate(rounds(listeners, 0, state.firm_count))
+        assert order.size > np.unique(listeners).size   # some listener is reached twice: rounds matter
+        events.hear(state, 0, listeners[order], heard[order], draws)
+    return ([state.wom.copy(), state.referred.copy(), state.source.copy(), model.aware.copy(),
+             model.extra_occasions.copy()], list(model.firms[0].wom_spoken))
+
+
+@pytest.mark.parametrize("kind", ["small_world", "fully_mixed"])
+def test_talk_and_hear_in_one_call_as_talk_then_hear_in_rounds(kind):
+    """The array engine's word of mouth in one compiled call per firm (``events.talk_and_hear``)
+    changes the state as ``events.talk``, the rounds of its listeners and ``events.hear`` did,
+    bit for bit, on the same draws (a listener reached twice hears in the second round)."""
+    fused, fused_spoken = _state_after_word_of_mouth(kind, fused=True)
+    apart, apart_spoken = _state_after_word_of_mouth(kind, fused=False)
+    assert fused_spoken == apart_spoken and sum(fused_spoken) > 0
+    for one, other in zip(fused, apart, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert fused[4].sum() > 0   # some prospect tries the firm (the referral draws matter)
+
+
 def test_lognormal_on_arrays_as_on_floats():
     normals = np.random.default_rng(5).standard_normal(50)
     means, cvs = np.full(50, 40.0), np.linspace(0, 1.2, 50)

@@ -615,8 +615,13 @@ def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, ta
         computed = talk_and_hazard(state, members, relationship, talk_draws)
     talk, hazard = computed
     talking, positive = (None, None) if talk is None else talk
-    leaving = churn_draws[members] < hazard
-    return talking, positive, leaving, relationship
+    return talking, positive, lapsing(churn_draws, members, hazard), relationship
+
+
+def lapsing(churn_draws: np.ndarray, customers: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Who of ``customers`` lapses this week: their churn draw (``churn_draws[customers]``) below
+    their hazard ``hazard`` (a mask over ``customers``)."""
+    return churn_draws[customers] < hazard
 
 
 #: Customers per block of the churn hazard over every firm's customers (:func:`hazard_in_blocks`):
@@ -705,6 +710,41 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
         listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
         float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
-    trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
+    _referral_trials(state, firm, prospects, draws)
+
+
+def _referral_trials(state: CustomerState, firm: int, prospects: np.ndarray, draws: BatchDraws) -> None:
+    """Each recommended prospect may try ``firm`` next week (one "referral" draw each, in order)."""
+    model = state.model
+    trying = prospects[draws.uniform("referral", prospects, firm) < model.spec.word_of_mouth.referral_trial]
     if trying.size:
         np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)
+
+
+def talk_and_hear(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray,
+                  draws: BatchDraws) -> None:
+    """:func:`talk`, then :func:`hear` of what the listeners reached hear, for a batch in which
+    a listener may be reached more than once: its conversations are heard in rounds (every
+    listener's first, then every second one …, each round in talker order, as the array engine
+    splits a batch: ``engines.arrays.rounds``). The same draws in the same order as the two
+    events (one "listener" draw per talker, one "referral" draw per prospect), the talk and the
+    hearing in one compiled call (``kernels.talk_and_hear``, which calls ``pick_listeners``,
+    ``dyad_rounds`` and ``hear``)."""
+    if talkers.size == 0:
+        return
+    model = state.model
+    network = model.network
+    wom = model.spec.word_of_mouth
+    talkers = talkers.astype(np.int64, copy=False)
+    uniforms = draws.uniform("listener", talkers, firm)
+    # the fully mixed network's picks (numpy); on a CSR network the kernel picks
+    picked = network.pick_listeners(talkers, uniforms) if network.fully_mixed else talkers
+    prospects, praise, held = _kernels().talk_and_hear(
+        talkers, uniforms, positive.astype(bool, copy=False), picked, network.fully_mixed, network.indptr,
+        network.indices, firm, state.firm_count, model.aware, state.source, state.wom, state.current, state.referred,
+        state.spells, float(wom.strength), float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
+    spoken = model.firms[firm].wom_spoken
+    spoken[1] += praise
+    spoken[0] += held - praise
+    if prospects.size:
+        _referral_trials(state, firm, prospects, draws)

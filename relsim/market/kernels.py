@@ -921,3 +921,42 @@ def first_buyers(occasions, aware_rows):
             buyers[count] = i
             count += 1
     return buyers[:count].copy()
+
+
+# --- s15-ops ---
+# branch s15-ops: cheaper 5,000-customer weeks (word of mouth and the operations in fewer calls)
+# --------------------------------------------------------------------------
+@jit
+def talk_and_hear(talkers, uniforms, positive, picked, use_picked, indptr, indices, firm, firm_count, aware, source,
+                  wom, current, referred, spells, strength, negativity_weight, max_influence, wom_code):
+    """A firm's talkers tell one contact each and the contacts reached hear it
+    (``events.talk_and_hear``), in one call: each talker's listener from its uniform
+    (``pick_listeners`` on the CSR network, or ``picked`` when ``use_picked``: the fully mixed
+    network's picks), the talkers without a contact dropped, the conversations put in rounds
+    (``dyad_rounds``: every listener's first conversation, then every second one …, each round in
+    talker order, as ``engines.arrays.rounds`` orders them) and heard in that order (``hear``).
+    Returns the prospects (``hear``'s), the positive conversations and all conversations held."""
+    listeners = picked if use_picked else pick_listeners(indptr, indices, talkers, uniforms)
+    held = 0
+    for k in range(listeners.size):
+        if listeners[k] >= 0:
+            held += 1
+    reached = np.empty(held, dtype=np.int64)
+    heard = np.empty(held, dtype=np.bool_)
+    praise = 0
+    j = 0
+    for k in range(listeners.size):
+        if listeners[k] >= 0:
+            reached[j] = listeners[k]
+            heard[j] = positive[k]
+            if positive[k]:
+                praise += 1
+            j += 1
+    if held > 1:
+        order, starts = dyad_rounds(reached, np.full(1, firm, dtype=np.int64), firm_count, True)
+        if starts.size > 2:   # a listener reached twice: the rounds' order
+            reached = reached[order]
+            heard = heard[order]
+    prospects = hear(reached, heard, firm, aware, source, wom, current, referred, spells, strength,
+                     negativity_weight, max_influence, wom_code)
+    return prospects, praise, held

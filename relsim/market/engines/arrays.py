@@ -418,7 +418,9 @@ class ArrayPopulation:
         events.hear(self.state, firm, listeners, positive, self.draws)
 
     def _talk(self, firm: int, talkers: np.ndarray, positive: np.ndarray) -> None:
-        self.hear(firm, *events.talk(self.state, firm, talkers, positive, self.draws))
+        """``talkers`` tell one contact each about ``firm``, who hear it (``events.talk_and_hear``:
+        ``events.talk``, then ``hear`` of the listeners reached, in rounds, in one compiled call)."""
+        events.talk_and_hear(self.state, firm, talkers, positive, self.draws)
 
     def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
         state = self.state
@@ -428,23 +430,23 @@ class ArrayPopulation:
         starts, everyone, gathered_all = state.states_by_firm()
         # who talks and the churn hazard, customer by customer: for every firm's customers at once
         talk_all, hazard_all = events.talk_and_hazard(state, everyone, gathered_all, talk_draws)
-        staying = np.ones(everyone.size, dtype=bool)
-        for firm in range(self.firm_count):
-            start, end = starts[firm], starts[firm + 1]
-            if start == end:
-                continue
-            members = everyone[start:end]
-            talking, positive, leaving, _ = events.talkers_and_leavers(
-                state, firm, members, talk_draws, churn_draws,
-                {name: values[start:end] for name, values in gathered_all.items()},
-                computed=(None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
-                          hazard_all[start:end]))
-            if talking is not None:
-                self._talk(firm, members[talking], positive[talking])
-            events.leave(state, members[leaving], "lapsed")
-            staying[start:end] = ~leaving
+        leaving = events.lapsing(churn_draws, everyone, hazard_all)
+        if talk_all is not None:
+            # firm by firm, the talkers tell their contacts (in index order, as members_of)
+            speaking = np.flatnonzero(talk_all[0])
+            talkers, positive = everyone[speaking], talk_all[1][speaking]
+            bounds = np.searchsorted(speaking, starts).tolist()
+            for firm in range(self.firm_count):
+                first, last = bounds[firm], bounds[firm + 1]
+                if first < last:
+                    self._talk(firm, talkers[first:last], positive[first:last])
+        # then those who lapse leave, every firm's at once, in firm order: a firm's talk reads no
+        # state a lapse of another firm's customer changes (a listener is a prospect of the firm
+        # whether it is another firm's customer or nobody's), so this equals leaving firm by firm
+        events.leave(state, everyone[leaving], "lapsed")
         # the state of those who stay is the end-of-week state the books record (gathered for all at once)
         from relsim.market import kernels  # loaded by now (the week's kernels); not when a market is built
+        staying = ~leaving
         kept = dict(zip(gathered_all, kernels.stayers(staying, *gathered_all.values()), strict=True))
         kept_before = [0, *itertools.accumulate(   # the stayers before each firm's part
             int(np.count_nonzero(staying[start:end])) for start, end in itertools.pairwise(starts))]
@@ -458,9 +460,9 @@ class ArrayPopulation:
             return
         # recent leavers (after a failure, or pruned) may still warn their contacts
         leavers, firms, positive = events.warning_leavers(state, talk_draws)
-        for firm in range(self.firm_count):
-            mine = firms == firm
-            if mine.any():
+        if leavers.size:
+            for firm in events.firms_in(firms, self.firm_count):
+                mine = firms == firm
                 self._talk(firm, leavers[mine], positive[mine])
 
     # ------------------------------------------------------------------
