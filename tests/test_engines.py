@@ -349,27 +349,56 @@ def test_time_order_is_numpys_stable_argsort(size):
 def test_calendar_kernels_equal_numpy():
     """``kernels.take_due`` (the week's deliveries of a large calendar) is the numpy it replaces:
     the orders due before ``until`` in stable time order (ties of due times in the calendar's
-    order) and the rest in calendar order; status 0 when none is due, 2 for a negative due time.
+    order) and the rest in calendar order, for a large calendar (radix sort) and a week's few
+    orders (merge sort); status 0 when none is due, 2 for a negative due time among many.
     ``kernels.first_buyers`` is ``np.flatnonzero`` of the occasions among those who know a firm."""
     from relsim.market import kernels
 
     rng = np.random.default_rng(5)
-    size = 20000
-    customer, firm = rng.integers(0, 10**6, size), rng.integers(0, 4, size)
-    due = 100.0 + 2.0 * rng.random(size)
-    due[::5] = np.round(due[::5], 1)   # ties
-    late, defective = rng.random(size) < 0.1, rng.random(size) < 0.05
+    # a large calendar (radix sort) and a week's few orders (merge sort, with ties of 0.0 and -0.0)
+    for size in (20000, 300):
+        customer, firm = rng.integers(0, 10**6, size), rng.integers(0, 4, size)
+        due = 100.0 + 2.0 * rng.random(size)
+        due[::5] = np.round(due[::5], 1)   # ties
+        late, defective = rng.random(size) < 0.1, rng.random(size) < 0.05
+        cases = [(101.0, due), (1.0, np.where(np.arange(size) % 3 == 0, -0.0, 0.0))]
+        if size < 4096:   # negative times too (the radix sort leaves them to numpy: status 2)
+            cases.append((0.5, due - 101.0))
+        for until, times in cases:
+            status, *taken = kernels.take_due(customer, firm, times, late, defective, until)
+            now = times < until
+            order = np.flatnonzero(now)[np.argsort(times[now], kind="stable")]
+            assert status == 1
+            for k, values in enumerate((customer, firm, times, late, defective)):
+                assert taken[k].tolist() == values[order].tolist()
+                assert taken[5 + k].tolist() == values[~now].tolist()
+        assert kernels.take_due(customer, firm, due, late, defective, 50.0)[0] == 0
+        if size > 4096:
+            assert kernels.take_due(customer, firm, due - 101.0, late, defective, 0.5)[0] == 2
+    due[7] = np.nan   # never due (as numpy's ``due < until``): kept in the calendar
     status, *taken = kernels.take_due(customer, firm, due, late, defective, 101.0)
-    now = due < 101.0
-    order = np.flatnonzero(now)[np.argsort(due[now], kind="stable")]
-    assert status == 1
-    for k, values in enumerate((customer, firm, due, late, defective)):
-        assert taken[k].tolist() == values[order].tolist()
-        assert taken[5 + k].tolist() == values[~now].tolist()
-    assert kernels.take_due(customer, firm, due, late, defective, 50.0)[0] == 0
-    assert kernels.take_due(customer, firm, due - 101.0, late, defective, 0.5)[0] == 2
+    assert status == 1 and np.isnan(taken[7]).sum() == 1 and not np.isnan(taken[2]).any()
     occasions = rng.integers(0, 3, size) * (rng.random(size) < 0.3)
     aware = rng.random((size, 4)) < 0.3
     buyers = np.flatnonzero(occasions)
     assert (kernels.first_buyers(occasions, aware.view("u4").reshape(-1)).tolist()
             == buyers[aware[buyers].any(axis=1)].tolist())
+
+
+def test_ticket_priority_kernel_equals_numpy():
+    """``kernels.ticket_priority`` (``events.tickets``) is the numpy it replaced: key-account
+    priority only for a key account of the ticket's own firm (a customer asking another firm,
+    or nobody's customer, waits as anyone)."""
+    from relsim.market import kernels
+    from relsim.market.terms import KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY
+
+    rng = np.random.default_rng(9)
+    key_account = rng.random(500) < 0.4
+    current = rng.integers(-1, 3, 500).astype(np.int8)
+    customers, firms = rng.integers(0, 500, 2000), rng.integers(0, 3, 2000)
+    expected = np.where(key_account[customers] & (current[customers] == firms), KEY_ACCOUNT_PRIORITY,
+                        STANDARD_PRIORITY)
+    priority = kernels.ticket_priority(customers, firms, key_account, current, KEY_ACCOUNT_PRIORITY,
+                                       STANDARD_PRIORITY)
+    assert priority.tolist() == expected.tolist()
+    assert len(set(priority.tolist())) == 2

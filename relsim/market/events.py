@@ -508,7 +508,8 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     spec = model.spec
     if spec.operations.enabled:
         asks = draws.uniform("question", customers, firms) < spec.operations.question_rate
-        tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
+        if asks.any():   # (no tickets: no draws, nothing queued)
+            tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
     # the relationship updates, order by order in compiled code that calls the rules (market/kernels.py):
     # satisfaction, the failure's severity and trust, the follow-up call; the books' counts per firm
     firm_list = model.firms
@@ -535,7 +536,8 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
         # silent customers weigh exit; that is part of the behavioural churn model
         silent = failed & ~complain
         exits = silent & (draws.uniform("exit", customers, firms, need=silent) < exit_probability)
-        leave(state, customers[exits], "failure", times[exits])
+        if exits.any():
+            leave(state, customers[exits], "failure", times[exits])
 
 
 def _contact_terms(model) -> np.ndarray:
@@ -569,8 +571,9 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
     if complaint:
         for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
             model.firms[firm].complaints += count
-    key_account = state.key_account[customers] & (state.current[customers] == firms)
-    priority = np.where(key_account, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
+    # key accounts of the ticket's firm first (one compiled pass for the two masks and the choice)
+    priority = _kernels().ticket_priority(customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
+                                          state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
     handling = draws.exponential("handling", customers, firms, operations.service_time_weeks)
     resolved = draws.uniform("resolution", customers, firms) < operations.resolution_probability
     open_tickets(customers, firms, flags, times, priority, handling, resolved)

@@ -878,7 +878,7 @@ def take_due(customer, firm, due, late, defective, until):
     of their due times), and the rest in calendar order, in one call instead of a mask, its
     positions, a sort and ten gathers. Returns ``(status, delivered…, kept…)``: status 1 and the
     five arrays of each; 0 when no order is due, 2 when a due time is negative (the caller then
-    takes them with numpy), with empty arrays."""
+    takes them with numpy), with empty arrays (a NaN due time is never due: ``NaN < until`` is false)."""
     count = 0
     for k in range(due.size):
         if due[k] < until:
@@ -896,7 +896,9 @@ def take_due(customer, firm, due, late, defective, until):
         else:
             rest[r] = k
             r += 1
-    order = stable_time_order(times)
+    # a week's few deliveries by merge sort (the radix sort's passes over its buckets cost more than
+    # the sort below a few thousand times)
+    order = stable_time_order(times) if count > _MERGE_SORT_MAX else merge_time_order(times)
     status = 1
     if count == 0 or order.size != count:
         status = 0 if count == 0 else 2
@@ -960,3 +962,31 @@ def talk_and_hear(talkers, uniforms, positive, picked, use_picked, indptr, indic
     prospects = hear(reached, heard, firm, aware, source, wom, current, referred, spells, strength,
                      negativity_weight, max_influence, wom_code)
     return prospects, praise, held
+
+
+@jit
+def ticket_priority(customers, firms, key_account, current, key_priority, standard_priority):
+    """Each ticket's priority at the desk (``events.tickets``): ``key_priority`` for a key account
+    of the ticket's firm (``key_account[i]`` and ``current[i] == firms[k]``), else
+    ``standard_priority``; ``np.where`` of the two masks' ``&`` in one pass."""
+    priority = np.empty(customers.size, dtype=np.int64)
+    for k in range(customers.size):
+        i = customers[k]
+        priority[k] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+    return priority
+
+
+#: Batches of due times up to this size are put in order by merge sort in ``take_due`` (``merge_time_order``).
+_MERGE_SORT_MAX = 4096
+
+
+@jit
+def merge_time_order(times):
+    """``np.argsort(times, kind="stable")`` of a small batch of times (``take_due``), by numba's
+    merge sort (stable: equal times, ``-0.0`` and ``0.0`` among them, keep their positions).
+    Returns an empty array when a time is NaN (numpy sorts those last; ``take_due`` never passes
+    one, and its caller would sort with numpy)."""
+    for k in range(times.size):
+        if times[k] != times[k]:
+            return np.empty(0, dtype=np.int64)
+    return np.argsort(times, kind="mergesort")

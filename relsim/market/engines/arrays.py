@@ -191,6 +191,9 @@ class ArrayPopulation:
         self._compiled_desk = model.spec.operations.desk == "compiled"
         self._desks: CompiledDesks | None = None
         self.tickets: dict[int, tuple[int, int, bool]] = {}
+        # tickets raised since the compiled desks last ran, queued there in one batch before they run
+        # (``_open_pending``)
+        self.pending_tickets: list[tuple[np.ndarray, ...]] = []
         self.answers: list[tuple[int, float, bool, float]] = []
         self.next_ticket = 0
         # one zero int32 cell per dyad, for splitting large batches into rounds (``_rounds``), made at
@@ -339,6 +342,7 @@ class ArrayPopulation:
                                     delivered["late"][batch], delivered["defective"][batch],
                                     delivered["due"][batch], self.draws, self._open_tickets)
             self._in_time_order(mark)
+        self._open_pending()
         self.model.operations.advance_to(until)
         if self.desks is not None:
             customers, firms, complaint, response_time, resolved, times = self.desks.advance_to(until)
@@ -357,9 +361,9 @@ class ArrayPopulation:
 
     def _take_due(self, calendar: dict[str, np.ndarray], until: float) -> dict[str, np.ndarray] | None:
         """The orders of the calendar due before ``until`` in time order (``None`` if none), and the
-        rest kept in it: by compiled code for a large calendar (``kernels.take_due``), else numpy."""
+        rest kept in it: by compiled code (``kernels.take_due``), else (a negative or NaN due time) numpy."""
         names = ("customer", "firm", "due", "late", "defective")
-        if calendar["due"].size > _RADIX_BATCH:
+        if calendar["due"].size:
             status, *taken = _kernels().take_due(*(calendar[name] for name in names), float(until))
             if status == 0:
                 return None
@@ -393,9 +397,11 @@ class ArrayPopulation:
             self.state.recent_leavers = tuple(values[order] for values in leavers)
 
     def _open_tickets(self, customers, firms, complaint, times, priority, handling, resolved) -> None:
-        """Questions and complaints, fed to the desks at their arrival times."""
+        """Questions and complaints, fed to the desks at their arrival times: the compiled desks
+        take the week's tickets in one batch, in the order raised, before they run
+        (``_open_pending``)."""
         if self.desks is not None:
-            self.desks.open(times, firms, priority, handling, resolved, customers, complaint)
+            self.pending_tickets.append((times, firms, priority, handling, resolved, customers, complaint))
             return
         numbers = np.arange(self.next_ticket, self.next_ticket + customers.size)
         self.next_ticket += customers.size
@@ -403,6 +409,22 @@ class ArrayPopulation:
                                                       strict=True), strict=True))
         self.model.operations.open_tickets_at(times, firms, priority, handling, resolved, numbers,
                                               self._answered)
+
+    def _open_pending(self) -> None:
+        """The tickets raised since the compiled desks last ran, to the desks in one batch in the
+        order raised: the same arrivals in the same order as batch by batch (the desks number
+        the tickets in the order they are opened and run nothing in between; their clock, which
+        an arrival time is read against, stays at the week's start until they run)."""
+        pending = self.pending_tickets
+        if not pending:
+            return
+        self.pending_tickets = []
+        desks = self.desks
+        assert desks is not None, "tickets are kept aside only for the compiled desks"
+        if len(pending) == 1:
+            desks.open(*pending[0])
+        else:
+            desks.open(*(np.concatenate(parts) for parts in zip(*pending, strict=True)))
 
     def _answered(self, ticket: int, response_time: float, resolved: bool) -> None:
         self.answers.append((ticket, response_time, resolved, self.model.operations.env.now))
