@@ -402,3 +402,31 @@ def test_ticket_priority_kernel_equals_numpy():
                                        STANDARD_PRIORITY)
     assert priority.tolist() == expected.tolist()
     assert len(set(priority.tolist())) == 2
+
+
+def test_warning_talkers_kernel_equals_numpy_and_talkers():
+    """``kernels.warning_talkers`` (``events.warning_leavers``) is what it replaced: the recent
+    leavers within their warning weeks and customers of nobody kept in order (numpy's masks),
+    and who of them talks, for or against, as ``kernels.talkers`` on their gathered state."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(12)
+    size, firms_count = 400, 3
+    leavers = rng.integers(0, size, 300)
+    firms = rng.integers(0, firms_count, 300)
+    until, left = rng.uniform(8.0, 14.0, 300), rng.uniform(0.0, 10.0, 300)
+    current = rng.integers(-1, firms_count, size).astype(np.int8)
+    satisfaction = rng.uniform(-1.0, 1.0, (size, firms_count)).astype(np.float32)
+    commitment = rng.uniform(0.0, 1.0, (size, firms_count)).astype(np.float32)
+    draws = rng.random(size)
+    weights = np.array([0.02, 0.1, 0.1, 0.3, -0.3, 0.2])
+    *kept, talkers, talker_firms, positive = kernels.warning_talkers(
+        leavers, firms, until, left, 10.0, current, satisfaction, commitment, draws, weights)
+    keep = (10.0 < until) & (current[leavers] < 0)
+    for got, values in zip(kept, (leavers, firms, until, left), strict=True):
+        assert got.tolist() == values[keep].tolist()
+    leavers, firms = leavers[keep], firms[keep]
+    talking, good = kernels.talkers(satisfaction[leavers, firms], commitment[leavers, firms], draws, leavers, weights)
+    assert talkers.tolist() == leavers[talking].tolist() and talker_firms.tolist() == firms[talking].tolist()
+    assert positive.tolist() == good[talking].tolist()
+    assert 0 < talkers.size < leavers.size and 0 < positive.sum() < positive.size

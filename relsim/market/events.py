@@ -596,7 +596,8 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
         customers, firms, times = customers[complaint], firms[complaint], times[complaint]
         unresolved, exit_probability = unresolved[complaint], exit_probability[complaint]
         exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved) < exit_probability)
-        leave(state, customers[exits], "failure", times[exits])
+        if exits.any():
+            leave(state, customers[exits], "failure", times[exits])
 
 
 # ==========================================================================
@@ -669,16 +670,13 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     this week. Returns ``(leavers, firms, positive)`` of the talkers, in the
     order they left."""
     model = state.model
-    leavers, firms, until, left = state.recent_leavers
-    keep = (model.week < until) & (state.current[leavers] < 0)
-    leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
-    state.recent_leavers = (leavers, firms, until, left)
-    at = state.dyads(leavers, firms)
-    kernels = _kernels()
-    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws,
-                                        leavers.astype(np.int64, copy=False),
-                                        np.array(model.talk_weights, dtype=np.float64))
-    return leavers[talking], firms[talking], positive[talking]
+    # leaver by leaver in compiled code that calls the rule (market/kernels.py): who still warns,
+    # kept in order, and who of them talks (rules.talk_probability on its state with the firm it left)
+    *kept, talkers, firms, positive = _kernels().warning_talkers(
+        *state.recent_leavers, float(model.week), state.current, state.satisfaction, state.commitment, talk_draws,
+        np.array(model.talk_weights, dtype=np.float64))
+    state.recent_leavers = tuple(kept)
+    return talkers, firms, positive
 
 
 def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray, draws: BatchDraws):

@@ -990,3 +990,36 @@ def merge_time_order(times):
         if times[k] != times[k]:
             return np.empty(0, dtype=np.int64)
     return np.argsort(times, kind="mergesort")
+
+
+@jit
+def warning_talkers(leavers, firms, until, left, week, current, satisfaction, commitment, draws, weights):
+    """The recent leavers still warning (``events.warning_leavers``: ``week < until`` and a customer
+    of nobody), kept in their order, and who of them talks this week about the firm it left, and
+    for it or against it (``rules.talk_probability`` on its state with that firm, as ``talkers``;
+    ``draws[leaver]``). Returns the four kept arrays, then the talkers, their firms and ``positive``."""
+    size = leavers.size
+    kept = np.empty(size, dtype=np.int64)
+    count = 0
+    for k in range(size):
+        if week < until[k] and current[leavers[k]] < 0:
+            kept[count] = k
+            count += 1
+    kept = kept[:count]
+    kept_leavers, kept_firms, kept_until, kept_left = leavers[kept], firms[kept], until[kept], left[kept]
+    speaking = np.empty(count, dtype=np.int64)
+    positive = np.empty(count, dtype=np.bool_)
+    talking = 0
+    for k in range(count):
+        i = kept_leavers[k]
+        f = kept_firms[k]
+        draw = draws[i]
+        promote, detract = _talk_probability(np.float64(satisfaction[i, f]), np.float64(commitment[i, f]), weights[0],
+                                             weights[1], weights[2], weights[3], weights[4], weights[5])
+        if draw < promote + detract:
+            speaking[talking] = k
+            positive[talking] = draw < promote
+            talking += 1
+    speaking = speaking[:talking]
+    return (kept_leavers, kept_firms, kept_until, kept_left, kept_leavers[speaking], kept_firms[speaking],
+            positive[:talking].copy())

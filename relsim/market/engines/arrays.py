@@ -384,9 +384,13 @@ class ArrayPopulation:
             return
         state = self.state
         mark = state.recent_leavers[0].size
-        for batch in self._rounds(customers, firms):
-            events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
-                          resolved[batch], times[batch], self.draws)
+        batches = self._rounds(customers, firms)
+        if len(batches) == 1:   # every dyad once (the common case): the answers as they are
+            events.answer(state, customers, firms, complaint, response_time, resolved, times, self.draws)
+        else:
+            for batch in batches:
+                events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
+                              resolved[batch], times[batch], self.draws)
         self._in_time_order(mark)
 
     def _in_time_order(self, mark: int) -> None:
