@@ -430,3 +430,69 @@ def test_warning_talkers_kernel_equals_numpy_and_talkers():
     assert talkers.tolist() == leavers[talking].tolist() and talker_firms.tolist() == firms[talking].tolist()
     assert positive.tolist() == good[talking].tolist()
     assert 0 < talkers.size < leavers.size and 0 < positive.sum() < positive.size
+
+
+def test_delivery_kernels_equal_the_numpy_they_replaced():
+    """``events.delivery``'s kernels are the numpy and ``kernels.deliver`` they replaced:
+    ``ask_and_deliver`` takes the questions (draw below the rate; key accounts of the ticket's
+    firm first) and then updates the state as ``deliver`` does; ``complaints`` splits the failed
+    orders into complaints (voice draw below its probability, or called back) and the silent;
+    ``chosen_where`` keeps the silent whose exit draw is below its probability."""
+    from relsim.market import events, kernels
+    from relsim.market.terms import FOLLOW_UP_LEVEL, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY
+
+    model = MarketModel(small(customers=400, weeks=8), seed=3)
+    for _ in range(4):
+        model.step()
+    state = model.population.state
+    state.key_account[::3] = True
+    rng = np.random.default_rng(13)
+    size = 600
+    customers, firms = rng.integers(0, 400, size), rng.integers(0, state.firm_count, size)
+    late, defective, times = rng.random(size) < 0.3, rng.random(size) < 0.2, 4.0 + rng.random(size)
+    terms = events.Terms(state)
+    names = ("satisfaction", "commitment", "trust", "reciprocity", "knowledge", "responsiveness",
+             "satisfaction_shortfall")
+
+    def updates(arrays):
+        return (customers, firms, late, defective, 4.0, state.firm_count, state.segment, state.current,
+                state.spell_start, arrays["satisfaction"], arrays["commitment"], arrays["trust"],
+                arrays["reciprocity"], arrays["knowledge"], arrays["responsiveness"], arrays["satisfaction_shortfall"],
+                terms.quality, terms.level, terms.list_price, state.expectation, state.service_sensitivity,
+                terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
+
+    apart = {name: getattr(state, name).copy() for name in names}
+    fused = {name: values.copy() for name, values in apart.items()}
+    questions = rng.random(size)
+    expected = kernels.deliver(*updates(apart))
+    *asked, priority = kernels.ask_and_deliver(questions, 0.3, times, state.key_account, KEY_ACCOUNT_PRIORITY,
+                                              STANDARD_PRIORITY, *updates(fused))[:4]
+    got = kernels.ask_and_deliver(questions, 0.3, times, state.key_account, KEY_ACCOUNT_PRIORITY,
+                                  STANDARD_PRIORITY, *updates({name: getattr(state, name).copy() for name in names}))[4:]
+    asks = questions < 0.3
+    for values, whole in zip(asked, (customers, firms, times), strict=True):
+        assert values.tolist() == whole[asks].tolist()
+    key = state.key_account[customers[asks]] & (state.current[customers[asks]] == firms[asks])
+    assert priority.tolist() == np.where(key, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY).tolist()
+    assert 0 < key.sum() < key.size
+    for name in names:
+        np.testing.assert_array_equal(fused[name], apart[name])
+    assert not np.array_equal(fused["trust"], state.trust)   # the updates were made
+    follow_up, failed, voice_probability, exit_probability = expected[:4]
+    assert failed.any()
+    voice, exit_draws = rng.random(size), rng.random(size)
+    *complained, by_firm, silent = kernels.complaints(
+        failed, voice, voice_probability, follow_up, customers, firms, times, state.key_account, state.current,
+        KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY, state.firm_count)
+    complain = failed & ((voice < voice_probability) | follow_up)
+    for values, whole in zip(complained[:3], (customers, firms, times), strict=True):
+        assert values.tolist() == whole[complain].tolist()
+    key = state.key_account[customers[complain]] & (state.current[customers[complain]] == firms[complain])
+    assert complained[3].tolist() == np.where(key, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY).tolist()
+    assert by_firm.tolist() == np.bincount(firms[complain], minlength=state.firm_count).tolist()
+    assert silent.tolist() == (failed & ~complain).tolist() and 0 < silent.sum() < failed.sum()
+    exits = silent & (exit_draws < exit_probability)
+    leaving, leaving_times = kernels.chosen_where(silent, exit_draws, exit_probability, customers, times)
+    assert leaving.tolist() == customers[exits].tolist() and leaving_times.tolist() == times[exits].tolist()
+    for one, other in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(one, other)

@@ -506,20 +506,29 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     maybe exit."""
     model = state.model
     spec = model.spec
-    if spec.operations.enabled:
-        asks = draws.uniform("question", customers, firms) < spec.operations.question_rate
-        if asks.any():   # (no tickets: no draws, nothing queued)
-            tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
+    kernels = _kernels()
+    terms = _terms(state)
+    customers, firms = customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False)
     # the relationship updates, order by order in compiled code that calls the rules (market/kernels.py):
     # satisfaction, the failure's severity and trust, the follow-up call; the books' counts per firm
+    updates = (customers, firms, late.astype(bool, copy=False), defective.astype(bool, copy=False),
+               float(model.week), state.firm_count, state.segment, state.current, state.spell_start,
+               state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
+               state.responsiveness, state.satisfaction_shortfall, terms.quality, terms.level, terms.list_price,
+               state.expectation, state.service_sensitivity, terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
+    if spec.operations.enabled:
+        # who asks the desk a question (one "question" draw per order; key accounts first), worked out
+        # before the updates, in the same compiled call (kernels.ask_and_deliver); then its tickets
+        (ask_customers, ask_firms, ask_times, priority, follow_up, failed, voice_probability, exit_probability,
+         delivered, failures, calls) = kernels.ask_and_deliver(
+            draws.uniform("question", customers, firms), float(spec.operations.question_rate), times,
+            state.key_account, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY, *updates)
+        if ask_customers.size:
+            _raise_tickets(state, ask_customers, ask_firms, False, ask_times, priority, draws, open_tickets)
+    else:
+        follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = kernels.deliver(
+            *updates)
     firm_list = model.firms
-    terms = _terms(state)
-    follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = _kernels().deliver(
-        customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
-        defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
-        state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
-        state.responsiveness, state.satisfaction_shortfall, terms.quality, terms.level, terms.list_price,
-        state.expectation, state.service_sensitivity, terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
     for firm, count, failures_of_firm in zip(firm_list, delivered.tolist(), failures.tolist(), strict=True):
         firm.deliveries += count
         firm.failures += failures_of_firm
@@ -529,15 +538,19 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
             firm_list[firm].books["relationship"] += count * spec.costs.follow_up
     if not failed.any():
         return
-    voice = draws.uniform("voice", customers, firms, need=failed) < voice_probability
-    complain = failed & (voice | follow_up)
-    tickets(state, customers[complain], firms[complain], True, times[complain], draws, open_tickets)
+    # voice: a complaint (one "voice" draw per order; called back, the customer complains)
+    complaining, complaint_firms, complaint_times, priority, by_firm, silent = kernels.complaints(
+        failed, draws.uniform("voice", customers, firms, need=failed), voice_probability, follow_up, customers,
+        firms, times, state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY, state.firm_count)
+    if complaining.size:
+        _raise_tickets(state, complaining, complaint_firms, True, complaint_times, priority, draws, open_tickets,
+                       by_firm)
     if spec.churn.model == "behavioural":
         # silent customers weigh exit; that is part of the behavioural churn model
-        silent = failed & ~complain
-        exits = silent & (draws.uniform("exit", customers, firms, need=silent) < exit_probability)
-        if exits.any():
-            leave(state, customers[exits], "failure", times[exits])
+        exits, exit_times = kernels.chosen_where(silent, draws.uniform("exit", customers, firms, need=silent),
+                                                 exit_probability, customers, times)
+        if exits.size:
+            leave(state, exits, "failure", exit_times)
 
 
 def _contact_terms(model) -> np.ndarray:
@@ -565,15 +578,25 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
     the engine queues them (``open_tickets``)."""
     if customers.size == 0:
         return
+    # key accounts of the ticket's firm first (one compiled pass for the two masks and the choice)
+    priority = _kernels().ticket_priority(customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
+                                          state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
+    _raise_tickets(state, customers, firms, complaint, times, priority, draws, open_tickets)
+
+
+def _raise_tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
+                   times: np.ndarray, priority: np.ndarray, draws: BatchDraws, open_tickets: OpenTickets,
+                   by_firm: np.ndarray | None = None) -> None:
+    """:func:`tickets` once their priorities are known (``by_firm``: the complaints per firm, if
+    counted already): counted, their handling time and resolution drawn, queued."""
     model = state.model
     operations = model.spec.operations
     flags = np.ones(customers.size, dtype=bool) if complaint else np.zeros(customers.size, dtype=bool)
     if complaint:
-        for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
+        if by_firm is None:
+            by_firm = np.bincount(firms, minlength=state.firm_count)
+        for firm, count in enumerate(by_firm.tolist()):
             model.firms[firm].complaints += count
-    # key accounts of the ticket's firm first (one compiled pass for the two masks and the choice)
-    priority = _kernels().ticket_priority(customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
-                                          state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
     handling = draws.exponential("handling", customers, firms, operations.service_time_weeks)
     resolved = draws.uniform("resolution", customers, firms) < operations.resolution_probability
     open_tickets(customers, firms, flags, times, priority, handling, resolved)
@@ -717,9 +740,9 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
 def _referral_trials(state: CustomerState, firm: int, prospects: np.ndarray, draws: BatchDraws) -> None:
     """Each recommended prospect may try ``firm`` next week (one "referral" draw each, in order)."""
     model = state.model
-    trying = prospects[draws.uniform("referral", prospects, firm) < model.spec.word_of_mouth.referral_trial]
-    if trying.size:
-        np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)
+    # an extra purchase occasion next week (each time), in compiled code
+    _kernels().referral_trials(prospects, draws.uniform("referral", prospects, firm),
+                               float(model.spec.word_of_mouth.referral_trial), model.extra_occasions)
 
 
 def talk_and_hear(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray,

@@ -1023,3 +1023,103 @@ def warning_talkers(leavers, firms, until, left, week, current, satisfaction, co
     speaking = speaking[:talking]
     return (kept_leavers, kept_firms, kept_until, kept_left, kept_leavers[speaking], kept_firms[speaking],
             positive[:talking].copy())
+
+
+@jit
+def referral_trials(prospects, uniforms, trial, extra):
+    """Recommended prospects who try the firm next week (``events.hear``): each whose "referral"
+    draw is below ``trial`` gets one more purchase occasion (``extra[prospect] += 1``, each time it
+    is drawn; numpy's ``np.add.at(extra, prospects[uniforms < trial], 1)``)."""
+    for k in range(prospects.size):
+        if uniforms[k] < trial:
+            extra[prospects[k]] += 1
+
+
+@jit
+def ask_and_deliver(question_draws, question_rate, times, key_account, key_priority, standard_priority, customers,
+                    firms, late, defective, week, firm_count, segment, current, spell_start, satisfaction, commitment,
+                    trust, reciprocity, knowledge, responsiveness, shortfall, quality, level, list_price, expectation,
+                    service_sensitivity, terms, contact_terms, follow_up_level):
+    """A batch of deliveries (``events.delivery``) in one call: who asks the desk a question (its
+    "question" draw below ``question_rate``) and those questions' customers, firms, times and
+    priorities (``ticket_priority``'s rule), then the relationship updates (``deliver``, whose
+    results follow)."""
+    size = customers.size
+    asked = 0
+    for k in range(size):
+        if question_draws[k] < question_rate:
+            asked += 1
+    ask_customers = np.empty(asked, dtype=np.int64)
+    ask_firms = np.empty(asked, dtype=np.int64)
+    ask_times = np.empty(asked)
+    priority = np.empty(asked, dtype=np.int64)
+    j = 0
+    for k in range(size):
+        if question_draws[k] < question_rate:
+            i = customers[k]
+            ask_customers[j] = i
+            ask_firms[j] = firms[k]
+            ask_times[j] = times[k]
+            priority[j] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+            j += 1
+    follow_up, failed, voice, exit_probability, delivered, failures, calls = deliver(
+        customers, firms, late, defective, week, firm_count, segment, current, spell_start, satisfaction, commitment,
+        trust, reciprocity, knowledge, responsiveness, shortfall, quality, level, list_price, expectation,
+        service_sensitivity, terms, contact_terms, follow_up_level)
+    return (ask_customers, ask_firms, ask_times, priority, follow_up, failed, voice, exit_probability, delivered,
+            failures, calls)
+
+
+@jit
+def complaints(failed, voice_draws, voice_probability, follow_up, customers, firms, times, key_account, current,
+               key_priority, standard_priority, firm_count):
+    """Who of the failed deliveries complains (``events.delivery``): its "voice" draw below its
+    probability of voice, or called back by the firm; the complaints' customers, firms, times
+    and priorities (``ticket_priority``'s rule), the complaints per firm, and who failed and
+    stayed silent (a mask)."""
+    size = customers.size
+    complain = np.zeros(size, dtype=np.bool_)
+    silent = np.zeros(size, dtype=np.bool_)
+    count = 0
+    for k in range(size):
+        if failed[k]:
+            if voice_draws[k] < voice_probability[k] or follow_up[k]:
+                complain[k] = True
+                count += 1
+            else:
+                silent[k] = True
+    out_customers = np.empty(count, dtype=np.int64)
+    out_firms = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    priority = np.empty(count, dtype=np.int64)
+    by_firm = np.zeros(firm_count, dtype=np.int64)
+    j = 0
+    for k in range(size):
+        if complain[k]:
+            i = customers[k]
+            out_customers[j] = i
+            out_firms[j] = firms[k]
+            out_times[j] = times[k]
+            priority[j] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+            by_firm[firms[k]] += 1
+            j += 1
+    return out_customers, out_firms, out_times, priority, by_firm, silent
+
+
+@jit
+def chosen_where(mask, draws, probability, customers, times):
+    """The customers and times where ``mask`` holds and the draw is below the probability
+    (``events.delivery``'s silent exits: ``mask & (draws < probability)``, then both gathered)."""
+    count = 0
+    for k in range(mask.size):
+        if mask[k] and draws[k] < probability[k]:
+            count += 1
+    out_customers = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    j = 0
+    for k in range(mask.size):
+        if mask[k] and draws[k] < probability[k]:
+            out_customers[j] = customers[k]
+            out_times[j] = times[k]
+            j += 1
+    return out_customers, out_times
