@@ -467,8 +467,9 @@ def test_delivery_kernels_equal_the_numpy_they_replaced():
     expected = kernels.deliver(*updates(apart))
     *asked, priority = kernels.ask_and_deliver(questions, 0.3, times, state.key_account, KEY_ACCOUNT_PRIORITY,
                                               STANDARD_PRIORITY, *updates(fused))[:4]
+    fresh = {name: getattr(state, name).copy() for name in names}
     got = kernels.ask_and_deliver(questions, 0.3, times, state.key_account, KEY_ACCOUNT_PRIORITY,
-                                  STANDARD_PRIORITY, *updates({name: getattr(state, name).copy() for name in names}))[4:]
+                                  STANDARD_PRIORITY, *updates(fresh))[4:]
     asks = questions < 0.3
     for values, whole in zip(asked, (customers, firms, times), strict=True):
         assert values.tolist() == whole[asks].tolist()
@@ -496,3 +497,17 @@ def test_delivery_kernels_equal_the_numpy_they_replaced():
     assert leaving.tolist() == customers[exits].tolist() and leaving_times.tolist() == times[exits].tolist()
     for one, other in zip(got, expected, strict=True):
         np.testing.assert_array_equal(one, other)
+
+
+def test_referral_trials_kernel_equals_numpy_add_at():
+    """``kernels.referral_trials`` (``events.hear``) is numpy's
+    ``np.add.at(extra, prospects[draws < trial], 1)``: a prospect drawn twice gets two occasions."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(14)
+    prospects, draws = rng.integers(0, 50, 300), rng.random(300)
+    extra = rng.integers(0, 3, 50).astype(np.int16)
+    expected = extra.copy()
+    np.add.at(expected, prospects[draws < 0.4], 1)
+    kernels.referral_trials(prospects, draws, 0.4, extra)
+    assert extra.tolist() == expected.tolist() and (expected - extra.min()).max() >= 2
