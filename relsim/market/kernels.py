@@ -1123,3 +1123,23 @@ def chosen_where(mask, draws, probability, customers, times):
             out_times[j] = times[k]
             j += 1
     return out_customers, out_times
+
+
+@jit
+def finite_by_desk(desks, response, desk_count):
+    """The answers' finite response times grouped by desk (``CompiledDesks.advance_to``): each
+    desk's in the order they came (``response[(desks == d) & np.isfinite(response)]`` for
+    every desk ``d`` at once). Returns the times and where each desk's start (``starts[d]:starts[d + 1]``)."""
+    starts = np.zeros(desk_count + 1, dtype=np.int64)
+    for k in range(response.size):
+        if math.isfinite(response[k]):
+            starts[desks[k] + 1] += 1
+    for d in range(desk_count):
+        starts[d + 1] += starts[d]
+    grouped = np.empty(starts[desk_count])
+    slot = starts[:desk_count].copy()
+    for k in range(response.size):
+        if math.isfinite(response[k]):
+            grouped[slot[desks[k]]] = response[k]
+            slot[desks[k]] += 1
+    return grouped, starts

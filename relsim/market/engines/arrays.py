@@ -396,7 +396,9 @@ class ArrayPopulation:
     def _in_time_order(self, mark: int) -> None:
         """Recent leavers added from ``mark`` on, in the order they left (rounds add them by round)."""
         leavers = self.state.recent_leavers
-        if leavers[0].size - mark > 1:
+        added = leavers[3][mark:]
+        # (already in order, as a single round adds them: the stable sort would keep them so)
+        if added.size > 1 and not (added[1:] >= added[:-1]).all():
             order = np.concatenate([np.arange(mark), mark + np.argsort(leavers[3][mark:], kind="stable")])
             self.state.recent_leavers = tuple(values[order] for values in leavers)
 
