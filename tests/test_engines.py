@@ -511,3 +511,38 @@ def test_referral_trials_kernel_equals_numpy_add_at():
     np.add.at(expected, prospects[draws < 0.4], 1)
     kernels.referral_trials(prospects, draws, 0.4, extra)
     assert extra.tolist() == expected.tolist() and (expected - extra.min()).max() >= 2
+
+
+def test_end_spells_kernel_records_what_leave_recorded():
+    """``kernels.end_spells`` (``events.leave``) is ``kernels.leave`` and the numpy that followed
+    it: the customers as int32, their firms in ``current``'s type, the spells' starts gathered,
+    the ends at the week in 32 bits, and ``dormant_until`` set (cast to its type) only when asked."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(15)
+    size, firm_count = 300, 3
+
+    def fresh():
+        current = rng.integers(0, firm_count, size).astype(np.int8)
+        return [current, np.bincount(current, minlength=firm_count).astype(np.int64), rng.random(size) < 0.3,
+                rng.integers(1, 3, (size, firm_count)).astype(np.int16),
+                rng.integers(0, 5, (size, firm_count)).astype(np.int8), 5,
+                rng.random((size, firm_count)).astype(np.float32)]
+
+    customers = rng.permutation(size)[:120]
+    spell_start = rng.uniform(0, 40, size).astype(np.float32)
+    for set_dormant in (True, False):
+        state = fresh()
+        copy = [value.copy() if isinstance(value, np.ndarray) else value for value in state]
+        dormant_until = np.full(size, -np.inf, dtype=np.float32)
+        ids, small, starts, ends, *left = kernels.end_spells(customers, *state, spell_start, np.float32(52.3),
+                                                             dormant_until, np.float32(60.7), set_dormant)
+        expected = kernels.leave(customers, *copy)
+        for one, other in zip(left, expected, strict=True):
+            assert one.tolist() == other.tolist()
+        assert ids.dtype == np.int32 and ids.tolist() == customers.tolist()
+        assert small.dtype == np.int8 and small.tolist() == expected[0].tolist()
+        assert starts.tolist() == spell_start[customers].tolist()
+        assert ends.dtype == np.float32 and (ends == np.float32(52.3)).all()
+        assert (dormant_until[customers] == (np.float32(60.7) if set_dormant else -np.inf)).all()
+        assert np.isinf(np.delete(dormant_until, customers)).all()

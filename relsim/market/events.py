@@ -227,16 +227,18 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
         return
     model = state.model
     week = model.week
-    # customer by customer in compiled code: no firm, no key account, the firm's count, the source
-    kernels = _kernels()
-    firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
-                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"],
-                                        state.offer)
-    for firm in np.flatnonzero(left).tolist():
-        model.firms[firm].farewell(reason, int(left[firm]))
-    state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
-                               state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
-                               REASONS.index(reason), source))
+    churn = model.spec.churn
+    returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
+    # customer by customer in compiled code: no firm, no key account, the firm's count, the source; the
+    # spells' record; unless they switched, dormant until they may return (or for good)
+    ids, small_firms, starts, ends, firms, source, left = _kernels().end_spells(
+        customers.astype(np.int64, copy=False), state.current, state.counts, state.key_account, state.spells,
+        state.source, SOURCE_CODE["returning"], state.offer, state.spell_start, FLOAT(week), model.dormant_until,
+        model.dormant_until.dtype.type(week + churn.dormancy_weeks if returns else np.inf), reason != "switched")
+    for firm, count in enumerate(left.tolist()):
+        if count:
+            model.firms[firm].farewell(reason, count)
+    state.ended_spells.append((ids, small_firms, starts, ends, REASONS.index(reason), source))
     if reason in WARNING_REASONS:
         leavers, leaver_firms, until, left_at = state.recent_leavers
         state.recent_leavers = (
@@ -244,10 +246,6 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
             np.concatenate([until, np.full(customers.size,
                                            week + model.spec.word_of_mouth.leaver_warning_weeks)]),
             np.concatenate([left_at, np.full(customers.size, week) if when is None else when]))
-    if reason != "switched":
-        churn = model.spec.churn
-        returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
-        model.dormant_until[customers] = week + churn.dormancy_weeks if returns else np.inf
 
 
 def start_initial(state: CustomerState, firm: int, customers: np.ndarray, first_week: np.ndarray,

@@ -1143,3 +1143,28 @@ def finite_by_desk(desks, response, desk_count):
             grouped[slot[desks[k]]] = response[k]
             slot[desks[k]] += 1
     return grouped, starts
+
+
+@jit
+def end_spells(customers, current, counts, key_account, spells, source, returning, offer, spell_start, week,
+               dormant_until, dormant, set_dormant):
+    """``leave``, then what ``events.leave`` records of the spells ended, in the same pass: the
+    customers (int32), their firms (``current``'s type), the spells' starts and ends (``week``,
+    32-bit) for ``CustomerState.ended_spells``; with ``set_dormant``, each customer's
+    ``dormant_until`` set to ``dormant``. Returns those four, then ``leave``'s firms, source codes
+    and departures per firm."""
+    firms, codes, left = leave(customers, current, counts, key_account, spells, source, returning, offer)
+    size = customers.size
+    ids = np.empty(size, dtype=np.int32)
+    small = np.empty(size, dtype=current.dtype)
+    starts = np.empty(size, dtype=spell_start.dtype)
+    ends = np.empty(size, dtype=np.float32)
+    for k in range(size):
+        i = customers[k]
+        ids[k] = i
+        small[k] = firms[k]
+        starts[k] = spell_start[i]
+        ends[k] = week
+        if set_dormant:
+            dormant_until[i] = dormant
+    return ids, small, starts, ends, firms, codes, left
