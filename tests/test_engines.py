@@ -546,3 +546,28 @@ def test_end_spells_kernel_records_what_leave_recorded():
         assert ends.dtype == np.float32 and (ends == np.float32(52.3)).all()
         assert (dormant_until[customers] == (np.float32(60.7) if set_dormant else -np.inf)).all()
         assert np.isinf(np.delete(dormant_until, customers)).all()
+
+
+@pytest.mark.parametrize("size", [300, 5000])
+def test_due_in_rounds_is_take_due_then_rounds(size):
+    """``kernels.due_in_rounds`` (``ArrayPopulation._take_due``) is ``kernels.take_due`` and then
+    ``rounds`` of the deliveries taken: the delivered arrays in round order (round ``r`` the
+    ``r``-th delivery of every dyad with more than ``r``, in time order), the kept ones as
+    ``take_due`` keeps them; a few by ``dyad_rounds``, many by ``dense_rounds``."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(size)
+    customer, firm = rng.integers(0, size // 10, size), rng.integers(0, 3, size)   # many repeated dyads
+    due = 100.0 + 2.0 * rng.random(size)
+    late, defective = rng.random(size) < 0.1, rng.random(size) < 0.05
+    counts = np.zeros((size // 10) * 3, dtype=np.int32)
+    status, *taken, starts = kernels.due_in_rounds(customer, firm, due, late, defective, 101.5, 3, counts, 1000)
+    expected_status, *expected = kernels.take_due(customer, firm, due, late, defective, 101.5)
+    assert status == expected_status == 1
+    batches = rounds(expected[0], expected[1], 3)
+    assert len(batches) > 2 and starts.tolist() == [0, *np.cumsum([b.size for b in batches]).tolist()]
+    order = np.concatenate(batches)
+    for k in range(5):
+        assert taken[k].tolist() == expected[k][order].tolist()
+        assert taken[5 + k].tolist() == expected[5 + k].tolist()
+    assert not counts.any()   # dense_rounds leaves its counts at zero

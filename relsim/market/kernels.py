@@ -1168,3 +1168,22 @@ def end_spells(customers, current, counts, key_account, spells, source, returnin
         if set_dormant:
             dormant_until[i] = dormant
     return ids, small, starts, ends, firms, codes, left
+
+
+@jit
+def due_in_rounds(customer, firm, due, late, defective, until, firm_count, counts, small_batch):
+    """``take_due``, then the deliveries taken put in rounds (``engines.arrays.rounds``: by
+    ``dyad_rounds``, or above ``small_batch`` by ``dense_rounds`` in ``counts``), in one call:
+    returns ``take_due``'s status and arrays with the five delivered ones in round order (each
+    round in time order), then where each round starts (``starts[r]:starts[r + 1]``)."""
+    status, c, f, d, lt, df, kc, kf, kd, klt, kdf = take_due(customer, firm, due, late, defective, until)
+    starts = np.zeros(2, dtype=np.int64)
+    starts[1] = c.size
+    if status == 1 and c.size > 1:
+        if c.size <= small_batch:
+            order, starts = dyad_rounds(c, f, firm_count, False)
+        else:
+            order, starts = dense_rounds(c, f, firm_count, False, counts)
+        if starts.size > 2:   # a dyad with two deliveries or more: the rounds' order
+            c, f, d, lt, df = c[order], f[order], d[order], lt[order], df[order]
+    return status, c, f, d, lt, df, kc, kf, kd, klt, kdf, starts

@@ -329,18 +329,13 @@ class ArrayPopulation:
     def _deliver_and_answer(self, until: float) -> None:
         state = self.state
         calendar = self._calendar()
-        delivered = self._take_due(calendar, until)
-        if delivered is not None:
+        taken = self._take_due(calendar, until)
+        if taken is not None:
+            (customers, firms, due, late, defective), bounds = taken
             mark = state.recent_leavers[0].size
-            batches = self._rounds(delivered["customer"], delivered["firm"])
-            if len(batches) == 1:   # every dyad once (the common case): the batch as it is
-                events.delivery(state, delivered["customer"], delivered["firm"], delivered["late"],
-                                delivered["defective"], delivered["due"], self.draws, self._open_tickets)
-            else:
-                for batch in batches:
-                    events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
-                                    delivered["late"][batch], delivered["defective"][batch],
-                                    delivered["due"][batch], self.draws, self._open_tickets)
+            for start, end in itertools.pairwise(bounds):   # round by round (each dyad once in each)
+                events.delivery(state, customers[start:end], firms[start:end], late[start:end],
+                                defective[start:end], due[start:end], self.draws, self._open_tickets)
             self._in_time_order(mark)
         self._open_pending()
         self.model.operations.advance_to(until)
@@ -359,24 +354,38 @@ class ArrayPopulation:
             times = np.array([a[3] for a in answers])
             self._apply_answers(customers, firms, complaint, response_time, resolved, times)
 
-    def _take_due(self, calendar: dict[str, np.ndarray], until: float) -> dict[str, np.ndarray] | None:
-        """The orders of the calendar due before ``until`` in time order (``None`` if none), and the
-        rest kept in it: by compiled code (``kernels.take_due``), else (a negative or NaN due time) numpy."""
+    def _take_due(self, calendar: dict[str, np.ndarray],
+                  until: float) -> tuple[tuple[np.ndarray, ...], list[int]] | None:
+        """The orders of the calendar due before ``until`` (``None`` if none), in rounds (``rounds``:
+        round ``r`` is ``[bounds[r]:bounds[r + 1]]`` of each of the five arrays — customer, firm,
+        due, late, defective — each round in time order), and the rest kept in the calendar: in one
+        compiled call (``kernels.due_in_rounds``: ``take_due``, then the rounds), else (a negative
+        due time in a large calendar) by numpy."""
         names = ("customer", "firm", "due", "late", "defective")
-        if calendar["due"].size:
-            status, *taken = _kernels().take_due(*(calendar[name] for name in names), float(until))
+        size = calendar["due"].size
+        if size:
+            if size > _SMALL_BATCH and self._dyad_counts is None:
+                self._dyad_counts = np.zeros(self.size * self.firm_count, dtype=np.int32)
+            counts = self._dyad_counts if self._dyad_counts is not None else np.zeros(0, dtype=np.int32)
+            status, *taken, starts = _kernels().due_in_rounds(*(calendar[name] for name in names), float(until),
+                                                              self.firm_count, counts, _SMALL_BATCH)
             if status == 0:
                 return None
             if status == 1:
                 self.deliveries = dict(zip(names, taken[5:], strict=True))
-                return dict(zip(names, taken[:5], strict=True))
+                return tuple(taken[:5]), starts.tolist()
         due = calendar["due"] < until
         if not due.any():
             return None
         order = np.flatnonzero(due)[_time_order(calendar["due"][due])]
         kept = ~due
         self.deliveries = {name: values[kept] for name, values in calendar.items()}
-        return {name: values[order] for name, values in calendar.items()}
+        delivered = [calendar[name][order] for name in names]
+        batches = self._rounds(delivered[0], delivered[1])
+        bounds = [0, *itertools.accumulate(batch.size for batch in batches)]
+        if len(batches) > 1:
+            delivered = [values[np.concatenate(batches)] for values in delivered]
+        return tuple(delivered), bounds
 
     def _apply_answers(self, customers, firms, complaint, response_time, resolved, times) -> None:
         """The desks' answers and abandonments, in the order they came, in rounds."""
