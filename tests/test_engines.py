@@ -9,6 +9,8 @@ within budget, and the engine is chosen from scenarios and the CLI.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -571,3 +573,19 @@ def test_due_in_rounds_is_take_due_then_rounds(size):
         assert taken[k].tolist() == expected[k][order].tolist()
         assert taken[5 + k].tolist() == expected[5 + k].tolist()
     assert not counts.any()   # dense_rounds leaves its counts at zero
+
+
+def test_stayers_by_firm_keeps_each_firms_stayers_and_where_they_start():
+    """``kernels.stayers_by_firm`` (``ArrayPopulation.word_of_mouth_and_churn``) is ``stayers`` of
+    ``~leaving`` and each firm's count of stayers before it (``np.count_nonzero`` by firm)."""
+    from relsim.market import kernels
+
+    rng = np.random.default_rng(16)
+    starts = np.array([0, 700, 700, 1500, 2001])   # firm 1 has no customers
+    arrays = [rng.random(2_001).astype(np.float32) for _ in range(5)] + [rng.integers(0, 9, 2_001).astype(np.int32)]
+    arrays += [rng.random(2_001).astype(np.float32) for _ in range(2)]
+    leaving = rng.random(2_001) < 0.1
+    *kept, kept_starts = kernels.stayers_by_firm(leaving, starts, *arrays)
+    assert all(np.array_equal(k, a[~leaving]) for k, a in zip(kept, arrays, strict=True))
+    staying = [int(np.count_nonzero(~leaving[a:b])) for a, b in itertools.pairwise(starts.tolist())]
+    assert kept_starts.tolist() == [0, *np.cumsum(staying).tolist()]

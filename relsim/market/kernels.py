@@ -1187,3 +1187,25 @@ def due_in_rounds(customer, firm, due, late, defective, until, firm_count, count
         if starts.size > 2:   # a dyad with two deliveries or more: the rounds' order
             c, f, d, lt, df = c[order], f[order], d[order], lt[order], df[order]
     return status, c, f, d, lt, df, kc, kf, kd, klt, kdf, starts
+
+
+@jit
+def stayers_by_firm(leaving, starts, trust, commitment, satisfaction, reciprocity, responsiveness, purchases,
+                    last_purchase, advantage):
+    """``stayers`` of every firm's customers (``starts[f]:starts[f + 1]`` of the arrays: firm f's)
+    who do not leave (``~leaving``), and where each firm's stayers start in them: the eight arrays,
+    then ``kept_starts`` (``kept_starts[f]:kept_starts[f + 1]`` firm f's)."""
+    staying = np.empty(leaving.size, dtype=np.bool_)
+    kept_starts = np.zeros(starts.size, dtype=np.int64)
+    for f in range(starts.size - 1):
+        count = 0
+        for k in range(starts[f], starts[f + 1]):
+            staying[k] = not leaving[k]
+            if staying[k]:
+                count += 1
+        kept_starts[f + 1] = kept_starts[f] + count
+    (kept_trust, kept_commitment, kept_satisfaction, kept_reciprocity, kept_responsiveness, kept_purchases,
+     kept_last_purchase, kept_advantage) = stayers(staying, trust, commitment, satisfaction, reciprocity,
+                                                   responsiveness, purchases, last_purchase, advantage)
+    return (kept_trust, kept_commitment, kept_satisfaction, kept_reciprocity, kept_responsiveness, kept_purchases,
+            kept_last_purchase, kept_advantage, kept_starts)

@@ -482,11 +482,9 @@ class ArrayPopulation:
         # whether it is another firm's customer or nobody's), so this equals leaving firm by firm
         events.leave(state, everyone[leaving], "lapsed")
         # the state of those who stay is the end-of-week state the books record (gathered for all at once)
-        from relsim.market import kernels  # loaded by now (the week's kernels); not when a market is built
-        staying = ~leaving
-        kept = dict(zip(gathered_all, kernels.stayers(staying, *gathered_all.values()), strict=True))
-        kept_before = [0, *itertools.accumulate(   # the stayers before each firm's part
-            int(np.count_nonzero(staying[start:end])) for start, end in itertools.pairwise(starts))]
+        *kept_values, kept_starts = _kernels().stayers_by_firm(leaving, np.array(starts), *gathered_all.values())
+        kept = dict(zip(gathered_all, kept_values, strict=True))
+        kept_before = kept_starts.tolist()   # the stayers before each firm's part
         for firm in range(self.firm_count):
             start, end = starts[firm], starts[firm + 1]
             if start < end:
