@@ -589,3 +589,33 @@ def test_stayers_by_firm_keeps_each_firms_stayers_and_where_they_start():
     assert all(np.array_equal(k, a[~leaving]) for k, a in zip(kept, arrays, strict=True))
     staying = [int(np.count_nonzero(~leaving[a:b])) for a, b in itertools.pairwise(starts.tolist())]
     assert kept_starts.tolist() == [0, *np.cumsum(staying).tolist()]
+
+
+def test_answer_complaints_is_answer_then_its_complaints():
+    """``kernels.answer_complaints`` (``events.answer``) updates the state as ``kernels.answer``
+    and returns, for the complaints only (numpy's ``[complaint]``), customers, firms, times,
+    unresolved and the probability of exit."""
+    from relsim.market import events, kernels
+
+    model = MarketModel(small(customers=400, weeks=8), seed=4)
+    for _ in range(4):
+        model.step()
+    state = model.population.state
+    rng = np.random.default_rng(17)
+    size = 500
+    customers, firms = rng.integers(0, 400, size), rng.integers(0, state.firm_count, size)
+    complaint, resolved = rng.random(size) < 0.5, rng.random(size) < 0.5
+    response, times = rng.exponential(0.3, size), 4.0 + rng.random(size)
+    names = ("satisfaction", "commitment", "trust", "reciprocity", "responsiveness", "satisfaction_shortfall")
+    apart = {name: getattr(state, name).copy() for name in names}
+    fused = {name: values.copy() for name, values in apart.items()}
+    terms = events.Terms(state).answer
+    unresolved, exit_probability = kernels.answer(customers, firms, complaint, response, resolved, state.current,
+                                                  *apart.values(), terms)
+    got = kernels.answer_complaints(customers, firms, complaint, response, resolved, times, state.current,
+                                    *fused.values(), terms)
+    for one, other in zip(got, (customers, firms, times, unresolved, exit_probability), strict=True):
+        assert one.tolist() == other[complaint].tolist()
+    for name in names:
+        np.testing.assert_array_equal(fused[name], apart[name])
+    assert 0 < got[3].sum() < got[3].size

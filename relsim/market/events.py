@@ -606,19 +606,21 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
     responsiveness (speed and resolution); for a complaint, service recovery, and goodwill
     (as much as was restored) and trust if resolved, or, unresolved, maybe exit."""
     model = state.model
-    # ticket by ticket in compiled code that calls the rules (market/kernels.py)
-    unresolved, exit_probability = _kernels().answer(
+    kernels = _kernels()
+    # ticket by ticket in compiled code that calls the rules (market/kernels.py), then the complaints
+    customers, firms, times, unresolved, exit_probability = kernels.answer_complaints(
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
         complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
-        resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
-        state.reciprocity, state.responsiveness, state.satisfaction_shortfall, _terms(state).answer)
-    if model.spec.churn.model == "behavioural" and complaint.any():
+        resolved.astype(bool, copy=False), times.astype(np.float64, copy=False), state.current, state.satisfaction,
+        state.commitment, state.trust, state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
+        _terms(state).answer)
+    if model.spec.churn.model == "behavioural" and customers.size:
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
-        customers, firms, times = customers[complaint], firms[complaint], times[complaint]
-        unresolved, exit_probability = unresolved[complaint], exit_probability[complaint]
-        exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved) < exit_probability)
-        if exits.any():
-            leave(state, customers[exits], "failure", times[exits])
+        exits, exit_times = kernels.chosen_where(
+            unresolved, draws.uniform("answer_exit", customers, firms, need=unresolved), exit_probability, customers,
+            times)
+        if exits.size:
+            leave(state, exits, "failure", exit_times)
 
 
 # ==========================================================================

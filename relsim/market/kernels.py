@@ -1209,3 +1209,33 @@ def stayers_by_firm(leaving, starts, trust, commitment, satisfaction, reciprocit
                                                    responsiveness, purchases, last_purchase, advantage)
     return (kept_trust, kept_commitment, kept_satisfaction, kept_reciprocity, kept_responsiveness, kept_purchases,
             kept_last_purchase, kept_advantage, kept_starts)
+
+
+@jit
+def answer_complaints(customers, firms, complaint, response_time, resolved, times, current, satisfaction, commitment,
+                      trust, reciprocity, responsiveness, shortfall, terms):
+    """``answer``, then its complaints (``events.answer``: those that may end in an exit), in one
+    call: their customers, firms and times, whether each is unresolved with the customer still the
+    firm's, and its probability of exit (``answer``'s, gathered where ``complaint`` holds)."""
+    unresolved, exit_probability = answer(customers, firms, complaint, response_time, resolved, current,
+                                          satisfaction, commitment, trust, reciprocity, responsiveness, shortfall,
+                                          terms)
+    count = 0
+    for k in range(customers.size):
+        if complaint[k]:
+            count += 1
+    out_customers = np.empty(count, dtype=np.int64)
+    out_firms = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    out_unresolved = np.empty(count, dtype=np.bool_)
+    out_probability = np.empty(count)
+    j = 0
+    for k in range(customers.size):
+        if complaint[k]:
+            out_customers[j] = customers[k]
+            out_firms[j] = firms[k]
+            out_times[j] = times[k]
+            out_unresolved[j] = unresolved[k]
+            out_probability[j] = exit_probability[k]
+            j += 1
+    return out_customers, out_firms, out_times, out_unresolved, out_probability
