@@ -467,16 +467,21 @@ class ArrayPopulation:
         starts, everyone, gathered_all = state.states_by_firm()
         # who talks and the churn hazard, customer by customer: for every firm's customers at once
         talk_all, hazard_all = events.talk_and_hazard(state, everyone, gathered_all, talk_draws)
-        leaving = events.lapsing(churn_draws, everyone, hazard_all)
-        if talk_all is not None:
-            # firm by firm, the talkers tell their contacts (in index order, as members_of)
-            speaking = np.flatnonzero(talk_all[0])
-            talkers, positive = everyone[speaking], talk_all[1][speaking]
-            bounds = np.searchsorted(speaking, starts).tolist()
-            for firm in range(self.firm_count):
-                first, last = bounds[firm], bounds[firm + 1]
-                if first < last:
-                    self._talk(firm, talkers[first:last], positive[first:last])
+        leaving = np.zeros(everyone.size, dtype=bool)
+        for firm in range(self.firm_count):
+            start, end = starts[firm], starts[firm + 1]
+            if start == end:
+                continue
+            members = everyone[start:end]
+            # firm by firm through the event (its rules, and a place where a study may change them)
+            talking, positive, leaves, _ = events.talkers_and_leavers(
+                state, firm, members, talk_draws, churn_draws,
+                {name: values[start:end] for name, values in gathered_all.items()},
+                computed=(None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
+                          hazard_all[start:end]))
+            leaving[start:end] = leaves
+            if talking is not None:   # the talkers tell their contacts (in index order, as members_of)
+                self._talk(firm, members[talking], positive[talking])
         # then those who lapse leave, every firm's at once, in firm order: a firm's talk reads no
         # state a lapse of another firm's customer changes (a listener is a prospect of the firm
         # whether it is another firm's customer or nobody's), so this equals leaving firm by firm
