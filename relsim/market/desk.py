@@ -342,7 +342,12 @@ class CompiledDesks:
         out_i, out_f = out_i[:count], out_f[:count]
         firms = out_i[:, 1]
         response = out_f[:, 0]
-        finite = None
+        times: list[float] = []
+        starts: list[int] = []
+        if count:   # the answered tickets' response times, desk by desk in the order they came
+            from relsim.market import kernels  # loaded by now (the week's kernels)
+            grouped, bounds = kernels.finite_by_desk(firms, response, len(self.firm_desks))
+            times, starts = grouped.tolist(), bounds.tolist()
         for index, (desk, (waiting, opened, answered, abandoned)) in enumerate(zip(
                 self.firm_desks, self.dk[:, D_WAITING:].tolist(), strict=True)):
             desk.opened += opened
@@ -350,7 +355,5 @@ class CompiledDesks:
             desk.abandoned += abandoned
             desk.waiting = waiting
             if answered:
-                if finite is None:
-                    finite = np.isfinite(response)
-                desk.response_times.extend(response[(firms == index) & finite].tolist())
+                desk.response_times.extend(times[starts[index]:starts[index + 1]])
         return out_i[:, 0], firms, out_i[:, 2].astype(bool), response, out_i[:, 3].astype(bool), out_f[:, 1]

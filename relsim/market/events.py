@@ -245,16 +245,18 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
         return
     model = state.model
     week = model.week
-    # customer by customer in compiled code: no firm, no key account, the firm's count, the source
-    kernels = _kernels()
-    firms, source, left = kernels.leave(customers.astype(np.int64, copy=False), state.current, state.counts,
-                                        state.key_account, state.spells, state.source, SOURCE_CODE["returning"],
-                                        state.offer)
-    for firm in np.flatnonzero(left).tolist():
-        model.firms[firm].farewell(reason, int(left[firm]))
-    state.ended_spells.append((customers.astype(np.int32), firms.astype(state.current.dtype),
-                               state.spell_start[customers], np.full(customers.size, week, dtype=FLOAT),
-                               REASONS.index(reason), source))
+    churn = model.spec.churn
+    returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
+    # customer by customer in compiled code: no firm, no key account, the firm's count, the source; the
+    # spells' record; unless they switched, dormant until they may return (or for good)
+    ids, small_firms, starts, ends, firms, source, left = _kernels().end_spells(
+        customers.astype(np.int64, copy=False), state.current, state.counts, state.key_account, state.spells,
+        state.source, SOURCE_CODE["returning"], state.offer, state.spell_start, FLOAT(week), model.dormant_until,
+        model.dormant_until.dtype.type(week + churn.dormancy_weeks if returns else np.inf), reason != "switched")
+    for firm, count in enumerate(left.tolist()):
+        if count:
+            model.firms[firm].farewell(reason, count)
+    state.ended_spells.append((ids, small_firms, starts, ends, REASONS.index(reason), source))
     if reason in WARNING_REASONS:
         leavers, leaver_firms, until, left_at = state.recent_leavers
         state.recent_leavers = (
@@ -262,10 +264,6 @@ def leave(state: CustomerState, customers: np.ndarray, reason: str, when: np.nda
             np.concatenate([until, np.full(customers.size,
                                            week + model.spec.word_of_mouth.leaver_warning_weeks)]),
             np.concatenate([left_at, np.full(customers.size, week) if when is None else when]))
-    if reason != "switched":
-        churn = model.spec.churn
-        returns = churn.lapsed_return and churn.model != "bgnbd"   # BG/NBD dropout is for good
-        model.dormant_until[customers] = week + churn.dormancy_weeks if returns else np.inf
 
 
 def start_initial(state: CustomerState, firm: int, customers: np.ndarray, first_week: np.ndarray,
@@ -526,19 +524,29 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
     maybe exit."""
     model = state.model
     spec = model.spec
-    if spec.operations.enabled:
-        asks = draws.uniform("question", customers, firms) < spec.operations.question_rate
-        tickets(state, customers[asks], firms[asks], False, times[asks], draws, open_tickets)
+    kernels = _kernels()
+    terms = _terms(state)
+    customers, firms = customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False)
     # the relationship updates, order by order in compiled code that calls the rules (market/kernels.py):
     # satisfaction, the failure's severity and trust, the follow-up call; the books' counts per firm
+    updates = (customers, firms, late.astype(bool, copy=False), defective.astype(bool, copy=False),
+               float(model.week), state.firm_count, state.segment, state.current, state.spell_start,
+               state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
+               state.responsiveness, state.satisfaction_shortfall, terms.quality, terms.level, terms.list_price,
+               state.expectation, state.service_sensitivity, terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
+    if spec.operations.enabled:
+        # who asks the desk a question (one "question" draw per order; key accounts first), worked out
+        # before the updates, in the same compiled call (kernels.ask_and_deliver); then its tickets
+        (ask_customers, ask_firms, ask_times, priority, follow_up, failed, voice_probability, exit_probability,
+         delivered, failures, calls) = kernels.ask_and_deliver(
+            draws.uniform("question", customers, firms), float(spec.operations.question_rate), times,
+            state.key_account, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY, *updates)
+        if ask_customers.size:
+            _raise_tickets(state, ask_customers, ask_firms, False, ask_times, priority, draws, open_tickets)
+    else:
+        follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = kernels.deliver(
+            *updates)
     firm_list = model.firms
-    terms = _terms(state)
-    follow_up, failed, voice_probability, exit_probability, delivered, failures, calls = _kernels().deliver(
-        customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False), late.astype(bool, copy=False),
-        defective.astype(bool, copy=False), float(model.week), state.firm_count, state.segment, state.current,
-        state.spell_start, state.satisfaction, state.commitment, state.trust, state.reciprocity, state.knowledge,
-        state.responsiveness, state.satisfaction_shortfall, terms.quality, terms.level, terms.list_price,
-        state.expectation, state.service_sensitivity, terms.delivery, terms.contact, FOLLOW_UP_LEVEL)
     for firm, count, failures_of_firm in zip(firm_list, delivered.tolist(), failures.tolist(), strict=True):
         firm.deliveries += count
         firm.failures += failures_of_firm
@@ -548,14 +556,19 @@ def delivery(state: CustomerState, customers: np.ndarray, firms: np.ndarray, lat
             firm_list[firm].books["relationship"] += count * spec.costs.follow_up
     if not failed.any():
         return
-    voice = draws.uniform("voice", customers, firms, need=failed) < voice_probability
-    complain = failed & (voice | follow_up)
-    tickets(state, customers[complain], firms[complain], True, times[complain], draws, open_tickets)
+    # voice: a complaint (one "voice" draw per order; called back, the customer complains)
+    complaining, complaint_firms, complaint_times, priority, by_firm, silent = kernels.complaints(
+        failed, draws.uniform("voice", customers, firms, need=failed), voice_probability, follow_up, customers,
+        firms, times, state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY, state.firm_count)
+    if complaining.size:
+        _raise_tickets(state, complaining, complaint_firms, True, complaint_times, priority, draws, open_tickets,
+                       by_firm)
     if spec.churn.model == "behavioural":
         # silent customers weigh exit; that is part of the behavioural churn model
-        silent = failed & ~complain
-        exits = silent & (draws.uniform("exit", customers, firms, need=silent) < exit_probability)
-        leave(state, customers[exits], "failure", times[exits])
+        exits, exit_times = kernels.chosen_where(silent, draws.uniform("exit", customers, firms, need=silent),
+                                                 exit_probability, customers, times)
+        if exits.size:
+            leave(state, exits, "failure", exit_times)
 
 
 def _contact_terms(model) -> np.ndarray:
@@ -583,14 +596,25 @@ def tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, comp
     the engine queues them (``open_tickets``)."""
     if customers.size == 0:
         return
+    # key accounts of the ticket's firm first (one compiled pass for the two masks and the choice)
+    priority = _kernels().ticket_priority(customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
+                                          state.key_account, state.current, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
+    _raise_tickets(state, customers, firms, complaint, times, priority, draws, open_tickets)
+
+
+def _raise_tickets(state: CustomerState, customers: np.ndarray, firms: np.ndarray, complaint: bool,
+                   times: np.ndarray, priority: np.ndarray, draws: BatchDraws, open_tickets: OpenTickets,
+                   by_firm: np.ndarray | None = None) -> None:
+    """:func:`tickets` once their priorities are known (``by_firm``: the complaints per firm, if
+    counted already): counted, their handling time and resolution drawn, queued."""
     model = state.model
     operations = model.spec.operations
     flags = np.ones(customers.size, dtype=bool) if complaint else np.zeros(customers.size, dtype=bool)
     if complaint:
-        for firm, count in enumerate(np.bincount(firms, minlength=state.firm_count).tolist()):
+        if by_firm is None:
+            by_firm = np.bincount(firms, minlength=state.firm_count)
+        for firm, count in enumerate(by_firm.tolist()):
             model.firms[firm].complaints += count
-    key_account = state.key_account[customers] & (state.current[customers] == firms)
-    priority = np.where(key_account, KEY_ACCOUNT_PRIORITY, STANDARD_PRIORITY)
     handling = draws.exponential("handling", customers, firms, operations.service_time_weeks)
     resolved = draws.uniform("resolution", customers, firms) < operations.resolution_probability
     open_tickets(customers, firms, flags, times, priority, handling, resolved)
@@ -602,18 +626,21 @@ def answer(state: CustomerState, customers: np.ndarray, firms: np.ndarray, compl
     responsiveness (speed and resolution); for a complaint, service recovery, and goodwill
     (as much as was restored) and trust if resolved, or, unresolved, maybe exit."""
     model = state.model
-    # ticket by ticket in compiled code that calls the rules (market/kernels.py)
-    unresolved, exit_probability = _kernels().answer(
+    kernels = _kernels()
+    # ticket by ticket in compiled code that calls the rules (market/kernels.py), then the complaints
+    customers, firms, times, unresolved, exit_probability = kernels.answer_complaints(
         customers.astype(np.int64, copy=False), firms.astype(np.int64, copy=False),
         complaint.astype(bool, copy=False), response_time.astype(np.float64, copy=False),
-        resolved.astype(bool, copy=False), state.current, state.satisfaction, state.commitment, state.trust,
-        state.reciprocity, state.responsiveness, state.satisfaction_shortfall, _terms(state).answer)
-    if model.spec.churn.model == "behavioural" and complaint.any():
+        resolved.astype(bool, copy=False), times.astype(np.float64, copy=False), state.current, state.satisfaction,
+        state.commitment, state.trust, state.reciprocity, state.responsiveness, state.satisfaction_shortfall,
+        _terms(state).answer)
+    if model.spec.churn.model == "behavioural" and customers.size:
         # an unresolved complaint of a customer still with the firm: maybe exit (one draw per complaint)
-        customers, firms, times = customers[complaint], firms[complaint], times[complaint]
-        unresolved, exit_probability = unresolved[complaint], exit_probability[complaint]
-        exits = unresolved & (draws.uniform("answer_exit", customers, firms, need=unresolved) < exit_probability)
-        leave(state, customers[exits], "failure", times[exits])
+        exits, exit_times = kernels.chosen_where(
+            unresolved, draws.uniform("answer_exit", customers, firms, need=unresolved), exit_probability, customers,
+            times)
+        if exits.size:
+            leave(state, exits, "failure", exit_times)
 
 
 # ==========================================================================
@@ -635,8 +662,13 @@ def talkers_and_leavers(state: CustomerState, firm: int, members: np.ndarray, ta
         computed = talk_and_hazard(state, members, relationship, talk_draws)
     talk, hazard = computed
     talking, positive = (None, None) if talk is None else talk
-    leaving = churn_draws[members] < hazard
-    return talking, positive, leaving, relationship
+    return talking, positive, lapsing(churn_draws, members, hazard), relationship
+
+
+def lapsing(churn_draws: np.ndarray, customers: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Who of ``customers`` lapses this week: their churn draw (``churn_draws[customers]``) below
+    their hazard ``hazard`` (a mask over ``customers``)."""
+    return churn_draws[customers] < hazard
 
 
 #: Customers per block of the churn hazard over every firm's customers (:func:`hazard_in_blocks`):
@@ -681,16 +713,13 @@ def warning_leavers(state: CustomerState, talk_draws: np.ndarray):
     this week. Returns ``(leavers, firms, positive)`` of the talkers, in the
     order they left."""
     model = state.model
-    leavers, firms, until, left = state.recent_leavers
-    keep = (model.week < until) & (state.current[leavers] < 0)
-    leavers, firms, until, left = leavers[keep], firms[keep], until[keep], left[keep]
-    state.recent_leavers = (leavers, firms, until, left)
-    at = state.dyads(leavers, firms)
-    kernels = _kernels()
-    talking, positive = kernels.talkers(at.get(state.satisfaction), at.get(state.commitment), talk_draws,
-                                        leavers.astype(np.int64, copy=False),
-                                        np.array(model.talk_weights, dtype=np.float64))
-    return leavers[talking], firms[talking], positive[talking]
+    # leaver by leaver in compiled code that calls the rule (market/kernels.py): who still warns,
+    # kept in order, and who of them talks (rules.talk_probability on its state with the firm it left)
+    *kept, talkers, firms, positive = _kernels().warning_talkers(
+        *state.recent_leavers, float(model.week), state.current, state.satisfaction, state.commitment, talk_draws,
+        np.array(model.talk_weights, dtype=np.float64))
+    state.recent_leavers = tuple(kept)
+    return talkers, firms, positive
 
 
 def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray, draws: BatchDraws):
@@ -725,6 +754,41 @@ def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.nd
         listeners.astype(np.int64, copy=False), positive.astype(bool, copy=False), firm, model.aware,
         state.source, state.wom, state.current, state.referred, state.spells, float(wom.strength),
         float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
-    trying = prospects[draws.uniform("referral", prospects, firm) < wom.referral_trial]
-    if trying.size:
-        np.add.at(model.extra_occasions, trying, 1)   # an extra purchase occasion next week (each time)
+    _referral_trials(state, firm, prospects, draws)
+
+
+def _referral_trials(state: CustomerState, firm: int, prospects: np.ndarray, draws: BatchDraws) -> None:
+    """Each recommended prospect may try ``firm`` next week (one "referral" draw each, in order)."""
+    model = state.model
+    # an extra purchase occasion next week (each time), in compiled code
+    _kernels().referral_trials(prospects, draws.uniform("referral", prospects, firm),
+                               float(model.spec.word_of_mouth.referral_trial), model.extra_occasions)
+
+
+def talk_and_hear(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndarray,
+                  draws: BatchDraws) -> None:
+    """:func:`talk`, then :func:`hear` of what the listeners reached hear, for a batch in which
+    a listener may be reached more than once: its conversations are heard in rounds (every
+    listener's first, then every second one …, each round in talker order, as the array engine
+    splits a batch: ``engines.arrays.rounds``). The same draws in the same order as the two
+    events (one "listener" draw per talker, one "referral" draw per prospect), the talk and the
+    hearing in one compiled call (``kernels.talk_and_hear``, which calls ``pick_listeners``,
+    ``dyad_rounds`` and ``hear``)."""
+    if talkers.size == 0:
+        return
+    model = state.model
+    network = model.network
+    wom = model.spec.word_of_mouth
+    talkers = talkers.astype(np.int64, copy=False)
+    uniforms = draws.uniform("listener", talkers, firm)
+    # the fully mixed network's picks (numpy); on a CSR network the kernel picks
+    picked = network.pick_listeners(talkers, uniforms) if network.fully_mixed else talkers
+    prospects, praise, held = _kernels().talk_and_hear(
+        talkers, uniforms, positive.astype(bool, copy=False), picked, network.fully_mixed, network.indptr,
+        network.indices, firm, state.firm_count, model.aware, state.source, state.wom, state.current, state.referred,
+        state.spells, float(wom.strength), float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
+    spoken = model.firms[firm].wom_spoken
+    spoken[1] += praise
+    spoken[0] += held - praise
+    if prospects.size:
+        _referral_trials(state, firm, prospects, draws)

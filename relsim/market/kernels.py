@@ -878,7 +878,7 @@ def take_due(customer, firm, due, late, defective, until):
     of their due times), and the rest in calendar order, in one call instead of a mask, its
     positions, a sort and ten gathers. Returns ``(status, delivered…, kept…)``: status 1 and the
     five arrays of each; 0 when no order is due, 2 when a due time is negative (the caller then
-    takes them with numpy), with empty arrays."""
+    takes them with numpy), with empty arrays (a NaN due time is never due: ``NaN < until`` is false)."""
     count = 0
     for k in range(due.size):
         if due[k] < until:
@@ -896,7 +896,9 @@ def take_due(customer, firm, due, late, defective, until):
         else:
             rest[r] = k
             r += 1
-    order = stable_time_order(times)
+    # a week's few deliveries by merge sort (the radix sort's passes over its buckets cost more than
+    # the sort below a few thousand times)
+    order = stable_time_order(times) if count > _MERGE_SORT_MAX else merge_time_order(times)
     status = 1
     if count == 0 or order.size != count:
         status = 0 if count == 0 else 2
@@ -1069,3 +1071,318 @@ def join_spells(customers, firms, spells, source, returning, source_count, satis
         counts[f] += 1
     return joined
 
+
+# --- s15-ops ---
+# branch s15-ops: cheaper 5,000-customer weeks (word of mouth and the operations in fewer calls)
+# --------------------------------------------------------------------------
+@jit
+def talk_and_hear(talkers, uniforms, positive, picked, use_picked, indptr, indices, firm, firm_count, aware, source,
+                  wom, current, referred, spells, strength, negativity_weight, max_influence, wom_code):
+    """A firm's talkers tell one contact each and the contacts reached hear it
+    (``events.talk_and_hear``), in one call: each talker's listener from its uniform
+    (``pick_listeners`` on the CSR network, or ``picked`` when ``use_picked``: the fully mixed
+    network's picks), the talkers without a contact dropped, the conversations put in rounds
+    (``dyad_rounds``: every listener's first conversation, then every second one …, each round in
+    talker order, as ``engines.arrays.rounds`` orders them) and heard in that order (``hear``).
+    Returns the prospects (``hear``'s), the positive conversations and all conversations held."""
+    listeners = picked if use_picked else pick_listeners(indptr, indices, talkers, uniforms)
+    held = 0
+    for k in range(listeners.size):
+        if listeners[k] >= 0:
+            held += 1
+    reached = np.empty(held, dtype=np.int64)
+    heard = np.empty(held, dtype=np.bool_)
+    praise = 0
+    j = 0
+    for k in range(listeners.size):
+        if listeners[k] >= 0:
+            reached[j] = listeners[k]
+            heard[j] = positive[k]
+            if positive[k]:
+                praise += 1
+            j += 1
+    if held > 1:
+        order, starts = dyad_rounds(reached, np.full(1, firm, dtype=np.int64), firm_count, True)
+        if starts.size > 2:   # a listener reached twice: the rounds' order
+            reached = reached[order]
+            heard = heard[order]
+    prospects = hear(reached, heard, firm, aware, source, wom, current, referred, spells, strength,
+                     negativity_weight, max_influence, wom_code)
+    return prospects, praise, held
+
+
+@jit
+def ticket_priority(customers, firms, key_account, current, key_priority, standard_priority):
+    """Each ticket's priority at the desk (``events.tickets``): ``key_priority`` for a key account
+    of the ticket's firm (``key_account[i]`` and ``current[i] == firms[k]``), else
+    ``standard_priority``; ``np.where`` of the two masks' ``&`` in one pass."""
+    priority = np.empty(customers.size, dtype=np.int64)
+    for k in range(customers.size):
+        i = customers[k]
+        priority[k] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+    return priority
+
+
+#: Batches of due times up to this size are put in order by merge sort in ``take_due`` (``merge_time_order``).
+_MERGE_SORT_MAX = 4096
+
+
+@jit
+def merge_time_order(times):
+    """``np.argsort(times, kind="stable")`` of a small batch of times (``take_due``), by numba's
+    merge sort (stable: equal times, ``-0.0`` and ``0.0`` among them, keep their positions).
+    Returns an empty array when a time is NaN (numpy sorts those last; ``take_due`` never passes
+    one, and its caller would sort with numpy)."""
+    for k in range(times.size):
+        if times[k] != times[k]:
+            return np.empty(0, dtype=np.int64)
+    return np.argsort(times, kind="mergesort")
+
+
+@jit
+def warning_talkers(leavers, firms, until, left, week, current, satisfaction, commitment, draws, weights):
+    """The recent leavers still warning (``events.warning_leavers``: ``week < until`` and a customer
+    of nobody), kept in their order, and who of them talks this week about the firm it left, and
+    for it or against it (``rules.talk_probability`` on its state with that firm, as ``talkers``;
+    ``draws[leaver]``). Returns the four kept arrays, then the talkers, their firms and ``positive``."""
+    size = leavers.size
+    kept = np.empty(size, dtype=np.int64)
+    count = 0
+    for k in range(size):
+        if week < until[k] and current[leavers[k]] < 0:
+            kept[count] = k
+            count += 1
+    kept = kept[:count]
+    kept_leavers, kept_firms, kept_until, kept_left = leavers[kept], firms[kept], until[kept], left[kept]
+    speaking = np.empty(count, dtype=np.int64)
+    positive = np.empty(count, dtype=np.bool_)
+    talking = 0
+    for k in range(count):
+        i = kept_leavers[k]
+        f = kept_firms[k]
+        draw = draws[i]
+        promote, detract = _talk_probability(np.float64(satisfaction[i, f]), np.float64(commitment[i, f]), weights[0],
+                                             weights[1], weights[2], weights[3], weights[4], weights[5])
+        if draw < promote + detract:
+            speaking[talking] = k
+            positive[talking] = draw < promote
+            talking += 1
+    speaking = speaking[:talking]
+    return (kept_leavers, kept_firms, kept_until, kept_left, kept_leavers[speaking], kept_firms[speaking],
+            positive[:talking].copy())
+
+
+@jit
+def referral_trials(prospects, uniforms, trial, extra):
+    """Recommended prospects who try the firm next week (``events.hear``): each whose "referral"
+    draw is below ``trial`` gets one more purchase occasion (``extra[prospect] += 1``, each time it
+    is drawn; numpy's ``np.add.at(extra, prospects[uniforms < trial], 1)``)."""
+    for k in range(prospects.size):
+        if uniforms[k] < trial:
+            extra[prospects[k]] += 1
+
+
+@jit
+def ask_and_deliver(question_draws, question_rate, times, key_account, key_priority, standard_priority, customers,
+                    firms, late, defective, week, firm_count, segment, current, spell_start, satisfaction, commitment,
+                    trust, reciprocity, knowledge, responsiveness, shortfall, quality, level, list_price, expectation,
+                    service_sensitivity, terms, contact_terms, follow_up_level):
+    """A batch of deliveries (``events.delivery``) in one call: who asks the desk a question (its
+    "question" draw below ``question_rate``) and those questions' customers, firms, times and
+    priorities (``ticket_priority``'s rule), then the relationship updates (``deliver``, whose
+    results follow)."""
+    size = customers.size
+    asked = 0
+    for k in range(size):
+        if question_draws[k] < question_rate:
+            asked += 1
+    ask_customers = np.empty(asked, dtype=np.int64)
+    ask_firms = np.empty(asked, dtype=np.int64)
+    ask_times = np.empty(asked)
+    priority = np.empty(asked, dtype=np.int64)
+    j = 0
+    for k in range(size):
+        if question_draws[k] < question_rate:
+            i = customers[k]
+            ask_customers[j] = i
+            ask_firms[j] = firms[k]
+            ask_times[j] = times[k]
+            priority[j] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+            j += 1
+    follow_up, failed, voice, exit_probability, delivered, failures, calls = deliver(
+        customers, firms, late, defective, week, firm_count, segment, current, spell_start, satisfaction, commitment,
+        trust, reciprocity, knowledge, responsiveness, shortfall, quality, level, list_price, expectation,
+        service_sensitivity, terms, contact_terms, follow_up_level)
+    return (ask_customers, ask_firms, ask_times, priority, follow_up, failed, voice, exit_probability, delivered,
+            failures, calls)
+
+
+@jit
+def complaints(failed, voice_draws, voice_probability, follow_up, customers, firms, times, key_account, current,
+               key_priority, standard_priority, firm_count):
+    """Who of the failed deliveries complains (``events.delivery``): its "voice" draw below its
+    probability of voice, or called back by the firm; the complaints' customers, firms, times
+    and priorities (``ticket_priority``'s rule), the complaints per firm, and who failed and
+    stayed silent (a mask)."""
+    size = customers.size
+    complain = np.zeros(size, dtype=np.bool_)
+    silent = np.zeros(size, dtype=np.bool_)
+    count = 0
+    for k in range(size):
+        if failed[k]:
+            if voice_draws[k] < voice_probability[k] or follow_up[k]:
+                complain[k] = True
+                count += 1
+            else:
+                silent[k] = True
+    out_customers = np.empty(count, dtype=np.int64)
+    out_firms = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    priority = np.empty(count, dtype=np.int64)
+    by_firm = np.zeros(firm_count, dtype=np.int64)
+    j = 0
+    for k in range(size):
+        if complain[k]:
+            i = customers[k]
+            out_customers[j] = i
+            out_firms[j] = firms[k]
+            out_times[j] = times[k]
+            priority[j] = key_priority if key_account[i] and current[i] == firms[k] else standard_priority
+            by_firm[firms[k]] += 1
+            j += 1
+    return out_customers, out_firms, out_times, priority, by_firm, silent
+
+
+@jit
+def chosen_where(mask, draws, probability, customers, times):
+    """The customers and times where ``mask`` holds and the draw is below the probability
+    (``events.delivery``'s silent exits: ``mask & (draws < probability)``, then both gathered)."""
+    count = 0
+    for k in range(mask.size):
+        if mask[k] and draws[k] < probability[k]:
+            count += 1
+    out_customers = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    j = 0
+    for k in range(mask.size):
+        if mask[k] and draws[k] < probability[k]:
+            out_customers[j] = customers[k]
+            out_times[j] = times[k]
+            j += 1
+    return out_customers, out_times
+
+
+@jit
+def finite_by_desk(desks, response, desk_count):
+    """The answers' finite response times grouped by desk (``CompiledDesks.advance_to``): each
+    desk's in the order they came (``response[(desks == d) & np.isfinite(response)]`` for
+    every desk ``d`` at once). Returns the times and where each desk's start (``starts[d]:starts[d + 1]``)."""
+    starts = np.zeros(desk_count + 1, dtype=np.int64)
+    for k in range(response.size):
+        if math.isfinite(response[k]):
+            starts[desks[k] + 1] += 1
+    for d in range(desk_count):
+        starts[d + 1] += starts[d]
+    grouped = np.empty(starts[desk_count])
+    slot = starts[:desk_count].copy()
+    for k in range(response.size):
+        if math.isfinite(response[k]):
+            grouped[slot[desks[k]]] = response[k]
+            slot[desks[k]] += 1
+    return grouped, starts
+
+
+@jit
+def end_spells(customers, current, counts, key_account, spells, source, returning, offer, spell_start, week,
+               dormant_until, dormant, set_dormant):
+    """``leave``, then what ``events.leave`` records of the spells ended, in the same pass: the
+    customers (int32), their firms (``current``'s type), the spells' starts and ends (``week``,
+    32-bit) for ``CustomerState.ended_spells``; with ``set_dormant``, each customer's
+    ``dormant_until`` set to ``dormant``. Returns those four, then ``leave``'s firms, source codes
+    and departures per firm."""
+    firms, codes, left = leave(customers, current, counts, key_account, spells, source, returning, offer)
+    size = customers.size
+    ids = np.empty(size, dtype=np.int32)
+    small = np.empty(size, dtype=current.dtype)
+    starts = np.empty(size, dtype=spell_start.dtype)
+    ends = np.empty(size, dtype=np.float32)
+    for k in range(size):
+        i = customers[k]
+        ids[k] = i
+        small[k] = firms[k]
+        starts[k] = spell_start[i]
+        ends[k] = week
+        if set_dormant:
+            dormant_until[i] = dormant
+    return ids, small, starts, ends, firms, codes, left
+
+
+@jit
+def due_in_rounds(customer, firm, due, late, defective, until, firm_count, counts, small_batch):
+    """``take_due``, then the deliveries taken put in rounds (``engines.arrays.rounds``: by
+    ``dyad_rounds``, or above ``small_batch`` by ``dense_rounds`` in ``counts``), in one call:
+    returns ``take_due``'s status and arrays with the five delivered ones in round order (each
+    round in time order), then where each round starts (``starts[r]:starts[r + 1]``)."""
+    status, c, f, d, lt, df, kc, kf, kd, klt, kdf = take_due(customer, firm, due, late, defective, until)
+    starts = np.zeros(2, dtype=np.int64)
+    starts[1] = c.size
+    if status == 1 and c.size > 1:
+        if c.size <= small_batch:
+            order, starts = dyad_rounds(c, f, firm_count, False)
+        else:
+            order, starts = dense_rounds(c, f, firm_count, False, counts)
+        if starts.size > 2:   # a dyad with two deliveries or more: the rounds' order
+            c, f, d, lt, df = c[order], f[order], d[order], lt[order], df[order]
+    return status, c, f, d, lt, df, kc, kf, kd, klt, kdf, starts
+
+
+@jit
+def stayers_by_firm(leaving, starts, trust, commitment, satisfaction, reciprocity, responsiveness, purchases,
+                    last_purchase, advantage):
+    """``stayers`` of every firm's customers (``starts[f]:starts[f + 1]`` of the arrays: firm f's)
+    who do not leave (``~leaving``), and where each firm's stayers start in them: the eight arrays,
+    then ``kept_starts`` (``kept_starts[f]:kept_starts[f + 1]`` firm f's)."""
+    staying = np.empty(leaving.size, dtype=np.bool_)
+    kept_starts = np.zeros(starts.size, dtype=np.int64)
+    for f in range(starts.size - 1):
+        count = 0
+        for k in range(starts[f], starts[f + 1]):
+            staying[k] = not leaving[k]
+            if staying[k]:
+                count += 1
+        kept_starts[f + 1] = kept_starts[f] + count
+    (kept_trust, kept_commitment, kept_satisfaction, kept_reciprocity, kept_responsiveness, kept_purchases,
+     kept_last_purchase, kept_advantage) = stayers(staying, trust, commitment, satisfaction, reciprocity,
+                                                   responsiveness, purchases, last_purchase, advantage)
+    return (kept_trust, kept_commitment, kept_satisfaction, kept_reciprocity, kept_responsiveness, kept_purchases,
+            kept_last_purchase, kept_advantage, kept_starts)
+
+
+@jit
+def answer_complaints(customers, firms, complaint, response_time, resolved, times, current, satisfaction, commitment,
+                      trust, reciprocity, responsiveness, shortfall, terms):
+    """``answer``, then its complaints (``events.answer``: those that may end in an exit), in one
+    call: their customers, firms and times, whether each is unresolved with the customer still the
+    firm's, and its probability of exit (``answer``'s, gathered where ``complaint`` holds)."""
+    unresolved, exit_probability = answer(customers, firms, complaint, response_time, resolved, current,
+                                          satisfaction, commitment, trust, reciprocity, responsiveness, shortfall,
+                                          terms)
+    count = 0
+    for k in range(customers.size):
+        if complaint[k]:
+            count += 1
+    out_customers = np.empty(count, dtype=np.int64)
+    out_firms = np.empty(count, dtype=np.int64)
+    out_times = np.empty(count)
+    out_unresolved = np.empty(count, dtype=np.bool_)
+    out_probability = np.empty(count)
+    j = 0
+    for k in range(customers.size):
+        if complaint[k]:
+            out_customers[j] = customers[k]
+            out_firms[j] = firms[k]
+            out_times[j] = times[k]
+            out_unresolved[j] = unresolved[k]
+            out_probability[j] = exit_probability[k]
+            j += 1
+    return out_customers, out_firms, out_times, out_unresolved, out_probability

@@ -186,6 +186,9 @@ class ArrayPopulation:
         self._compiled_desk = model.spec.operations.desk == "compiled"
         self._desks: CompiledDesks | None = None
         self.tickets: dict[int, tuple[int, int, bool]] = {}
+        # tickets raised since the compiled desks last ran, queued there in one batch before they run
+        # (``_open_pending``)
+        self.pending_tickets: list[tuple[np.ndarray, ...]] = []
         self.answers: list[tuple[int, float, bool, float]] = []
         self.next_ticket = 0
         # one zero int32 cell per dyad, for splitting large batches into rounds (``_rounds``), made at
@@ -322,19 +325,15 @@ class ArrayPopulation:
     def _deliver_and_answer(self, until: float) -> None:
         state = self.state
         calendar = self._calendar()
-        delivered = self._take_due(calendar, until)
-        if delivered is not None:
+        taken = self._take_due(calendar, until)
+        if taken is not None:
+            (customers, firms, due, late, defective), bounds = taken
             mark = state.recent_leavers[0].size
-            batches = self._rounds(delivered["customer"], delivered["firm"])
-            if len(batches) == 1:   # every dyad once (the common case): the batch as it is
-                events.delivery(state, delivered["customer"], delivered["firm"], delivered["late"],
-                                delivered["defective"], delivered["due"], self.draws, self._open_tickets)
-            else:
-                for batch in batches:
-                    events.delivery(state, delivered["customer"][batch], delivered["firm"][batch],
-                                    delivered["late"][batch], delivered["defective"][batch],
-                                    delivered["due"][batch], self.draws, self._open_tickets)
+            for start, end in itertools.pairwise(bounds):   # round by round (each dyad once in each)
+                events.delivery(state, customers[start:end], firms[start:end], late[start:end],
+                                defective[start:end], due[start:end], self.draws, self._open_tickets)
             self._in_time_order(mark)
+        self._open_pending()
         self.model.operations.advance_to(until)
         if self.desks is not None:
             customers, firms, complaint, response_time, resolved, times = self.desks.advance_to(until)
@@ -351,24 +350,38 @@ class ArrayPopulation:
             times = np.array([a[3] for a in answers])
             self._apply_answers(customers, firms, complaint, response_time, resolved, times)
 
-    def _take_due(self, calendar: dict[str, np.ndarray], until: float) -> dict[str, np.ndarray] | None:
-        """The orders of the calendar due before ``until`` in time order (``None`` if none), and the
-        rest kept in it: by compiled code for a large calendar (``kernels.take_due``), else numpy."""
+    def _take_due(self, calendar: dict[str, np.ndarray],
+                  until: float) -> tuple[tuple[np.ndarray, ...], list[int]] | None:
+        """The orders of the calendar due before ``until`` (``None`` if none), in rounds (``rounds``:
+        round ``r`` is ``[bounds[r]:bounds[r + 1]]`` of each of the five arrays — customer, firm,
+        due, late, defective — each round in time order), and the rest kept in the calendar: in one
+        compiled call (``kernels.due_in_rounds``: ``take_due``, then the rounds), else (a negative
+        due time in a large calendar) by numpy."""
         names = ("customer", "firm", "due", "late", "defective")
-        if calendar["due"].size > _RADIX_BATCH:
-            status, *taken = _kernels().take_due(*(calendar[name] for name in names), float(until))
+        size = calendar["due"].size
+        if size:
+            if size > _SMALL_BATCH and self._dyad_counts is None:
+                self._dyad_counts = np.zeros(self.size * self.firm_count, dtype=np.int32)
+            counts = self._dyad_counts if self._dyad_counts is not None else np.zeros(0, dtype=np.int32)
+            status, *taken, starts = _kernels().due_in_rounds(*(calendar[name] for name in names), float(until),
+                                                              self.firm_count, counts, _SMALL_BATCH)
             if status == 0:
                 return None
             if status == 1:
                 self.deliveries = dict(zip(names, taken[5:], strict=True))
-                return dict(zip(names, taken[:5], strict=True))
+                return tuple(taken[:5]), starts.tolist()
         due = calendar["due"] < until
         if not due.any():
             return None
         order = np.flatnonzero(due)[_time_order(calendar["due"][due])]
         kept = ~due
         self.deliveries = {name: values[kept] for name, values in calendar.items()}
-        return {name: values[order] for name, values in calendar.items()}
+        delivered = [calendar[name][order] for name in names]
+        batches = self._rounds(delivered[0], delivered[1])
+        bounds = [0, *itertools.accumulate(batch.size for batch in batches)]
+        if len(batches) > 1:
+            delivered = [values[np.concatenate(batches)] for values in delivered]
+        return tuple(delivered), bounds
 
     def _apply_answers(self, customers, firms, complaint, response_time, resolved, times) -> None:
         """The desks' answers and abandonments, in the order they came, in rounds."""
@@ -376,22 +389,30 @@ class ArrayPopulation:
             return
         state = self.state
         mark = state.recent_leavers[0].size
-        for batch in self._rounds(customers, firms):
-            events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
-                          resolved[batch], times[batch], self.draws)
+        batches = self._rounds(customers, firms)
+        if len(batches) == 1:   # every dyad once (the common case): the answers as they are
+            events.answer(state, customers, firms, complaint, response_time, resolved, times, self.draws)
+        else:
+            for batch in batches:
+                events.answer(state, customers[batch], firms[batch], complaint[batch], response_time[batch],
+                              resolved[batch], times[batch], self.draws)
         self._in_time_order(mark)
 
     def _in_time_order(self, mark: int) -> None:
         """Recent leavers added from ``mark`` on, in the order they left (rounds add them by round)."""
         leavers = self.state.recent_leavers
-        if leavers[0].size - mark > 1:
+        added = leavers[3][mark:]
+        # (already in order, as a single round adds them: the stable sort would keep them so)
+        if added.size > 1 and not (added[1:] >= added[:-1]).all():
             order = np.concatenate([np.arange(mark), mark + np.argsort(leavers[3][mark:], kind="stable")])
             self.state.recent_leavers = tuple(values[order] for values in leavers)
 
     def _open_tickets(self, customers, firms, complaint, times, priority, handling, resolved) -> None:
-        """Questions and complaints, fed to the desks at their arrival times."""
+        """Questions and complaints, fed to the desks at their arrival times: the compiled desks
+        take the week's tickets in one batch, in the order raised, before they run
+        (``_open_pending``)."""
         if self.desks is not None:
-            self.desks.open(times, firms, priority, handling, resolved, customers, complaint)
+            self.pending_tickets.append((times, firms, priority, handling, resolved, customers, complaint))
             return
         numbers = np.arange(self.next_ticket, self.next_ticket + customers.size)
         self.next_ticket += customers.size
@@ -399,6 +420,22 @@ class ArrayPopulation:
                                                       strict=True), strict=True))
         self.model.operations.open_tickets_at(times, firms, priority, handling, resolved, numbers,
                                               self._answered)
+
+    def _open_pending(self) -> None:
+        """The tickets raised since the compiled desks last ran, to the desks in one batch in the
+        order raised: the same arrivals in the same order as batch by batch (the desks number
+        the tickets in the order they are opened and run nothing in between; their clock, which
+        an arrival time is read against, stays at the week's start until they run)."""
+        pending = self.pending_tickets
+        if not pending:
+            return
+        self.pending_tickets = []
+        desks = self.desks
+        assert desks is not None, "tickets are kept aside only for the compiled desks"
+        if len(pending) == 1:
+            desks.open(*pending[0])
+        else:
+            desks.open(*(np.concatenate(parts) for parts in zip(*pending, strict=True)))
 
     def _answered(self, ticket: int, response_time: float, resolved: bool) -> None:
         self.answers.append((ticket, response_time, resolved, self.model.operations.env.now))
@@ -414,7 +451,9 @@ class ArrayPopulation:
         events.hear(self.state, firm, listeners, positive, self.draws)
 
     def _talk(self, firm: int, talkers: np.ndarray, positive: np.ndarray) -> None:
-        self.hear(firm, *events.talk(self.state, firm, talkers, positive, self.draws))
+        """``talkers`` tell one contact each about ``firm``, who hear it (``events.talk_and_hear``:
+        ``events.talk``, then ``hear`` of the listeners reached, in rounds, in one compiled call)."""
+        events.talk_and_hear(self.state, firm, talkers, positive, self.draws)
 
     def word_of_mouth_and_churn(self, talk_draws: np.ndarray, churn_draws: np.ndarray) -> None:
         state = self.state
@@ -424,26 +463,29 @@ class ArrayPopulation:
         starts, everyone, gathered_all = state.states_by_firm()
         # who talks and the churn hazard, customer by customer: for every firm's customers at once
         talk_all, hazard_all = events.talk_and_hazard(state, everyone, gathered_all, talk_draws)
-        staying = np.ones(everyone.size, dtype=bool)
+        leaving = np.zeros(everyone.size, dtype=bool)
         for firm in range(self.firm_count):
             start, end = starts[firm], starts[firm + 1]
             if start == end:
                 continue
             members = everyone[start:end]
-            talking, positive, leaving, _ = events.talkers_and_leavers(
+            # firm by firm through the event (its rules, and a place where a study may change them)
+            talking, positive, leaves, _ = events.talkers_and_leavers(
                 state, firm, members, talk_draws, churn_draws,
                 {name: values[start:end] for name, values in gathered_all.items()},
                 computed=(None if talk_all is None else (talk_all[0][start:end], talk_all[1][start:end]),
                           hazard_all[start:end]))
-            if talking is not None:
+            leaving[start:end] = leaves
+            if talking is not None:   # the talkers tell their contacts (in index order, as members_of)
                 self._talk(firm, members[talking], positive[talking])
-            events.leave(state, members[leaving], "lapsed")
-            staying[start:end] = ~leaving
+        # then those who lapse leave, every firm's at once, in firm order: a firm's talk reads no
+        # state a lapse of another firm's customer changes (a listener is a prospect of the firm
+        # whether it is another firm's customer or nobody's), so this equals leaving firm by firm
+        events.leave(state, everyone[leaving], "lapsed")
         # the state of those who stay is the end-of-week state the books record (gathered for all at once)
-        from relsim.market import kernels  # loaded by now (the week's kernels); not when a market is built
-        kept = dict(zip(gathered_all, kernels.stayers(staying, *gathered_all.values()), strict=True))
-        kept_before = [0, *itertools.accumulate(   # the stayers before each firm's part
-            int(np.count_nonzero(staying[start:end])) for start, end in itertools.pairwise(starts))]
+        *kept_values, kept_starts = _kernels().stayers_by_firm(leaving, np.array(starts), *gathered_all.values())
+        kept = dict(zip(gathered_all, kept_values, strict=True))
+        kept_before = kept_starts.tolist()   # the stayers before each firm's part
         for firm in range(self.firm_count):
             start, end = starts[firm], starts[firm + 1]
             if start < end:
@@ -454,9 +496,9 @@ class ArrayPopulation:
             return
         # recent leavers (after a failure, or pruned) may still warn their contacts
         leavers, firms, positive = events.warning_leavers(state, talk_draws)
-        for firm in range(self.firm_count):
-            mine = firms == firm
-            if mine.any():
+        if leavers.size:
+            for firm in events.firms_in(firms, self.firm_count):
+                mine = firms == firm
                 self._talk(firm, leavers[mine], positive[mine])
 
     # ------------------------------------------------------------------
