@@ -187,3 +187,24 @@ def test_the_tables_equal_pandas_tables_of_the_rows(engine):
     shuffled = expected.sample(frac=1.0, random_state=1, ignore_index=True)
     model.population.customers_table = lambda: shuffled
     pd.testing.assert_frame_equal(recorder.customers_table(), table, check_exact=True)
+
+
+def test_the_weekly_row_puts_each_count_and_mean_under_its_own_name(market):
+    """``Recorder.record_week``'s column names (worked out once, s15-shop2): the last week's row of
+    every firm holds the mean of each relationship parameter over the firm's customers (as
+    ``metrics._mean`` takes it), its new customers by source, its churn by reason and the share of
+    prospects, each under its own name."""
+    from relsim.market import metrics, rules
+    size = market.population.size
+    for firm in market.firms:
+        row = [row for row in market.recorder.rows if row["firm"] == firm.name][-1]
+        state = market.population.relationship_state(firm.index)
+        assert row["customers"] == len(state["trust"]) > 0
+        for name in metrics.RELATIONSHIP:
+            assert row[f"mean_{name}"] == metrics._mean(np.asarray(state[name]))
+        for source, count in firm.new_by_source.items():
+            assert row[f"new_{source}"] == count
+        for reason, count in firm.churned_by_reason.items():
+            assert row[f"churned_{reason}"] == count
+        assert row[f"rung_{rules.RUNGS[rules.PROSPECT]}"] == (size - row["customers"]) / size
+        assert sum(row[f"rung_{name}"] for name in rules.RUNGS) == pytest.approx(1.0, abs=1e-12)
