@@ -208,3 +208,23 @@ def test_the_weekly_row_puts_each_count_and_mean_under_its_own_name(market):
             assert row[f"churned_{reason}"] == count
         assert row[f"rung_{rules.RUNGS[rules.PROSPECT]}"] == (size - row["customers"]) / size
         assert sum(row[f"rung_{name}"] for name in rules.RUNGS) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_firm_means_equal_numpy_means_of_the_block(dtype):
+    """``kernels.firm_means`` (s15-shop2) gives ``record_week``'s numpy means to the bit: each
+    firm's part of each row summed by ``np.add.reduce`` (pairwise, in the block's type), divided
+    by the count as an ``intp``, cast back; firms of 0, under 8, up to 128 and thousands of
+    customers (each branch of the pairwise sum), values of mixed sign and magnitude."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        sizes = rng.choice([0, 1, 5, 7, 8, 9, 100, 128, 129, 300, 1000, 4099], size=rng.integers(1, 6))
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        block = ((rng.random((5, starts[-1])) - 0.3) * 10.0 ** rng.integers(-3, 4, (5, starts[-1]))).astype(dtype)
+        means = kernels.firm_means(block, starts, block.dtype.type(0))
+        assert means.dtype == block.dtype
+        for f, size in enumerate(sizes):
+            if size:
+                expected = (np.add.reduce(block[:, starts[f]:starts[f + 1]], axis=1) / np.intp(size)).astype(dtype)
+                assert means[f].tolist() == expected.tolist(), (trial, f, size)

@@ -107,13 +107,16 @@ class Recorder:
         # the rungs (rules.loyalty_rung) and NPS counts of every firm's customers, in one compiled pass
         # (the thresholds in the state's type: numpy compares a stored value with a Python constant so)
         from relsim.market import kernels  # here: building a market does not load numba
+        starts = np.array(bounds)
         rung_all, rungs_of, promoters, detractors = kernels.rungs_by_firm(
-            np.array(bounds), np.concatenate([state["purchases"] for state in states]),
+            starts, np.concatenate([state["purchases"] for state in states]),
             block[0], block[1], block[2], co_creating_of,
             np.array([params.supporter_commitment, params.supporter_trust, params.advocate_commitment,
                       params.partner_commitment, wom.promoter_threshold, wom.detractor_threshold],
                      dtype=block.dtype), len(rules.RUNGS))
         promoters_of, detractors_of = promoters.tolist(), detractors.tolist()
+        # every firm's mean of each parameter (numpy's pairwise sums, divided), in one compiled call
+        means_of = kernels.firm_means(block, starts, block.dtype.type(0)).tolist()
         rung_counts = rungs_of.tolist()   # each firm's as Python numbers (no copy of a numpy row per firm)
         end = 0
         for firm in firms:
@@ -124,11 +127,7 @@ class Recorder:
             rungs = rung_counts[firm.index]
             promoters, detractors = promoters_of[firm.index], detractors_of[firm.index]
             rungs[rules.PROSPECT] = population - active
-            if active:
-                totals = np.add.reduce(block[:, start:end], axis=1)
-                means = (totals / np.intp(active)).astype(block.dtype).tolist()
-            else:
-                means = [np.nan] * len(RELATIONSHIP)
+            means = means_of[firm.index] if active else [np.nan] * len(RELATIONSHIP)
             # the value share moves only a co-creating firm's quality (Firm.co_create)
             firm.co_create(int(rungs[rules.PARTNER]),
                            partner_value_share(model, firm.index, rung) if co_creating else 0.0)
