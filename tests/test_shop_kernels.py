@@ -228,3 +228,18 @@ def test_firm_means_equal_numpy_means_of_the_block(dtype):
             if size:
                 expected = (np.add.reduce(block[:, starts[f]:starts[f + 1]], axis=1) / np.intp(size)).astype(dtype)
                 assert means[f].tolist() == expected.tolist(), (trial, f, size)
+
+
+def test_the_weekly_means_are_the_same_by_numpy_above_the_compiled_size(monkeypatch):
+    """Above ``metrics._COMPILED_MEANS_UP_TO`` customers ``record_week`` takes the means firm by firm in
+    numpy: the same row, to the bit, as the compiled means of the market's last week."""
+    from relsim.market import metrics
+    model = MarketModel(load_scenario("ecommerce", **{"market.engine": "arrays", "market.weeks": 4}).resized(300),
+                        seed=2)
+    model.run()
+    compiled = model.recorder.rows[-len(model.firms):]
+    monkeypatch.setattr(metrics, "_COMPILED_MEANS_UP_TO", 0)
+    model.recorder.record_week()
+    by_numpy = model.recorder.rows[-len(model.firms):]
+    for name in metrics.RELATIONSHIP:
+        assert [row[f"mean_{name}"] for row in by_numpy] == [row[f"mean_{name}"] for row in compiled]
