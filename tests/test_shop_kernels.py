@@ -187,3 +187,59 @@ def test_the_tables_equal_pandas_tables_of_the_rows(engine):
     shuffled = expected.sample(frac=1.0, random_state=1, ignore_index=True)
     model.population.customers_table = lambda: shuffled
     pd.testing.assert_frame_equal(recorder.customers_table(), table, check_exact=True)
+
+
+def test_the_weekly_row_puts_each_count_and_mean_under_its_own_name(market):
+    """``Recorder.record_week``'s column names (worked out once, s15-shop2): the last week's row of
+    every firm holds the mean of each relationship parameter over the firm's customers (as
+    ``metrics._mean`` takes it), its new customers by source, its churn by reason and the share of
+    prospects, each under its own name."""
+    from relsim.market import metrics, rules
+    size = market.population.size
+    for firm in market.firms:
+        row = [row for row in market.recorder.rows if row["firm"] == firm.name][-1]
+        state = market.population.relationship_state(firm.index)
+        assert row["customers"] == len(state["trust"]) > 0
+        for name in metrics.RELATIONSHIP:
+            assert row[f"mean_{name}"] == metrics._mean(np.asarray(state[name]))
+        for source, count in firm.new_by_source.items():
+            assert row[f"new_{source}"] == count
+        for reason, count in firm.churned_by_reason.items():
+            assert row[f"churned_{reason}"] == count
+        assert row[f"rung_{rules.RUNGS[rules.PROSPECT]}"] == (size - row["customers"]) / size
+        assert sum(row[f"rung_{name}"] for name in rules.RUNGS) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_firm_means_equal_numpy_means_of_the_block(dtype):
+    """``kernels.firm_means`` (s15-shop2) gives ``record_week``'s numpy means to the bit: each
+    firm's part of each row summed by ``np.add.reduce`` (pairwise, in the block's type), divided
+    by the count as an ``intp``, cast back; firms of 0, under 8, up to 128 and thousands of
+    customers (each branch of the pairwise sum), values of mixed sign and magnitude."""
+    from relsim.market import kernels
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        sizes = rng.choice([0, 1, 5, 7, 8, 9, 100, 128, 129, 300, 1000, 4099], size=rng.integers(1, 6))
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        block = ((rng.random((5, starts[-1])) - 0.3) * 10.0 ** rng.integers(-3, 4, (5, starts[-1]))).astype(dtype)
+        means = kernels.firm_means(block, starts, block.dtype.type(0))
+        assert means.dtype == block.dtype
+        for f, size in enumerate(sizes):
+            if size:
+                expected = (np.add.reduce(block[:, starts[f]:starts[f + 1]], axis=1) / np.intp(size)).astype(dtype)
+                assert means[f].tolist() == expected.tolist(), (trial, f, size)
+
+
+def test_the_weekly_means_are_the_same_by_numpy_above_the_compiled_size(monkeypatch):
+    """Above ``metrics._COMPILED_MEANS_UP_TO`` customers ``record_week`` takes the means firm by firm in
+    numpy: the same row, to the bit, as the compiled means of the market's last week."""
+    from relsim.market import metrics
+    model = MarketModel(load_scenario("ecommerce", **{"market.engine": "arrays", "market.weeks": 4}).resized(300),
+                        seed=2)
+    model.run()
+    compiled = model.recorder.rows[-len(model.firms):]
+    monkeypatch.setattr(metrics, "_COMPILED_MEANS_UP_TO", 0)
+    model.recorder.record_week()
+    by_numpy = model.recorder.rows[-len(model.firms):]
+    for name in metrics.RELATIONSHIP:
+        assert [row[f"mean_{name}"] for row in by_numpy] == [row[f"mean_{name}"] for row in compiled]

@@ -1386,3 +1386,63 @@ def answer_complaints(customers, firms, complaint, response_time, resolved, time
             out_probability[j] = exit_probability[k]
             j += 1
     return out_customers, out_firms, out_times, out_unresolved, out_probability
+
+
+# --------------------------------------------------------------------------
+# --- s15-shop2 ---
+# --------------------------------------------------------------------------
+@jit
+def _pairwise_sum_as(values, first, count, zero):
+    """``_pairwise_sum`` in the type of ``values`` and ``zero`` (float32 or float64): numpy's
+    pairwise summation of ``values[first:first + count]`` with its running sums in the array's
+    own type, as numpy sums a float32 array (``tests/test_shop_kernels.py`` checks both types
+    against numpy, to the bit)."""
+    if count < 8:
+        total = zero
+        for k in range(first, first + count):
+            total += values[k]
+        return total
+    if count <= 128:
+        r0, r1, r2, r3 = values[first], values[first + 1], values[first + 2], values[first + 3]
+        r4, r5, r6, r7 = values[first + 4], values[first + 5], values[first + 6], values[first + 7]
+        k = 8
+        while k < count - count % 8:
+            at = first + k
+            r0 += values[at]
+            r1 += values[at + 1]
+            r2 += values[at + 2]
+            r3 += values[at + 3]
+            r4 += values[at + 4]
+            r5 += values[at + 5]
+            r6 += values[at + 6]
+            r7 += values[at + 7]
+            k += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while k < count:
+            total += values[first + k]
+            k += 1
+        return total
+    half = count // 2
+    half -= half % 8
+    return _pairwise_sum_as(values, first, half, zero) + _pairwise_sum_as(values, first + half, count - half, zero)
+
+
+@jit
+def firm_means(block, starts, zero):
+    """Each firm's mean of each row of ``block`` over its customers ``starts[f]:starts[f + 1]``
+    (``metrics.Recorder.record_week``'s relationship means), for every firm and row in one call:
+    numpy's ``(np.add.reduce(block[:, start:end], axis=1) / np.intp(n)).astype(block.dtype)`` to
+    the bit — the pairwise sum added to numpy's identity in the block's type (``zero``), divided
+    in float64 (numpy's type of a float32 array over an ``intp``), stored back in the block's
+    type. A firm without customers gets 0 (the record writes NaN for it)."""
+    rows = block.shape[0]
+    firm_count = starts.size - 1
+    means = np.zeros((firm_count, rows), dtype=block.dtype)
+    for f in range(firm_count):
+        count = starts[f + 1] - starts[f]
+        if count == 0:
+            continue
+        for r in range(rows):
+            total = zero + _pairwise_sum_as(block[r], starts[f], count, zero)
+            means[f, r] = np.float64(total) / np.float64(count)
+    return means
