@@ -160,12 +160,13 @@ def by_firm(firms, firm_count):
 
 
 @jit
-def _pairwise_sum(values, first, count):
-    """The sum of ``values[first:first + count]`` as numpy sums a contiguous float64 array
-    (``np.add.reduce``: its pairwise summation, blocks of up to 128 in eight running sums,
-    split in halves above that, to the bit; ``tests/test_books.py`` checks it against numpy)."""
+def _pairwise_sum(values, first, count, zero):
+    """The sum of ``values[first:first + count]`` as numpy sums a contiguous array of the type
+    of ``values`` and ``zero`` (float64 or float32: ``np.add.reduce``'s pairwise summation,
+    blocks of up to 128 in eight running sums of that type, split in halves above that, to the
+    bit; ``tests/test_books.py`` checks float64, ``tests/test_shop_kernels.py`` both types)."""
     if count < 8:
-        total = 0.0
+        total = zero
         for k in range(first, first + count):
             total += values[k]
         return total
@@ -191,7 +192,7 @@ def _pairwise_sum(values, first, count):
         return total
     half = count // 2
     half -= half % 8
-    return _pairwise_sum(values, first, half) + _pairwise_sum(values, first + half, count - half)
+    return _pairwise_sum(values, first, half, zero) + _pairwise_sum(values, first + half, count - half, zero)
 
 
 @jit
@@ -219,7 +220,7 @@ def sums_by_firm(lines, firms, firm_count):
             grouped[k] = lines[r, order[k]]
         for f in range(firm_count):
             if counts[f] > 0:
-                sums[f, r] = 0.0 + _pairwise_sum(grouped, starts[f], counts[f])   # numpy adds to its identity
+                sums[f, r] = 0.0 + _pairwise_sum(grouped, starts[f], counts[f], 0.0)   # numpy adds to its identity
     return sums, counts
 
 
@@ -1392,42 +1393,6 @@ def answer_complaints(customers, firms, complaint, response_time, resolved, time
 # --- s15-shop2 ---
 # --------------------------------------------------------------------------
 @jit
-def _pairwise_sum_as(values, first, count, zero):
-    """``_pairwise_sum`` in the type of ``values`` and ``zero`` (float32 or float64): numpy's
-    pairwise summation of ``values[first:first + count]`` with its running sums in the array's
-    own type, as numpy sums a float32 array (``tests/test_shop_kernels.py`` checks both types
-    against numpy, to the bit)."""
-    if count < 8:
-        total = zero
-        for k in range(first, first + count):
-            total += values[k]
-        return total
-    if count <= 128:
-        r0, r1, r2, r3 = values[first], values[first + 1], values[first + 2], values[first + 3]
-        r4, r5, r6, r7 = values[first + 4], values[first + 5], values[first + 6], values[first + 7]
-        k = 8
-        while k < count - count % 8:
-            at = first + k
-            r0 += values[at]
-            r1 += values[at + 1]
-            r2 += values[at + 2]
-            r3 += values[at + 3]
-            r4 += values[at + 4]
-            r5 += values[at + 5]
-            r6 += values[at + 6]
-            r7 += values[at + 7]
-            k += 8
-        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while k < count:
-            total += values[first + k]
-            k += 1
-        return total
-    half = count // 2
-    half -= half % 8
-    return _pairwise_sum_as(values, first, half, zero) + _pairwise_sum_as(values, first + half, count - half, zero)
-
-
-@jit
 def firm_means(block, starts, zero):
     """Each firm's mean of each row of ``block`` over its customers ``starts[f]:starts[f + 1]``
     (``metrics.Recorder.record_week``'s relationship means), for every firm and row in one call:
@@ -1443,6 +1408,6 @@ def firm_means(block, starts, zero):
         if count == 0:
             continue
         for r in range(rows):
-            total = zero + _pairwise_sum_as(block[r], starts[f], count, zero)
+            total = zero + _pairwise_sum(block[r], starts[f], count, zero)
             means[f, r] = np.float64(total) / np.float64(count)
     return means
