@@ -176,6 +176,10 @@ def test_the_tables_equal_pandas_tables_of_the_rows(engine):
     model.run()
     recorder = model.recorder
     pd.testing.assert_frame_equal(recorder.steps_table(), pd.DataFrame(recorder.rows), check_exact=True)
+    # a row with the same columns in another order is still read by name (pandas' table of the rows)
+    recorder.rows.append(dict(reversed(list(recorder.rows[-1].items()))))
+    pd.testing.assert_frame_equal(recorder.steps_table(), pd.DataFrame(recorder.rows), check_exact=True)
+    recorder.rows.pop()
     table = recorder.customers_table()
     expected = model.population.customers_table().sort_values(["customer", "firm"], kind="stable",
                                                                ignore_index=True)

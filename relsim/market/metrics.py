@@ -186,8 +186,8 @@ class Recorder:
         """The per-step, per-firm table."""
         rows = self.rows
         if rows:
-            columns = rows[0].keys()
-            if all(row.keys() == columns for row in rows):
+            columns = tuple(rows[0])
+            if all(tuple(row) == columns for row in rows):   # (the order too: dict views compare as sets)
                 # every row with the same columns in the same order (as record_week writes them): built
                 # column by column, the same table as pandas builds from the rows, in half the time
                 return pd.DataFrame(dict(zip(columns, map(list, zip(*(row.values() for row in rows), strict=True)),
