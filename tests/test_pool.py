@@ -40,9 +40,9 @@ def test_a_pools_workers_do_not_load_what_only_the_parent_needs():
 
 
 def test_a_server_started_early_is_the_one_the_pools_fork_from():
-    """``start_server`` (called by ``relsim compare`` before its own imports) starts the warm forkserver;
-    a pool made afterwards forks its workers from that same server (a worker's parent is its pid), with
-    relsim loaded. Fails if ``start_server`` starts a server without the preload, or if pools start
+    """``start_server`` (called by ``relsim compare`` and ``relsim sweep`` before their own imports) starts
+    the warm forkserver; a pool made afterwards forks its workers from that same server (a worker's parent
+    is its pid), with relsim loaded. Fails if ``start_server`` starts a server without the preload, or if pools start
     their own. (The server's pid is read from multiprocessing's private ``_forkserver``.)"""
     code = ("import os\n"
             "from multiprocessing import forkserver\n"
