@@ -40,9 +40,9 @@ def test_a_pools_workers_do_not_load_what_only_the_parent_needs():
 
 
 def test_a_server_started_early_is_the_one_the_pools_fork_from():
-    """``start_server`` (called by ``relsim compare`` before its own imports) starts the warm forkserver;
-    a pool made afterwards forks its workers from that same server (a worker's parent is its pid), with
-    relsim loaded. Fails if ``start_server`` starts a server without the preload, or if pools start
+    """``start_server`` (called by ``relsim compare`` and ``relsim sweep`` before their own imports) starts
+    the warm forkserver; a pool made afterwards forks its workers from that same server (a worker's parent
+    is its pid), with relsim loaded. Fails if ``start_server`` starts a server without the preload, or if pools start
     their own. (The server's pid is read from multiprocessing's private ``_forkserver``.)"""
     code = ("import os\n"
             "from multiprocessing import forkserver\n"
@@ -108,3 +108,33 @@ def test_with_the_baseline_frozen_each_run_frees_what_the_run_before_left():
             "print(alive, first() is None, gc.get_freeze_count() > 0.9 * frozen)\n")
     out = _in_a_fresh_process(code)
     assert out.stdout.strip() == "True True True", out.stdout + out.stderr
+
+
+def _servers_started_by_relsim_sweep(workers: int | None, scheduler: str | None) -> list[bool]:
+    """Calls of ``start_server`` made by ``relsim sweep`` (the CLI's ``command_sweep``, its experiment
+    missing so that it stops after the start), each as whether ``relsim.studies.sweep`` was already
+    imported then."""
+    code = ("import argparse, sys\n"
+            "import relsim.studies.pool as pool\n"
+            "calls = []\n"
+            "pool.start_server = lambda: calls.append('relsim.studies.sweep' in sys.modules)\n"
+            "from relsim import cli\n"
+            f"args = argparse.Namespace(experiment='missing.toml', workers={workers!r}, scheduler={scheduler!r})\n"
+            "try:\n"
+            "    cli.command_sweep(args)\n"
+            "except Exception:\n"
+            "    pass\n"
+            "print(calls)\n")
+    out = _in_a_fresh_process(code)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
+def test_relsim_sweep_starts_the_warm_server_before_importing_the_sweep():
+    """``relsim sweep`` on a local pool starts the warm forkserver before it imports the sweep, so the
+    server's warm-up (≈ 1.8 s) and the command's imports (≈ 0.9 s) overlap on two cores (benchmarks/README.md,
+    session 15); not for one worker (the runs stay in the process) nor for a Dask scheduler. Fails if the
+    start is dropped ([] for 2 workers), made after the import ([True]), or made for 1 worker or a scheduler."""
+    assert _servers_started_by_relsim_sweep(2, None) == [False]
+    assert _servers_started_by_relsim_sweep(1, None) == []
+    assert _servers_started_by_relsim_sweep(2, "tcp://localhost:8786") == []

@@ -41,9 +41,10 @@ def start_server() -> None:
 
     The server loads relsim and its kernels (a few seconds of CPU) in its own
     process, so a command that calls this before its own imports (``relsim
-    compare`` imports its report's plotting) has both done side by side on
-    two cores; its first pool then finds the server ready instead of starting
-    it. Calling it again, or making a pool afterwards, reuses the same server.
+    compare`` imports its report's plotting, ``relsim sweep`` the sweep and
+    its store) has both done side by side on two cores; its first pool then
+    finds the server ready instead of starting it. Calling it again, or
+    making a pool afterwards, reuses the same server.
     """
     from multiprocessing import forkserver
 
