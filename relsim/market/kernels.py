@@ -915,7 +915,7 @@ def take_due(customer, firm, due, late, defective, until):
 def first_buyers(occasions, aware_rows):
     """``np.flatnonzero(occasions)`` restricted to the customers who know a firm
     (``aware_rows[i] != 0``: each customer's row of awareness bytes read as one integer,
-    ``engines.arrays._knows_a_firm``), in one pass: the week's first shoppers
+    ``engines.arrays._first_buyers``), in one pass: the week's first shoppers
     (``ArrayPopulation.shop``)."""
     buyers = np.empty(occasions.size, dtype=np.int64)
     count = 0

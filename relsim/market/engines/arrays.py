@@ -114,25 +114,17 @@ def _stable_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return combined - ordered * size, ordered
 
 
-def _knows_a_firm(aware: np.ndarray, customers: np.ndarray) -> np.ndarray:
-    """``aware[customers].any(axis=1)``. With 1, 2, 4 or 8 firms a customer's row of (0 or 1)
-    bytes is read as one unsigned integer, nonzero when any byte is (numpy's ``any`` along a
-    short row is a slow reduction: 6 against 0.5 ms for 130,000 buyers of four firms)."""
-    width = aware.shape[1]
-    if width in (1, 2, 4, 8) and aware.dtype == np.bool_ and aware.flags.c_contiguous:
-        return aware.view(f"u{width}").reshape(-1)[customers] != 0
-    return aware[customers].any(axis=1)
-
-
 def _first_buyers(occasions: np.ndarray, aware: np.ndarray) -> np.ndarray:
     """The customers with an occasion who know a firm: ``np.flatnonzero(occasions)`` then
-    ``_knows_a_firm``; in one compiled pass (``kernels.first_buyers``) when the awareness rows
-    read as one integer (4 against 15 µs for 5,000 customers of four firms)."""
+    ``aware[buyers].any(axis=1)``. With 1, 2, 4 or 8 firms a customer's row of (0 or 1) bytes
+    reads as one unsigned integer, nonzero when any byte is, and both steps take one compiled
+    pass (``kernels.first_buyers``: 4 against 15 µs for 5,000 customers of four firms; numpy's
+    ``any`` along a short row is a slow reduction)."""
     width = aware.shape[1]
     if width in (1, 2, 4, 8) and aware.dtype == np.bool_ and aware.flags.c_contiguous:
         return _kernels().first_buyers(occasions, aware.view(f"u{width}").reshape(-1))
     buyers = np.flatnonzero(occasions)
-    return buyers[_knows_a_firm(aware, buyers)]
+    return buyers[aware[buyers].any(axis=1)]
 
 
 def _time_order(times: np.ndarray) -> np.ndarray:
@@ -151,6 +143,9 @@ def _time_order(times: np.ndarray) -> np.ndarray:
         order = np.argsort(times, kind="stable")
     return order
 
+
+#: ``kernels.due_in_rounds``' count cells when the calendar is too small to need them.
+_NO_CELLS = np.zeros(0, dtype=np.int32)
 
 #: Batches of times above this size are put in order by compiled radix sort (``_time_order``).
 _RADIX_BATCH = 4096
@@ -209,9 +204,13 @@ class ArrayPopulation:
         """``rounds`` of a batch; a large one counted in the population's dyad cells."""
         if customers.size <= _SMALL_BATCH:
             return rounds(customers, firms, self.firm_count)
+        return rounds(customers, firms, self.firm_count, self._dyad_cells())
+
+    def _dyad_cells(self) -> np.ndarray:
+        """The population's zero int32 cell per dyad (``rounds``' ``counts``), made at its first use."""
         if self._dyad_counts is None:
             self._dyad_counts = np.zeros(self.size * self.firm_count, dtype=np.int32)
-        return rounds(customers, firms, self.firm_count, self._dyad_counts)
+        return self._dyad_counts
 
     # ------------------------------------------------------------------
     # who is whose customer
@@ -360,9 +359,7 @@ class ArrayPopulation:
         names = ("customer", "firm", "due", "late", "defective")
         size = calendar["due"].size
         if size:
-            if size > _SMALL_BATCH and self._dyad_counts is None:
-                self._dyad_counts = np.zeros(self.size * self.firm_count, dtype=np.int32)
-            counts = self._dyad_counts if self._dyad_counts is not None else np.zeros(0, dtype=np.int32)
+            counts = self._dyad_cells() if size > _SMALL_BATCH else _NO_CELLS
             status, *taken, starts = _kernels().due_in_rounds(*(calendar[name] for name in names), float(until),
                                                               self.firm_count, counts, _SMALL_BATCH)
             if status == 0:
