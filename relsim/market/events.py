@@ -729,11 +729,14 @@ def talk(state: CustomerState, firm: int, talkers: np.ndarray, positive: np.ndar
     listeners = model.network.pick_listeners(talkers, draws.uniform("listener", talkers, firm))
     reached = listeners >= 0
     heard = positive[reached]
-    spoken = model.firms[firm].wom_spoken
-    praise = int(np.count_nonzero(heard))
-    spoken[1] += praise
-    spoken[0] += heard.size - praise
+    _spoken(model.firms[firm], int(np.count_nonzero(heard)), heard.size)
     return listeners[reached], heard
+
+
+def _spoken(firm: Firm, praise: int, held: int) -> None:
+    """A firm's word-of-mouth count: ``held`` conversations about it, ``praise`` of them for it."""
+    firm.wom_spoken[1] += praise
+    firm.wom_spoken[0] += held - praise
 
 
 def hear(state: CustomerState, firm: int, listeners: np.ndarray, positive: np.ndarray,
@@ -787,8 +790,6 @@ def talk_and_hear(state: CustomerState, firm: int, talkers: np.ndarray, positive
         talkers, uniforms, positive.astype(bool, copy=False), picked, network.fully_mixed, network.indptr,
         network.indices, firm, state.firm_count, model.aware, state.source, state.wom, state.current, state.referred,
         state.spells, float(wom.strength), float(wom.negativity_weight), float(wom.max_influence), SOURCE_CODE["wom"])
-    spoken = model.firms[firm].wom_spoken
-    spoken[1] += praise
-    spoken[0] += held - praise
+    _spoken(model.firms[firm], praise, held)
     if prospects.size:
         _referral_trials(state, firm, prospects, draws)
