@@ -296,3 +296,32 @@ def test_the_word_check_sees_a_renamed_kernel():
     assert "talk_and_hear" in source_words() and "weekly_needs" in source_words()
     assert "new_paid" in source_words() and "churned_pruned" in source_words()
     assert "talk_then_hear" not in source_words()
+
+
+def _section(text: str, heading: str) -> str:
+    """The text of the section of docs/model.md that starts with ``heading``, to the next heading."""
+    start = text.index(heading)
+    end = re.search(r"^#{1,4} ", text[start + len(heading):], flags=re.MULTILINE)
+    return text[start:start + len(heading) + (end.start() if end else len(text))]
+
+
+def test_the_step_the_streams_and_the_population_methods_are_those_of_the_code():
+    """docs/model.md §2.1 names ``MarketModel.PHASES`` in order, §6 and the README's
+    reproducibility section the streams of ``model.STREAMS`` in order, and §10.1's table every
+    method of ``interfaces.Population``."""
+    from relsim.market.interfaces import Population
+    from relsim.market.model import STREAMS, MarketModel
+    model_md = (ROOT / "docs/model.md").read_text(encoding="utf-8")
+    step = _section(model_md, "### 2.1 One step")
+    named = re.findall(r"`(\w+)` \(\d", step)   # `begin_step` (0), `partners_deliver` (1), ...
+    assert named == list(MarketModel.PHASES), named
+    streams = _section(model_md, "## 6. Random numbers")
+    assert re.findall(r"^\| `(\w+)` \|", streams, flags=re.MULTILINE) == list(STREAMS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"a stream per purpose\n?\s*\(([^)]*)\)", readme)
+    assert listed and [s.strip() for s in listed.group(1).split(",")] == list(STREAMS)
+    table = _section(model_md, "### 10.1 The population interface")
+    methods = {name for name, item in vars(Population).items()
+               if callable(item) and not name.startswith("_")}
+    missing = [name for name in sorted(methods) if f"`{name}(" not in table]
+    assert len(methods) > 15 and not missing, f"Population methods not in docs/model.md §10.1: {missing}"
