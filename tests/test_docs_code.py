@@ -325,3 +325,39 @@ def test_the_step_the_streams_and_the_population_methods_are_those_of_the_code()
                if callable(item) and not name.startswith("_")}
     missing = [name for name in sorted(methods) if f"`{name}(" not in table]
     assert len(methods) > 15 and not missing, f"Population methods not in docs/model.md §10.1: {missing}"
+
+
+#: a reference to a section of docs/model.md: "§3.14", "Section 10.7", "§1.4–1.6", "Sections 5.2, 5.2b"
+_SECTION_REFERENCE = r"(?:§|Sections? )(\d+(?:\.\d+)*[a-z]?)((?:(?:–|, | and )\d+\.\d+(?:\.\d+)*[a-z]?)*)"
+
+
+def model_sections() -> set[str]:
+    text = (ROOT / "docs/model.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^#{2,4} (\d+(?:\.\d+)*[a-z]?)\.? ", text, flags=re.MULTILINE))
+
+
+def missing_sections(path: Path, own: bool) -> list[str]:
+    """References to sections of docs/model.md that it does not have: every ``§n``/``Section n`` of
+    model.md and odd.md (``own``: odd.md cites model.md by section), elsewhere those after ``model.md``."""
+    text = path.read_text(encoding="utf-8")
+    pattern = _SECTION_REFERENCE if own else r"model\.md,? ?" + _SECTION_REFERENCE
+    sections = model_sections()
+    bad = []
+    for match in re.finditer(pattern, text):
+        cited = [match.group(1), *re.findall(r"\d+(?:\.\d+)*[a-z]?", match.group(2))]
+        line = text.count("\n", 0, match.start()) + 1
+        bad += [f"{path.relative_to(ROOT)}:{line}: §{number}" for number in cited if number not in sections]
+    return bad
+
+
+def test_every_section_of_model_md_cited_exists():
+    """docs/model.md's own cross-references, odd.md's (which cites model.md by section) and every
+    "model.md §n" in the docs, the code, the tests and the scripts name a section model.md has."""
+    assert {"2.1", "3.14", "5.2b", "10.7"} <= model_sections()
+    bad = missing_sections(ROOT / "docs/model.md", own=True) + missing_sections(ROOT / "docs/odd.md", own=True)
+    others = [*(ROOT / "docs").glob("*.md"), ROOT / "README.md", ROOT / "benchmarks/README.md",
+              *(path for folder in ("relsim", "tests", "scripts") for path in (ROOT / folder).rglob("*.py"))]
+    for path in others:
+        if path.name not in ("model.md", "odd.md"):
+            bad += missing_sections(path, own=False)
+    assert not bad, "sections of docs/model.md cited that it does not have:\n" + "\n".join(bad)
