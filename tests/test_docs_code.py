@@ -96,7 +96,10 @@ def classes() -> dict[str, list[type]]:
 
 @cache
 def fields() -> frozenset[str]:
+    """Every scenario field path without ``[]`` (``segments.need_rate``) and each dotted tail of it
+    (``network.mean_degree`` of ``market.network.mean_degree``); ``strategy.``/``levers.`` + a lever."""
     paths = {path.replace("[]", "") for path in scenario_fields()}
+    paths |= {".".join(path.split(".")[start:]) for path in list(paths) for start in range(1, path.count("."))}
     paths |= {f"{head}.{name}" for name in Strategy.model_fields for head in ("strategy", "levers")}
     return frozenset(paths)
 
@@ -205,7 +208,7 @@ def test_the_name_check_sees_a_moved_function_and_a_retired_field():
     assert resolves("calibration.scenario_data") is False       # a module's function that is a method
     assert resolves("np.add.reduce") is None                    # numpy's, not checked
     assert "behaviour.trust_loss" in fields() and "segments.need_rate" in fields()
-    assert "behaviour.trust_losses" not in fields()
+    assert "behaviour.trust_losses" not in fields() and "network.mean_degree" in fields()
 
 
 PATH = re.compile(r"(?<![\w/.-])((?:relsim|tests|benchmarks|scripts|docs|examples|scenarios|experiments|market|studies|"
