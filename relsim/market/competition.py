@@ -33,7 +33,7 @@ al. 2005, Marketing Science 24(1)); inertia holds back strategy moves, not
 this reaction (the published share already averages firms that never react);
 a new price tag costs nothing but its margin. The focal firm never reacts.
 The rule reads only the firm's books and its rivals' observable results, so both
-engines share it: ``MarketModel.step`` runs it at the start of a step, after the
+engines share it: ``MarketModel.begin_step`` runs it at the start of a step, after the
 week's books are cleared and before the suppliers and firms act.
 """
 

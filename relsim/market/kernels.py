@@ -317,7 +317,7 @@ def leave(customers, current, counts, key_account, spells, source, returning, of
 
 # -- fused relationship updates (issue #13): the relationship state is stored in 32 bits
 # (``state.FLOAT``), the kernels compute every update in 64 bits from the stored values and store
-# the result rounded to 32 bits (docs/model.md §10.8)
+# the result rounded to 32 bits (docs/model.md §10.3, "Arithmetic")
 _update_satisfaction = compiled_rule(rules.update_satisfaction)
 _failure_severity = compiled_rule(rules.failure_severity)
 _update_trust = compiled_rule(rules.update_trust)

@@ -11,10 +11,11 @@ A step is one week (``market.step_weeks``):
    of firms by themselves;
 3. needs arrive and customers choose and buy;
 4.–5. the SimPy environment runs to the end of the week: deliveries,
-   questions, complaints and their answers update the dyads (6.);
+   questions, complaints and their answers update the dyads (6.); then each
+   firm reviews its supplier dyad;
 7. word of mouth (with ``word_of_mouth.listening``: after churn);
 8. churn;
-9. books and the week's record.
+9. co-creation moves each firm's quality, then the books and the week's record.
 
 Random numbers come from one ``numpy.random.SeedSequence`` per run, spawned
 into one stream per purpose, so that two strategies run on the same seed share
