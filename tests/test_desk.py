@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import relsim
+from relsim.market import competition
 from relsim.market.desk import CompiledDesks
 from relsim.market.model import MarketModel
 from relsim.market.operations import Operations
@@ -24,8 +25,10 @@ def _desk_statistics(desk):
     return (desk.opened, desk.answered, desk.abandoned, list(desk.response_times), desk.queue_length)
 
 
-def run_both(batches, agents, patience, weeks):
-    """Feed ``batches[w]`` (the tickets raised in week w) to both desks; the answers of each week."""
+def run_both(batches, agents, patience, weeks, resizes=None):
+    """Feed ``batches[w]`` (the tickets raised in week w) to both desks; the answers of each week.
+    ``resizes[w]``: ``{firm: agents}`` given to both desks at the start of week w
+    (:func:`relsim.market.competition.resize_desk`, as an adaptive competitor's review does)."""
     spec = OperationsSpec(patience_weeks=patience)
     simpy_ops, compiled_ops = Operations(spec, np.random.default_rng(0)), Operations(spec, np.random.default_rng(0))
     for firm, count in enumerate(agents):
@@ -38,6 +41,8 @@ def run_both(batches, agents, patience, weeks):
         for ops in (simpy_ops, compiled_ops):
             for desk in ops.desks.values():
                 desk.reset_week()
+            for firm, count in (resizes or {}).get(week, {}).items():
+                competition.resize_desk(ops.desks[firm], count)
         for batch in batches[week]:
             times, firms, priority, handling, resolved, customers, complaint = batch
             numbers = np.arange(len(tickets), len(tickets) + times.size)
@@ -95,6 +100,51 @@ def test_compiled_desk_equals_simpy_ticket_by_ticket(agents, patience, per_week,
     assert answered > 0
     if per_week >= 150:
         assert abandoned > 0
+
+
+def test_a_desk_grown_at_a_review_takes_its_queue_at_once_in_both_desks():
+    """A competitor's desk grown at its review (the start of a week) takes its waiting tickets
+    then, in both desks. The compiled desk used to add the servers at the end of the advance
+    (the SimPy clock, already run to the week's end), so a queue waiting at a review waited a
+    week more there than at the SimPy desk: ecommerce at 5,000 customers gave other tables
+    with the two desks within 60 weeks (smaller markets did not show it). Mutation: pushing
+    the added servers' releases at ``operations.env.now`` in ``CompiledDesks._follow_resizes``
+    (the old code) makes the tables differ."""
+    tables = {}
+    for desk in ("compiled", "simpy"):
+        scenario = relsim.load_scenario("ecommerce", **{"market.weeks": 60, "market.engine": "arrays",
+                                                        "operations.desk": desk}).resized(5000)
+        model = MarketModel(scenario.with_focal_strategy("relationship"), seed=1)
+        model.run()
+        tables[desk] = (model.recorder.steps_table(), model.population.customers_table())
+    assert model.strategy_moves, "no competitor moved: the test would not test a review's resize"
+    for compiled, reference in zip(tables["compiled"], tables["simpy"], strict=True):
+        pd.testing.assert_frame_equal(compiled, reference)
+
+
+def test_desks_cut_to_no_agents_and_grown_again_equal_ticket_by_ticket():
+    """A competitor moving to level 1 lets its whole desk go (``resize_desk(desk, 0)``) and may
+    staff one again later. The tickets in hand then finish, the queued ones wait for a desk that
+    grows again or until their patience runs out, and new ones go unanswered — in both desks,
+    ticket by ticket. Mutations: releasing a finished ticket on ``desk.resource`` after dropping
+    it (the SimPy desk before this test: an AssertionError as soon as a ticket was in hand at the
+    cut); a new SimPy queue when the desk grows again (the queued tickets are then never taken:
+    the answers differ); keeping the old capacity on the cut queue (its agents go on answering)."""
+    rng = np.random.default_rng(11)
+    weeks = 8
+    batches = random_batches(rng, weeks, 2, 300)
+    resizes = {2: {0: 0}, 3: {0: 2, 1: 0}, 6: {1: 1}}
+    simpy_weeks, compiled_weeks = run_both(batches, (1, 2), 1.5, weeks, resizes)
+    for week, (expected, got) in enumerate(zip(simpy_weeks, compiled_weeks, strict=True)):
+        assert got[0] == expected[0], f"week {week}: answers differ"
+        assert got[1] == expected[1], f"week {week}: desk statistics differ"
+    # what the cut must do: firm 0 has no agents in week 2, so it finishes at most the ticket in
+    # hand at the cut and its new tickets go unanswered; grown again at week 3, it takes up the
+    # tickets queued before the cut (patience 1.5 weeks), which have waited more than a week
+    answers = [row for row in simpy_weeks[2][0] if row[1] == 0]
+    assert sum(np.isfinite(row[3]) for row in answers) <= 1, answers
+    assert any(not np.isfinite(row[3]) for row in answers)
+    assert any(row[1] == 0 and 1.0 < row[3] < np.inf for row in simpy_weeks[3][0])
 
 
 @pytest.mark.parametrize("name", ["ecommerce", "b2b"])

@@ -186,12 +186,12 @@ def resize_desk(desk: SupportDesk, agents: int) -> None:
         return
     added = agents - desk.agents
     desk.agents = agents
-    if agents == 0:
-        desk.resource = None
+    if desk.resource is None:               # a firm that never had a desk: a fresh priority queue
+        desk.resource = SupportDesk(desk.env, agents).resource
         return
-    if desk.resource is None:
-        desk.resource = SupportDesk(desk.env, agents).resource   # a fresh priority queue
-        return
+    # the same queue whatever the size, as in the compiled desk (market/desk.py): cut to no agents,
+    # the tickets in hand finish and are released on it, the queued ones wait (for a desk that
+    # grows again, or until their patience runs out); new tickets go unanswered (``desk.agents``)
     desk.resource._capacity = agents        # SimPy keeps the capacity there; no public setter
     for _ in range(added):                  # a larger desk takes queued tickets now (one per call)
         desk.resource._trigger_put(None)

@@ -263,6 +263,9 @@ class CompiledDesks:
     def __init__(self, operations: Operations, priorities: int = 2) -> None:
         self.operations = operations
         self.patience = float(operations.spec.patience_weeks)
+        #: the time up to which the desks have run (the last ``advance_to``): a resize between two
+        #: advances happened then (an adaptive competitor's review at the start of a week)
+        self.clock = float(operations.env.now)
         self.firm_desks = [operations.desks[f] for f in sorted(operations.desks)]
         count = len(self.firm_desks)
         self.dk = np.zeros((count, 6), dtype=np.int64)
@@ -316,8 +319,10 @@ class CompiledDesks:
         """Take up desks resized since the last advance (an adaptive competitor's review,
         :func:`relsim.market.competition.resize_desk`): the new number of servers from now
         on; each added server takes the head of its queue at once, as SimPy's
-        ``_trigger_put`` does there; a cut lets busy servers finish their tickets."""
-        now = float(self.operations.env.now)
+        ``_trigger_put`` does there; a cut lets busy servers finish their tickets.
+        The resize happened when the desks stopped last (:attr:`clock`), not at the
+        SimPy clock, which the operations may already have run to the end of the week."""
+        now = self.clock
         for index, desk in enumerate(self.firm_desks):
             before, after = int(self.dk[index, D_CAPACITY]), int(desk.agents)
             if after == before:
@@ -339,6 +344,7 @@ class CompiledDesks:
         self.dk[:, D_OPENED:] = 0
         count = _advance(float(until), self.patience, self.ev_t, self.ev_i, self.tk_f, self.tk_i, self.dk,
                          self.heads, self.tails, self.meta, self.free, out_i, out_f)
+        self.clock = float(until)
         out_i, out_f = out_i[:count], out_f[:count]
         firms = out_i[:, 1]
         response = out_f[:, 0]

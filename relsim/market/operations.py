@@ -126,7 +126,7 @@ class Operations:
 
         ``priority`` 0 is served first (key accounts), 1 otherwise.
         """
-        staffed = self.desks[firm].resource is not None   # nothing to draw for a firm without a desk
+        staffed = self.desks[firm].agents > 0   # nothing to draw for a firm without a desk (or cut to none)
         handling = self.draws.exponential(self.spec.service_time_weeks) if staffed else 0.0
         resolved = staffed and self.draws.uniform() < self.spec.resolution_probability
         self._arrive(firm, priority, handling, resolved, on_answer)
@@ -164,7 +164,7 @@ class Operations:
         """A ticket reaches its desk now: it queues, or it goes unanswered if the firm has no desk."""
         desk = self.desks[firm]
         desk.opened += 1
-        if desk.resource is None:
+        if desk.agents == 0 or desk.resource is None:
             desk.abandoned += 1
             on_answer(math.inf, False)
             return
@@ -206,9 +206,7 @@ class _Ticket:
         self.env.timeout(self.handling).callbacks.append(self._answered)
 
     def _answered(self, _event) -> None:
-        resource = self.desk.resource
-        assert resource is not None
-        resource.release(self.request)
+        self.request.resource.release(self.request)   # the desk's queue (kept through a cut to no agents)
         response_time = self.env.now - self.opened
         desk = self.desk
         desk.answered += 1
