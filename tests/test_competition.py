@@ -66,7 +66,7 @@ def test_the_desk_is_resized_with_the_strategy():
     assert rival.desk.agents == competition.desk_agents(bigger, reference) == round(3.0 * reference)
     assert rival.desk.resource.capacity == rival.desk.agents
     competition.adopt(rival, bigger.model_copy(update={"level": 1}))   # level 1: no desk
-    assert rival.desk.agents == 0 and rival.desk.resource is None
+    assert rival.desk.agents == 0 and rival.desk.resource.capacity == 0   # no agents; the queue kept
     competition.adopt(rival, bigger)                                   # a desk again
     assert rival.desk.resource.capacity == rival.desk.agents > 0
     # a queue waiting for one agent is taken up by the new agents at once
