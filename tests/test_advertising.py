@@ -237,13 +237,15 @@ def test_goodwill_off_leaves_a_run_unchanged_and_its_decay_idle():
         pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
 
 
-def test_goodwill_starts_at_the_steady_stock_and_decays_without_a_budget():
+@pytest.mark.parametrize("step_weeks", [1.0, 2.0])
+def test_goodwill_starts_at_the_steady_stock_and_decays_without_a_budget(step_weeks):
     """A firm that advertised before the run starts at the steady stock b/δ of its starting budget
-    (appeal w·b/(b + 1)); with its budget cut to 0 the stock keeps decaying, (1 − δ)^t after t weeks
-    (``Firm._campaign`` returns early without a budget: the stock is updated before). Mutations: the
-    initial stock 0, and the stock left alone when the budget is 0, each fail here."""
+    (appeal w·b/(b + 1)); with its budget cut to 0 the stock keeps decaying, (1 − δ)^t after t weeks,
+    also with steps of two weeks (``market.step_weeks``) (``Firm._campaign`` returns early without a
+    budget: the stock is updated before). Mutations: the initial stock 0, the stock left alone when the
+    budget is 0, and the step's length ignored (``weeks`` not passed), each fail here."""
     delta = 0.068
-    model = MarketModel(small(customers=200, weeks=30, **GOODWILL), seed=0)
+    model = MarketModel(small(customers=200, weeks=30, **GOODWILL, **{"market.step_weeks": step_weeks}), seed=0)
     w = CALIBRATED_ADVERTISING_WEIGHT
     for firm in model.firms:
         b = firm.strategy.acquisition_budget
@@ -254,7 +256,7 @@ def test_goodwill_starts_at_the_steady_stock_and_decays_without_a_budget():
     focal.strategy = focal.strategy.model_copy(update={"acquisition_budget": 0.0})
     for _ in range(10):
         model.step()
-    assert focal.advertising_stock == pytest.approx(start * (1.0 - delta) ** 10, rel=1e-12)
+    assert focal.advertising_stock == pytest.approx(start * (1.0 - delta) ** (10 * step_weeks), rel=1e-12)
     assert focal.books["acquisition"] == 0.0
 
 
