@@ -45,11 +45,17 @@ assumption, stated in docs/evidence.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from relsim import load_scenario
 from relsim.market.model import MarketModel
+from relsim.market.runner import simulate
+from relsim.scenario.schema import CALIBRATED_ADVERTISING_WEIGHT
+from tests.conftest import small
 
 #: Sethuraman, Tellis & Briesch (2011): mean short-term and long-term brand advertising elasticity.
 PUBLISHED_SHORT = 0.12
@@ -66,11 +72,13 @@ MATURE_SEEDS = tuple(range(1, 7))
 LAUNCH_SEEDS = tuple(range(1, 13))
 
 
-def focal_revenue(seed: int, factor: float, change_week: int, weeks: int) -> np.ndarray:
+def focal_revenue(seed: int, factor: float, change_week: int, weeks: int,
+                  overrides: dict[str, Any] | None = None) -> np.ndarray:
     """The focal firm's weekly revenue on ecommerce (static rivals, lock-step draws) when its
-    acquisition budget is multiplied by ``factor`` from the start of week ``change_week`` on."""
+    acquisition budget is multiplied by ``factor`` from the start of week ``change_week`` on
+    (``overrides``: further scenario fields, e.g. ``behaviour.advertising_weight``)."""
     scenario = load_scenario("ecommerce", **{"market.competition": "static", "market.engine": "arrays",
-                                             "market.weeks": weeks})
+                                             "market.weeks": weeks, **(overrides or {})})
     model = MarketModel(scenario, seed=seed, lockstep=True)
     focal = model.firms[0]
     budget = focal.strategy.acquisition_budget
@@ -86,17 +94,20 @@ def arc_elasticity(up: float, down: float) -> float:
     return ((up - down) / ((up + down) / 2.0)) / (2.0 * STEP)
 
 
-def elasticities(change_week: int, weeks: int, seeds: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """Per seed: the short-term (quarter after the change) and long-term (change to the end)
-    arc elasticities of the focal firm's revenue."""
-    short, long = [], []
+def elasticities(change_week: int, weeks: int, seeds: tuple[int, ...],
+                 overrides: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """Per seed: the short-term (quarter after the change), first-year and long-term (change to the
+    end) arc elasticities of the focal firm's revenue."""
+    short, year, long = [], [], []
     for seed in seeds:
-        up = focal_revenue(seed, 1.0 + STEP, change_week, weeks)
-        down = focal_revenue(seed, 1.0 - STEP, change_week, weeks)
+        up = focal_revenue(seed, 1.0 + STEP, change_week, weeks, overrides)
+        down = focal_revenue(seed, 1.0 - STEP, change_week, weeks, overrides)
         window = slice(change_week, change_week + SHORT_WEEKS)
         short.append(arc_elasticity(up[window].sum(), down[window].sum()))
+        first_year = slice(change_week, change_week + 52)
+        year.append(arc_elasticity(up[first_year].sum(), down[first_year].sum()))
         long.append(arc_elasticity(up[change_week:].sum(), down[change_week:].sum()))
-    return {"short": np.array(short), "long": np.array(long)}
+    return {"short": np.array(short), "year": np.array(year), "long": np.array(long)}
 
 
 def error(values: np.ndarray) -> float:
@@ -169,3 +180,134 @@ def test_advertising_moves_sales_only_while_customers_are_unaware(mature, launch
     assert gap > 4 * combined, (gap, combined)
     for term in ("short", "long"):
         assert abs(mature[term].mean()) < 0.01, (term, list(mature[term]))
+
+
+# --------------------------------------------------------------------------
+# Advertising goodwill (behaviour.advertising_weight; off by default): a Nerlove-Arrow stock per firm
+# whose saturating appeal enters the choice utility of every customer who knows the firm
+# (rules.advertising_goodwill, rules.advertising_appeal; docs/evidence.md, "Advertising elasticity")
+# --------------------------------------------------------------------------
+GOODWILL = {"behaviour.advertising_weight": CALIBRATED_ADVERTISING_WEIGHT}
+
+
+def _aware_market(weight: float, factor: float, seed: int, weeks: int = 40, change_week: int = 8) -> np.ndarray:
+    """The focal firm's weekly revenue and orders (columns) in a small market that is mature by construction
+    (600 customers, every one knows every firm from the start, so a campaign reaches nobody new; static
+    rivals, lock-step draws) when its budget is multiplied by ``factor`` from week ``change_week`` on."""
+    changes = {"market.competition": "static", "behaviour.advertising_weight": weight,
+               **{f"firms.{k}.initial_awareness": 1.0 for k in range(4)}}
+    model = MarketModel(small(customers=600, weeks=weeks, **changes), seed=seed, lockstep=True)
+    focal = model.firms[0]
+    budget = focal.strategy.acquisition_budget
+    while model.running:
+        if model.steps == change_week:
+            focal.strategy = focal.strategy.model_copy(update={"acquisition_budget": budget * factor})
+        model.step()
+    return np.array([(row["revenue"], row["orders"]) for row in model.recorder.rows if row["firm"] == focal.name])
+
+
+def test_goodwill_moves_sales_where_everyone_already_knows_the_firm():
+    """Where every customer knows every firm from the start a campaign reaches nobody, so without
+    goodwill the focal firm's sales are bit for bit the same whether it triples its budget or stops
+    advertising at week 8; with goodwill on (the calibrated weight) tripling sells more than stopping
+    (paired lock-step runs, 600 customers, weeks 8-40; measured on seeds 0-5: +121 to +166 orders on
+    500-637, i.e. +20 to +27 %; asserted on seeds 0 and 1: more than 10 % more orders). Mutation: the appeal
+    not added in ``kernels.choose`` (``appeal[f]`` passed as 0) makes the goodwill runs equal and fails
+    here."""
+    np.testing.assert_array_equal(_aware_market(0.0, 3.0, seed=0), _aware_market(0.0, 0.0, seed=0))
+    for seed in (0, 1):
+        up = _aware_market(CALIBRATED_ADVERTISING_WEIGHT, 3.0, seed)
+        down = _aware_market(CALIBRATED_ADVERTISING_WEIGHT, 0.0, seed)
+        np.testing.assert_array_equal(up[:8], down[:8])          # the same until the change
+        assert up[8:, 1].sum() > 1.1 * down[8:, 1].sum(), (seed, up[8:, 1].sum(), down[8:, 1].sum())
+
+
+def test_goodwill_off_leaves_a_run_unchanged_and_its_decay_idle():
+    """With ``advertising_weight`` 0 (the default) no firm holds a stock or an appeal, and a run with
+    another decay gives the default run's tables bit for bit (the reference tables of every shipped
+    scenario, /tmp/s14/ref.py, are unchanged too: diffs 0). Mutation: the appeal without its weight
+    (``G/(G + 1/δ)``) with the stock kept whatever the weight (the two ``advertising_weight > 0`` guards of
+    ``Firm`` dropped) fails here."""
+    base = small(customers=300, weeks=20)
+    other = small(customers=300, weeks=20, **{"behaviour.advertising_decay": 0.5})
+    model = MarketModel(other, seed=1)
+    assert all(f.advertising_stock == 0.0 and f.advertising_appeal == 0.0 for f in model.firms)
+    first, second = simulate(base, seed=1), simulate(other, seed=1)
+    for table in ("steps", "customers"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
+
+
+@pytest.mark.parametrize("step_weeks", [1.0, 2.0])
+def test_goodwill_starts_at_the_steady_stock_and_decays_without_a_budget(step_weeks):
+    """A firm that advertised before the run starts at the steady stock b/δ of its starting budget
+    (appeal w·b/(b + 1)); with its budget cut to 0 the stock keeps decaying, (1 − δ)^t after t weeks,
+    also with steps of two weeks (``market.step_weeks``) (``Firm._campaign`` returns early without a
+    budget: the stock is updated before). Mutations: the initial stock 0, the stock left alone when the
+    budget is 0, and the step's length ignored (``weeks`` not passed), each fail here."""
+    delta = 0.068
+    model = MarketModel(small(customers=200, weeks=30, **GOODWILL, **{"market.step_weeks": step_weeks}), seed=0)
+    w = CALIBRATED_ADVERTISING_WEIGHT
+    for firm in model.firms:
+        b = firm.strategy.acquisition_budget
+        assert firm.advertising_stock == pytest.approx(b / delta, rel=1e-12)
+        assert firm.advertising_appeal == pytest.approx(w * b / (b + 1.0), rel=1e-12)
+    focal = model.firms[0]
+    start = focal.advertising_stock
+    focal.strategy = focal.strategy.model_copy(update={"acquisition_budget": 0.0})
+    for _ in range(10):
+        model.step()
+    assert focal.advertising_stock == pytest.approx(start * (1.0 - delta) ** (10 * step_weeks), rel=1e-12)
+    assert focal.books["acquisition"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def mature_goodwill():
+    """Elasticities of a change at week 104 with advertising goodwill on at the calibrated weight."""
+    return elasticities(CHANGE_WEEK, 260, MATURE_SEEDS, GOODWILL)
+
+
+@pytest.fixture(scope="module")
+def launch_goodwill():
+    """Short-term elasticities of a change from the first week, goodwill on (first quarter only)."""
+    return elasticities(0, SHORT_WEEKS, LAUNCH_SEEDS, GOODWILL)
+
+
+@pytest.mark.slow
+def test_calibrated_goodwill_gives_the_published_long_term_elasticity(mature_goodwill):
+    """**Calibration check, not a validation**: ``CALIBRATED_ADVERTISING_WEIGHT`` was fitted to this
+    number (Sethuraman, Tellis & Briesch 2011: mean long-term brand advertising elasticity 0.24).
+    Calibrated on seeds 1-12 (w = 2.0: 0.224, error 0.010; w = 2.2: 0.250, error 0.018); here seeds 1-6,
+    measured 0.243 (error 0.03). Asserted: within a factor of two of 0.24 (0.12-0.48). Fails if the
+    goodwill stops acting (the appeal not added in ``kernels.choose``: the model is then the default one,
+    whose mature long-term elasticity is 0.000, the strict xfail above)."""
+    long = mature_goodwill["long"]
+    assert PUBLISHED_LONG / FACTOR <= long.mean() <= PUBLISHED_LONG * FACTOR, (long.mean(), error(long), list(long))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Not reproduced: with goodwill on at the weight calibrated to the long-term mean, the mature short-term "
+    "elasticity is 0.020 (seeds 1-6, error 0.006; 0.017 on seeds 1-12), not 0.12 within a factor of two: "
+    "the stock builds up over months (δ = 0.068 a week) and the customers' own carry-over (habit, "
+    "commitment, inertia) delays the response further; with δ = 1 (no stock) it is 0.067 "
+    "(docs/evidence.md, 'Advertising elasticity')"))
+def test_calibrated_goodwill_gives_the_published_short_term_elasticity(mature_goodwill):
+    """Sethuraman, Tellis & Briesch (2011): mean short-term brand advertising elasticity 0.12; with the
+    weight calibrated to the long-term mean the short-term one is missed (strict xfail)."""
+    short = mature_goodwill["short"]
+    assert PUBLISHED_SHORT / FACTOR <= short.mean() <= PUBLISHED_SHORT * FACTOR, (short.mean(), error(short),
+                                                                                    list(short))
+
+
+@pytest.mark.slow
+def test_with_goodwill_advertising_still_works_better_early_in_the_life_cycle(mature_goodwill, launch_goodwill):
+    """Validation of a direction (Sethuraman, Tellis & Briesch 2011: elasticities are higher in the
+    early than in the mature stage of the life cycle), with goodwill on: the launch short-term elasticity
+    (first quarter, seeds 1-12) above the mature one (the quarter after week 104, seeds 1-6) by more than
+    four Monte-Carlo errors. Measured 2026-11-30: launch 0.088 (error 0.008), mature 0.020 (error 0.006),
+    gap 6.7 combined errors. Fails if campaigns reach nobody
+    (``rules.paid_reach`` returning 0: checked, the launch elasticity is then goodwill's alone, 0.029 (error
+    0.006), 1.1 combined errors above the mature one)."""
+    gap = launch_goodwill["short"].mean() - mature_goodwill["short"].mean()
+    combined = np.hypot(error(launch_goodwill["short"]), error(mature_goodwill["short"]))
+    assert gap > 4 * combined, (gap, combined, list(launch_goodwill["short"]), list(mature_goodwill["short"]))

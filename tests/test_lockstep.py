@@ -41,6 +41,8 @@ CASES = {
     "operations off": ("ecommerce", {"operations.enabled": False}),
     "bgnbd churn": ("ecommerce", {"churn.model": "bgnbd"}),
     "word of mouth off": ("ecommerce", {"word_of_mouth.enabled": False}),
+    # advertising goodwill (off by default): the stock in Firm._campaign, the appeal in the choice of both engines
+    "advertising goodwill": ("ecommerce", {"behaviour.advertising_weight": 2.2}),
     "key accounts and pruning": ("ecommerce", {
         "firms.0.strategy": "partnership",
         "firms.0.levers": {"key_account_share": 0.2, "pruning": True, "pruning_min_margin": 50.0}}),

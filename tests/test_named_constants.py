@@ -367,6 +367,10 @@ OUT_OF_RANGE = [
     ("behaviour.supplier_review_intensity", 6.0, "behaviour.supplier_review_intensity = 6.0",
      "less than or equal to 5"),
     ("word_of_mouth.max_influence", 11.0, "word_of_mouth.max_influence = 11.0", "less than or equal to 10"),
+    ("behaviour.advertising_weight", 6.0, "behaviour.advertising_weight = 6.0", "less than or equal to 5"),
+    ("behaviour.advertising_weight", -0.5, "behaviour.advertising_weight = -0.5", "greater than or equal to 0"),
+    ("behaviour.advertising_decay", 0.0, "behaviour.advertising_decay = 0.0", "greater than 0"),
+    ("behaviour.advertising_decay", 1.5, "behaviour.advertising_decay = 1.5", "less than or equal to 1"),
 ]
 
 

@@ -316,7 +316,7 @@ class TestDirections:
 
     def test_choice_utility_directions(self):
         kw = dict(quality=0.8, price=1.0, discount=0.0, cashback=0.0, price_sensitivity=3.0, trust=0.5,
-                  commitment=0.3, reciprocity=0.1, responsiveness=0.5, wom=0.0, is_current=0.0)
+                  commitment=0.3, reciprocity=0.1, responsiveness=0.5, wom=0.0, appeal=0.0, is_current=0.0)
         base = rules.choice_utility(**kw, **CHOICE_KW)
 
         def u(**changes):
@@ -325,7 +325,7 @@ class TestDirections:
         assert u(price=1.1) < base
         assert u(price_sensitivity=6.0) < base
         for name in ("quality", "trust", "commitment", "reciprocity", "responsiveness",
-                     "discount", "cashback", "wom"):
+                     "discount", "cashback", "wom", "appeal"):
             assert u(**{name: kw[name] + 0.1}) > base, name
         assert u(is_current=1.0) == pytest.approx(base + B.inertia + B.inertia_commitment * 0.3)
         # commitment raises the current firm's utility more than another's (switching barrier)
@@ -578,7 +578,7 @@ SCALAR_CASES = {
     "update_knowledge": (rules.update_knowledge, [_u, lambda r, n: r.integers(0, 20, n).astype(float),
                                                   0.1], {}),
     "choice_utility": (rules.choice_utility, [_u, lambda r, n: r.uniform(0.5, 1.5, n), _u, _u, _u, _u, _u,
-                                              _u, _u, _s, _b], CHOICE_KW),
+                                              _u, _u, _s, _u, _b], CHOICE_KW),
     "order_discount": (rules.order_discount, [_u, _u], {}),
     "offer_discount": (rules.offer_discount, [0.15, _u], {}),
     "offer_goodwill": (rules.offer_goodwill, [lambda r, n: r.uniform(0, 1, n), 0.3], {}),
@@ -614,6 +614,10 @@ SCALAR_CASES = {
     "tenure_bond": (rules.tenure_bond, [lambda r, n: r.uniform(0, 520, n), 52.0], {}),
     "tenure_basket_growth": (rules.tenure_basket_growth, [lambda r, n: r.uniform(0, 520, n), 0.5, 104.0], {}),
     "tenure_cost_factor": (rules.tenure_cost_factor, [lambda r, n: r.uniform(0, 520, n), 0.1, 52.0], {}),
+    "advertising_goodwill": (rules.advertising_goodwill, [lambda r, n: r.uniform(0, 40, n),
+                                                          lambda r, n: r.uniform(0, 3, n), 0.068,
+                                                          lambda r, n: r.uniform(0.5, 4, n)], {}),
+    "advertising_appeal": (rules.advertising_appeal, [lambda r, n: r.uniform(0, 100, n), 2.0, 0.068], {}),
 }
 
 
@@ -780,7 +784,7 @@ def test_acquisition_cost_is_linear_in_customers_won():
 # Offers and rewards are money (audit items 2 and 3, 2026-11-30)
 # --------------------------------------------------------------------------
 _CHOICE_STATE = dict(quality=0.8, trust=0.5, commitment=0.3, reciprocity=0.1, responsiveness=0.5, wom=0.2,
-                     is_current=0.0)
+                     appeal=0.0, is_current=0.0)
 
 
 @pytest.mark.parametrize("beta", [0.5, 1.5, 3.0, 6.0, 10.0])
@@ -832,3 +836,61 @@ def test_offer_goodwill_scales_with_the_value_given():
     assert goodwill[0] == 0.0
     assert goodwill[2] == pytest.approx(2 * goodwill[1], rel=1e-12)
     assert rules.offer_goodwill(0.9, 5.0) == 1.0
+
+
+# --------------------------------------------------------------------------
+# Advertising goodwill: a Nerlove-Arrow stock and its saturating appeal (off by default)
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("decay_rate", [0.057, 0.068, 0.085, 0.5, 1.0])
+def test_advertising_goodwill_steady_state_decay_and_steps(decay_rate):
+    """The stock of a constant budget b stays at b/δ; without a budget it loses the share δ a week;
+    a step of Δ weeks equals Δ weekly steps at the same budget (b2b scenarios step by more than a week);
+    from any start it converges to b/δ. Mutations: the stock not decaying (``(1 − δ)^Δ`` dropped: the
+    decay and steady-state checks fail), a step of Δ weeks adding b once (``b`` instead of
+    ``b·(1 − (1 − δ)^Δ)/δ``: the step check fails)."""
+    budget = 1.3
+    steady = budget / decay_rate
+    assert rules.advertising_goodwill(steady, budget, decay_rate) == pytest.approx(steady, rel=1e-12)
+    assert rules.advertising_goodwill(steady, budget, decay_rate, 4.0) == pytest.approx(steady, rel=1e-12)
+    assert rules.advertising_goodwill(10.0, 0.0, decay_rate) == pytest.approx(10.0 * (1.0 - decay_rate), rel=1e-12)
+    for weeks in (2, 4, 13):
+        stepped = 3.0
+        for _ in range(weeks):
+            stepped = rules.advertising_goodwill(stepped, budget, decay_rate)
+        assert rules.advertising_goodwill(3.0, budget, decay_rate, float(weeks)) == pytest.approx(stepped, rel=1e-12)
+    stock = 0.0
+    for _ in range(2000):
+        stock = rules.advertising_goodwill(stock, budget, decay_rate)
+    assert stock == pytest.approx(steady, rel=1e-9)
+
+
+def test_advertising_goodwill_moves_gradually_after_a_budget_change():
+    """After the budget doubles, the stock covers the share 1 − (1 − δ)^t of the gap to the new steady
+    state in t weeks: at δ = 0.068 about half in 10 weeks and 90 % in 33 (Leone 1995's 6-9 months)."""
+    delta = 0.068
+    stock = 1.0 / delta
+    for week in range(1, 34):
+        stock = rules.advertising_goodwill(stock, 2.0, delta)
+        covered = (stock - 1.0 / delta) / (1.0 / delta)
+        assert covered == pytest.approx(1.0 - (1.0 - delta) ** week, rel=1e-9)
+    assert 0.9 < covered < 0.91
+
+
+def test_advertising_appeal_saturates_and_is_bounded():
+    """A = w·G/(G + 1/δ): 0 without a stock or with weight 0 (the default: off), w/2 at the reference
+    budget's steady stock, increasing and concave in the stock, below w for every stock, finite for
+    every valid input. Mutation: the appeal linear in the stock (w·G·δ) fails the bound."""
+    w, delta = 2.0, 0.068
+    assert rules.advertising_appeal(0.0, w, delta) == 0.0
+    assert rules.advertising_appeal(1.0 / delta, w, delta) == pytest.approx(w / 2, rel=1e-12)
+    stocks = np.concatenate([np.linspace(0.0, 1e3, 4001), [1e9, 1e300]])
+    appeal = rules.advertising_appeal(stocks, w, delta)
+    assert np.all(np.isfinite(appeal)) and np.all((appeal >= 0.0) & (appeal < w + 1e-12))
+    steps = np.diff(appeal[:4001])
+    assert np.all(steps > 0) and np.all(np.diff(steps) < 1e-15)
+    assert np.all(rules.advertising_appeal(stocks, 0.0, delta) == 0.0)
+    for delta in (1e-6, 0.068, 1.0):   # every decay the schema allows, (0, 1]
+        assert 0.0 <= rules.advertising_appeal(1e6, 5.0, delta) < 5.0
+    # at steady state the appeal's elasticity in the budget is 1/(b + 1): one half at the reference budget
+    up, down = (rules.advertising_appeal(b / 0.068, w, 0.068) for b in (1.1, 0.9))
+    assert (up - down) / ((up + down) / 2) / 0.2 == pytest.approx(0.5, abs=0.01)

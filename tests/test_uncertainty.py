@@ -386,8 +386,14 @@ def test_limitations_follow_the_scenario_not_a_template():
     assert "Advertising only" not in text_a              # 30 weeks: awareness has not saturated yet
     advertising = text_s.split("Advertising only makes customers aware")[1].split("\n")[0]
     assert "transactional 2×, relationship 0.7×" in advertising and "so transactional's" in advertising
+    assert "built but off by default" in advertising and "--set behaviour.advertising_weight=2.2" in advertising
     same_budget = limitations(_bare(small(customers=300, weeks=200), strategies=("reactive", "accountable")))
     assert "Advertising only" not in "\n".join(same_budget)
+    # advertising goodwill on (behaviour.advertising_weight > 0): the line says so, at any horizon
+    goodwill = "\n".join(limitations(_bare(small(customers=300, weeks=30, **{"behaviour.advertising_weight": 1.5}))))
+    assert "Advertising only" not in goodwill
+    line = goodwill.split("Advertising builds goodwill in this scenario")[1].split("\n")[0]
+    assert "advertising_weight = 1.5" in line and "transactional 2×, relationship 0.7×" in line
     full_time = limitations(_bare(small(customers=300, weeks=30, **{"costs.desk_agent_per_week": 800.0,
                                                                     "costs.manager_per_week": 1500.0})))
     assert "full-time seats" in "\n".join(full_time)

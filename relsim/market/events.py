@@ -98,6 +98,12 @@ class Terms:
         return np.array([[f.cashback(False), f.cashback(True)] for f in self.model.firms], dtype=np.float64)
 
     @cached_property
+    def appeal(self) -> np.ndarray:
+        """Each firm's advertising appeal this week (``Firm.advertising_appeal``: set by its campaign,
+        before the week's shopping; 0 with ``behaviour.advertising_weight`` 0)."""
+        return np.array([f.advertising_appeal for f in self.model.firms], dtype=np.float64)
+
+    @cached_property
     def rewarding(self) -> np.ndarray:
         return np.array([f.strategy.reward_rate > 0.0 for f in self.model.firms])
 
@@ -383,7 +389,8 @@ def choose(state: CustomerState, buyers: np.ndarray, draws: BatchDraws) -> np.nd
         np.ascontiguousarray(buyers, dtype=np.int64), model.aware, state.trust, state.commitment,
         state.reciprocity, state.responsiveness, state.wom, state.offer, state.satisfaction,
         state.retention_offer, float(state.retention_discount), state.programmes, state.programme_bit,
-        state.current, state.segment, terms.quality, terms.price, terms.cashback, state.price_sensitivity,
+        state.current, state.segment, terms.quality, terms.price, terms.cashback, terms.appeal,
+        state.price_sensitivity,
         state.service_sensitivity, state.choice_weights,
         float(params.habit_base), model.habit_satisfaction, model.habit_commitment, float(params.habit_max),
         draw, habit_draw, state.competitor_advantage)

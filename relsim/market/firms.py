@@ -67,6 +67,14 @@ class Firm(mesa.Agent):
         self.reviewed_price = strategy.price
         self.customers_at_start = 0
         self.reward_goodwill = 0.0
+        # advertising goodwill (rules.advertising_goodwill; off with behaviour.advertising_weight 0): a firm
+        # that advertised before the run starts at the steady stock of its starting budget, b/δ
+        params = model.behaviour
+        self.advertising_stock = (strategy.acquisition_budget / params.advertising_decay
+                                  if params.advertising_weight > 0 else 0.0)
+        #: the utility the stock adds for every customer who knows the firm (rules.advertising_appeal)
+        self.advertising_appeal = float(rules.advertising_appeal(self.advertising_stock, params.advertising_weight,
+                                                                 params.advertising_decay))
         self._strategy_changed()
         self._clear_counters()
 
@@ -218,9 +226,18 @@ class Firm(mesa.Agent):
 
     def _campaign(self) -> None:
         """Paid acquisition: each unaware direct-channel customer is reached with the
-        campaign's reach probability (rules.paid_reach)."""
+        campaign's reach probability (rules.paid_reach); with ``behaviour.advertising_weight``
+        above 0 the budget also builds the firm's goodwill stock (rules.advertising_goodwill),
+        which decays when nothing is spent, and its appeal in the choice (rules.advertising_appeal)."""
         model = self.model
         market = model.spec.market
+        params = model.behaviour
+        if params.advertising_weight > 0:
+            self.advertising_stock = float(rules.advertising_goodwill(
+                self.advertising_stock, self.strategy.acquisition_budget, params.advertising_decay,
+                model.step_weeks))
+            self.advertising_appeal = float(rules.advertising_appeal(
+                self.advertising_stock, params.advertising_weight, params.advertising_decay))
         budget = self.strategy.acquisition_budget * market.reference_budget * model.step_weeks
         if budget <= 0:
             return

@@ -30,7 +30,7 @@ _logit_probabilities_into = compiled_rule(rules.logit_probabilities_into)
 @jit
 def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, offer, satisfaction,
            retention_offer, discount, programmes, programme_bit, current, segment,
-           quality, price, cashback, price_sensitivity, service_sensitivity, weights,
+           quality, price, cashback, appeal, price_sensitivity, service_sensitivity, weights,
            habit_base, habit_satisfaction, habit_commitment, habit_max,
            choice_draws, habit_draws, competitor_advantage):
     """The firm each buyer picks (``events.choose``): multinomial logit over the firms
@@ -38,7 +38,8 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
     repeat with its current firm (``rules.habit_probability``); writes the best
     alternative's advantage. ``offer[i, f]`` is the personalised offer's discount, ``discount`` the
     win-back discount of a pending retention offer (``rules.order_discount`` combines them),
-    ``cashback[f, enrolled]`` firm f's programme (``rules.reward_cashback``)."""
+    ``cashback[f, enrolled]`` firm f's programme (``rules.reward_cashback``), ``appeal[f]`` firm f's
+    advertising appeal (``rules.advertising_appeal``)."""
     firm_count = quality.size
     picks = np.empty(buyers.size, dtype=np.int64)
     utility = np.empty(firm_count)
@@ -57,7 +58,7 @@ def choose(buyers, aware, trust, commitment, reciprocity, responsiveness, wom, o
                 utility[f] = _choice_utility(
                     quality[f], price[f], held, cashback[f, enrolled], price_sensitivity[s],
                     trust[i, f], commitment[i, f], reciprocity[i, f], responsiveness[i, f] * service_sensitivity[s],
-                    wom[i, f], current[i] == f,
+                    wom[i, f], appeal[f], current[i] == f,
                     weights[s, 0], weights[s, 1], weights[s, 2], weights[s, 3], weights[s, 4], weights[s, 5],
                     weights[s, 6])
             else:

@@ -336,12 +336,12 @@ def update_knowledge(knowledge: Number, interactions: Number, rate: float) -> Nu
 # --------------------------------------------------------------------------
 def choice_utility(quality: Number, price: Number, discount: Number, cashback: Number,
                    price_sensitivity: Number, trust: Number, commitment: Number, reciprocity: Number,
-                   responsiveness: Number, wom: Number, is_current: Number, w_trust: float,
+                   responsiveness: Number, wom: Number, appeal: Number, is_current: Number, w_trust: float,
                    w_commitment: float, w_reciprocity: float, w_responsiveness: float, w_wom: float,
                    inertia: float, inertia_commitment: float) -> Number:
     """Utility of buying from one firm.
 
-    ``U = q − β·p·(1 − d)·(1 − c) + w_T·T + w_C·C + w_R·R + w_Q·Q + w_W·W
+    ``U = q − β·p·(1 − d)·(1 − c) + w_T·T + w_C·C + w_R·R + w_Q·Q + w_W·W + a
           + current·(ι + ι_C·C)``
 
     ``p`` is the firm's price index (list price after any promotion), ``d`` the
@@ -349,8 +349,11 @@ def choice_utility(quality: Number, price: Number, discount: Number, cashback: N
     personalised offers, :func:`order_discount`), ``c`` the share of what it
     pays that the firm's loyalty programme gives back (:func:`reward_cashback`),
     ``β`` the customer's price sensitivity, ``W`` the word-of-mouth influence
-    heard, and the last term the inertia for the current firm, which commitment
-    raises (a committed customer needs a larger advantage to switch).
+    heard, ``a`` the firm's advertising appeal (:func:`advertising_appeal`, the
+    same for every customer who knows the firm; 0 with
+    ``behaviour.advertising_weight`` 0, the default), and the last term the
+    inertia for the current firm, which commitment raises (a committed
+    customer needs a larger advantage to switch).
 
     Offers and rewards are money, valued in the customer's own price
     sensitivity: a programme returning a share ``c`` of the spend is worth
@@ -359,7 +362,7 @@ def choice_utility(quality: Number, price: Number, discount: Number, cashback: N
     ``β``) alike.
 
     >>> kw = dict(quality=0.8, price_sensitivity=3.0, trust=0.5, commitment=0.2, reciprocity=0.1,
-    ...           responsiveness=0.5, wom=0.0, is_current=0, w_trust=1.0, w_commitment=1.0,
+    ...           responsiveness=0.5, wom=0.0, appeal=0.0, is_current=0, w_trust=1.0, w_commitment=1.0,
     ...           w_reciprocity=0.5, w_responsiveness=0.5, w_wom=1.0, inertia=2.0,
     ...           inertia_commitment=3.0)
     >>> programme = choice_utility(price=1.0, discount=0.0, cashback=0.021, **kw)
@@ -369,7 +372,7 @@ def choice_utility(quality: Number, price: Number, discount: Number, cashback: N
     """
     return (quality - price_sensitivity * price * (1.0 - discount) * (1.0 - cashback)
             + w_trust * trust + w_commitment * commitment
-            + w_reciprocity * reciprocity + w_responsiveness * responsiveness + w_wom * wom
+            + w_reciprocity * reciprocity + w_responsiveness * responsiveness + w_wom * wom + appeal
             + is_current * (inertia + inertia_commitment * commitment))
 
 
@@ -552,6 +555,59 @@ def paid_reach(budget: Number, max_reach: float, half_saturation: float) -> Numb
     budget never doubles the reach.
     """
     return max_reach * (1.0 - 2.0 ** (-budget / half_saturation))
+
+
+def advertising_goodwill(stock: Number, budget: Number, decay_rate: float, weeks: Number | float = 1.0) -> Number:
+    """A firm's advertising goodwill stock after a step of ``weeks`` weeks (Nerlove–Arrow).
+
+    ``G' = (1 − δ)·G + b`` for one week; for a step of ``Δ`` weeks at the same
+    budget, the weekly recursion applied ``Δ`` times:
+    ``G' = (1 − δ)^Δ·G + b·(1 − (1 − δ)^Δ)/δ``
+
+    ``b`` is the firm's acquisition budget in reference budgets per week
+    (``strategy.acquisition_budget``), ``δ`` the share of the stock lost each
+    week (``behaviour.advertising_decay``, ``0 < δ < 1``). The stock is the
+    advertising capital of Nerlove & Arrow (1962, "Optimal advertising policy
+    under dynamic conditions", Economica 29(114), 129–142): past spending,
+    depreciated. **Steady state** ``G* = b/δ``; a changed budget moves the stock
+    toward the new steady state by the share ``δ`` of the gap each week (90 %
+    of the way after ``log 0.1 / log(1 − δ)`` weeks: 33 weeks at δ = 0.068).
+
+    >>> round(advertising_goodwill(1.0 / 0.068, 1.0, 0.068), 9) == round(1.0 / 0.068, 9)  # steady state b/δ
+    True
+    >>> advertising_goodwill(10.0, 0.0, 0.1)                    # no budget: decay only
+    9.0
+    >>> one_week = advertising_goodwill(advertising_goodwill(2.0, 1.0, 0.1), 1.0, 0.1)
+    >>> round(advertising_goodwill(2.0, 1.0, 0.1, 2.0) - one_week, 12)   # a two-week step = two weeks
+    0.0
+    """
+    kept = (1.0 - decay_rate) ** weeks
+    return kept * stock + budget * (1.0 - kept) / decay_rate
+
+
+def advertising_appeal(stock: Number, weight: float, decay_rate: float) -> Number:
+    """What a firm's advertising goodwill adds to the choice utility of a customer who
+    knows the firm (:func:`choice_utility`'s ``a``), saturating in the stock.
+
+    ``a = w · G / (G + 1/δ)``
+
+    ``G`` the firm's goodwill stock (:func:`advertising_goodwill`), ``w``
+    ``behaviour.advertising_weight`` (0 = off), ``δ`` the stock's weekly decay.
+    ``1/δ`` is the steady stock of the reference budget (``b = 1``), so a firm
+    spending the reference budget for good has ``a = w/2``; at steady state
+    ``a = w·b/(b + 1)``: diminishing returns to spend (elasticity ``1/(b + 1)``),
+    ``0 ≤ a < w`` for every stock ``G ≥ 0``. The long-run effect of advertising
+    on a mature brand's sales is goodwill, not reach (Nerlove & Arrow 1962;
+    its size is calibrated, docs/evidence.md "Advertising elasticity").
+
+    >>> advertising_appeal(1.0 / 0.068, 2.0, 0.068)    # the reference budget's steady stock: w/2
+    1.0
+    >>> advertising_appeal(0.0, 2.0, 0.068), advertising_appeal(50.0, 0.0, 0.068)
+    (0.0, 0.0)
+    >>> advertising_appeal(1e12, 2.0, 0.068) < 2.0      # bounded by w
+    True
+    """
+    return weight * stock / (stock + 1.0 / decay_rate)
 
 
 def reward_goodwill(reward_rate: Number, maximum: float, scale: float) -> Number:

@@ -37,6 +37,11 @@ MAX_LIST = 1000
 MAX_SNAPSHOTS = 1000
 #: Most steps of a run (market.weeks / market.step_weeks).
 MAX_STEPS = 52_000
+#: ``behaviour.advertising_weight`` calibrated to the published mean long-term advertising elasticity
+#: (0.24, Sethuraman, Tellis & Briesch 2011) in a mature market at ``advertising_decay`` 0.068: the value
+#: users set to switch advertising goodwill on (the default is 0, off; docs/evidence.md, "Advertising
+#: elasticity"; a calibration, not a validation).
+CALIBRATED_ADVERTISING_WEIGHT = 2.2
 
 
 class _Section(BaseModel):
@@ -269,6 +274,17 @@ class BehaviourSpec(_Section):
         "(noncontractual retail, Reinartz & Kumar 2000); range 0-1 (docs/evidence.md)."))
     basket_growth_weeks: float = Field(104.0, gt=0, le=1040, description=(
         "Tenure (weeks) at which a customer's orders reach 63 % of basket_growth."))
+    # advertising goodwill (Nerlove-Arrow stock; off by default)
+    advertising_weight: float = Field(0.0, ge=0, le=5, description=(
+        "Utility a firm's advertising goodwill adds for every customer who knows it, at most "
+        "(rules.advertising_appeal: w·G/(G + 1/advertising_decay), w/2 for a firm spending the "
+        "reference budget for good); 0 = off (advertising only makes customers aware); calibrated "
+        f"to the published long-term advertising elasticity: {CALIBRATED_ADVERTISING_WEIGHT:g} "
+        "(docs/evidence.md, 'Advertising elasticity'); range 0-5."))
+    advertising_decay: float = Field(0.068, gt=0, le=1, description=(
+        "Share of a firm's advertising goodwill stock lost each week (rules.advertising_goodwill: "
+        "G' = (1 − δ)·G + budget); 0.068 = 90 % gone after 33 weeks (Leone 1995: 6-9 months, "
+        "0.057-0.085); range (0, 1]."))
 
 
 class WordOfMouthSpec(_Section):
