@@ -41,6 +41,14 @@ short-term elasticity at 0.09 (Henningsen, Heuke & Clement 2011, BuR 4(2)) to 0.
 (Assmus, Farley & Lehmann 1984). The model is taken to reproduce a published mean if
 it lies within a factor of two of it: short-term 0.06-0.24, long-term 0.12-0.48 (an
 assumption, stated in docs/evidence.md).
+
+Carry-over (with advertising goodwill on): after adjusting for the bias of the data
+interval, the average duration interval of advertising's effect on sales is typically six
+to nine months (Leone 1995, "Generalizing what is known about temporal aggregation and
+advertising carryover", Marketing Science 14(3), G141-G150, abstract). The model's
+counterpart: the 90 % duration interval (Clarke 1976) of the focal firm's revenue response
+to a pulse (its budget doubled for four weeks from week 104, against the same seed without
+it, lock-step runs), with the same tolerance (a factor of two: 13-78 weeks).
 """
 
 from __future__ import annotations
@@ -73,10 +81,11 @@ LAUNCH_SEEDS = tuple(range(1, 13))
 
 
 def focal_revenue(seed: int, factor: float, change_week: int, weeks: int,
-                  overrides: dict[str, Any] | None = None) -> np.ndarray:
+                  overrides: dict[str, Any] | None = None, end_week: int | None = None) -> np.ndarray:
     """The focal firm's weekly revenue on ecommerce (static rivals, lock-step draws) when its
     acquisition budget is multiplied by ``factor`` from the start of week ``change_week`` on
-    (``overrides``: further scenario fields, e.g. ``behaviour.advertising_weight``)."""
+    (``overrides``: further scenario fields, e.g. ``behaviour.advertising_weight``), back to the
+    budget as shipped from the start of week ``end_week`` if given (a pulse)."""
     scenario = load_scenario("ecommerce", **{"market.competition": "static", "market.engine": "arrays",
                                              "market.weeks": weeks, **(overrides or {})})
     model = MarketModel(scenario, seed=seed, lockstep=True)
@@ -85,6 +94,8 @@ def focal_revenue(seed: int, factor: float, change_week: int, weeks: int,
     while model.running:
         if model.steps == change_week:   # weeks on the books
             focal.strategy = focal.strategy.model_copy(update={"acquisition_budget": budget * factor})
+        if model.steps == end_week:
+            focal.strategy = focal.strategy.model_copy(update={"acquisition_budget": budget})
         model.step()
     return np.array([row["revenue"] for row in model.recorder.rows if row["firm"] == focal.name])
 
@@ -188,6 +199,37 @@ def test_advertising_moves_sales_only_while_customers_are_unaware(mature, launch
 # (rules.advertising_goodwill, rules.advertising_appeal; docs/evidence.md, "Advertising elasticity")
 # --------------------------------------------------------------------------
 GOODWILL = {"behaviour.advertising_weight": CALIBRATED_ADVERTISING_WEIGHT}
+
+#: The advertising pulse of the duration measurement: the focal budget doubled for four weeks from week 104.
+PULSE_FACTOR = 2.0
+PULSE_WEEKS = 4
+#: Clarke's (1976) 90 % duration interval: the time by which 90 % of an advertising impulse's effect on sales
+#: has occurred (Leone's abstract gives no percentage; reading his interval as the 90 % one is an assumption,
+#: docs/evidence.md, "Carry-over").
+DURATION_SHARE = 0.9
+
+
+def pulse_response(seed: int, overrides: dict[str, Any] | None = None, weeks: int = 260,
+                   baseline: np.ndarray | None = None) -> np.ndarray:
+    """The extra weekly revenue of the focal firm from the pulse's first week to the end of the run: the
+    run with its budget ×``PULSE_FACTOR`` for ``PULSE_WEEKS`` weeks from week ``CHANGE_WEEK``, minus the
+    same seed without the pulse (``baseline``, its weekly revenue, if already run; paired lock-step runs)."""
+    if baseline is None:
+        baseline = focal_revenue(seed, 1.0, CHANGE_WEEK, weeks, overrides)
+    pulsed = focal_revenue(seed, PULSE_FACTOR, CHANGE_WEEK, weeks, overrides, end_week=CHANGE_WEEK + PULSE_WEEKS)
+    return (pulsed - baseline)[CHANGE_WEEK:]
+
+
+def duration_interval(response: np.ndarray, share: float = DURATION_SHARE) -> float:
+    """The ``share`` duration interval in weeks (Clarke 1976): the number of weeks from the pulse's start
+    until ``share`` of the cumulative extra revenue to the end of the run has occurred (the first week the
+    running sum reaches it); NaN when the pulse added no revenue (nothing to apportion). Where the response
+    outlasts the run, this is a lower bound of the interval an endless run would give."""
+    cumulative = np.cumsum(response)
+    total = cumulative[-1]
+    if total <= 0.0:
+        return float("nan")
+    return float(np.argmax(cumulative >= share * total) + 1)
 
 
 def _aware_market(weight: float, factor: float, seed: int, weeks: int = 40, change_week: int = 8) -> np.ndarray:
@@ -311,3 +353,55 @@ def test_with_goodwill_advertising_still_works_better_early_in_the_life_cycle(ma
     gap = launch_goodwill["short"].mean() - mature_goodwill["short"].mean()
     combined = np.hypot(error(launch_goodwill["short"]), error(mature_goodwill["short"]))
     assert gap > 4 * combined, (gap, combined, list(launch_goodwill["short"]), list(mature_goodwill["short"]))
+
+
+# --------------------------------------------------------------------------
+# Carry-over: the model's duration interval of the sales response to an advertising pulse against Leone (1995)
+# (docs/evidence.md, "Carry-over: the model's duration interval against Leone (1995)")
+# --------------------------------------------------------------------------
+#: Leone (1995), abstract: after adjusting for the data-interval bias, the average advertising duration
+#: interval is typically six to nine months (26-39 weeks).
+PUBLISHED_DURATION_WEEKS = (26.0, 39.0)
+DURATION_SEEDS = (1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("decay", [0.068, 0.25])
+def test_duration_interval_of_a_geometric_response_is_the_stock_rule(decay):
+    """The measure reproduces the arithmetic docs/evidence.md used to take δ from Leone: a response that
+    falls by (1 − δ) a week has its 90 % duration interval at the first t with 1 − (1 − δ)^t ≥ 0.9
+    (33 weeks at δ = 0.068, 9 at 0.25); a response that does not arrive is NaN. Mutations: the share
+    ignored (0.5 used) and the week counted from 0 (no ``+ 1``) each fail here."""
+    response = (1.0 - decay) ** np.arange(2000)
+    expected = int(np.ceil(np.log(0.1) / np.log(1.0 - decay)))
+    assert duration_interval(response) == expected
+    assert np.isnan(duration_interval(np.zeros(10)))
+
+
+@pytest.fixture(scope="module")
+def goodwill_pulse():
+    """The focal firm's extra weekly revenue after a pulse (budget doubled for four weeks from week 104) with
+    goodwill on as shipped when switched on (w = 2.2, δ = 0.068), one row per seed of ``DURATION_SEEDS``."""
+    return np.array([pulse_response(seed, GOODWILL) for seed in DURATION_SEEDS])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Not reproduced: with goodwill on (w = 2.2, δ = 0.068) the 90 % duration interval of the focal firm's sales "
+    "response to a four-week advertising pulse at week 104 is 135 weeks (seeds 1-4, of the seeds' mean response, "
+    "bootstrap error 12; 136, error 3, on seeds 1-12), not Leone's six to nine months within a factor of two "
+    "(13-78 weeks): a customer won keeps buying for years (habit, inertia, commitment), and with δ = 1 (no stock) "
+    "it is still 120 (error 11) (docs/evidence.md, 'Carry-over: the model's duration interval against Leone (1995)')"))
+def test_goodwill_duration_interval_is_leones(goodwill_pulse):
+    """Leone (1995): the average duration interval of advertising's effect on sales is six to nine months
+    (26-39 weeks), read as Clarke's (1976) 90 % duration interval. The model's counterpart: the weeks from the
+    pulse's start until 90 % of the focal firm's extra revenue to the end of the run (156 weeks) has come in,
+    of the mean response over paired lock-step seeds 1-4: 135 (Monte-Carlo error 12 weeks, bootstrap over the
+    four seeds, 95 % of resamples 88-138; seeds 5-8 give 140, 9-12 give 126). Asserted: within a factor of
+    two of the published interval (13-78 weeks; the same assumed tolerance as the elasticities: the abstract
+    gives a typical range, no spread). Strict xfail. Checked: the customers' own carry-over removed
+    (``behaviour.habit_max``, ``inertia``, ``inertia_commitment``, ``w_trust``, ``w_commitment``,
+    ``w_reciprocity``, ``w_responsiveness`` all 0 in the fixture) gives 37-62 weeks per seed and turns it into
+    XPASS(strict); the habit alone off does not (98-128 weeks per seed)."""
+    duration = duration_interval(goodwill_pulse.mean(axis=0))
+    low, high = PUBLISHED_DURATION_WEEKS
+    assert low / FACTOR <= duration <= high * FACTOR, (duration, [duration_interval(r) for r in goodwill_pulse])
