@@ -284,7 +284,8 @@ class BehaviourSpec(_Section):
     advertising_decay: float = Field(0.068, gt=0, le=1, description=(
         "Share of a firm's advertising goodwill stock lost each week (rules.advertising_goodwill: "
         "G' = (1 − δ)·G + budget); 0.068 = 90 % gone after 33 weeks (Leone 1995: 6-9 months, "
-        "0.057-0.085); range (0, 1]."))
+        "0.057-0.085); 1 = no stock, the appeal follows the current budget: closer to both published "
+        "elasticity means and to Leone's carry-over (docs/evidence.md); range (0, 1]."))
 
 
 class WordOfMouthSpec(_Section):
