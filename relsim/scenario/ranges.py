@@ -205,10 +205,11 @@ PLAUSIBLE: tuple[Plausible, ...] = (
     # money
     Plausible("market.discount_rate", 0.05, 0.15, 0.1, "assumption", "scenario"),
     # session 16: advertising goodwill (off by default, so not drawn unless asked for, like Reichheld's ladder):
-    # the weight from off to twice the value calibrated to the published long-term elasticity, the decay
-    # Leone's (1995) six to nine months
+    # the weight from off to twice the value calibrated to the published long-term elasticity; the decay from
+    # a stock lasting about two months (0.25) to none (1), the values that keep both published elasticity means
+    # near their bands (docs/evidence.md, "Carry-over")
     Plausible("behaviour.advertising_weight", 0.0, 4.4, 0.0, "sourced", "scenario"),
-    Plausible("behaviour.advertising_decay", 0.057, 0.085, 0.068, "sourced", "scenario"),
+    Plausible("behaviour.advertising_decay", 0.25, 1.0, 1.0, "sourced", "scenario"),
 )
 
 _SETTING = "run setting: how long, how fine and how the run is computed, not a property of the market"

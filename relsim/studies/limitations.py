@@ -102,10 +102,11 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
     if len(set(budgets.values())) > 1 and weight > 0:
         lines.append(f"Advertising builds goodwill in this scenario (behaviour.advertising_weight = {weight:g}; "
                      f"{CALIBRATED_ADVERTISING_WEIGHT:g} reproduces the published mean long-term advertising "
-                     "elasticity, 0.24, in a mature market, but its short-term elasticity then stays well below "
-                     "the published 0.12; Sethuraman, Tellis & Briesch 2011; docs/evidence.md, \"Advertising "
-                     f"elasticity\"). The budgets differ ({differ}): the larger campaigns keep buying appeal "
-                     "after everyone knows the firm.")
+                     "elasticity, 0.24, in a mature market, and at the default decay (behaviour.advertising_decay "
+                     "= 1, no stock) the short-term one, 0.12, within a factor of two; Sethuraman, Tellis & "
+                     "Briesch 2011; the effect on sales lasts three to five times the published six to nine "
+                     "months, Leone 1995; docs/evidence.md, \"Advertising elasticity\"). The budgets differ "
+                     f"({differ}): the larger campaigns keep buying appeal after everyone knows the firm.")
     elif len(set(budgets.values())) > 1 and market.weeks >= 104:   # awareness saturates within about two years
         largest = max(budgets, key=lambda s: budgets[s])
         lines.append("Advertising only makes customers aware of a firm: once nearly everyone knows it, the "
