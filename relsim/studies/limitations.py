@@ -98,12 +98,12 @@ def limitations(comparison: Comparison, uncertainty: Uncertainty | None = None,
     built = {s: scenario.with_focal_strategy(s).firms[0].build_strategy() for s in comparison.strategies}
     budgets = {s: strategy.acquisition_budget for s, strategy in built.items()}
     differ = ", ".join(f"{s} {b:g}×" for s, b in budgets.items())
-    weight = scenario.behaviour.advertising_weight
+    weight, decay = scenario.behaviour.advertising_weight, scenario.behaviour.advertising_decay
     if len(set(budgets.values())) > 1 and weight > 0:
-        lines.append(f"Advertising builds goodwill in this scenario (behaviour.advertising_weight = {weight:g}; "
-                     f"{CALIBRATED_ADVERTISING_WEIGHT:g} reproduces the published mean long-term advertising "
-                     "elasticity, 0.24, in a mature market, and at the default decay (behaviour.advertising_decay "
-                     "= 1, no stock) the short-term one, 0.12, within a factor of two; Sethuraman, Tellis & "
+        lines.append(f"Advertising builds goodwill in this scenario (behaviour.advertising_weight = {weight:g}, "
+                     f"advertising_decay = {decay:g}; weight {CALIBRATED_ADVERTISING_WEIGHT:g} at decay 1, the "
+                     "default, gives the published mean long-term advertising elasticity, 0.24, and the "
+                     "short-term one, 0.12, within a factor of two in a mature market; Sethuraman, Tellis & "
                      "Briesch 2011; the effect on sales lasts three to five times the published six to nine "
                      "months, Leone 1995; docs/evidence.md, \"Advertising elasticity\"). The budgets differ "
                      f"({differ}): the larger campaigns keep buying appeal after everyone knows the firm.")
