@@ -73,8 +73,7 @@ class Firm(mesa.Agent):
         self.advertising_stock = (strategy.acquisition_budget / params.advertising_decay
                                   if params.advertising_weight > 0 else 0.0)
         #: the utility the stock adds for every customer who knows the firm (rules.advertising_appeal)
-        self.advertising_appeal = float(rules.advertising_appeal(self.advertising_stock, params.advertising_weight,
-                                                                 params.advertising_decay))
+        self.advertising_appeal = self._appeal()
         self._strategy_changed()
         self._clear_counters()
 
@@ -224,6 +223,12 @@ class Firm(mesa.Agent):
         if strategy.pruning and quarter_end:
             population.prune(self.index, strategy.pruning_min_margin)
 
+    def _appeal(self) -> float:
+        """The appeal of the firm's goodwill stock now (rules.advertising_appeal)."""
+        params = self.model.behaviour
+        return float(rules.advertising_appeal(self.advertising_stock, params.advertising_weight,
+                                              params.advertising_decay))
+
     def _campaign(self) -> None:
         """Paid acquisition: each unaware direct-channel customer is reached with the
         campaign's reach probability (rules.paid_reach); with ``behaviour.advertising_weight``
@@ -236,8 +241,7 @@ class Firm(mesa.Agent):
             self.advertising_stock = float(rules.advertising_goodwill(
                 self.advertising_stock, self.strategy.acquisition_budget, params.advertising_decay,
                 model.step_weeks))
-            self.advertising_appeal = float(rules.advertising_appeal(
-                self.advertising_stock, params.advertising_weight, params.advertising_decay))
+            self.advertising_appeal = self._appeal()
         budget = self.strategy.acquisition_budget * market.reference_budget * model.step_weeks
         if budget <= 0:
             return
